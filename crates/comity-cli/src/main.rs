@@ -1,0 +1,303 @@
+//! `comity`: decide, explain, check and test policy packs.
+//!
+//! Exit codes: 0 all good; 1 a finding (a failing case, an invalid pack); 2 bad input or
+//! usage.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use comity_model::{Decision, Shape, read_requests};
+use comity_policy::{DecideError, Engine, PackError, explain, run_cases};
+
+#[derive(Parser)]
+#[command(
+    name = "comity",
+    version,
+    about = "Decide, explain and record what the law lets an agency do when another agency asks it to act on a person"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decide requests (JSON, a JSON array, or JSON lines) and print the decisions as JSON;
+    /// records nothing.
+    Decide {
+        #[command(flatten)]
+        packs: PackArgs,
+        /// Decide requests naming offenses no catalog holds, with a warning.
+        #[arg(long)]
+        allow_unknown_offenses: bool,
+        /// The request file, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Decide requests and explain each decision for a person: the outcome of each act, the
+    /// rules and their citations, the facts that mattered.
+    Explain {
+        #[command(flatten)]
+        packs: PackArgs,
+        /// Decide requests naming offenses no catalog holds, with a warning.
+        #[arg(long)]
+        allow_unknown_offenses: bool,
+        /// Print the decision JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The request file, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Validate every pack against the schema: manifests, annotations, facts, rules.
+    Check {
+        #[command(flatten)]
+        packs: PackArgs,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run every pack's test cases and check each rule has a case that meets it, one that
+    /// fails it and one at its boundary.
+    Test {
+        #[command(flatten)]
+        packs: PackArgs,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct PackArgs {
+    /// The pack directory [default: the project's packs/]
+    #[arg(long, env = "COMITY_PACKS")]
+    packs: Option<PathBuf>,
+    /// The offense catalog directory [default: catalog/ beside the pack directory]
+    #[arg(long, env = "COMITY_CATALOG")]
+    catalog: Option<PathBuf>,
+}
+
+impl PackArgs {
+    fn dirs(&self) -> (PathBuf, PathBuf) {
+        let packs = self.packs.clone().unwrap_or_else(|| {
+            let here = PathBuf::from("packs");
+            if here.is_dir() {
+                here
+            } else {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packs")
+            }
+        });
+        let catalog = self
+            .catalog
+            .clone()
+            .unwrap_or_else(|| packs.parent().unwrap_or(Path::new(".")).join("catalog"));
+        (packs, catalog)
+    }
+
+    fn load(&self) -> Result<Engine, Vec<PackError>> {
+        let (packs, catalog) = self.dirs();
+        Engine::load(&packs, &catalog)
+    }
+}
+
+/// How a command ended.
+enum Failure {
+    /// A finding: exit 1.
+    Finding(String),
+    /// Bad input or usage: exit 2.
+    Input(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Finding(m)) => {
+            if !m.is_empty() {
+                eprintln!("{m}");
+            }
+            ExitCode::from(1)
+        }
+        Err(Failure::Input(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn pack_errors(errors: Vec<PackError>) -> String {
+    errors
+        .iter()
+        .map(|e| format!("invalid pack: {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Decide {
+            packs,
+            allow_unknown_offenses,
+            file,
+        } => {
+            let engine = packs.load().map_err(|e| Failure::Input(pack_errors(e)))?;
+            let engine = engine.allow_unknown_offenses(allow_unknown_offenses);
+            let (shape, decisions) = decide_file(&engine, &file)?;
+            print_decisions(shape, &decisions);
+            Ok(())
+        }
+        Command::Explain {
+            packs,
+            allow_unknown_offenses,
+            json,
+            file,
+        } => {
+            let engine = packs.load().map_err(|e| Failure::Input(pack_errors(e)))?;
+            let engine = engine.allow_unknown_offenses(allow_unknown_offenses);
+            let (shape, decisions) = decide_file(&engine, &file)?;
+            if json {
+                print_decisions(shape, &decisions);
+            } else {
+                let texts: Vec<String> = decisions
+                    .iter()
+                    .map(|d| explain(d, engine.packs()))
+                    .collect();
+                print!(
+                    "{}",
+                    texts.join("\n----------------------------------------\n\n")
+                );
+            }
+            Ok(())
+        }
+        Command::Check { packs, json } => {
+            let engine = packs.load().map_err(|e| Failure::Finding(pack_errors(e)))?;
+            let all = engine.packs().packs();
+            let rules: usize = all.iter().map(|p| p.rules.len()).sum();
+            if json {
+                let list: Vec<_> = all
+                    .iter()
+                    .map(|p| serde_json::json!({ "id": p.id, "sha256": p.sha256, "rules": p.rules.len() }))
+                    .collect();
+                println!("{}", serde_json::json!({ "valid": true, "packs": list }));
+            } else {
+                for p in all {
+                    println!(
+                        "ok  {}  {} rules  {}",
+                        p.id,
+                        p.rules.len(),
+                        p.manifest.title
+                    );
+                }
+                println!(
+                    "{} packs, {rules} rules, {} offenses in the catalogs: all valid",
+                    all.len(),
+                    engine.catalogs().len()
+                );
+            }
+            Ok(())
+        }
+        Command::Test { packs, json } => {
+            let engine = packs.load().map_err(|e| Failure::Finding(pack_errors(e)))?;
+            let reports: Vec<_> = engine
+                .packs()
+                .packs()
+                .iter()
+                .map(|p| run_cases(&engine, p))
+                .collect();
+            let failed: usize = reports.iter().map(|r| r.failures.len()).sum();
+            let cases: usize = reports.iter().map(|r| r.cases).sum();
+            if json {
+                let list: Vec<_> = reports
+                    .iter()
+                    .map(|r| {
+                        let failures: Vec<_> = r
+                            .failures
+                            .iter()
+                            .map(|f| serde_json::json!({ "file": f.file, "case": f.case, "message": f.message }))
+                            .collect();
+                        serde_json::json!({ "pack": r.pack, "cases": r.cases, "failures": failures })
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({ "cases": cases, "failed": failed, "packs": list })
+                );
+            } else {
+                for r in &reports {
+                    let status = if r.failures.is_empty() {
+                        "ok  "
+                    } else {
+                        "FAIL"
+                    };
+                    println!("{status} {}  {} cases", r.pack, r.cases);
+                    for f in &r.failures {
+                        let case = if f.case.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" [{}]", f.case)
+                        };
+                        println!("     {}{case}: {}", f.file.display(), f.message);
+                    }
+                }
+                println!("{} passed, {failed} failed", cases.saturating_sub(failed));
+            }
+            if failed > 0 {
+                return Err(Failure::Finding(String::new()));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn decide_file(engine: &Engine, file: &Path) -> Result<(Shape, Vec<Decision>), Failure> {
+    let text = read_input(file).map_err(|e| Failure::Input(format!("{e:#}")))?;
+    let (shape, requests) = read_requests(&text).map_err(|e| Failure::Input(e.to_string()))?;
+    let decisions = requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            engine.decide(r).map_err(|e| match e {
+                DecideError::Input(e) => {
+                    let at = match shape {
+                        Shape::One => e,
+                        Shape::Array => e.within(&format!("[{i}]")),
+                        Shape::Lines => e.within(&format!("request {}", i + 1)),
+                    };
+                    Failure::Input(at.to_string())
+                }
+                e @ DecideError::Evaluation { .. } => Failure::Finding(e.to_string()),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((shape, decisions))
+}
+
+fn read_input(file: &Path) -> anyhow::Result<String> {
+    if file == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading standard input")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))
+    }
+}
+
+fn print_decisions(shape: Shape, decisions: &[Decision]) {
+    let pretty = |d: &Decision| serde_json::to_string_pretty(d).expect("decisions serialize");
+    match shape {
+        Shape::One => println!("{}", pretty(&decisions[0])),
+        Shape::Array => println!(
+            "{}",
+            serde_json::to_string_pretty(decisions).expect("decisions serialize")
+        ),
+        Shape::Lines => {
+            for d in decisions {
+                println!("{}", serde_json::to_string(d).expect("decisions serialize"));
+            }
+        }
+    }
+}

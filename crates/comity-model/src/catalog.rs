@@ -1,0 +1,538 @@
+//! Offense catalogs: every offense of a state's code, its classes, and the legal lists it
+//! belongs to (`catalog/*.toml`, described in `catalog/README.md`).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::offense::OffenseCode;
+use crate::time::Date;
+use crate::vocab::OffenseClass;
+
+/// A legal list of offenses that packs refer to by name (e.g. `nyc-vsc`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffenseList {
+    /// What the law calls the list.
+    pub title: String,
+    /// Where the list is defined.
+    pub citation: String,
+    /// Whether only a felony conviction of a listed section counts.
+    #[serde(default)]
+    pub felony_only: bool,
+    /// The date the list has force from, if it is later than the code's.
+    #[serde(default)]
+    pub effective_from: Option<Date>,
+    /// How well the list's membership is verified.
+    pub confidence: Confidence,
+}
+
+/// How well a fact of law is verified (the labels of LAW.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Confidence {
+    /// Checked against the text of the law or a primary source.
+    #[serde(rename = "VERIFIED")]
+    Verified,
+    /// Reported by a secondary source.
+    #[serde(rename = "SECONDARY")]
+    Secondary,
+    /// From background knowledge, or the sources disagree.
+    #[serde(rename = "UNCONFIRMED")]
+    Unconfirmed,
+}
+
+/// One offense of a code: a section, or a subdivision where it matters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offense {
+    /// The section with any subdivisions, e.g. `265.02(3)`.
+    pub section: String,
+    /// Its title in the code.
+    pub title: String,
+    /// The classes it can carry.
+    pub classes: BTreeSet<OffenseClass>,
+    /// The lists it belongs to.
+    pub lists: BTreeSet<String>,
+}
+
+/// The catalog of one code of one state (`NY PL`, `CA PC`, …).
+#[derive(Debug, Clone)]
+pub struct CodeCatalog {
+    /// The prefix used in offense codes, e.g. `NY PL`.
+    pub code: String,
+    /// The code's name.
+    pub title: String,
+    offenses: HashMap<String, Offense>,
+    /// Sections known only by their subdivisions: section → its subdivisions' keys.
+    by_parent: HashMap<String, Vec<String>>,
+}
+
+/// Every catalog, and every list they define.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogs {
+    codes: HashMap<String, CodeCatalog>,
+    lists: BTreeMap<String, OffenseList>,
+}
+
+/// A catalog file that cannot be read or is not of the documented shape.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The file or directory cannot be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not of the documented shape.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    code: String,
+    title: String,
+    #[allow(dead_code)]
+    source: String,
+    #[allow(dead_code)]
+    as_of: Date,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+    #[serde(default)]
+    lists: BTreeMap<String, OffenseList>,
+    offenses: Vec<OffenseEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OffenseEntry {
+    section: String,
+    title: String,
+    class: OneOrMany,
+    #[serde(default)]
+    lists: Vec<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// What a catalog knows of one offense code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved<'a> {
+    /// The code's catalog.
+    pub catalog: &'a CodeCatalog,
+    /// The classes the offense can carry.
+    pub classes: BTreeSet<OffenseClass>,
+    /// The lists the offense belongs to.
+    pub lists: BTreeSet<&'a str>,
+}
+
+impl PartialEq for CodeCatalog {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+    }
+}
+
+impl Eq for CodeCatalog {}
+
+impl Catalogs {
+    /// Loads every `*.toml` catalog in `dir`.
+    pub fn load(dir: &Path) -> Result<Catalogs, CatalogError> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| CatalogError::Io { path, source }
+        };
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(io(dir))?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(io(dir))?;
+        paths.retain(|p| p.extension().is_some_and(|e| e == "toml"));
+        paths.sort();
+        let mut catalogs = Catalogs::default();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+            catalogs
+                .add(&text)
+                .map_err(|message| CatalogError::Invalid {
+                    path: path.clone(),
+                    message,
+                })?;
+        }
+        Ok(catalogs)
+    }
+
+    /// Adds one catalog file's text.
+    pub fn add(&mut self, text: &str) -> Result<(), String> {
+        let file: CatalogFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        if self.codes.contains_key(&file.code) {
+            return Err(format!("code `{}` is defined twice", file.code));
+        }
+        for (name, list) in file.lists {
+            match self.lists.get(&name) {
+                Some(existing) if *existing != list => {
+                    return Err(format!("list `{name}` is defined differently elsewhere"));
+                }
+                _ => {
+                    self.lists.insert(name, list);
+                }
+            }
+        }
+        let mut offenses = HashMap::with_capacity(file.offenses.len());
+        for entry in file.offenses {
+            let code: OffenseCode = format!("{} {}", file.code, entry.section)
+                .parse()
+                .map_err(|e| format!("section `{}`: {e}", entry.section))?;
+            let words = match entry.class {
+                OneOrMany::One(w) => vec![w],
+                OneOrMany::Many(ws) => ws,
+            };
+            let classes = words
+                .iter()
+                .map(|w| w.parse::<OffenseClass>())
+                .collect::<Result<BTreeSet<_>, _>>()
+                .map_err(|e| format!("section `{}`: {e}", entry.section))?;
+            if classes.is_empty() {
+                return Err(format!("section `{}` has no class", entry.section));
+            }
+            for list in &entry.lists {
+                if !self.lists.contains_key(list) {
+                    return Err(format!(
+                        "section `{}`: list `{list}` is not defined",
+                        entry.section
+                    ));
+                }
+            }
+            let offense = Offense {
+                section: code.section().to_owned(),
+                title: entry.title,
+                classes,
+                lists: entry.lists.into_iter().collect(),
+            };
+            if offenses.insert(offense.section.clone(), offense).is_some() {
+                return Err(format!("section `{}` is listed twice", code.section()));
+            }
+        }
+        let mut by_parent: HashMap<String, Vec<String>> = HashMap::new();
+        for key in offenses.keys() {
+            let mut child = key.as_str();
+            while let Some(parent) = OffenseCode::parent_section(child) {
+                if !offenses.contains_key(parent) {
+                    by_parent
+                        .entry(parent.to_owned())
+                        .or_default()
+                        .push(key.clone());
+                }
+                child = parent;
+            }
+        }
+        let catalog = CodeCatalog {
+            code: file.code.clone(),
+            title: file.title,
+            offenses,
+            by_parent,
+        };
+        self.codes.insert(file.code, catalog);
+        Ok(())
+    }
+
+    /// The list named `name`.
+    pub fn list(&self, name: &str) -> Option<&OffenseList> {
+        self.lists.get(name)
+    }
+
+    /// Every list, by name.
+    pub fn lists(&self) -> &BTreeMap<String, OffenseList> {
+        &self.lists
+    }
+
+    /// The catalog of a code (`NY PL`).
+    pub fn code(&self, code: &str) -> Option<&CodeCatalog> {
+        self.codes.get(code)
+    }
+
+    /// What the catalogs know of an offense code: exactly, else by its section without its
+    /// last subdivisions, else by the subdivisions of the section it names.
+    pub fn resolve(&self, offense: &OffenseCode) -> Option<Resolved<'_>> {
+        let catalog = self.codes.get(offense.code())?;
+        let mut section = offense.section();
+        loop {
+            if let Some(o) = catalog.offenses.get(section) {
+                return Some(Resolved {
+                    catalog,
+                    classes: o.classes.clone(),
+                    lists: o.lists.iter().map(String::as_str).collect(),
+                });
+            }
+            if let Some(children) = catalog.by_parent.get(section) {
+                let mut subs = children.iter().map(|k| &catalog.offenses[k]);
+                let first = subs.next()?;
+                let mut classes = first.classes.clone();
+                let mut lists: BTreeSet<&str> = first.lists.iter().map(String::as_str).collect();
+                for o in subs {
+                    classes.extend(o.classes.iter().copied());
+                    lists.retain(|l| o.lists.contains(*l));
+                }
+                return Some(Resolved {
+                    catalog,
+                    classes,
+                    lists,
+                });
+            }
+            section = OffenseCode::parent_section(section)?;
+        }
+    }
+
+    /// Whether an offense of `class` is in any of `lists` as they stand on `on`.
+    pub fn in_any_list(
+        &self,
+        offense: &OffenseCode,
+        class: OffenseClass,
+        lists: &[String],
+        on: Date,
+    ) -> bool {
+        let Some(resolved) = self.resolve(offense) else {
+            return false;
+        };
+        lists.iter().any(|name| {
+            resolved.lists.contains(name.as_str())
+                && self.lists.get(name).is_some_and(|l| {
+                    (!l.felony_only || class.is_felony())
+                        && l.effective_from.is_none_or(|from| from <= on)
+                })
+        })
+    }
+
+    /// Number of offenses in every catalog.
+    pub fn len(&self) -> usize {
+        self.codes.values().map(|c| c.offenses.len()).sum()
+    }
+
+    /// Whether no catalog holds an offense.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl CodeCatalog {
+    /// The offense with this exact section key.
+    pub fn offense(&self, section: &str) -> Option<&Offense> {
+        self.offenses.get(section)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+code = "NY PL"
+title = "New York Penal Law"
+source = "https://www.nysenate.gov/legislation/laws/PEN"
+as_of = "2025-01-01"
+
+offenses = [
+  { section = "160.15", title = "Robbery in the first degree", class = "B-felony", lists = ["nyc-vsc"] },
+  { section = "265.02(1)", title = "Criminal possession of a weapon 3rd", class = "D-felony" },
+  { section = "265.02(2)", title = "Criminal possession of a weapon 3rd", class = "D-felony", lists = ["nyc-vsc"] },
+  { section = "120.70", title = "Luring a child", class = ["E-felony", "D-felony"], lists = ["nyc-vsc", "later"] },
+]
+
+[lists.nyc-vsc]
+title = "Violent or serious crime"
+citation = "NYC Admin. Code § 9-131(a)(7)(i)"
+felony_only = true
+confidence = "VERIFIED"
+
+[lists.later]
+title = "A later list"
+citation = "39 RCNY § 2-01"
+effective_from = "2020-01-01"
+confidence = "UNCONFIRMED"
+
+"#;
+
+    fn sample() -> Catalogs {
+        let mut c = Catalogs::default();
+        c.add(SAMPLE).unwrap();
+        c
+    }
+
+    fn code(s: &str) -> OffenseCode {
+        s.parse().unwrap()
+    }
+
+    fn date(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn resolves_exact_parent_and_children() {
+        let c = sample();
+        assert!(
+            c.resolve(&code("NY PL 160.15"))
+                .unwrap()
+                .lists
+                .contains("nyc-vsc")
+        );
+        assert!(
+            c.resolve(&code("NY PL 160.15(4)"))
+                .unwrap()
+                .lists
+                .contains("nyc-vsc")
+        );
+        assert!(
+            c.resolve(&code("NY PL 265.02(2)"))
+                .unwrap()
+                .lists
+                .contains("nyc-vsc")
+        );
+        assert!(
+            c.resolve(&code("NY PL 265.02(1)"))
+                .unwrap()
+                .lists
+                .is_empty()
+        );
+        let whole = c.resolve(&code("NY PL 265.02")).unwrap();
+        assert!(
+            whole.lists.is_empty(),
+            "in a list only if every subdivision is"
+        );
+        assert_eq!(whole.classes, [OffenseClass::DFelony].into());
+        assert!(c.resolve(&code("NY PL 999.99")).is_none());
+        assert!(c.resolve(&code("CA PC 187")).is_none());
+    }
+
+    #[test]
+    fn list_membership_honours_felony_only_and_dates() {
+        let c = sample();
+        let vsc = ["nyc-vsc".to_owned()];
+        let on = date("2018-01-01");
+        assert!(c.in_any_list(&code("NY PL 160.15"), OffenseClass::BFelony, &vsc, on));
+        assert!(!c.in_any_list(&code("NY PL 160.15"), OffenseClass::AMisdemeanor, &vsc, on));
+        let later = ["later".to_owned()];
+        let luring = code("NY PL 120.70");
+        assert!(!c.in_any_list(&luring, OffenseClass::EFelony, &later, date("2019-12-31")));
+        assert!(c.in_any_list(&luring, OffenseClass::EFelony, &later, date("2020-01-01")));
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_reason() {
+        let mut c = Catalogs::default();
+        let unknown_key = SAMPLE.replace("felony_only = true", "felony_only = true\nfelonly = 1");
+        assert!(c.add(&unknown_key).unwrap_err().contains("felonly"));
+        let bad_class = SAMPLE.replace("\"B-felony\"", "\"B-felonyy\"");
+        assert!(
+            Catalogs::default()
+                .add(&bad_class)
+                .unwrap_err()
+                .contains("B-felonyy")
+        );
+        let undefined = SAMPLE.replace(
+            "lists = [\"nyc-vsc\"] },\n  { section = \"265.02(1)\"",
+            "lists = [\"nyc-vcs\"] },\n  { section = \"265.02(1)\"",
+        );
+        assert!(
+            Catalogs::default()
+                .add(&undefined)
+                .unwrap_err()
+                .contains("nyc-vcs")
+        );
+        let twice = SAMPLE.replace("\"265.02(1)\"", "\"160.15\"");
+        assert!(
+            Catalogs::default()
+                .add(&twice)
+                .unwrap_err()
+                .contains("twice")
+        );
+    }
+}
+
+/// What to do with a well-formed offense code that no catalog holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownOffenses {
+    /// Refuse the request (the default).
+    #[default]
+    Refuse,
+    /// Decide it, with a warning on the decision; the offense is in no list.
+    Warn,
+}
+
+impl Catalogs {
+    /// Checks every offense a request names against the catalogs: an unknown offense is an
+    /// error (or a warning, returned, under [`UnknownOffenses::Warn`]); a class its section
+    /// cannot carry is always an error, except for inchoate judgments, whose class differs
+    /// from the object offense's.
+    pub fn check_request(
+        &self,
+        request: &crate::Request,
+        unknown: UnknownOffenses,
+    ) -> Result<Vec<String>, crate::InputError> {
+        use crate::InputError;
+        let subject = &request.subject;
+        let offenses = subject
+            .convictions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ("convictions", i, &c.offense, c.class, c.inchoate.is_some()))
+            .chain(
+                subject
+                    .pending_charges
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| ("pending_charges", i, &c.offense, c.class, false)),
+            );
+        let mut warnings = Vec::new();
+        for (field, i, offense, class, inchoate) in offenses {
+            let at = format!("subject.{field}[{i}]");
+            let Some(resolved) = self.resolve(offense) else {
+                let known = self.codes.get(offense.code()).map(|c| c.title.as_str());
+                let message = match known {
+                    Some(title) => {
+                        format!("unknown offense `{offense}`: not in the {title} catalog")
+                    }
+                    None => format!(
+                        "unknown offense `{offense}`: no catalog for code `{}`",
+                        offense.code()
+                    ),
+                };
+                match unknown {
+                    UnknownOffenses::Refuse => {
+                        return Err(InputError::new(format!("{at}.offense"), message));
+                    }
+                    UnknownOffenses::Warn => {
+                        warnings.push(format!("{at}.offense: {message}; counted in no list"));
+                        continue;
+                    }
+                }
+            };
+            if !inchoate && !resolved.classes.contains(&class) {
+                let allowed: Vec<_> = resolved.classes.iter().map(|c| c.as_str()).collect();
+                return Err(InputError::new(
+                    format!("{at}.class"),
+                    format!(
+                        "`{class}` is not a class of {offense} ({})",
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(warnings)
+    }
+}

@@ -1,0 +1,121 @@
+//! The decision contract (FORMATS.md, "Decision").
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Instant;
+use crate::vocab::Act;
+
+/// What comity decided for one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// The request's id.
+    pub request: String,
+    /// The instant whose law decided (the request's `received_at`).
+    pub at: Instant,
+    /// The packs in force, with the SHA-256 of their contents.
+    pub packs: Vec<PackRef>,
+    /// One entry per act asked, in the order asked.
+    pub acts: Vec<ActDecision>,
+    /// Things a reader must know that are not reasons (an offense allowed though unknown, a
+    /// fact measured from a fallback date).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// A pack that was in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackRef {
+    /// `<jurisdiction>@<effective-from>`.
+    pub id: String,
+    /// SHA-256 of the pack's files, hex.
+    pub sha256: String,
+}
+
+/// The outcome for one act.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActDecision {
+    /// The act.
+    pub act: Act,
+    /// Required, permitted or forbidden.
+    pub outcome: Outcome,
+    /// Why; never empty. Shared, since the same rule explains many decisions.
+    pub reasons: Vec<Arc<Reason>>,
+    /// Conditions on a permitted or required act.
+    pub limits: Vec<Limit>,
+}
+
+/// What the law makes of an act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The agency must do it.
+    Required,
+    /// The agency may do it.
+    Permitted,
+    /// The agency must not do it.
+    Forbidden,
+}
+
+impl Outcome {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Required => "required",
+            Outcome::Permitted => "permitted",
+            Outcome::Forbidden => "forbidden",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule that produced an outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    /// The rule's `@id`.
+    pub rule: String,
+    /// The pack it belongs to.
+    pub pack: String,
+    /// The statute it encodes.
+    pub citation: String,
+    /// What it says, in a sentence.
+    pub summary: String,
+    /// The facts the rule reads, with their values for this request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub facts: BTreeMap<String, serde_json::Value>,
+    /// A caution the rule carries (e.g. case law casting doubt on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caution: Option<String>,
+}
+
+/// A condition that travels with a permitted or required act.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    /// The person must be released by this instant if not taken into custody.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_until: Option<Instant>,
+    /// Who must be given notice (e.g. `subject`, `counsel`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notice: Vec<String>,
+    /// Whose approval is needed first (e.g. `privacy-officer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
+    /// The rule that imposes the limit.
+    pub rule: String,
+    /// The pack it belongs to.
+    pub pack: String,
+    /// The statute that imposes it.
+    pub citation: String,
+}

@@ -1,0 +1,30 @@
+//! The contracts of comity (FORMATS.md, version 1): requests as other agencies send them,
+//! decisions as comity answers them, the offense catalogs requests are checked against,
+//! and the closed vocabularies both use.
+//!
+//! Every input is checked strictly: an unknown field, word or offense is an
+//! [`InputError`] that names the field and the value.
+
+mod catalog;
+mod decision;
+mod error;
+mod input;
+mod offense;
+mod request;
+mod time;
+mod vocab;
+
+pub use catalog::{
+    CatalogError, Catalogs, CodeCatalog, Confidence, Offense, OffenseList, Resolved,
+    UnknownOffenses,
+};
+pub use decision::{ActDecision, Decision, Limit, Outcome, PackRef, Reason};
+pub use error::InputError;
+pub use input::{Shape, read_requests};
+pub use offense::{BadOffenseCode, OffenseCode};
+pub use request::{
+    Agency, Arrest, BadJurisdiction, Conviction, CourtEvent, Custody, Jurisdiction, LocalAgency,
+    PendingCharge, Request, Subject, Warrant,
+};
+pub use time::{BadDate, BadInstant, Date, Instant};
+pub use vocab::*;

@@ -1,0 +1,341 @@
+//! The request contract (FORMATS.md, "Request").
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::InputError;
+use crate::offense::OffenseCode;
+use crate::time::{Date, Instant};
+use crate::vocab::*;
+
+/// A request from another agency to act on a person, as the agency states it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// Unique key of the request.
+    pub id: String,
+    /// When the request arrived; the law in force at this instant decides it.
+    pub received_at: Instant,
+    /// Open Civic Data division id of the place where the act would happen.
+    pub jurisdiction: Jurisdiction,
+    /// The agency that asks.
+    pub from: Agency,
+    /// The local agency asked to act.
+    pub to: LocalAgency,
+    /// The form the request came on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<Form>,
+    /// Grounds the request itself states.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub basis: Vec<Basis>,
+    /// The purpose the request states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Purpose>,
+    /// The warrant presented with the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warrant: Option<Warrant>,
+    /// What is asked, in order.
+    pub acts: Vec<Act>,
+    /// The person the request is about.
+    pub subject: Subject,
+    /// The person's custody.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custody: Option<Custody>,
+    /// The court event the request concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub court_event: Option<CourtEvent>,
+    /// The arrest a `courthouse-arrest` act concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrest: Option<Arrest>,
+    /// The fields a disclosure would carry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<RecordField>,
+    /// For an act the local agency starts itself, the agency that would receive what is
+    /// disclosed; absent means `from`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<Agency>,
+}
+
+/// An agency that asks, or receives a disclosure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    /// The agency's name or code, e.g. `DHS-ICE-ERO`.
+    pub agency: String,
+    /// The kind of agency.
+    pub kind: AgencyKind,
+}
+
+/// The local agency asked to act.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalAgency {
+    /// The agency's name or code, e.g. `NYC-DOC`.
+    pub agency: String,
+    /// The kind of local agency.
+    pub kind: LocalKind,
+}
+
+/// The warrant presented with a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Warrant {
+    /// Who issued it.
+    pub kind: WarrantKind,
+    /// The form of an administrative warrant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<WarrantForm>,
+    /// Whether it is for a civil or a criminal violation, when known.
+    #[serde(default, rename = "for", skip_serializing_if = "Option::is_none")]
+    pub violation: Option<Violation>,
+}
+
+/// The person a request is about, as the request and local records state them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    /// The local agency's identifier for the person.
+    pub id: String,
+    /// Judgments against the person.
+    #[serde(default)]
+    pub convictions: Vec<Conviction>,
+    /// Open charges.
+    #[serde(default)]
+    pub pending_charges: Vec<PendingCharge>,
+    /// The request states a possible match in the federal terrorist screening database.
+    #[serde(default)]
+    pub watchlist_match: bool,
+    /// The request states illegal re-entry after a prior removal or return.
+    #[serde(default)]
+    pub reentry_after_removal: bool,
+    /// The person has shown proof of citizenship or lawful status.
+    #[serde(default)]
+    pub status_proof_shown: bool,
+}
+
+/// A judgment against the person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conviction {
+    /// The offense of the judgment (for an inchoate offense, the offense attempted).
+    pub offense: OffenseCode,
+    /// The class of the offense as adjudged.
+    pub class: OffenseClass,
+    /// The date of judgment.
+    pub date: Date,
+    /// How the case was adjudicated.
+    #[serde(default = "conviction")]
+    pub adjudication: Adjudication,
+    /// Days served for it.
+    #[serde(default)]
+    pub incarcerated_days: u32,
+    /// Whether the judgment was for attempting, conspiring, soliciting or facilitating the
+    /// offense named (an extension of FORMATS.md v1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inchoate: Option<Inchoate>,
+}
+
+fn conviction() -> Adjudication {
+    Adjudication::Conviction
+}
+
+/// An open charge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingCharge {
+    /// The offense charged.
+    pub offense: OffenseCode,
+    /// Its class.
+    pub class: OffenseClass,
+    /// The date the charge was filed.
+    pub since: Date,
+}
+
+/// The person's custody.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Custody {
+    /// Where the person is.
+    pub status: CustodyStatus,
+    /// The instant arrest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrested_at: Option<Instant>,
+    /// The scheduled release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_at: Option<Instant>,
+}
+
+/// A court event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CourtEvent {
+    /// When.
+    pub at: Instant,
+    /// Which court.
+    pub court: String,
+    /// Which court system.
+    pub system: CourtSystem,
+}
+
+/// The arrest a `courthouse-arrest` act concerns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arrest {
+    /// Civil or criminal.
+    #[serde(rename = "type")]
+    pub arrest_type: ArrestType,
+    /// Where relative to the court proceeding.
+    pub location: ArrestLocation,
+    /// The person's role in the proceeding.
+    pub role: ArrestRole,
+}
+
+/// An Open Civic Data division id, e.g. `ocd-division/country:us/state:ny/place:new_york`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Jurisdiction(String);
+
+/// A string that is not an OCD division id.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "`{0}` is not an Open Civic Data division id (e.g. ocd-division/country:us/state:ny/place:new_york)"
+)]
+pub struct BadJurisdiction(pub String);
+
+impl Jurisdiction {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The `type:id` segments after `ocd-division/`.
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.0["ocd-division/".len()..].split('/')
+    }
+
+    /// Whether this division is `other` or lies inside it by its id's path.
+    pub fn starts_with(&self, other: &Jurisdiction) -> bool {
+        self.0 == other.0
+            || (self.0.starts_with(&other.0) && self.0.as_bytes().get(other.0.len()) == Some(&b'/'))
+    }
+}
+
+impl TryFrom<String> for Jurisdiction {
+    type Error = BadJurisdiction;
+
+    fn try_from(s: String) -> Result<Self, BadJurisdiction> {
+        let valid_segment = |seg: &str| {
+            seg.split_once(':').is_some_and(|(t, id)| {
+                !t.is_empty()
+                    && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    && !id.is_empty()
+                    && id.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.~".contains(&b)
+                    })
+            })
+        };
+        match s.strip_prefix("ocd-division/") {
+            Some(rest) if rest.starts_with("country:") && rest.split('/').all(valid_segment) => {
+                Ok(Jurisdiction(s))
+            }
+            _ => Err(BadJurisdiction(s)),
+        }
+    }
+}
+
+impl std::str::FromStr for Jurisdiction {
+    type Err = BadJurisdiction;
+    fn from_str(s: &str) -> Result<Self, BadJurisdiction> {
+        s.to_owned().try_into()
+    }
+}
+
+impl From<Jurisdiction> for String {
+    fn from(j: Jurisdiction) -> String {
+        j.0
+    }
+}
+
+impl std::fmt::Display for Jurisdiction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Request {
+    /// Parses one request from JSON, refusing unknown fields and words with an error that
+    /// names the field and the value, then checks what the types cannot say.
+    pub fn from_json(text: &str) -> Result<Request, InputError> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let request: Request = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| InputError::from_serde(e.path().to_string(), e.inner()))?;
+        de.end().map_err(|e| InputError::new("", e.to_string()))?;
+        request.check()?;
+        Ok(request)
+    }
+
+    /// Parses one request from a JSON value.
+    pub fn from_value(value: serde_json::Value) -> Result<Request, InputError> {
+        let request: Request = serde_path_to_error::deserialize(value)
+            .map_err(|e| InputError::from_serde(e.path().to_string(), e.inner()))?;
+        request.check()?;
+        Ok(request)
+    }
+
+    /// The agency that would receive what is disclosed.
+    pub fn recipient(&self) -> &Agency {
+        self.recipient.as_ref().unwrap_or(&self.from)
+    }
+
+    /// Checks the rules of FORMATS.md that the types alone do not enforce.
+    fn check(&self) -> Result<(), InputError> {
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 200
+            && self.id.bytes().all(|b| b.is_ascii_graphic());
+        if !id_ok {
+            return Err(InputError::new(
+                "id",
+                format!(
+                    "`{}` must be 1–200 printable ASCII characters without spaces",
+                    self.id
+                ),
+            ));
+        }
+        if self.acts.is_empty() {
+            return Err(InputError::new("acts", "at least one act must be asked"));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, act) in self.acts.iter().enumerate() {
+            if !seen.insert(*act) {
+                return Err(InputError::new(
+                    format!("acts[{i}]"),
+                    format!("`{act}` is asked twice"),
+                ));
+            }
+        }
+        if self.subject.id.is_empty() {
+            return Err(InputError::new("subject.id", "must not be empty"));
+        }
+        if self.acts.contains(&Act::CourthouseArrest) && self.arrest.is_none() {
+            return Err(InputError::new(
+                "arrest",
+                "`courthouse-arrest` is asked but `arrest` is absent",
+            ));
+        }
+        if let Some(w) = &self.warrant
+            && w.form.is_some()
+            && w.kind != WarrantKind::Administrative
+        {
+            return Err(InputError::new(
+                "warrant.form",
+                format!(
+                    "`{}` is an administrative warrant form but warrant.kind is `{}`",
+                    w.form.unwrap(),
+                    w.kind
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

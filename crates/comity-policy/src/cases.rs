@@ -1,0 +1,266 @@
+//! A pack's test cases (`tests/*.yaml`): requests taken from the statute's text, and the
+//! outcome each act must get.
+//!
+//! ```yaml
+//! base: { …a request… }            # shared by the file's cases
+//! cases:
+//!   - name: administrative warrant only
+//!     rule: nyc-doc-detainer-needs-judicial-warrant
+//!     kind: fails                  # meets | fails | boundary
+//!     with: { warrant: { kind: administrative, form: I-200 } }   # JSON merge patch on base
+//!     expect: { hold: forbidden, notify-release: forbidden }
+//! ```
+//!
+//! A case *meets* its rule when the situation satisfies what the rule requires (a forbid
+//! does not fire, a permit does) and *fails* it otherwise; the runner checks that the rule
+//! is (or is not) among the reasons accordingly. Every rule needs at least one case of each
+//! kind.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use cedar_policy::Effect;
+use comity_model::{Act, Decision, Instant, Outcome, Request};
+use serde::Deserialize;
+
+use crate::engine::Engine;
+use crate::pack::Pack;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    base: serde_json::Value,
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    rule: String,
+    kind: CaseKind,
+    #[serde(default)]
+    with: Option<serde_json::Value>,
+    expect: BTreeMap<String, Expect>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum CaseKind {
+    Meets,
+    Fails,
+    Boundary,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Expect {
+    Outcome(Outcome),
+    Detailed(Detailed),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Detailed {
+    outcome: Outcome,
+    #[serde(default)]
+    hold_until: Option<Instant>,
+    #[serde(default)]
+    notice: Option<Vec<String>>,
+    #[serde(default)]
+    approval: Option<String>,
+}
+
+/// A case that did not come out as its file says.
+#[derive(Debug, Clone)]
+pub struct CaseFailure {
+    /// The case file.
+    pub file: PathBuf,
+    /// The case's name (empty for a failure of the file or of coverage).
+    pub case: String,
+    /// What differed.
+    pub message: String,
+}
+
+/// The result of running one pack's cases.
+#[derive(Debug, Clone)]
+pub struct PackReport {
+    /// The pack.
+    pub pack: String,
+    /// Cases run.
+    pub cases: usize,
+    /// Cases that failed, and rules without a case of each kind.
+    pub failures: Vec<CaseFailure>,
+}
+
+/// Runs every case of `pack` through `engine` (which must hold the pack), and checks that
+/// every rule of the pack has a case that meets it, one that fails it and one at its
+/// boundary.
+pub fn run_cases(engine: &Engine, pack: &Pack) -> PackReport {
+    let mut report = PackReport {
+        pack: pack.id.clone(),
+        cases: 0,
+        failures: Vec::new(),
+    };
+    let mut coverage: BTreeMap<&str, Vec<CaseKind>> = pack
+        .rules
+        .keys()
+        .map(|k| (k.as_str(), Vec::new()))
+        .collect();
+    for file in &pack.case_files {
+        let fail = |case: &str, message: String| CaseFailure {
+            file: file.clone(),
+            case: case.to_owned(),
+            message,
+        };
+        let parsed = std::fs::read_to_string(file)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_yaml_ng::from_str::<CaseFile>(&t).map_err(|e| e.to_string()));
+        let cases = match parsed {
+            Ok(c) => c,
+            Err(e) => {
+                report.failures.push(fail("", e));
+                continue;
+            }
+        };
+        for case in &cases.cases {
+            report.cases += 1;
+            if let Some(kinds) = coverage.get_mut(case.rule.as_str()) {
+                kinds.push(case.kind);
+            }
+            if let Err(message) = run_case(engine, pack, &cases.base, case) {
+                report.failures.push(fail(&case.name, message));
+            }
+        }
+    }
+    for (rule, kinds) in coverage {
+        for needed in [CaseKind::Meets, CaseKind::Fails, CaseKind::Boundary] {
+            if !kinds.contains(&needed) {
+                report.failures.push(CaseFailure {
+                    file: pack.dir.join("tests"),
+                    case: String::new(),
+                    message: format!(
+                        "rule {rule} has no `{needed:?}` case",
+                        needed = format!("{needed:?}").to_lowercase()
+                    ),
+                });
+            }
+        }
+    }
+    report
+}
+
+fn run_case(
+    engine: &Engine,
+    pack: &Pack,
+    base: &serde_json::Value,
+    case: &Case,
+) -> Result<(), String> {
+    let rule = pack
+        .rules
+        .get(&case.rule)
+        .ok_or_else(|| format!("rule `{}` is not a rule of this pack", case.rule))?;
+    let mut doc = base.clone();
+    if let Some(patch) = &case.with {
+        json_patch::merge(&mut doc, patch);
+    }
+    let request =
+        Request::from_value(doc).map_err(|e| format!("the case's request is bad: {e}"))?;
+    if !pack.in_force(request.received_at.timestamp()) {
+        return Err(format!(
+            "received_at {} is outside the pack's period",
+            request.received_at
+        ));
+    }
+    let decision = engine
+        .decide(&request)
+        .map_err(|e| format!("not decided: {e}"))?;
+    if case.expect.is_empty() {
+        return Err("expect names no act".into());
+    }
+    for (act, expect) in &case.expect {
+        let act: Act = act.parse().map_err(|e| format!("expect: {e}"))?;
+        let got = decision
+            .acts
+            .iter()
+            .find(|a| a.act == act)
+            .ok_or_else(|| format!("expect: `{act}` is not asked by the request"))?;
+        let detailed = match expect {
+            Expect::Outcome(o) => Detailed {
+                outcome: *o,
+                hold_until: None,
+                notice: None,
+                approval: None,
+            },
+            Expect::Detailed(d) => Detailed {
+                outcome: d.outcome,
+                hold_until: d.hold_until,
+                notice: d.notice.clone(),
+                approval: d.approval.clone(),
+            },
+        };
+        if got.outcome != detailed.outcome {
+            return Err(format!(
+                "{act}: expected {}, got {}{}",
+                detailed.outcome,
+                got.outcome,
+                because(&decision, act)
+            ));
+        }
+        if let Some(until) = detailed.hold_until {
+            let earliest = got.limits.iter().filter_map(|l| l.hold_until).min();
+            if earliest != Some(until) {
+                return Err(format!(
+                    "{act}: expected hold_until {until}, got {earliest:?}"
+                ));
+            }
+        }
+        if let Some(notice) = &detailed.notice {
+            let got_notice: Vec<&String> = got.limits.iter().flat_map(|l| &l.notice).collect();
+            if !notice.iter().all(|n| got_notice.contains(&n)) || notice.len() != got_notice.len() {
+                return Err(format!(
+                    "{act}: expected notice to {notice:?}, got {got_notice:?}"
+                ));
+            }
+        }
+        if let Some(approval) = &detailed.approval
+            && !got
+                .limits
+                .iter()
+                .any(|l| l.approval.as_ref() == Some(approval))
+        {
+            return Err(format!("{act}: expected approval by {approval}"));
+        }
+    }
+    let fires = decision.acts.iter().any(|a| {
+        a.reasons
+            .iter()
+            .any(|r| r.rule == rule.id && r.pack == pack.id)
+    });
+    let should_fire = match (case.kind, rule.effect) {
+        (CaseKind::Boundary, _) => return Ok(()),
+        (CaseKind::Meets, Effect::Permit) | (CaseKind::Fails, Effect::Forbid) => true,
+        (CaseKind::Meets, Effect::Forbid) | (CaseKind::Fails, Effect::Permit) => false,
+    };
+    match (should_fire, fires) {
+        (true, false) => Err(format!(
+            "rule {} should be among the reasons, and is not",
+            rule.id
+        )),
+        (false, true) => Err(format!(
+            "rule {} should not be among the reasons, and is",
+            rule.id
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn because(decision: &Decision, act: Act) -> String {
+    let rules: Vec<&str> = decision
+        .acts
+        .iter()
+        .filter(|a| a.act == act)
+        .flat_map(|a| a.reasons.iter().map(|r| r.rule.as_str()))
+        .collect();
+    format!(" (reasons: {})", rules.join(", "))
+}

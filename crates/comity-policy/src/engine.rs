@@ -1,0 +1,371 @@
+//! Deciding a request: the packs in force, their facts, one Cedar evaluation per pack and
+//! act (or a cache hit), and the combination of the packs' answers into one outcome per act
+//! with its reasons and limits.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use cedar_policy::{Authorizer, Decision as CedarDecision, Entities, EntityUid, PolicyId};
+use comity_model::*;
+
+use crate::context::ContextKey;
+use crate::error::{DecideError, PackError};
+use crate::facts::{self, FactValues};
+use crate::pack::{LimitSpec, Pack, Rule};
+use crate::packset::PackSet;
+use crate::schema::DUTY_SUFFIX;
+
+/// A rule that fired, as it explains a decision and the limits it attaches.
+#[derive(Debug, Clone)]
+struct Hit {
+    reason: Arc<Reason>,
+    limits: Arc<[LimitSpec]>,
+}
+
+/// What one pack says of one act in one situation.
+#[derive(Debug, Default)]
+pub(crate) struct PackVerdict {
+    forbids: Vec<Hit>,
+    permits: Vec<Hit>,
+    duties: Vec<Hit>,
+    duty_forbids: Vec<Hit>,
+}
+
+/// Per-pack memo of verdicts by act and context. A verdict depends only on the pack's
+/// rules and the context key, so a hit is exact.
+#[derive(Debug, Default)]
+pub(crate) struct VerdictCache {
+    map: RwLock<HashMap<(Act, ContextKey), Arc<PackVerdict>>>,
+}
+
+/// Bound on cached verdicts per pack; past it the cache starts afresh.
+const CACHE_LIMIT: usize = 100_000;
+
+/// The decision engine: packs, catalogs and options.
+#[derive(Debug)]
+pub struct Engine {
+    packs: PackSet,
+    catalogs: Catalogs,
+    unknown: UnknownOffenses,
+    cached: bool,
+    authorizer: Authorizer,
+    entities: Entities,
+    principal: EntityUid,
+    resource: EntityUid,
+    actions: Vec<EntityUid>,
+}
+
+impl Engine {
+    /// An engine over the packs under `packs` and the catalogs in `catalog`.
+    pub fn load(packs: &Path, catalog: &Path) -> Result<Engine, Vec<PackError>> {
+        let catalogs =
+            Catalogs::load(catalog).map_err(|e| vec![PackError::new(catalog, e.to_string())])?;
+        let packs = PackSet::load(packs, &catalogs)?;
+        Ok(Engine::new(packs, catalogs))
+    }
+
+    /// An engine over loaded packs and catalogs.
+    pub fn new(packs: PackSet, catalogs: Catalogs) -> Engine {
+        let uid = |s: &str| s.parse::<EntityUid>().expect("static uid");
+        let actions = Act::ALL
+            .iter()
+            .flat_map(|a| [format!("{a}"), format!("{a}{DUTY_SUFFIX}")])
+            .map(|name| uid(&format!("Action::{name:?}")))
+            .collect();
+        Engine {
+            packs,
+            catalogs,
+            unknown: UnknownOffenses::Refuse,
+            cached: true,
+            authorizer: Authorizer::new(),
+            entities: Entities::empty(),
+            principal: uid("Requester::\"request\""),
+            resource: uid("Subject::\"subject\""),
+            actions,
+        }
+    }
+
+    /// Decide requests naming offenses no catalog holds, with a warning, instead of
+    /// refusing them.
+    pub fn allow_unknown_offenses(mut self, allow: bool) -> Self {
+        self.unknown = if allow {
+            UnknownOffenses::Warn
+        } else {
+            UnknownOffenses::Refuse
+        };
+        self
+    }
+
+    /// Evaluate every time instead of remembering verdicts (for measuring and for checking
+    /// that cached and fresh answers agree).
+    pub fn with_cache(mut self, cached: bool) -> Self {
+        self.cached = cached;
+        self
+    }
+
+    /// The packs.
+    pub fn packs(&self) -> &PackSet {
+        &self.packs
+    }
+
+    /// The catalogs.
+    pub fn catalogs(&self) -> &Catalogs {
+        &self.catalogs
+    }
+
+    /// Decides one request by the law in force at its `received_at`.
+    pub fn decide(&self, request: &Request) -> Result<Decision, DecideError> {
+        let mut warnings = self.catalogs.check_request(request, self.unknown)?;
+        let packs = self.packs.in_force(request)?;
+        let base = ContextKey::of_request(request);
+        // Days and deadlines are counted in the place's own time zone: that of the most
+        // local pack in force.
+        let place = packs
+            .iter()
+            .max_by_key(|p| p.manifest.jurisdiction.segments().count())
+            .expect("at least one pack is in force");
+        let situation: Vec<(&Pack, ContextKey, FactValues)> = packs
+            .iter()
+            .map(|p| {
+                let values = facts::compute(&p.facts, request, &self.catalogs, &place.tz);
+                (*p, base.with_facts(values.bits), values)
+            })
+            .collect();
+        for (_, _, values) in &situation {
+            for w in &values.warnings {
+                if !warnings.contains(w) {
+                    warnings.push(w.clone());
+                }
+            }
+        }
+        let mut acts = Vec::with_capacity(request.acts.len());
+        for &act in &request.acts {
+            let verdicts = situation
+                .iter()
+                .map(|(p, key, _)| self.verdict(p, act, key))
+                .collect::<Result<Vec<_>, _>>()?;
+            acts.push(combine(
+                act,
+                &place.tz,
+                &situation,
+                &verdicts,
+                &mut warnings,
+            ));
+        }
+        Ok(Decision {
+            request: request.id.clone(),
+            at: request.received_at,
+            packs: packs
+                .iter()
+                .map(|p| PackRef {
+                    id: p.id.clone(),
+                    sha256: p.sha256.clone(),
+                })
+                .collect(),
+            acts,
+            warnings,
+        })
+    }
+
+    fn verdict(
+        &self,
+        pack: &Pack,
+        act: Act,
+        key: &ContextKey,
+    ) -> Result<Arc<PackVerdict>, DecideError> {
+        if !self.cached {
+            return self.evaluate(pack, act, key).map(Arc::new);
+        }
+        let cache = &pack.cache;
+        let probe = (act, key.clone());
+        if let Some(v) = cache.map.read().expect("cache lock").get(&probe) {
+            return Ok(v.clone());
+        }
+        let verdict = Arc::new(self.evaluate(pack, act, key)?);
+        let mut map = cache.map.write().expect("cache lock");
+        if map.len() >= CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(probe, verdict.clone());
+        Ok(verdict)
+    }
+
+    /// Asks Cedar what `pack` says of `act` and of the duty to do it.
+    fn evaluate(
+        &self,
+        pack: &Pack,
+        act: Act,
+        key: &ContextKey,
+    ) -> Result<PackVerdict, DecideError> {
+        let mut verdict = PackVerdict::default();
+        for duty in [false, true] {
+            let slice = pack.slice(act, duty);
+            if slice.is_empty() {
+                continue;
+            }
+            let action = &self.actions[crate::pack::slice_index(act, duty)];
+            let context = key.to_cedar(&pack.fact_names);
+            let request = cedar_policy::Request::new(
+                self.principal.clone(),
+                action.clone(),
+                self.resource.clone(),
+                context,
+                None,
+            )
+            .expect("no schema given, nothing to fail");
+            let response = self
+                .authorizer
+                .is_authorized(&request, slice, &self.entities);
+            if let Some(cedar_policy::AuthorizationError::PolicyEvaluationError(e)) =
+                response.diagnostics().errors().next()
+            {
+                return Err(DecideError::Evaluation {
+                    pack: pack.id.clone(),
+                    rule: e.policy_id().to_string(),
+                    message: e.inner().to_string(),
+                });
+            }
+            let hits = response
+                .diagnostics()
+                .reason()
+                .map(|id| hit(pack, id, key))
+                .collect();
+            match (response.decision(), duty) {
+                (CedarDecision::Allow, false) => verdict.permits = hits,
+                (CedarDecision::Deny, false) => verdict.forbids = hits,
+                (CedarDecision::Allow, true) => verdict.duties = hits,
+                (CedarDecision::Deny, true) => verdict.duty_forbids = hits,
+            }
+        }
+        Ok(verdict)
+    }
+}
+
+fn hit(pack: &Pack, id: &PolicyId, key: &ContextKey) -> Hit {
+    let rule: &Rule = &pack.rules[id.as_ref() as &str];
+    let facts = rule
+        .reads
+        .iter()
+        .map(|path| (path.clone(), key.value(path, &pack.fact_names)))
+        .collect();
+    Hit {
+        reason: Arc::new(Reason {
+            rule: rule.id.clone(),
+            pack: pack.id.clone(),
+            citation: rule.citation.clone(),
+            summary: rule.summary.clone(),
+            facts,
+            caution: rule.caution.clone(),
+        }),
+        limits: rule.limits.clone().into(),
+    }
+}
+
+/// Combines the packs' verdicts on one act: any forbid wins; else a duty makes it
+/// required; else a permit makes it permitted; else it is forbidden because no pack
+/// permits it, and each silent pack is named.
+fn combine(
+    act: Act,
+    place_tz: &jiff::tz::TimeZone,
+    situation: &[(&Pack, ContextKey, FactValues)],
+    verdicts: &[Arc<PackVerdict>],
+    warnings: &mut Vec<String>,
+) -> ActDecision {
+    let all = |f: fn(&PackVerdict) -> &Vec<Hit>| -> Vec<(usize, &Hit)> {
+        verdicts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| f(v).iter().map(move |h| (i, h)))
+            .collect()
+    };
+    let forbids = all(|v| &v.forbids);
+    let duties = all(|v| &v.duties);
+    let permits = all(|v| &v.permits);
+    let (outcome, reasons, limited) = if !forbids.is_empty() {
+        for (i, h) in &duties {
+            warnings.push(format!(
+                "{act}: {} requires it ({}), but other rules forbid it",
+                situation[*i].0.id, h.reason.citation
+            ));
+        }
+        (Outcome::Forbidden, forbids, Vec::new())
+    } else if !duties.is_empty() {
+        let reasons: Vec<_> = duties.iter().chain(&permits).copied().collect();
+        (Outcome::Required, reasons.clone(), reasons)
+    } else if !permits.is_empty() {
+        let why_not_required = all(|v| &v.duty_forbids);
+        let reasons = permits.iter().chain(&why_not_required).copied().collect();
+        (Outcome::Permitted, reasons, permits)
+    } else {
+        let silent = situation
+            .iter()
+            .map(|(p, _, _)| Hit {
+                reason: Arc::new(Reason {
+                    rule: "no-rule-permits".to_owned(),
+                    pack: p.id.clone(),
+                    citation: "none: no rule of this pack permits the act".to_owned(),
+                    summary: format!(
+                        "{} is silent on {act} here; an act no pack permits is forbidden.",
+                        p.manifest.title
+                    ),
+                    facts: Default::default(),
+                    caution: None,
+                }),
+                limits: Arc::new([]),
+            })
+            .collect::<Vec<_>>();
+        let reasons = silent.iter().map(|h| h.reason.clone()).collect();
+        return ActDecision {
+            act,
+            outcome: Outcome::Forbidden,
+            reasons,
+            limits: Vec::new(),
+        };
+    };
+    let mut limits = Vec::new();
+    for (i, h) in limited {
+        let (pack, _, values) = &situation[i];
+        for spec in h.limits.iter() {
+            let mut limit = Limit {
+                hold_until: None,
+                notice: Vec::new(),
+                approval: None,
+                rule: h.reason.rule.clone(),
+                pack: pack.id.clone(),
+                citation: h.reason.citation.clone(),
+            };
+            match spec {
+                LimitSpec::HoldUntil(fact) => {
+                    let until = values
+                        .deadlines
+                        .iter()
+                        .find(|(n, _)| n == fact)
+                        .and_then(|(_, t)| *t);
+                    match until {
+                        Some(t) => {
+                            limit.hold_until = Some(Instant::new(t, place_tz.to_offset(t)));
+                        }
+                        None => {
+                            warnings.push(format!(
+                                "{act}: {} sets a hold deadline, but custody.release_at is absent",
+                                h.reason.rule
+                            ));
+                            continue;
+                        }
+                    }
+                }
+                LimitSpec::Notice(who) => limit.notice = who.clone(),
+                LimitSpec::Approval(who) => limit.approval = Some(who.clone()),
+            }
+            limits.push(limit);
+        }
+    }
+    let reasons = reasons.into_iter().map(|(_, h)| h.reason.clone()).collect();
+    ActDecision {
+        act,
+        outcome,
+        reasons,
+        limits,
+    }
+}

@@ -1,0 +1,66 @@
+//! A decision written for a person: each act, its outcome, the rules with their citations,
+//! the facts that mattered, the limits, and the packs whose law decided.
+
+use std::fmt::Write;
+
+use comity_model::{Decision, Outcome};
+
+use crate::packset::PackSet;
+
+/// The decision as text for a desk officer, counsel or an auditor.
+pub fn explain(decision: &Decision, packs: &PackSet) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "Request {}", decision.request);
+    let _ = writeln!(w, "Decided by the law in force at {}", decision.at);
+    let _ = writeln!(w, "\nLaw in force:");
+    for p in &decision.packs {
+        let pack = packs.packs().iter().find(|k| k.id == p.id);
+        let title = pack.map_or("", |k| k.manifest.title.as_str());
+        let _ = writeln!(
+            w,
+            "  {title}\n    {} (sha256 {})",
+            p.id,
+            &p.sha256[..12.min(p.sha256.len())]
+        );
+        if let Some(note) = pack.and_then(|k| k.manifest.note.as_deref()) {
+            let _ = writeln!(w, "    note: {note}");
+        }
+    }
+    for act in &decision.acts {
+        let verdict = match act.outcome {
+            Outcome::Required => "REQUIRED: the agency must do this",
+            Outcome::Permitted => "PERMITTED: the agency may do this",
+            Outcome::Forbidden => "FORBIDDEN: the agency must not do this",
+        };
+        let _ = writeln!(w, "\n{}: {verdict}", act.act);
+        for r in &act.reasons {
+            let _ = writeln!(w, "  - {}\n    {}", r.citation, r.summary);
+            let _ = writeln!(w, "    rule {} ({})", r.rule, r.pack);
+            if !r.facts.is_empty() {
+                let facts: Vec<String> =
+                    r.facts.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                let _ = writeln!(w, "    facts: {}", facts.join(", "));
+            }
+            if let Some(c) = &r.caution {
+                let _ = writeln!(w, "    caution: {c}");
+            }
+        }
+        for l in &act.limits {
+            let what = match (&l.hold_until, l.notice.is_empty(), &l.approval) {
+                (Some(t), _, _) => format!("release by {t} unless taken into custody"),
+                (None, false, _) => format!("give notice to {}", l.notice.join(" and ")),
+                (None, true, Some(a)) => format!("get the approval of the {a} first"),
+                (None, true, None) => "condition".to_owned(),
+            };
+            let _ = writeln!(w, "  limit: {what} ({})", l.citation);
+        }
+    }
+    if !decision.warnings.is_empty() {
+        let _ = writeln!(w, "\nWarnings:");
+        for warning in &decision.warnings {
+            let _ = writeln!(w, "  - {warning}");
+        }
+    }
+    out
+}

@@ -1,0 +1,249 @@
+//! Facts: what a pack declares it needs in `pack.toml`, and how Rust derives it from a
+//! request. Rust computes, Cedar decides: a fact is a boolean (or, for hold deadlines, an
+//! instant that travels as a limit), never a rule.
+
+use comity_model::{Adjudication, Catalogs, Date, OffenseClass, Request};
+use jiff::ToSpan;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use crate::deadline::{SkipDay, deadline};
+
+/// A fact a pack declares, by kind.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum FactSpec {
+    /// "Convicted of an offense in one of `lists`", optionally within a look-back window.
+    Conviction {
+        /// The catalog lists that count.
+        lists: Vec<String>,
+        /// Only convictions of these classes count.
+        #[serde(default)]
+        classes: ClassFilter,
+        /// Look-back in years; absent means ever.
+        #[serde(default)]
+        within_years: Option<i16>,
+        /// A separate look-back for misdemeanors, which then count only if their offense
+        /// can also be a felony (a "wobbler", Cal. Gov. Code § 7282.5(a)(3)).
+        #[serde(default)]
+        wobbler_misdemeanor_within_years: Option<i16>,
+        /// Where the look-back is measured from.
+        #[serde(default)]
+        since: Since,
+        /// Whether time incarcerated for a counted conviction extends the window
+        /// (NYC Admin. Code § 9-131(a)(2)(ii)).
+        #[serde(default)]
+        extend_by_incarceration: bool,
+        /// Adjudications that do not count.
+        #[serde(default)]
+        exclude: Vec<AdjudicationWord>,
+        /// The statute that defines the fact.
+        citation: String,
+    },
+    /// "A charge pending for an offense in one of `lists`".
+    PendingCharge {
+        /// The catalog lists that count.
+        lists: Vec<String>,
+        /// Only charges of these classes count.
+        #[serde(default)]
+        classes: ClassFilter,
+        /// The statute that defines the fact.
+        citation: String,
+    },
+    /// The instant a hold must end: `hours` of running time after the scheduled release,
+    /// not running on the days `skip` names, in the pack's time zone.
+    HoldDeadline {
+        /// Hours of running time.
+        hours: i64,
+        /// Days the time does not run on.
+        #[serde(default)]
+        skip: Vec<SkipDay>,
+        /// The statute that sets the deadline.
+        citation: String,
+    },
+}
+
+/// An adjudication word in `pack.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct AdjudicationWord(pub Adjudication);
+
+impl TryFrom<String> for AdjudicationWord {
+    type Error = comity_model::UnknownWord;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse().map(AdjudicationWord)
+    }
+}
+
+/// Which classes of offense a fact counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClassFilter {
+    /// Every class.
+    #[default]
+    Any,
+    /// Felonies only.
+    Felony,
+    /// Misdemeanors only.
+    Misdemeanor,
+}
+
+impl ClassFilter {
+    fn admits(self, class: OffenseClass) -> bool {
+        match self {
+            ClassFilter::Any => true,
+            ClassFilter::Felony => class.is_felony(),
+            ClassFilter::Misdemeanor => class.is_misdemeanor(),
+        }
+    }
+}
+
+/// Where a look-back window is measured from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Since {
+    /// The request's `received_at`.
+    #[default]
+    Received,
+    /// The instant arrest (`custody.arrested_at`); `received_at` when the request does not
+    /// state it, with a warning.
+    Arrest,
+}
+
+/// What a request's facts came to for one pack.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FactValues {
+    /// Bit `i` set when the pack's `i`-th boolean fact holds.
+    pub bits: u64,
+    /// The pack's hold deadlines, by fact name; absent when the release time is unknown.
+    pub deadlines: Vec<(String, Option<jiff::Timestamp>)>,
+    /// Warnings about how facts were measured.
+    pub warnings: Vec<String>,
+}
+
+impl FactSpec {
+    /// Whether the fact is a boolean passed to Cedar (rather than an instant).
+    pub fn is_boolean(&self) -> bool {
+        !matches!(self, FactSpec::HoldDeadline { .. })
+    }
+
+    /// The catalog lists the fact names.
+    pub fn lists(&self) -> &[String] {
+        match self {
+            FactSpec::Conviction { lists, .. } | FactSpec::PendingCharge { lists, .. } => lists,
+            FactSpec::HoldDeadline { .. } => &[],
+        }
+    }
+
+    /// The statute that defines the fact.
+    pub fn citation(&self) -> &str {
+        match self {
+            FactSpec::Conviction { citation, .. }
+            | FactSpec::PendingCharge { citation, .. }
+            | FactSpec::HoldDeadline { citation, .. } => citation,
+        }
+    }
+}
+
+/// Computes a pack's facts for a request. `facts` are the pack's declared facts in order;
+/// `tz` is the pack's time zone.
+pub fn compute(
+    facts: &[(String, FactSpec)],
+    request: &Request,
+    catalogs: &Catalogs,
+    tz: &TimeZone,
+) -> FactValues {
+    let mut out = FactValues::default();
+    let received = request
+        .received_at
+        .timestamp()
+        .to_zoned_datetime(tz.clone())
+        .date();
+    let mut bit = 0;
+    for (name, spec) in facts {
+        match spec {
+            FactSpec::HoldDeadline { hours, skip, .. } => {
+                let release = request.custody.as_ref().and_then(|c| c.release_at);
+                let until = release.map(|r| deadline(r.timestamp(), *hours, skip, tz));
+                out.deadlines.push((name.clone(), until));
+                continue;
+            }
+            FactSpec::PendingCharge { lists, classes, .. } => {
+                let holds = request.subject.pending_charges.iter().any(|c| {
+                    classes.admits(c.class)
+                        && catalogs.in_any_list(&c.offense, c.class, lists, Date(received))
+                });
+                out.bits |= u64::from(holds) << bit;
+            }
+            FactSpec::Conviction {
+                lists,
+                classes,
+                within_years,
+                wobbler_misdemeanor_within_years,
+                since,
+                extend_by_incarceration,
+                exclude,
+                ..
+            } => {
+                let reference = match since {
+                    Since::Received => received,
+                    Since::Arrest => match request.custody.as_ref().and_then(|c| c.arrested_at) {
+                        Some(at) => at.timestamp().to_zoned_datetime(tz.clone()).date(),
+                        None => {
+                            out.warnings.push(format!(
+                                "fact `{name}`: custody.arrested_at is absent; look-back measured from received_at"
+                            ));
+                            received
+                        }
+                    },
+                };
+                let counted: Vec<_> = request
+                    .subject
+                    .convictions
+                    .iter()
+                    .filter(|c| {
+                        !exclude.iter().any(|x| x.0 == c.adjudication)
+                            && classes.admits(c.class)
+                            && catalogs.in_any_list(&c.offense, c.class, lists, Date(received))
+                    })
+                    .collect();
+                let holds = counted.iter().any(|c| {
+                    let years = if c.class.is_misdemeanor()
+                        && let Some(y) = wobbler_misdemeanor_within_years
+                    {
+                        let wobbler = catalogs
+                            .resolve(&c.offense)
+                            .is_some_and(|r| r.classes.iter().any(|k| k.is_felony()));
+                        if !wobbler {
+                            return false;
+                        }
+                        Some(*y)
+                    } else {
+                        *within_years
+                    };
+                    let Some(years) = years else { return true };
+                    // Time served for counted judgments entered on or after this one does
+                    // not run against the window.
+                    let extension: i64 = if *extend_by_incarceration {
+                        counted
+                            .iter()
+                            .filter(|k| k.date >= c.date)
+                            .map(|k| i64::from(k.incarcerated_days))
+                            .sum()
+                    } else {
+                        0
+                    };
+                    let cutoff = reference
+                        .checked_sub(years.years())
+                        .and_then(|d| d.checked_sub(extension.days()))
+                        .unwrap_or(jiff::civil::Date::MIN);
+                    // "Within N years before": strictly after the day N years earlier.
+                    c.date.0 > cutoff && c.date.0 <= reference
+                });
+                out.bits |= u64::from(holds) << bit;
+            }
+        }
+        bit += 1;
+    }
+    out
+}

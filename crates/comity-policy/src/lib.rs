@@ -1,0 +1,28 @@
+//! Policy packs and the decision engine of comity.
+//!
+//! A pack (`packs/<jurisdiction>/<effective-from>/`) holds the rules of one jurisdiction's
+//! law in force from one date, in Cedar, each rule annotated with the statute it encodes.
+//! Rust computes the facts a pack declares; Cedar decides; the engine combines the answers
+//! of every pack in force into one outcome per act, with its reasons and limits.
+
+mod cases;
+mod context;
+mod deadline;
+mod engine;
+mod error;
+mod explain;
+mod facts;
+mod pack;
+mod packset;
+mod schema;
+
+pub use cases::{CaseFailure, PackReport, run_cases};
+pub use context::ContextKey;
+pub use deadline::{SkipDay, deadline, flat_deadline, is_federal_holiday};
+pub use engine::Engine;
+pub use error::{DecideError, PackError};
+pub use explain::explain;
+pub use facts::{ClassFilter, FactSpec, Since};
+pub use pack::{LimitSpec, Manifest, Pack, Rule, Source, jurisdiction_path};
+pub use packset::PackSet;
+pub use schema::{DUTY_SUFFIX, schema_text};

@@ -1,0 +1,509 @@
+//! One policy pack: `pack.toml`, its `*.cedar` rules and its `tests/*.yaml` cases, loaded,
+//! checked against the schema, and sliced by act.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use cedar_policy::{
+    ActionConstraint, Effect, EntityUid, Policy, PolicyId, PolicySet, Schema, ValidationMode,
+    Validator,
+};
+use comity_model::{Act, Catalogs, Confidence, Date, Jurisdiction, Vocabulary};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::PackError;
+use crate::facts::FactSpec;
+use crate::schema::{DUTY_SUFFIX, schema_text};
+
+/// `pack.toml`: what a pack is, when it is in force, where its law comes from, and the facts
+/// it needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The Open Civic Data division the pack's law governs.
+    pub jurisdiction: Jurisdiction,
+    /// What the pack encodes, for a person.
+    pub title: String,
+    /// The first day the law is in force, local time.
+    pub effective_from: Date,
+    /// The first day it is no longer in force, when it lapses rather than being superseded.
+    #[serde(default)]
+    pub effective_until: Option<Date>,
+    /// The IANA time zone effective dates are local to.
+    pub timezone: String,
+    /// The `effective_from` of the version this one replaces.
+    #[serde(default)]
+    pub supersedes: Option<Date>,
+    /// How well the pack's law is verified.
+    pub confidence: Confidence,
+    /// What a reviewer must know: unconfirmed points, litigation.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The statutes the pack encodes.
+    pub sources: Vec<Source>,
+    /// The facts the pack's rules read, by name.
+    #[serde(default)]
+    pub facts: BTreeMap<String, FactSpec>,
+}
+
+/// A statute or other source a pack encodes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Its citation.
+    pub citation: String,
+    /// Where its text can be read.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// A condition a permit or duty attaches to the act it allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LimitSpec {
+    /// `@hold_until("fact")`: release by the instant the named hold-deadline fact gives.
+    HoldUntil(String),
+    /// `@notice("subject counsel")`: give notice to these people.
+    Notice(Vec<String>),
+    /// `@approval("privacy-officer")`: get this approval first.
+    Approval(String),
+}
+
+/// A rule of a pack, with its annotations.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// `@id`.
+    pub id: String,
+    /// Permit or forbid.
+    pub effect: Effect,
+    /// `@citation`.
+    pub citation: String,
+    /// `@summary`.
+    pub summary: String,
+    /// `@caution`, if any.
+    pub caution: Option<String>,
+    /// The file it is written in, relative to the pack.
+    pub file: String,
+    /// The context paths it reads (`warrant_kind`, `facts.nyc_vsc_5y`).
+    pub reads: Vec<String>,
+    /// The limits it attaches.
+    pub limits: Vec<LimitSpec>,
+    /// The acts (and duties) it applies to, as action names.
+    pub actions: Vec<String>,
+}
+
+/// A loaded, checked pack.
+#[derive(Debug)]
+pub struct Pack {
+    /// `<jurisdiction>@<effective-from>`.
+    pub id: String,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// Its time zone.
+    pub tz: TimeZone,
+    /// The instant it comes into force.
+    pub from: Timestamp,
+    /// The instant it stops being in force, if known.
+    pub until: Option<Timestamp>,
+    /// SHA-256 over its files.
+    pub sha256: String,
+    /// Declared facts, in bit order for the booleans.
+    pub facts: Vec<(String, FactSpec)>,
+    /// Names of the boolean facts, bit `i` for the `i`-th.
+    pub fact_names: Vec<String>,
+    /// Its rules, by id.
+    pub rules: BTreeMap<String, Rule>,
+    /// Its test case files.
+    pub case_files: Vec<PathBuf>,
+    /// The rules that can apply to each action, ahead of time: index
+    /// `2 × act + (1 if duty)`.
+    slices: Vec<PolicySet>,
+    /// Verdicts already reached, by act and context.
+    pub(crate) cache: crate::engine::VerdictCache,
+}
+
+/// The pack-relative path of a jurisdiction: `ocd-division/country:us/state:ny` →
+/// `country-us/state-ny`.
+pub fn jurisdiction_path(j: &Jurisdiction) -> PathBuf {
+    j.segments().map(|s| s.replacen(':', "-", 1)).collect()
+}
+
+/// The index of an action in [`Pack`]'s slices.
+pub(crate) fn slice_index(act: Act, duty: bool) -> usize {
+    let i = Act::ALL
+        .iter()
+        .position(|a| *a == act)
+        .expect("act of its vocabulary");
+    2 * i + usize::from(duty)
+}
+
+/// Action names in slice order.
+fn action_names() -> Vec<String> {
+    Act::ALL
+        .iter()
+        .flat_map(|a| [a.to_string(), format!("{a}{DUTY_SUFFIX}")])
+        .collect()
+}
+
+const ANNOTATIONS: &[&str] = &[
+    "id",
+    "citation",
+    "summary",
+    "caution",
+    "hold_until",
+    "notice",
+    "approval",
+];
+
+impl Pack {
+    /// Loads and checks the pack in `dir`, whose path under the pack root is `rel`.
+    pub fn load(root: &Path, dir: &Path, catalogs: &Catalogs) -> Result<Pack, PackError> {
+        let rel = dir.strip_prefix(root).unwrap_or(dir).to_owned();
+        let err = |message: String| PackError::new(dir.join("pack.toml"), message);
+        let text = read(&dir.join("pack.toml"))?;
+        let manifest: Manifest = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let expected =
+            jurisdiction_path(&manifest.jurisdiction).join(manifest.effective_from.to_string());
+        if rel != expected {
+            return Err(err(format!(
+                "a pack for {} from {} belongs in {}, not {}",
+                manifest.jurisdiction,
+                manifest.effective_from,
+                expected.display(),
+                rel.display()
+            )));
+        }
+        let tz = TimeZone::get(&manifest.timezone).map_err(|_| {
+            err(format!(
+                "timezone: `{}` is not an IANA time zone",
+                manifest.timezone
+            ))
+        })?;
+        let local_midnight = |d: Date| -> Result<Timestamp, PackError> {
+            d.0.to_zoned_datetime(tz.clone())
+                .map(|z| z.timestamp())
+                .map_err(|e| err(format!("date {d}: {e}")))
+        };
+        let from = local_midnight(manifest.effective_from)?;
+        let until = manifest.effective_until.map(local_midnight).transpose()?;
+        if until.is_some_and(|u| u <= from) {
+            return Err(err("effective_until must be after effective_from".into()));
+        }
+        let facts: Vec<(String, FactSpec)> = manifest.facts.clone().into_iter().collect();
+        for (name, spec) in &facts {
+            let ident = name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !ident {
+                return Err(err(format!(
+                    "facts.{name}: fact names are lower_snake_case"
+                )));
+            }
+            for list in spec.lists() {
+                if catalogs.list(list).is_none() {
+                    return Err(err(format!("facts.{name}: list `{list}` is in no catalog")));
+                }
+            }
+        }
+        let fact_names: Vec<String> = facts
+            .iter()
+            .filter(|(_, s)| s.is_boolean())
+            .map(|(n, _)| n.clone())
+            .collect();
+        if fact_names.len() > 64 {
+            return Err(err("a pack may declare at most 64 boolean facts".into()));
+        }
+        let deadlines: Vec<&str> = facts
+            .iter()
+            .filter(|(_, s)| !s.is_boolean())
+            .map(|(n, _)| n.as_str())
+            .collect();
+
+        let schema_src = schema_text(fact_names.iter().map(String::as_str));
+        let (schema, _) =
+            Schema::from_cedarschema_str(&schema_src).map_err(|e| err(format!("schema: {e}")))?;
+
+        let mut files = list_files(dir)?;
+        files.sort();
+        let mut policies = PolicySet::new();
+        let mut rules = BTreeMap::new();
+        let mut sources: HashMap<String, (String, String)> = HashMap::new();
+        for file in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "cedar"))
+        {
+            let name = file.strip_prefix(dir).unwrap_or(file).display().to_string();
+            let text = read(file)?;
+            let set: PolicySet = text
+                .parse()
+                .map_err(|e: cedar_policy::ParseErrors| PackError::new(file, located(&text, &e)))?;
+            for policy in set.policies() {
+                let at =
+                    |m: String| PackError::new(file, format!("{}: {m}", line_of(&text, policy)));
+                let rule = rule_of(policy, &name, &fact_names, &deadlines).map_err(at)?;
+                let id = rule.id.clone();
+                if rules.contains_key(&id) {
+                    return Err(at(format!("@id(\"{id}\") is used twice in this pack")));
+                }
+                policies
+                    .add(policy.new_id(PolicyId::new(&id)))
+                    .map_err(|e| at(e.to_string()))?;
+                sources.insert(id.clone(), (file.display().to_string(), text.clone()));
+                rules.insert(id, rule);
+            }
+        }
+        if rules.is_empty() {
+            return Err(err("the pack has no rules (*.cedar)".into()));
+        }
+        let validation = Validator::new(schema).validate(&policies, ValidationMode::Strict);
+        if let Some(e) = validation.validation_errors().next() {
+            let (file, text) = &sources[&e.policy_id().to_string()];
+            return Err(PackError::new(file, located(text, e)));
+        }
+        let case_files: Vec<PathBuf> = files
+            .iter()
+            .filter(|f| {
+                f.strip_prefix(dir).is_ok_and(|r| r.starts_with("tests"))
+                    && f.extension().is_some_and(|e| e == "yaml" || e == "yml")
+            })
+            .cloned()
+            .collect();
+        if case_files.is_empty() {
+            return Err(err("the pack has no test cases (tests/*.yaml)".into()));
+        }
+
+        let slices = action_names()
+            .iter()
+            .map(|action| {
+                let ps = policies
+                    .policies()
+                    .filter(|p| rules[&p.id().to_string()].actions.contains(action))
+                    .cloned();
+                PolicySet::from_policies(ps).expect("ids are unique")
+            })
+            .collect();
+
+        Ok(Pack {
+            id: format!("{}@{}", manifest.jurisdiction, manifest.effective_from),
+            sha256: digest(dir, &files)?,
+            dir: dir.to_owned(),
+            manifest,
+            tz,
+            from,
+            until,
+            facts,
+            fact_names,
+            rules,
+            case_files,
+            slices,
+            cache: Default::default(),
+        })
+    }
+
+    /// The rules that can apply to `act` (or its duty), sliced ahead of time.
+    pub(crate) fn slice(&self, act: Act, duty: bool) -> &PolicySet {
+        &self.slices[slice_index(act, duty)]
+    }
+
+    /// Whether the pack is in force at `t`.
+    pub fn in_force(&self, t: Timestamp) -> bool {
+        self.from <= t && self.until.is_none_or(|u| t < u)
+    }
+}
+
+fn read(path: &Path) -> Result<String, PackError> {
+    std::fs::read_to_string(path).map_err(|e| PackError::new(path, e.to_string()))
+}
+
+fn list_files(dir: &Path) -> Result<Vec<PathBuf>, PackError> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| PackError::new(dir, e.to_string()))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| PackError::new(dir, e.to_string()))?
+            .path();
+        if path.is_dir() {
+            out.extend(list_files(&path)?);
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+/// SHA-256 over every file of the pack, in path order: for each, its pack-relative path,
+/// a NUL, its length in decimal, a NUL, and its bytes.
+fn digest(dir: &Path, files: &[PathBuf]) -> Result<String, PackError> {
+    let mut h = Sha256::new();
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| PackError::new(f, e.to_string()))?;
+        let rel = f
+            .strip_prefix(dir)
+            .unwrap_or(f)
+            .to_string_lossy()
+            .replace('\\', "/");
+        h.update(rel.as_bytes());
+        h.update([0]);
+        h.update(bytes.len().to_string().as_bytes());
+        h.update([0]);
+        h.update(&bytes);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The rule a policy is, from its annotations and scope.
+fn rule_of(
+    policy: &Policy,
+    file: &str,
+    fact_names: &[String],
+    deadlines: &[&str],
+) -> Result<Rule, String> {
+    for (key, _) in policy.annotations() {
+        if !ANNOTATIONS.contains(&key) {
+            return Err(format!(
+                "unknown annotation @{key} (known: {})",
+                ANNOTATIONS.join(", ")
+            ));
+        }
+    }
+    let required = |key: &str| -> Result<String, String> {
+        match policy.annotation(key) {
+            Some(v) if !v.trim().is_empty() => Ok(v.to_owned()),
+            _ => Err(format!("every rule needs @{key}(\"…\")")),
+        }
+    };
+    let id = required("id")?;
+    let id_ok = id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !id_ok {
+        return Err(format!("@id(\"{id}\"): ids are lower-kebab-case"));
+    }
+    let mut limits = Vec::new();
+    if let Some(fact) = policy.annotation("hold_until") {
+        if !deadlines.contains(&fact) {
+            return Err(format!(
+                "@hold_until(\"{fact}\"): no hold-deadline fact of that name in pack.toml"
+            ));
+        }
+        limits.push(LimitSpec::HoldUntil(fact.to_owned()));
+    }
+    if let Some(who) = policy.annotation("notice") {
+        limits.push(LimitSpec::Notice(
+            who.split_whitespace().map(str::to_owned).collect(),
+        ));
+    }
+    if let Some(who) = policy.annotation("approval") {
+        limits.push(LimitSpec::Approval(who.to_owned()));
+    }
+    if !limits.is_empty() && policy.effect() == Effect::Forbid {
+        return Err("limits (@hold_until, @notice, @approval) belong on permits".into());
+    }
+    let all = action_names();
+    let actions = match policy.action_constraint() {
+        ActionConstraint::Any => all,
+        ActionConstraint::Eq(uid) => vec![action_name(&uid)],
+        ActionConstraint::In(uids) => uids.iter().map(action_name).collect(),
+    };
+    let json = policy.to_json().map_err(|e| e.to_string())?;
+    let mut reads = Vec::new();
+    context_paths(&json, &mut reads);
+    reads.sort();
+    reads.dedup();
+    let prefixes: Vec<String> = reads.iter().map(|r| format!("{r}.")).collect();
+    reads.retain(|r| !prefixes.iter().any(|p| r.starts_with(p.as_str())));
+    for r in &reads {
+        if let Some(f) = r.strip_prefix("facts.")
+            && !fact_names.iter().any(|n| n == f)
+        {
+            return Err(format!(
+                "reads fact `{f}`, which pack.toml does not declare"
+            ));
+        }
+    }
+    Ok(Rule {
+        id,
+        effect: policy.effect(),
+        citation: required("citation")?,
+        summary: required("summary")?,
+        caution: policy.annotation("caution").map(str::to_owned),
+        file: file.to_owned(),
+        reads,
+        limits,
+        actions,
+    })
+}
+
+fn action_name(uid: &EntityUid) -> String {
+    uid.id().unescaped().to_owned()
+}
+
+/// Collects the `context.…` paths an expression (in Cedar's JSON form) reads.
+fn context_paths(expr: &serde_json::Value, out: &mut Vec<String>) {
+    fn path(e: &serde_json::Value) -> Option<String> {
+        if e.get("Var").and_then(|v| v.as_str()) == Some("context") {
+            return Some(String::new());
+        }
+        let node = e.get(".").or_else(|| e.get("has"))?;
+        let base = path(node.get("left")?)?;
+        let attr = node.get("attr")?.as_str()?;
+        Some(if base.is_empty() {
+            attr.to_owned()
+        } else {
+            format!("{base}.{attr}")
+        })
+    }
+    match expr {
+        serde_json::Value::Object(map) => {
+            if let Some(p) = path(expr).filter(|p| !p.is_empty()) {
+                out.push(p);
+            }
+            map.values().for_each(|v| context_paths(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| context_paths(v, out)),
+        _ => {}
+    }
+}
+
+/// `line L` of a policy in its file, found by its `@id` (Cedar does not expose policies'
+/// source spans).
+fn line_of(text: &str, policy: &Policy) -> String {
+    let at = policy
+        .annotation("id")
+        .and_then(|id| text.find(&format!("@id(\"{id}\")")));
+    match at {
+        Some(offset) => format!("line {}", line_col(text, offset).0),
+        None => format!("rule {}", policy.id()),
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+/// A Cedar diagnostic with the line and column of its first label, and its help.
+fn located(text: &str, d: &dyn miette::Diagnostic) -> String {
+    let mut out = String::new();
+    if let Some(label) = d.labels().and_then(|mut l| l.next()) {
+        let (line, col) = line_col(text, label.offset());
+        out.push_str(&format!("line {line}, column {col}: "));
+    }
+    out.push_str(&d.to_string());
+    let mut source = std::error::Error::source(d);
+    while let Some(s) = source {
+        out.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    if let Some(help) = d.help() {
+        out.push_str(&format!(" (help: {help})"));
+    }
+    out
+}
