@@ -337,6 +337,9 @@ fn combine(
             };
             match spec {
                 LimitSpec::HoldUntil(fact) => {
+                    if let Some((_, spec)) = pack.facts.iter().find(|(n, _)| n == fact) {
+                        limit.citation = spec.citation().to_owned();
+                    }
                     let until = values
                         .deadlines
                         .iter()
