@@ -52,6 +52,16 @@ enum CaseKind {
     Boundary,
 }
 
+impl CaseKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            CaseKind::Meets => "meets",
+            CaseKind::Fails => "fails",
+            CaseKind::Boundary => "boundary",
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Expect {

@@ -247,3 +247,145 @@ pub fn compute(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const CATALOG: &str = r#"
+code = "NY PL"
+title = "New York Penal Law"
+source = "test"
+as_of = "2025-01-01"
+offenses = [
+  { section = "160.15", title = "Robbery in the first degree", class = "B-felony", lists = ["vsc"] },
+  { section = "155.30", title = "Grand larceny in the fourth degree", class = "E-felony" },
+  { section = "120.00", title = "Assault in the third degree", class = "A-misdemeanor" },
+  { section = "120.05", title = "Assault in the second degree", class = ["D-felony", "A-misdemeanor"], lists = ["vsc", "fam"] },
+]
+[lists.vsc]
+title = "Violent or serious crime"
+citation = "test"
+felony_only = true
+confidence = "VERIFIED"
+[lists.fam]
+title = "A family"
+citation = "test"
+confidence = "VERIFIED"
+"#;
+
+    fn catalogs() -> Catalogs {
+        let mut c = Catalogs::default();
+        c.add(CATALOG).unwrap();
+        c
+    }
+
+    fn spec(toml_text: &str) -> Vec<(String, FactSpec)> {
+        let spec: FactSpec = toml::from_str(toml_text).unwrap();
+        vec![("f".to_owned(), spec)]
+    }
+
+    fn request(convictions: serde_json::Value) -> Request {
+        Request::from_value(json!({
+            "id": "t", "received_at": "2020-06-01T12:00:00-04:00",
+            "jurisdiction": "ocd-division/country:us/state:ny/place:new_york",
+            "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
+            "to": { "agency": "NYC-DOC", "kind": "corrections" },
+            "acts": ["hold"],
+            "subject": { "id": "synthetic-1", "convictions": convictions,
+                         "pending_charges": [{ "offense": "NY PL 160.15", "class": "B-felony", "since": "2020-05-01" }] },
+            "custody": { "status": "in-custody", "arrested_at": "2020-05-01T08:00:00-04:00" }
+        }))
+        .unwrap()
+    }
+
+    fn holds(spec_text: &str, convictions: serde_json::Value) -> bool {
+        let tz = TimeZone::get("America/New_York").unwrap();
+        compute(&spec(spec_text), &request(convictions), &catalogs(), &tz).bits == 1
+    }
+
+    const FIVE_YEARS: &str = r#"
+kind = "conviction"
+lists = ["vsc"]
+within_years = 5
+since = "arrest"
+extend_by_incarceration = true
+exclude = ["youthful-offender", "juvenile-delinquent"]
+citation = "NYC Admin. Code § 9-131(a)(2)"
+"#;
+
+    fn conviction(offense: &str, class: &str, date: &str, days: u32) -> serde_json::Value {
+        json!({ "offense": offense, "class": class, "date": date, "incarcerated_days": days })
+    }
+
+    #[test]
+    fn five_year_look_back_from_the_arrest() {
+        let c = |date, days| json!([conviction("NY PL 160.15", "B-felony", date, days)]);
+        // Arrest 2020-05-01: the window opens after 2015-05-01.
+        assert!(holds(FIVE_YEARS, c("2015-05-02", 0)));
+        assert!(
+            !holds(FIVE_YEARS, c("2015-05-01", 0)),
+            "exactly five years is outside"
+        );
+        // 730 days served extend the window back to after 2013-05-01.
+        assert!(holds(FIVE_YEARS, c("2013-05-02", 730)));
+        assert!(!holds(FIVE_YEARS, c("2013-05-01", 730)));
+        assert!(!holds(FIVE_YEARS, c("2013-05-02", 729)));
+    }
+
+    #[test]
+    fn only_listed_felony_convictions_count() {
+        let one = |o: &str, class: &str| json!([conviction(o, class, "2019-01-01", 0)]);
+        assert!(
+            !holds(FIVE_YEARS, one("NY PL 155.30", "E-felony")),
+            "not listed"
+        );
+        assert!(holds(FIVE_YEARS, one("NY PL 120.05", "D-felony")));
+        assert!(
+            !holds(FIVE_YEARS, one("NY PL 120.05", "A-misdemeanor")),
+            "felony only"
+        );
+        let yo = json!([{ "offense": "NY PL 160.15", "class": "B-felony", "date": "2019-01-01",
+                          "adjudication": "youthful-offender" }]);
+        assert!(!holds(FIVE_YEARS, yo), "YO adjudications are excluded");
+    }
+
+    #[test]
+    fn wobbler_misdemeanors_have_their_own_window() {
+        let spec = r#"
+kind = "conviction"
+lists = ["fam"]
+within_years = 15
+wobbler_misdemeanor_within_years = 5
+citation = "Cal. Gov. Code § 7282.5(a)(3)"
+"#;
+        // Received 2020-06-01.
+        let c = |class, date| json!([conviction("NY PL 120.05", class, date, 0)]);
+        assert!(holds(spec, c("A-misdemeanor", "2015-06-02")));
+        assert!(!holds(spec, c("A-misdemeanor", "2015-06-01")));
+        assert!(holds(spec, c("D-felony", "2005-06-02")));
+        assert!(!holds(spec, c("D-felony", "2005-06-01")));
+    }
+
+    #[test]
+    fn pending_charges_and_deadlines() {
+        let pending = "kind = \"pending-charge\"\nlists = [\"vsc\"]\ncitation = \"x\"";
+        assert!(holds(pending, json!([])));
+        let tz = TimeZone::get("America/New_York").unwrap();
+        let deadline = spec("kind = \"hold-deadline\"\nhours = 48\ncitation = \"8 CFR 287.7(d)\"");
+        let values = compute(&deadline, &request(json!([])), &catalogs(), &tz);
+        assert_eq!(
+            values.deadlines,
+            vec![("f".to_owned(), None)],
+            "no release time, no deadline"
+        );
+        assert_eq!(values.bits, 0);
+    }
+
+    #[test]
+    fn unknown_keys_in_a_fact_are_refused() {
+        let bad = "kind = \"conviction\"\nlists = [\"vsc\"]\nwithin_yeras = 5\ncitation = \"x\"";
+        assert!(toml::from_str::<FactSpec>(bad).is_err());
+    }
+}

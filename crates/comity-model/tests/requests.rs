@@ -1,0 +1,193 @@
+//! The request contract: the FORMATS.md example parses and round-trips; every kind of bad
+//! input is refused with an error naming the field and the value; no input panics.
+
+use comity_model::{Act, InputError, Request, Shape, read_requests};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn example() -> Value {
+    serde_json::from_str(include_str!("../../../examples/nyc-doc-detainer.json")).unwrap()
+}
+
+fn refused(mutate: impl FnOnce(&mut Value)) -> InputError {
+    let mut v = example();
+    mutate(&mut v);
+    Request::from_json(&v.to_string()).expect_err("must be refused")
+}
+
+#[test]
+fn formats_example_parses_and_round_trips() {
+    let r = Request::from_value(example()).unwrap();
+    assert_eq!(r.id, "nyc-doc-2018-000123");
+    assert_eq!(r.acts, [Act::Hold, Act::NotifyRelease]);
+    assert_eq!(r.received_at.to_string(), "2018-03-02T14:05:00-05:00");
+    let again = Request::from_value(serde_json::to_value(&r).unwrap()).unwrap();
+    assert_eq!(again, r);
+}
+
+#[test]
+fn bad_inputs_name_field_and_value() {
+    let cases: Vec<(Box<dyn FnOnce(&mut Value)>, &str, &str)> = vec![
+        (
+            Box::new(|v| v["colour"] = json!("red")),
+            "colour",
+            "`colour`",
+        ),
+        (
+            Box::new(|v| v["subject"]["eye"] = json!(1)),
+            "subject.eye",
+            "`eye`",
+        ),
+        (
+            Box::new(|v| v["acts"] = json!(["hold", "hodl"])),
+            "acts[1]",
+            "`hodl`",
+        ),
+        (
+            Box::new(|v| v["acts"] = json!(["hold", "hold"])),
+            "acts[1]",
+            "`hold`",
+        ),
+        (Box::new(|v| v["acts"] = json!([])), "acts", "at least one"),
+        (
+            Box::new(|v| v["to"]["kind"] = json!("jail")),
+            "to.kind",
+            "`jail`",
+        ),
+        (
+            Box::new(|v| v["from"]["kind"] = json!("ice")),
+            "from.kind",
+            "`ice`",
+        ),
+        (
+            Box::new(|v| v["form"] = json!("I-247Z")),
+            "form",
+            "`I-247Z`",
+        ),
+        (
+            Box::new(|v| v["basis"] = json!(["looks-foreign"])),
+            "basis[0]",
+            "`looks-foreign`",
+        ),
+        (
+            Box::new(|v| v["warrant"]["kind"] = json!("ice")),
+            "warrant.kind",
+            "`ice`",
+        ),
+        (
+            Box::new(|v| v["warrant"] = json!({"kind": "judicial", "form": "I-200"})),
+            "warrant.form",
+            "`I-200`",
+        ),
+        (
+            Box::new(|v| v["received_at"] = json!("2018-03-02 14:05")),
+            "received_at",
+            "`2018-03-02 14:05`",
+        ),
+        (
+            Box::new(|v| v["received_at"] = json!("2018-03-02T14:05:00")),
+            "received_at",
+            "`2018-03-02T14:05:00`",
+        ),
+        (
+            Box::new(|v| v["custody"]["release_at"] = json!("soon")),
+            "custody.release_at",
+            "`soon`",
+        ),
+        (
+            Box::new(|v| v["subject"]["convictions"][0]["date"] = json!("2014-02-30")),
+            "subject.convictions[0].date",
+            "`2014-02-30`",
+        ),
+        (
+            Box::new(|v| v["subject"]["convictions"][0]["offense"] = json!("PL 160.15")),
+            "subject.convictions[0].offense",
+            "`PL 160.15`",
+        ),
+        (
+            Box::new(|v| v["subject"]["convictions"][0]["class"] = json!("felony-B")),
+            "subject.convictions[0].class",
+            "`felony-B`",
+        ),
+        (
+            Box::new(|v| v["subject"]["convictions"][0]["adjudication"] = json!("pardon")),
+            "subject.convictions[0].adjudication",
+            "`pardon`",
+        ),
+        (
+            Box::new(|v| v["subject"]["convictions"][0]["incarcerated_days"] = json!(-3)),
+            "subject.convictions[0].incarcerated_days",
+            "-3",
+        ),
+        (
+            Box::new(|v| v["jurisdiction"] = json!("New York City")),
+            "jurisdiction",
+            "`New York City`",
+        ),
+        (
+            Box::new(|v| v["id"] = json!("has space")),
+            "id",
+            "`has space`",
+        ),
+        (
+            Box::new(|v| v["acts"] = json!(["courthouse-arrest"])),
+            "arrest",
+            "courthouse-arrest",
+        ),
+        (
+            Box::new(|v| v["records"] = json!(["dna"])),
+            "records[0]",
+            "`dna`",
+        ),
+        (
+            Box::new(|v| v["court_event"]["system"] = json!("tribal")),
+            "court_event.system",
+            "`tribal`",
+        ),
+    ];
+    for (mutate, field, value) in cases {
+        let e = refused(mutate);
+        assert_eq!(e.field, field, "{e}");
+        assert!(e.to_string().contains(value), "{e} should name {value}");
+    }
+}
+
+#[test]
+fn documents_of_every_shape() {
+    let one = example().to_string();
+    let (shape, rs) = read_requests(&one).unwrap();
+    assert_eq!((shape, rs.len()), (Shape::One, 1));
+    let array = format!("[{one},{one}]");
+    assert_eq!(read_requests(&array).unwrap().0, Shape::Array);
+    let lines = format!("{one}\n\n{one}\n");
+    let (shape, rs) = read_requests(&lines).unwrap();
+    assert_eq!((shape, rs.len()), (Shape::Lines, 2));
+    let mut bad = example();
+    bad["acts"] = json!(["hodl"]);
+    let e = read_requests(&format!("[{one},{bad}]")).unwrap_err();
+    assert_eq!(e.field, "[1].acts[0]");
+    let e = read_requests(&format!("{one}\n{bad}")).unwrap_err();
+    assert_eq!(e.field, "line 2.acts[0]");
+    assert!(read_requests("   ").is_err());
+}
+
+proptest! {
+    /// No input panics: arbitrary text and arbitrary mutations of the example are either
+    /// parsed or refused with an error.
+    #[test]
+    fn arbitrary_text_never_panics(s in "\\PC{0,300}") {
+        let _ = read_requests(&s);
+    }
+
+    #[test]
+    fn mutated_examples_never_panic(path in prop::sample::select(vec![
+            "id", "received_at", "jurisdiction", "form", "acts", "subject", "custody", "warrant",
+        ]), value in prop_oneof![
+            Just(Value::Null), any::<bool>().prop_map(Value::from), any::<i64>().prop_map(Value::from),
+            "\\PC{0,20}".prop_map(Value::from), Just(json!([])), Just(json!({})),
+        ]) {
+        let mut v = example();
+        v[path] = value;
+        let _ = Request::from_value(v);
+    }
+}

@@ -1,0 +1,380 @@
+//! `comity check`: a pack that breaks any rule of the format is refused with the file (and
+//! line) at fault; a good one loads, decides and passes its cases.
+
+use std::fs;
+use std::path::Path;
+
+use comity_model::{Outcome, Request};
+use comity_policy::{Engine, run_cases};
+
+const CATALOG: &str = r#"
+code = "NY PL"
+title = "New York Penal Law"
+source = "test"
+as_of = "2025-01-01"
+offenses = [
+  { section = "160.15", title = "Robbery in the first degree", class = "B-felony", lists = ["vsc"] },
+]
+[lists.vsc]
+title = "Violent or serious crime"
+citation = "test"
+felony_only = true
+confidence = "VERIFIED"
+"#;
+
+const MANIFEST: &str = r#"
+jurisdiction = "ocd-division/country:us"
+title = "Test federal pack"
+effective_from = "2017-04-02"
+timezone = "America/New_York"
+confidence = "VERIFIED"
+
+[[sources]]
+citation = "8 CFR 287.7"
+
+[facts.vsc_ever]
+kind = "conviction"
+lists = ["vsc"]
+citation = "test"
+"#;
+
+const RULES: &str = r#"
+@id("hold-permitted")
+@citation("8 CFR 287.7(a)")
+@summary("A detainer is a request.")
+permit (principal, action == Action::"hold", resource)
+when { context.from_kind == AgencyKind::"federal-immigration" };
+
+@id("hold-needs-judicial-warrant")
+@citation("Test § 1")
+@summary("Holds need a judicial warrant unless the person has a listed conviction.")
+forbid (principal, action == Action::"hold", resource)
+unless { context.warrant_kind == WarrantKind::"judicial" || context.facts.vsc_ever };
+"#;
+
+const CASES: &str = r#"
+base:
+  id: t
+  received_at: "2018-03-01T09:00:00-05:00"
+  jurisdiction: ocd-division/country:us/state:oh
+  from: { agency: DHS-ICE-ERO, kind: federal-immigration }
+  to: { agency: JAIL, kind: sheriff }
+  warrant: { kind: judicial }
+  acts: [hold]
+  subject: { id: synthetic-1 }
+cases:
+  - { name: a, rule: hold-permitted, kind: meets, expect: { hold: permitted } }
+  - { name: b, rule: hold-permitted, kind: fails, with: { from: { agency: FBI, kind: federal-other } }, expect: { hold: forbidden } }
+  - { name: c, rule: hold-permitted, kind: boundary, with: { form: call }, expect: { hold: permitted } }
+  - { name: d, rule: hold-needs-judicial-warrant, kind: meets, expect: { hold: permitted } }
+  - { name: e, rule: hold-needs-judicial-warrant, kind: fails, with: { warrant: { kind: immigration-judge } }, expect: { hold: forbidden } }
+  - name: f
+    rule: hold-needs-judicial-warrant
+    kind: boundary
+    with:
+      warrant: { kind: none }
+      subject: { convictions: [{ offense: NY PL 160.15, class: B-felony, date: "1990-01-01" }] }
+    expect: { hold: permitted }
+"#;
+
+/// A pack root and catalog with one good pack, altered by `edit` (file name, new text).
+fn fixture(edits: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("packs/country-us/2017-04-02");
+    fs::create_dir_all(pack.join("tests")).unwrap();
+    fs::create_dir_all(dir.path().join("catalog")).unwrap();
+    fs::write(dir.path().join("catalog/ny.toml"), CATALOG).unwrap();
+    fs::write(pack.join("pack.toml"), MANIFEST).unwrap();
+    fs::write(pack.join("rules.cedar"), RULES).unwrap();
+    fs::write(pack.join("tests/cases.yaml"), CASES).unwrap();
+    for (file, text) in edits {
+        let path = pack.join(file);
+        if text.is_empty() {
+            fs::remove_file(&path).unwrap();
+        } else {
+            fs::write(path, text).unwrap();
+        }
+    }
+    dir
+}
+
+fn load(dir: &Path) -> Result<Engine, String> {
+    Engine::load(&dir.join("packs"), &dir.join("catalog")).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+fn refused(edits: &[(&str, &str)], expect: &[&str]) {
+    let dir = fixture(edits);
+    let message = load(dir.path()).expect_err("the pack must be refused");
+    for needle in expect {
+        assert!(
+            message.contains(needle),
+            "`{message}` should mention `{needle}`"
+        );
+    }
+}
+
+#[test]
+fn a_good_pack_loads_decides_and_passes_its_cases() {
+    let dir = fixture(&[]);
+    let engine = load(dir.path()).unwrap();
+    let pack = &engine.packs().packs()[0];
+    assert_eq!(pack.id, "ocd-division/country:us@2017-04-02");
+    assert_eq!(pack.sha256.len(), 64);
+    let report = run_cases(&engine, pack);
+    assert_eq!(report.cases, 6);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+}
+
+#[test]
+fn failing_and_uncovered_cases_are_reported() {
+    let wrong = CASES.replace(
+        "name: a, rule: hold-permitted, kind: meets, expect: { hold: permitted }",
+        "name: a, rule: hold-permitted, kind: meets, expect: { hold: forbidden }",
+    );
+    let dir = fixture(&[("tests/cases.yaml", &wrong)]);
+    let engine = load(dir.path()).unwrap();
+    let report = run_cases(&engine, &engine.packs().packs()[0]);
+    assert_eq!(report.failures.len(), 1);
+    assert!(
+        report.failures[0]
+            .message
+            .contains("expected forbidden, got permitted")
+    );
+
+    let no_boundary: String = CASES
+        .lines()
+        .take_while(|l| !l.contains("name: f"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dir = fixture(&[("tests/cases.yaml", &no_boundary)]);
+    let engine = load(dir.path()).unwrap();
+    let report = run_cases(&engine, &engine.packs().packs()[0]);
+    let messages: Vec<_> = report.failures.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["rule hold-needs-judicial-warrant has no `boundary` case"]
+    );
+
+    // A case whose named rule is said to fire, but does not.
+    let mislabelled = CASES.replace(
+        "name: d, rule: hold-needs-judicial-warrant, kind: meets",
+        "name: d, rule: hold-needs-judicial-warrant, kind: fails",
+    );
+    let dir = fixture(&[("tests/cases.yaml", &mislabelled)]);
+    let engine = load(dir.path()).unwrap();
+    let report = run_cases(&engine, &engine.packs().packs()[0]);
+    assert!(
+        report
+            .failures
+            .iter()
+            .any(|f| f.message.contains("should be among the reasons"))
+    );
+}
+
+#[test]
+fn misspelt_words_and_attributes_fail_validation() {
+    refused(
+        &[(
+            "rules.cedar",
+            &RULES.replace("\"federal-immigration\"", "\"federal-immigraton\""),
+        )],
+        &["rules.cedar", "federal-immigraton"],
+    );
+    refused(
+        &[(
+            "rules.cedar",
+            &RULES.replace("context.warrant_kind", "context.warant_kind"),
+        )],
+        &["rules.cedar", "warant_kind"],
+    );
+    refused(
+        &[(
+            "rules.cedar",
+            &RULES.replace("Action::\"hold\"", "Action::\"hodl\""),
+        )],
+        &["rules.cedar", "hodl"],
+    );
+}
+
+#[test]
+fn every_rule_needs_its_annotations() {
+    refused(
+        &[(
+            "rules.cedar",
+            &RULES.replace("@citation(\"8 CFR 287.7(a)\")\n", ""),
+        )],
+        &["rules.cedar", "line 2", "@citation"],
+    );
+    refused(
+        &[(
+            "rules.cedar",
+            &RULES.replace("@summary(\"A detainer is a request.\")", "@summary(\"\")"),
+        )],
+        &["@summary"],
+    );
+    refused(
+        &[(
+            "rules.cedar",
+            &RULES.replace("\"hold-needs-judicial-warrant\"", "\"hold-permitted\""),
+        )],
+        &["used twice"],
+    );
+    refused(
+        &[(
+            "rules.cedar",
+            &RULES.replace(
+                "@summary(\"A detainer is a request.\")",
+                "@summary(\"x\")\n@sumary(\"y\")",
+            ),
+        )],
+        &["unknown annotation @sumary"],
+    );
+    refused(
+        &[(
+            "rules.cedar",
+            &RULES.replace("context.facts.vsc_ever", "context.facts.vsc_5y"),
+        )],
+        &["vsc_5y"],
+    );
+    refused(
+        &[(
+            "rules.cedar",
+            &RULES.replace("@id(\"hold-permitted\")", "@id(\"Hold Permitted\")"),
+        )],
+        &["lower-kebab-case"],
+    );
+    refused(
+        &[(
+            "rules.cedar",
+            &format!(
+                "{RULES}\n@id(\"x\")\n@citation(\"c\")\n@summary(\"s\")\n@notice(\"subject\")\nforbid (principal, action, resource) when {{ false }};"
+            ),
+        )],
+        &["limits"],
+    );
+    refused(
+        &[("rules.cedar", "permit (principal, action, resource")],
+        &["rules.cedar", "line"],
+    );
+}
+
+#[test]
+fn manifests_are_strict() {
+    refused(
+        &[("pack.toml", &MANIFEST.replace("timezone", "timezon"))],
+        &["pack.toml", "timezon"],
+    );
+    refused(
+        &[(
+            "pack.toml",
+            &MANIFEST.replace("America/New_York", "Mars/Olympus"),
+        )],
+        &["Mars/Olympus"],
+    );
+    refused(
+        &[(
+            "pack.toml",
+            &MANIFEST.replace("lists = [\"vsc\"]", "lists = [\"vcs\"]"),
+        )],
+        &["vcs"],
+    );
+    refused(
+        &[("pack.toml", &MANIFEST.replace("2017-04-02", "2017-04-03"))],
+        &["belongs in"],
+    );
+    refused(
+        &[(
+            "pack.toml",
+            &MANIFEST.replace(
+                "confidence = \"VERIFIED\"",
+                "confidence = \"VERIFIED\"\nsupersedes = \"2010-01-01\"",
+            ),
+        )],
+        &["supersedes"],
+    );
+    refused(&[("tests/cases.yaml", "")], &["no test cases"]);
+}
+
+#[test]
+fn duties_limits_and_silence_combine_across_packs() {
+    let dir = fixture(&[]);
+    let state = dir.path().join("packs/country-us/state-tx/2017-09-01");
+    fs::create_dir_all(state.join("tests")).unwrap();
+    fs::write(state.join("pack.toml"), "jurisdiction = \"ocd-division/country:us/state:tx\"\ntitle = \"Test state\"\neffective_from = \"2017-09-01\"\ntimezone = \"America/Chicago\"\nconfidence = \"VERIFIED\"\n[[sources]]\ncitation = \"x\"\n").unwrap();
+    fs::write(
+        state.join("duty.cedar"),
+        r#"
+@id("hold-required")
+@citation("Tex. Code Crim. Proc. art. 2.251(a)")
+@summary("Comply with the detainer.")
+@notice("subject")
+permit (principal, action == Action::"hold!required", resource)
+when { context.from_kind == AgencyKind::"federal-immigration" };
+
+@id("not-required-with-proof")
+@citation("Tex. Code Crim. Proc. art. 2.251(b)")
+@summary("Not required when status is proved.")
+forbid (principal, action == Action::"hold!required", resource)
+when { context.status_proof_shown };
+"#,
+    )
+    .unwrap();
+    fs::write(state.join("tests/t.yaml"), "base: {}\ncases: []\n").unwrap();
+    let engine = load(dir.path()).unwrap();
+    let mut request: serde_json::Value = serde_json::from_str(
+        r#"{
+        "id": "t", "received_at": "2018-03-01T09:00:00-06:00",
+        "jurisdiction": "ocd-division/country:us/state:tx/place:houston",
+        "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
+        "to": { "agency": "HARRIS-CO", "kind": "sheriff" },
+        "warrant": { "kind": "judicial" },
+        "acts": ["hold", "share-records"],
+        "subject": { "id": "synthetic-1" }
+    }"#,
+    )
+    .unwrap();
+    let decide = |v: &serde_json::Value| {
+        engine
+            .decide(&Request::from_value(v.clone()).unwrap())
+            .unwrap()
+    };
+    let d = decide(&request);
+    assert_eq!(d.packs.len(), 2);
+    assert_eq!(d.acts[0].outcome, Outcome::Required);
+    let rules: Vec<_> = d.acts[0].reasons.iter().map(|r| r.rule.as_str()).collect();
+    assert_eq!(rules, ["hold-required", "hold-permitted"]);
+    assert_eq!(d.acts[0].limits[0].notice, ["subject"]);
+    // No pack speaks of sharing records: forbidden, naming each silent pack.
+    assert_eq!(d.acts[1].outcome, Outcome::Forbidden);
+    assert_eq!(d.acts[1].reasons.len(), 2);
+    assert!(
+        d.acts[1]
+            .reasons
+            .iter()
+            .all(|r| r.rule == "no-rule-permits")
+    );
+
+    request["subject"]["status_proof_shown"] = true.into();
+    let d = decide(&request);
+    assert_eq!(d.acts[0].outcome, Outcome::Permitted);
+    let rules: Vec<_> = d.acts[0].reasons.iter().map(|r| r.rule.as_str()).collect();
+    assert_eq!(rules, ["hold-permitted", "not-required-with-proof"]);
+    assert!(d.acts[0].limits.is_empty());
+
+    request["warrant"]["kind"] = "none".into();
+    request["subject"]["status_proof_shown"] = false.into();
+    let d = decide(&request);
+    assert_eq!(
+        d.acts[0].outcome,
+        Outcome::Forbidden,
+        "a forbid beats a duty"
+    );
+    assert!(d.warnings.iter().any(|w| w.contains("requires it")));
+    assert_eq!(d.acts[0].reasons[0].facts["warrant_kind"], "none");
+}
