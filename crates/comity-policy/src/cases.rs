@@ -149,10 +149,7 @@ pub fn run_cases(engine: &Engine, pack: &Pack) -> PackReport {
                 report.failures.push(CaseFailure {
                     file: pack.dir.join("tests"),
                     case: String::new(),
-                    message: format!(
-                        "rule {rule} has no `{needed:?}` case",
-                        needed = format!("{needed:?}").to_lowercase()
-                    ),
+                    message: format!("rule {rule} has no `{}` case", needed.as_str()),
                 });
             }
         }
