@@ -262,6 +262,11 @@ impl Catalogs {
         &self.lists
     }
 
+    /// Every code's catalog.
+    pub fn codes(&self) -> impl Iterator<Item = &CodeCatalog> {
+        self.codes.values()
+    }
+
     /// The catalog of a code (`NY PL`).
     pub fn code(&self, code: &str) -> Option<&CodeCatalog> {
         self.codes.get(code)
@@ -331,6 +336,11 @@ impl Catalogs {
 }
 
 impl CodeCatalog {
+    /// Every offense of the code.
+    pub fn offenses(&self) -> impl Iterator<Item = &Offense> {
+        self.offenses.values()
+    }
+
     /// The offense with this exact section key.
     pub fn offense(&self, section: &str) -> Option<&Offense> {
         self.offenses.get(section)

@@ -317,11 +317,19 @@ impl Request {
         if self.subject.id.is_empty() {
             return Err(InputError::new("subject.id", "must not be empty"));
         }
-        if self.acts.contains(&Act::CourthouseArrest) && self.arrest.is_none() {
-            return Err(InputError::new(
-                "arrest",
-                "`courthouse-arrest` is asked but `arrest` is absent",
-            ));
+        if self.acts.contains(&Act::CourthouseArrest) {
+            if self.arrest.is_none() {
+                return Err(InputError::new(
+                    "arrest",
+                    "`courthouse-arrest` is asked but `arrest` is absent",
+                ));
+            }
+            if self.court_event.is_none() {
+                return Err(InputError::new(
+                    "court_event",
+                    "`courthouse-arrest` is asked but `court_event` (which court) is absent",
+                ));
+            }
         }
         if let Some(w) = &self.warrant
             && w.form.is_some()

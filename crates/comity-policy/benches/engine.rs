@@ -1,1 +1,264 @@
-fn main() {}
+//! Speed, measured side by side (figures in docs/perf.md):
+//!
+//! - `per_act`: Cedar alone on the NYC pack (one prebuilt request, every policy scanned)
+//!   against the whole engine per act (facts, packs in force, sliced evaluation,
+//!   combination, reasons), fresh and cached;
+//! - `loaded`: the same NYC decision with only the NYC pack loaded, with the packs a NYC
+//!   request needs (federal, state, city), and with every jurisdiction's packs loaded;
+//!   beside it Cedar alone on one unsliced set of every policy;
+//! - `rego`: the NYC DOC detainer rules in Rego on regorus's bytecode VM, against comity.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+use cedar_policy::{Authorizer, Entities, EntityUid, PolicySet};
+use comity_model::{Outcome, Request};
+use comity_policy::Engine;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A pack root holding only `dirs` (paths under packs/), as symlinks.
+fn root_with(dirs: &[&str]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    for d in dirs {
+        let link = tmp.path().join(d);
+        std::fs::create_dir_all(link.parent().expect("parent")).expect("mkdir");
+        std::os::unix::fs::symlink(repo().join("packs").join(d), &link).expect("symlink");
+    }
+    tmp
+}
+
+fn engine(root: &Path) -> Engine {
+    Engine::load(root, &repo().join("catalog")).expect("packs load")
+}
+
+/// Synthetic NYC DOC detainer requests: administrative warrant only; judicial warrant and a
+/// violent felony within five years; judicial warrant and an old conviction.
+fn requests() -> Vec<Request> {
+    let base: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/nyc-doc-detainer.json")).expect("example"),
+    )
+    .expect("json");
+    let mut judicial = base.clone();
+    judicial["warrant"] = serde_json::json!({ "kind": "judicial", "for": "civil" });
+    let mut old = judicial.clone();
+    old["subject"]["convictions"][0]["date"] = "2009-05-01".into();
+    old["subject"]["convictions"][0]["incarcerated_days"] = 0.into();
+    [base, judicial, old]
+        .into_iter()
+        .map(|v| Request::from_value(v).expect("valid"))
+        .collect()
+}
+
+fn nyc_version(engine: &Engine) -> &comity_policy::Pack {
+    engine
+        .packs()
+        .packs()
+        .iter()
+        .find(|p| p.id == "ocd-division/country:us/state:ny/place:new_york@2017-12-01")
+        .expect("NYC 2017-12-01 pack")
+}
+
+fn uid(s: &str) -> EntityUid {
+    s.parse().expect("uid")
+}
+
+fn per_act(c: &mut Criterion) {
+    let root = root_with(&["country-us/state-ny/place-new_york"]);
+    let fresh = engine(root.path()).with_cache(false);
+    let cached = engine(root.path());
+    let request = &requests()[1];
+    let pack = nyc_version(&fresh);
+    let cedar_request = cedar_policy::Request::new(
+        uid("Requester::\"request\""),
+        uid("Action::\"hold\""),
+        uid("Subject::\"subject\""),
+        fresh.context_for(pack, request),
+        None,
+    )
+    .expect("request");
+    let authorizer = Authorizer::new();
+    let entities = Entities::empty();
+    let acts = request.acts.len() as u32;
+    let mut g = c.benchmark_group("per_act");
+    g.bench_function("cedar_alone_nyc_pack", |b| {
+        b.iter(|| authorizer.is_authorized(black_box(&cedar_request), pack.policies(), &entities))
+    });
+    g.bench_function("engine_fresh", |b| {
+        b.iter_custom(|n| {
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                black_box(fresh.decide(black_box(request)).expect("decides"));
+            }
+            t.elapsed() / acts
+        })
+    });
+    g.bench_function("engine_cached", |b| {
+        b.iter_custom(|n| {
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                black_box(cached.decide(black_box(request)).expect("decides"));
+            }
+            t.elapsed() / acts
+        })
+    });
+    g.finish();
+}
+
+fn loaded(c: &mut Criterion) {
+    let nyc_only = root_with(&["country-us/state-ny/place-new_york"]);
+    let nyc_stack = root_with(&[
+        "country-us/1997-04-01",
+        "country-us/2017-04-02",
+        "country-us/state-ny/2017-09-15",
+        "country-us/state-ny/2018-04-25",
+        "country-us/state-ny/2020-12-15",
+        "country-us/state-ny/place-new_york",
+    ]);
+    let request = &requests()[1];
+    let mut g = c.benchmark_group("loaded");
+    for (name, root) in [
+        ("nyc_only", nyc_only.path().to_owned()),
+        ("nyc_stack", nyc_stack.path().to_owned()),
+        ("all", repo().join("packs")),
+    ] {
+        let fresh = engine(&root).with_cache(false);
+        let total: usize = fresh.packs().packs().iter().map(|p| p.rules.len()).sum();
+        eprintln!(
+            "loaded/{name}: {} packs, {total} rules",
+            fresh.packs().packs().len()
+        );
+        g.bench_function(format!("engine_fresh_{name}"), |b| {
+            b.iter(|| fresh.decide(black_box(request)).expect("decides"))
+        });
+        let cached = engine(&root);
+        g.bench_function(format!("engine_cached_{name}"), |b| {
+            b.iter(|| cached.decide(black_box(request)).expect("decides"))
+        });
+    }
+    // Cedar alone, unsliced: every policy of every pack in one set.
+    let all = engine(&repo().join("packs"));
+    let nyc = nyc_version(&all);
+    let mut every = PolicySet::new();
+    for (i, p) in all.packs().packs().iter().enumerate() {
+        for policy in p.policies().policies() {
+            let id = cedar_policy::PolicyId::new(format!("{i}-{}", policy.id()));
+            if nyc.policies().policies().all(|q| q.id() != policy.id()) || p.id == nyc.id {
+                every.add(policy.new_id(id)).expect("unique");
+            }
+        }
+    }
+    let cedar_request = cedar_policy::Request::new(
+        uid("Requester::\"request\""),
+        uid("Action::\"hold\""),
+        uid("Subject::\"subject\""),
+        all.context_for(nyc, request),
+        None,
+    )
+    .expect("request");
+    let authorizer = Authorizer::new();
+    let entities = Entities::empty();
+    eprintln!(
+        "loaded/cedar_alone: nyc {} policies, every pack {} policies",
+        nyc.policies().policies().count(),
+        every.policies().count()
+    );
+    g.bench_function("cedar_alone_nyc_pack", |b| {
+        b.iter(|| authorizer.is_authorized(black_box(&cedar_request), nyc.policies(), &entities))
+    });
+    g.bench_function("cedar_alone_every_pack", |b| {
+        b.iter(|| authorizer.is_authorized(black_box(&cedar_request), &every, &entities))
+    });
+    g.finish();
+}
+
+/// The Rego policy compiled once for regorus's VM, with the NYC lists as data.
+fn rego_vm(engine: &Engine) -> regorus::rvm::vm::RegoVM {
+    use regorus::languages::rego::compiler::Compiler;
+    let mut vsc = serde_json::Map::new();
+    for code in engine.catalogs().codes() {
+        for offense in code.offenses() {
+            if offense.lists.iter().any(|l| l.starts_with("nyc-vsc")) {
+                vsc.insert(format!("{} {}", code.code, offense.section), true.into());
+            }
+        }
+    }
+    let data = regorus::Value::from_json_str(&serde_json::json!({ "vsc": vsc }).to_string())
+        .expect("data");
+    let mut rego = regorus::Engine::new();
+    rego.add_policy("nyc_doc.rego".into(), include_str!("nyc_doc.rego").into())
+        .expect("policy");
+    rego.add_data(data.clone()).expect("data");
+    let entry: regorus::Rc<str> = "data.comity.nyc_doc.decision".into();
+    let compiled = rego.compile_with_entrypoint(&entry).expect("compiles");
+    let program = Compiler::compile_from_policy(&compiled, &["data.comity.nyc_doc.decision"])
+        .expect("rvm program");
+    let mut vm = regorus::rvm::vm::RegoVM::new_with_policy(compiled);
+    vm.load_program(program);
+    vm.set_data(data).expect("data");
+    vm
+}
+
+fn rego(c: &mut Criterion) {
+    let root = root_with(&["country-us/state-ny/place-new_york"]);
+    let fresh = engine(root.path()).with_cache(false);
+    let cached = engine(root.path());
+    let requests = requests();
+    let inputs: Vec<regorus::Value> = requests
+        .iter()
+        .map(|r| {
+            regorus::Value::from_json_str(&serde_json::to_string(r).expect("json")).expect("value")
+        })
+        .collect();
+    let mut vm = rego_vm(&cached);
+    // Both must answer alike before their speed means anything.
+    for (r, input) in requests.iter().zip(&inputs) {
+        vm.set_input(input.clone());
+        let answer = vm.execute().expect("rego decides");
+        let rego: serde_json::Value =
+            serde_json::from_str(&answer.to_json_str().expect("json")).expect("json");
+        let ours = cached.decide(r).expect("decides");
+        for (mine, theirs) in ours.acts.iter().zip(rego.as_array().expect("array")) {
+            let outcome = if theirs["outcome"] == "permitted" {
+                Outcome::Permitted
+            } else {
+                Outcome::Forbidden
+            };
+            assert_eq!(mine.outcome, outcome, "{}: {} vs {theirs}", r.id, mine.act);
+        }
+    }
+    let n = requests.len() as u32;
+    let mut g = c.benchmark_group("rego");
+    g.bench_function("regorus_vm", |b| {
+        b.iter_custom(|iters| {
+            let t = std::time::Instant::now();
+            for _ in 0..iters {
+                for input in &inputs {
+                    vm.set_input(input.clone());
+                    black_box(vm.execute().expect("rego decides"));
+                }
+            }
+            t.elapsed() / n
+        })
+    });
+    for (name, e) in [("comity_fresh", &fresh), ("comity_cached", &cached)] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let t = std::time::Instant::now();
+                for _ in 0..iters {
+                    for r in &requests {
+                        black_box(e.decide(black_box(r)).expect("decides"));
+                    }
+                }
+                t.elapsed() / n
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, per_act, loaded, rego);
+criterion_main!(benches);

@@ -9,6 +9,7 @@
 //!     kind: fails                  # meets | fails | boundary
 //!     with: { warrant: { kind: administrative, form: I-200 } }   # JSON merge patch on base
 //!     expect: { hold: forbidden, notify-release: forbidden }
+//!     warnings: [requires it]      # optional: words some warning must contain
 //! ```
 //!
 //! A case *meets* its rule when the situation satisfies what the rule requires (a forbid
@@ -42,6 +43,9 @@ struct Case {
     #[serde(default)]
     with: Option<serde_json::Value>,
     expect: BTreeMap<String, Expect>,
+    /// Words each of which some warning of the decision must contain.
+    #[serde(default)]
+    warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -223,10 +227,12 @@ fn run_case(
             }
         }
         if let Some(notice) = &detailed.notice {
-            let got_notice: Vec<&String> = got.limits.iter().flat_map(|l| &l.notice).collect();
-            if !notice.iter().all(|n| got_notice.contains(&n)) || notice.len() != got_notice.len() {
+            let expected: std::collections::BTreeSet<&String> = notice.iter().collect();
+            let got_notice: std::collections::BTreeSet<&String> =
+                got.limits.iter().flat_map(|l| &l.notice).collect();
+            if expected != got_notice {
                 return Err(format!(
-                    "{act}: expected notice to {notice:?}, got {got_notice:?}"
+                    "{act}: expected notice to {expected:?}, got {got_notice:?}"
                 ));
             }
         }
@@ -237,6 +243,18 @@ fn run_case(
                 .any(|l| l.approval.as_ref() == Some(approval))
         {
             return Err(format!("{act}: expected approval by {approval}"));
+        }
+    }
+    for needle in &case.warnings {
+        if !decision
+            .warnings
+            .iter()
+            .any(|w| w.contains(needle.as_str()))
+        {
+            return Err(format!(
+                "no warning mentions `{needle}` (warnings: {:?})",
+                decision.warnings
+            ));
         }
     }
     let fires = decision.acts.iter().any(|a| {

@@ -168,6 +168,15 @@ impl Engine {
         })
     }
 
+    /// The Cedar context the engine passes to `pack`'s rules for `request`: the request's
+    /// attributes and the pack's facts (for measuring Cedar alone, and for tools).
+    pub fn context_for(&self, pack: &Pack, request: &Request) -> cedar_policy::Context {
+        let values = facts::compute(&pack.facts, request, &self.catalogs, &pack.tz);
+        ContextKey::of_request(request)
+            .with_facts(values.bits)
+            .to_cedar(&pack.fact_names)
+    }
+
     fn verdict(
         &self,
         pack: &Pack,

@@ -208,18 +208,21 @@ pub fn compute(
                     })
                     .collect();
                 let holds = counted.iter().any(|c| {
-                    let years = if c.class.is_misdemeanor()
-                        && let Some(y) = wobbler_misdemeanor_within_years
-                    {
-                        let wobbler = catalogs
-                            .resolve(&c.offense)
-                            .is_some_and(|r| r.classes.iter().any(|k| k.is_felony()));
-                        if !wobbler {
-                            return false;
+                    let years = match wobbler_misdemeanor_within_years {
+                        // With a separate misdemeanor window, felonies take `within_years`,
+                        // misdemeanors of offenses that can also be felonies take theirs,
+                        // and nothing else counts.
+                        Some(y) if c.class.is_misdemeanor() => {
+                            let wobbler = catalogs
+                                .resolve(&c.offense)
+                                .is_some_and(|r| r.classes.iter().any(|k| k.is_felony()));
+                            if !wobbler {
+                                return false;
+                            }
+                            Some(*y)
                         }
-                        Some(*y)
-                    } else {
-                        *within_years
+                        Some(_) if !c.class.is_felony() => return false,
+                        _ => *within_years,
                     };
                     let Some(years) = years else { return true };
                     // Time served for counted judgments entered on or after this one does

@@ -122,6 +122,8 @@ pub struct Pack {
     /// The rules that can apply to each action, ahead of time: index
     /// `2 × act + (1 if duty)`.
     slices: Vec<PolicySet>,
+    /// Every rule, unsliced.
+    policies: PolicySet,
     /// Verdicts already reached, by act and context.
     pub(crate) cache: crate::engine::VerdictCache,
 }
@@ -301,6 +303,7 @@ impl Pack {
             rules,
             case_files,
             slices,
+            policies,
             cache: Default::default(),
         })
     }
@@ -308,6 +311,12 @@ impl Pack {
     /// The rules that can apply to `act` (or its duty), sliced ahead of time.
     pub(crate) fn slice(&self, act: Act, duty: bool) -> &PolicySet {
         &self.slices[slice_index(act, duty)]
+    }
+
+    /// Every rule of the pack as one Cedar policy set, re-keyed by `@id` (what Cedar alone
+    /// would scan, without slicing).
+    pub fn policies(&self) -> &PolicySet {
+        &self.policies
     }
 
     /// Whether the pack is in force at `t`.

@@ -1,0 +1,221 @@
+//! The `comity` command as a person or a script uses it: the documented decision shape,
+//! every pack's cases, exit codes, and errors that name the field and the value.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn comity(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_comity"))
+        .args(args)
+        .current_dir(repo())
+        .env_remove("COMITY_PACKS")
+        .env_remove("COMITY_CATALOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("comity runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.unwrap_or("").as_bytes())
+        .expect("write");
+    child.wait_with_output().expect("comity ends")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn example() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/nyc-doc-detainer.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn decide_prints_the_documented_decision() {
+    let out = comity(&["decide", "examples/nyc-doc-detainer.json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["request"], "nyc-doc-2018-000123");
+    assert_eq!(d["at"], "2018-03-02T14:05:00-05:00");
+    let packs: Vec<&str> = d["packs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        packs.contains(&"ocd-division/country:us@2017-04-02"),
+        "{packs:?}"
+    );
+    assert!(
+        packs.contains(&"ocd-division/country:us/state:ny/place:new_york@2017-12-01"),
+        "{packs:?}"
+    );
+    for p in d["packs"].as_array().unwrap() {
+        assert_eq!(p["sha256"].as_str().unwrap().len(), 64);
+    }
+    let acts = d["acts"].as_array().unwrap();
+    let names: Vec<&str> = acts.iter().map(|a| a["act"].as_str().unwrap()).collect();
+    assert_eq!(names, ["hold", "notify-release"], "in the order asked");
+    for a in acts {
+        assert!(["required", "permitted", "forbidden"].contains(&a["outcome"].as_str().unwrap()));
+        let reasons = a["reasons"].as_array().unwrap();
+        assert!(!reasons.is_empty());
+        for r in reasons {
+            for key in ["rule", "pack", "citation", "summary"] {
+                assert!(!r[key].as_str().unwrap().is_empty(), "{key} in {r}");
+            }
+        }
+        assert!(a["limits"].is_array());
+    }
+    // An administrative warrant is no judicial warrant: NYC DOC may not honor the detainer.
+    assert_eq!(acts[0]["outcome"], "forbidden");
+    assert!(
+        acts[0]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["citation"].as_str().unwrap().contains("9-131"))
+    );
+}
+
+#[test]
+fn every_pack_is_valid_and_passes_its_cases() {
+    let out = comity(&["check"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let out = comity(&["test"], None);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap()
+            .ends_with(" passed, 0 failed"),
+        "{stdout}"
+    );
+    let out = comity(&["test", "--json"], None);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failed"], 0);
+    let packs = report["packs"].as_array().unwrap();
+    let jurisdictions = [
+        "country:us@",
+        "state:ny@",
+        "place:new_york@",
+        "state:ca@",
+        "state:tx@",
+    ];
+    for j in jurisdictions {
+        assert!(
+            packs
+                .iter()
+                .any(|p| p["pack"].as_str().unwrap().contains(j)),
+            "no pack for {j}"
+        );
+    }
+}
+
+#[test]
+fn bad_input_exits_2_naming_field_and_value() {
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("/colour", "red".into(), "colour"),
+        ("/acts/1", "hodl".into(), "acts[1]: unknown Act `hodl`"),
+        (
+            "/to/kind",
+            "jail".into(),
+            "to.kind: unknown LocalKind `jail`",
+        ),
+        (
+            "/received_at",
+            "2018-03-02 14:05".into(),
+            "received_at: `2018-03-02 14:05`",
+        ),
+        (
+            "/subject/convictions/0/offense",
+            "NY PL 999.99".into(),
+            "subject.convictions[0].offense: unknown offense `NY PL 999.99`",
+        ),
+        (
+            "/jurisdiction",
+            "ocd-division/country:mx".into(),
+            "jurisdiction: `ocd-division/country:mx`",
+        ),
+    ];
+    for (pointer, value, message) in cases {
+        let mut request = example();
+        match request.pointer_mut(pointer) {
+            Some(slot) => *slot = value,
+            None => {
+                request[pointer.trim_start_matches('/')] = value;
+            }
+        }
+        let out = comity(&["decide", "-"], Some(&request.to_string()));
+        assert_eq!(out.status.code(), Some(2), "{pointer}");
+        assert!(
+            out.stdout.is_empty(),
+            "nothing printed for a refused request"
+        );
+        assert!(
+            text(&out.stderr).contains(message),
+            "{pointer}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = comity(&["decide", "no-such-file.json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let out = comity(&["decide"], None);
+    assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
+}
+
+#[test]
+fn unknown_offenses_can_be_allowed_with_a_warning() {
+    let mut request = example();
+    request["subject"]["convictions"][0]["offense"] = "NY PL 999.99".into();
+    let out = comity(
+        &["decide", "--allow-unknown-offenses", "-"],
+        Some(&request.to_string()),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(d["warnings"][0].as_str().unwrap().contains("NY PL 999.99"));
+}
+
+#[test]
+fn json_lines_in_json_lines_out_and_explain_for_people() {
+    let one = example().to_string();
+    let mut second = example();
+    second["id"] = "nyc-doc-2018-000124".into();
+    let out = comity(&["decide", "-"], Some(&format!("{one}\n{second}\n")));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["request"], "nyc-doc-2018-000124");
+
+    let out = comity(&["explain", "examples/nyc-doc-detainer.json"], None);
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(shown.contains("hold: FORBIDDEN"), "{shown}");
+    assert!(shown.contains("NYC Admin. Code § 9-131"), "{shown}");
+    assert!(shown.contains("facts: "), "{shown}");
+}

@@ -1,0 +1,132 @@
+//! The engine over the real packs: cached answers equal fresh ones over many generated
+//! requests, and no generated request makes a rule fail to evaluate.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use comity_model::Request;
+use comity_policy::{DecideError, Engine};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn engines() -> &'static (Engine, Engine) {
+    static ENGINES: OnceLock<(Engine, Engine)> = OnceLock::new();
+    ENGINES.get_or_init(|| {
+        let load =
+            || Engine::load(&repo().join("packs"), &repo().join("catalog")).expect("packs load");
+        (load(), load().with_cache(false))
+    })
+}
+
+fn pick<T: Clone + std::fmt::Debug + 'static>(items: &[T]) -> impl Strategy<Value = T> + use<T> {
+    prop::sample::select(items.to_vec())
+}
+
+fn conviction() -> impl Strategy<Value = Value> {
+    (
+        pick(&[
+            ("NY PL 160.15", "B-felony"),
+            ("NY PL 120.05", "D-felony"),
+            ("NY PL 155.30", "E-felony"),
+            ("NY PL 265.02(3)", "D-felony"),
+            ("NY PL 120.00", "A-misdemeanor"),
+            ("CA PC 211", "felony"),
+            ("CA PC 242", "misdemeanor"),
+        ]),
+        2000i32..2026,
+        pick(&["conviction", "youthful-offender"]),
+        0u32..2000,
+    )
+        .prop_map(|((offense, class), year, adjudication, days)| {
+            json!({ "offense": offense, "class": class, "date": format!("{year}-06-15"),
+                    "adjudication": adjudication, "incarcerated_days": days })
+        })
+}
+
+fn request() -> impl Strategy<Value = Value> {
+    let places = pick(&[
+        "ocd-division/country:us/state:ny/place:new_york",
+        "ocd-division/country:us/state:ny/place:albany",
+        "ocd-division/country:us/state:ca/place:los_angeles",
+        "ocd-division/country:us/state:tx/place:houston",
+        "ocd-division/country:us/state:oh/place:columbus",
+    ]);
+    let acts = prop::sample::subsequence(
+        vec![
+            "hold",
+            "transfer",
+            "notify-release",
+            "notify-court-date",
+            "share-records",
+            "share-status",
+            "facility-access",
+            "office-space",
+            "courthouse-arrest",
+            "warrant-check",
+            "agreement-287g",
+        ],
+        1..5,
+    );
+    (
+        (places, 2015i32..2027, 1u8..13, pick(&["federal-immigration", "federal-other", "state", "local"])),
+        (pick(&["police", "corrections", "probation", "court", "sheriff", "state-agency"]), pick(&[None, Some("I-247A"), Some("I-247D"), Some("I-247N"), Some("letter")])),
+        (pick(&["judicial", "immigration-judge", "administrative", "none"]), pick(&[None, Some("civil"), Some("criminal")]), pick(&[None, Some("civil-immigration"), Some("criminal-investigation")])),
+        (acts, prop::collection::vec(conviction(), 0..3), any::<[bool; 4]>()),
+        (pick(&["in-custody", "released"]), pick(&["civil", "criminal"]), pick(&["inside", "going-to", "elsewhere"]), pick(&["party", "witness", "other"]), pick(&["ny-ucs", "state", "federal"])),
+    )
+        .prop_map(|((place, year, month, from), (to, form), (wkind, wfor, purpose), (acts, convictions, flags), (custody, atype, loc, role, system))| {
+            let mut r = json!({
+                "id": "generated",
+                "received_at": format!("{year}-{month:02}-10T10:00:00-05:00"),
+                "jurisdiction": place,
+                "from": { "agency": "A", "kind": from },
+                "to": { "agency": "B", "kind": to },
+                "warrant": { "kind": wkind },
+                "acts": acts,
+                "records": ["identity", "court-date"],
+                "subject": { "id": "synthetic-x", "convictions": convictions,
+                             "watchlist_match": flags[0], "reentry_after_removal": flags[1],
+                             "status_proof_shown": flags[2] },
+                "custody": { "status": custody, "arrested_at": format!("{year}-{month:02}-08T10:00:00-05:00") },
+                "court_event": { "at": format!("{year}-{month:02}-12T09:30:00-05:00"), "court": "C", "system": system },
+                "arrest": { "type": atype, "location": loc, "role": role },
+            });
+            if flags[3] {
+                r["custody"]["release_at"] = format!("{year}-{month:02}-11T10:00:00-05:00").into();
+            }
+            if let Some(f) = form { r["form"] = f.into(); }
+            if let Some(f) = wfor { r["warrant"]["for"] = f.into(); }
+            if let Some(p) = purpose { r["purpose"] = p.into(); }
+            r
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+    /// A verdict depends only on the pack and the context key, so a cached decision is the
+    /// decision Cedar gives afresh; and no rule fails to evaluate on any request.
+    #[test]
+    fn cached_and_fresh_decisions_are_identical(value in request()) {
+        let (cached, fresh) = engines();
+        let request = Request::from_value(value).expect("generated requests are valid");
+        let first = cached.decide(&request);
+        let again = cached.decide(&request);
+        let truth = fresh.decide(&request);
+        match (&first, &again, &truth) {
+            (Ok(a), Ok(b), Ok(t)) => {
+                prop_assert_eq!(a, t);
+                prop_assert_eq!(b, t);
+                for act in &t.acts {
+                    prop_assert!(!act.reasons.is_empty());
+                }
+            }
+            (Err(DecideError::Input(_)), Err(DecideError::Input(_)), Err(DecideError::Input(_))) => {}
+            other => prop_assert!(false, "decisions differ or a rule failed: {other:?}"),
+        }
+    }
+}
