@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use comity_model::{Decision, Outcome};
+use comity_model::{Confidence, Decision, Outcome};
 
 use crate::packset::PackSet;
 
@@ -23,8 +23,8 @@ pub fn explain(decision: &Decision, packs: &PackSet) -> String {
             p.id,
             &p.sha256[..12.min(p.sha256.len())]
         );
-        if let Some(note) = pack.and_then(|k| k.manifest.note.as_deref()) {
-            let _ = writeln!(w, "    note: {note}");
+        if let Some(c) = pack.map(|k| k.manifest.confidence).filter(|c| *c != Confidence::Verified) {
+            let _ = writeln!(w, "    confidence: {c:?} (see the pack's note)");
         }
     }
     for act in &decision.acts {

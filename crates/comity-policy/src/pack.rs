@@ -424,8 +424,9 @@ fn rule_of(
     context_paths(&json, &mut reads);
     reads.sort();
     reads.dedup();
-    let prefixes: Vec<String> = reads.iter().map(|r| format!("{r}.")).collect();
-    reads.retain(|r| !prefixes.iter().any(|p| r.starts_with(p.as_str())));
+    // `context.facts.x` also reads `context.facts`: keep only the longest paths.
+    let longer: Vec<String> = reads.clone();
+    reads.retain(|r| !longer.iter().any(|l| l.len() > r.len() && l.starts_with(r.as_str()) && l.as_bytes()[r.len()] == b'.'));
     for r in &reads {
         if let Some(f) = r.strip_prefix("facts.")
             && !fact_names.iter().any(|n| n == f)
