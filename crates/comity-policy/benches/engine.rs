@@ -260,5 +260,87 @@ fn rego(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, per_act, loaded, rego);
+/// `n` varied synthetic New York City requests (agencies, warrants, records, acts, dates),
+/// from a fixed seed.
+fn stream(n: usize) -> Vec<Request> {
+    let mut seed: u64 = 0x5eed;
+    let mut next = move |k: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % k
+    };
+    let offenses = [
+        ("NY PL 160.15", "B-felony"),
+        ("NY PL 120.05", "D-felony"),
+        ("NY PL 155.30", "E-felony"),
+        ("NY PL 120.00", "A-misdemeanor"),
+        ("NY PL 265.02(3)", "D-felony"),
+    ];
+    let acts = [
+        "hold",
+        "notify-release",
+        "notify-court-date",
+        "share-records",
+        "share-status",
+        "transfer",
+    ];
+    (0..n)
+        .map(|i| {
+            let year = 2018 + next(8);
+            let (offense, class) = offenses[next(offenses.len())];
+            let mut asked: Vec<&str> = acts.iter().copied().filter(|_| next(3) == 0).collect();
+            if asked.is_empty() {
+                asked.push("hold");
+            }
+            let to = ["corrections", "police", "probation"][next(3)];
+            let form = ["I-247A", "letter"][next(2)];
+            let purpose = ["civil-immigration", "criminal-investigation"][next(2)];
+            let warrant = ["administrative", "judicial", "none"][next(3)];
+            let v = serde_json::json!({
+                "id": format!("stream-{i}"),
+                "received_at": format!("{year}-0{}-1{}T10:00:00-05:00", 1 + next(9), next(10)),
+                "jurisdiction": "ocd-division/country:us/state:ny/place:new_york",
+                "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
+                "to": { "agency": "X", "kind": to },
+                "form": form,
+                "purpose": purpose,
+                "warrant": { "kind": warrant },
+                "acts": asked,
+                "records": ["identity", "release-date"],
+                "subject": { "id": format!("synthetic-{i}"), "watchlist_match": next(100) == 0,
+                             "convictions": [{ "offense": offense, "class": class,
+                                               "date": format!("{}-06-01", 2005 + next(15)),
+                                               "incarcerated_days": next(900) }] },
+                "custody": { "status": "in-custody", "arrested_at": format!("{year}-01-05T10:00:00-05:00"),
+                             "release_at": format!("{year}-12-0{}T10:00:00-05:00", 1 + next(9)) },
+            });
+            Request::from_value(v).expect("valid")
+        })
+        .collect()
+}
+
+fn varied(c: &mut Criterion) {
+    let engine = engine(&repo().join("packs"));
+    let requests = stream(2_000);
+    let n = requests.len() as u32;
+    let mut g = c.benchmark_group("stream");
+    g.bench_function("engine_cold_cache_2000_varied", |b| {
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                engine.clear_cache();
+                let t = std::time::Instant::now();
+                for r in &requests {
+                    black_box(engine.decide(black_box(r)).expect("decides"));
+                }
+                total += t.elapsed();
+            }
+            total / n
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, per_act, loaded, rego, varied);
 criterion_main!(benches);

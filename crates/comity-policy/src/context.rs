@@ -4,6 +4,8 @@
 
 use cedar_policy::{Context, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 use comity_model::*;
+use std::sync::OnceLock;
+
 use serde_json::Value;
 
 /// A set of words of one vocabulary, as a bit mask over its `ALL` order.
@@ -178,11 +180,23 @@ fn restricted(attr: &str, v: &Value) -> RestrictedExpression {
 
 /// The entity uid of a word, typed by the vocabulary the attribute holds.
 fn word_uid(attr: &str, word: &str) -> EntityUid {
-    let ty = crate::schema::CONTEXT_ATTRIBUTES
+    static TYPES: OnceLock<Vec<(&'static str, EntityTypeName)>> = OnceLock::new();
+    let types = TYPES.get_or_init(|| {
+        crate::schema::CONTEXT_ATTRIBUTES
+            .iter()
+            .map(|(name, ty)| {
+                let ty = ty.trim_start_matches("Set<").trim_end_matches('>');
+                (
+                    name.trim_end_matches('?'),
+                    ty.parse().expect("vocabulary names are Cedar names"),
+                )
+            })
+            .collect()
+    });
+    let ty = types
         .iter()
-        .find(|(name, _)| name.trim_end_matches('?') == attr)
-        .map(|(_, ty)| ty.trim_start_matches("Set<").trim_end_matches('>'))
+        .find(|(name, _)| *name == attr)
+        .map(|(_, ty)| ty.clone())
         .expect("every word-valued attribute is in the schema");
-    let ty: EntityTypeName = ty.parse().expect("vocabulary names are Cedar names");
     EntityUid::from_type_name_and_id(ty, EntityId::new(word))
 }

@@ -2,11 +2,12 @@
 //! act (or a cache hit), and the combination of the packs' answers into one outcome per act
 //! with its reasons and limits.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use cedar_policy::{Authorizer, Decision as CedarDecision, Entities, EntityUid, PolicyId};
+use cedar_policy::{Authorizer, Decision as CedarDecision, Entities, EntityUid};
 use comity_model::*;
 
 use crate::context::ContextKey;
@@ -104,6 +105,13 @@ impl Engine {
         self
     }
 
+    /// Forgets every remembered verdict.
+    pub fn clear_cache(&self) {
+        for pack in self.packs.packs() {
+            pack.cache.map.write().expect("cache lock").clear();
+        }
+    }
+
     /// The packs.
     pub fn packs(&self) -> &PackSet {
         &self.packs
@@ -125,15 +133,20 @@ impl Engine {
             .iter()
             .max_by_key(|p| p.manifest.jurisdiction.segments().count())
             .expect("at least one pack is in force");
-        let situation: Vec<(&Pack, ContextKey, FactValues)> = packs
+        let situation: Vec<Situation> = packs
             .iter()
             .map(|p| {
                 let values = facts::compute(&p.facts, request, &self.catalogs, &place.tz);
-                (*p, base.with_facts(values.bits), values)
+                Situation {
+                    pack: p,
+                    key: base.with_facts(values.bits),
+                    values,
+                    context: OnceCell::new(),
+                }
             })
             .collect();
-        for (_, _, values) in &situation {
-            for w in &values.warnings {
+        for s in &situation {
+            for w in &s.values.warnings {
                 if !warnings.contains(w) {
                     warnings.push(w.clone());
                 }
@@ -143,7 +156,7 @@ impl Engine {
         for &act in &request.acts {
             let verdicts = situation
                 .iter()
-                .map(|(p, key, _)| self.verdict(p, act, key))
+                .map(|s| self.verdict(s, act))
                 .collect::<Result<Vec<_>, _>>()?;
             acts.push(combine(
                 act,
@@ -177,21 +190,16 @@ impl Engine {
             .to_cedar(&pack.fact_names)
     }
 
-    fn verdict(
-        &self,
-        pack: &Pack,
-        act: Act,
-        key: &ContextKey,
-    ) -> Result<Arc<PackVerdict>, DecideError> {
+    fn verdict(&self, s: &Situation, act: Act) -> Result<Arc<PackVerdict>, DecideError> {
         if !self.cached {
-            return self.evaluate(pack, act, key).map(Arc::new);
+            return self.evaluate(s, act).map(Arc::new);
         }
-        let cache = &pack.cache;
-        let probe = (act, key.clone());
+        let cache = &s.pack.cache;
+        let probe = (act, s.key.clone());
         if let Some(v) = cache.map.read().expect("cache lock").get(&probe) {
             return Ok(v.clone());
         }
-        let verdict = Arc::new(self.evaluate(pack, act, key)?);
+        let verdict = Arc::new(self.evaluate(s, act)?);
         let mut map = cache.map.write().expect("cache lock");
         if map.len() >= CACHE_LIMIT {
             map.clear();
@@ -200,13 +208,9 @@ impl Engine {
         Ok(verdict)
     }
 
-    /// Asks Cedar what `pack` says of `act` and of the duty to do it.
-    fn evaluate(
-        &self,
-        pack: &Pack,
-        act: Act,
-        key: &ContextKey,
-    ) -> Result<PackVerdict, DecideError> {
+    /// Asks Cedar what a pack says of `act` and of the duty to do it.
+    fn evaluate(&self, s: &Situation, act: Act) -> Result<PackVerdict, DecideError> {
+        let pack = s.pack;
         let mut verdict = PackVerdict::default();
         for duty in [false, true] {
             let slice = pack.slice(act, duty);
@@ -214,7 +218,11 @@ impl Engine {
                 continue;
             }
             let action = &self.actions[crate::pack::slice_index(act, duty)];
-            let context = key.to_cedar(&pack.fact_names);
+            // Built once per pack and request, and only if some act is not cached.
+            let context = s
+                .context
+                .get_or_init(|| s.key.to_cedar(&pack.fact_names))
+                .clone();
             let request = cedar_policy::Request::new(
                 self.principal.clone(),
                 action.clone(),
@@ -235,10 +243,15 @@ impl Engine {
                     message: e.inner().to_string(),
                 });
             }
-            let hits = response
+            let mut fired: Vec<&Rule> = response
                 .diagnostics()
                 .reason()
-                .map(|id| hit(pack, id, key))
+                .map(|id| &pack.rules[id.as_ref() as &str])
+                .collect();
+            fired.sort_by_key(|r| r.order);
+            let hits = fired
+                .into_iter()
+                .map(|rule| hit(pack, rule, &s.key))
                 .collect();
             match (response.decision(), duty) {
                 (CedarDecision::Allow, false) => verdict.permits = hits,
@@ -251,8 +264,16 @@ impl Engine {
     }
 }
 
-fn hit(pack: &Pack, id: &PolicyId, key: &ContextKey) -> Hit {
-    let rule: &Rule = &pack.rules[id.as_ref() as &str];
+/// One pack in force for one request: its context key, facts, and (once needed) the Cedar
+/// context.
+struct Situation<'a> {
+    pack: &'a Pack,
+    key: ContextKey,
+    values: FactValues,
+    context: OnceCell<cedar_policy::Context>,
+}
+
+fn hit(pack: &Pack, rule: &Rule, key: &ContextKey) -> Hit {
     let facts = rule
         .reads
         .iter()
@@ -277,7 +298,7 @@ fn hit(pack: &Pack, id: &PolicyId, key: &ContextKey) -> Hit {
 fn combine(
     act: Act,
     place_tz: &jiff::tz::TimeZone,
-    situation: &[(&Pack, ContextKey, FactValues)],
+    situation: &[Situation],
     verdicts: &[Arc<PackVerdict>],
     warnings: &mut Vec<String>,
 ) -> ActDecision {
@@ -295,7 +316,7 @@ fn combine(
         for (i, h) in &duties {
             warnings.push(format!(
                 "{act}: {} requires it ({}), but other rules forbid it",
-                situation[*i].0.id, h.reason.citation
+                situation[*i].pack.id, h.reason.citation
             ));
         }
         (Outcome::Forbidden, forbids, Vec::new())
@@ -309,7 +330,7 @@ fn combine(
     } else {
         let silent = situation
             .iter()
-            .map(|(p, _, _)| Hit {
+            .map(|Situation { pack: p, .. }| Hit {
                 reason: Arc::new(Reason {
                     rule: "no-rule-permits".to_owned(),
                     pack: p.id.clone(),
@@ -334,7 +355,7 @@ fn combine(
     };
     let mut limits = Vec::new();
     for (i, h) in limited {
-        let (pack, _, values) = &situation[i];
+        let Situation { pack, values, .. } = &situation[i];
         for spec in h.limits.iter() {
             let mut limit = Limit {
                 hold_until: None,

@@ -23,7 +23,10 @@ pub fn explain(decision: &Decision, packs: &PackSet) -> String {
             p.id,
             &p.sha256[..12.min(p.sha256.len())]
         );
-        if let Some(c) = pack.map(|k| k.manifest.confidence).filter(|c| *c != Confidence::Verified) {
+        if let Some(c) = pack
+            .map(|k| k.manifest.confidence)
+            .filter(|c| *c != Confidence::Verified)
+        {
             let _ = writeln!(w, "    confidence: {c:?} (see the pack's note)");
         }
     }

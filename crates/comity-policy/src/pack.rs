@@ -92,6 +92,9 @@ pub struct Rule {
     pub limits: Vec<LimitSpec>,
     /// The acts (and duties) it applies to, as action names.
     pub actions: Vec<String>,
+    /// Its place in the pack: files in name order, rules in file order. Reasons are listed
+    /// in this order, so that a decision does not depend on Cedar's iteration order.
+    pub order: usize,
 }
 
 /// A loaded, checked pack.
@@ -235,10 +238,10 @@ impl Pack {
         let mut policies = PolicySet::new();
         let mut rules = BTreeMap::new();
         let mut sources: HashMap<String, (String, String)> = HashMap::new();
-        for file in files
+        let cedar_files = files
             .iter()
-            .filter(|f| f.extension().is_some_and(|e| e == "cedar"))
-        {
+            .filter(|f| f.extension().is_some_and(|e| e == "cedar"));
+        for (file_index, file) in cedar_files.enumerate() {
             let name = file.strip_prefix(dir).unwrap_or(file).display().to_string();
             let text = read(file)?;
             let set: PolicySet = text
@@ -247,7 +250,9 @@ impl Pack {
             for policy in set.policies() {
                 let at =
                     |m: String| PackError::new(file, format!("{}: {m}", line_of(&text, policy)));
-                let rule = rule_of(policy, &name, &fact_names, &deadlines).map_err(at)?;
+                let mut rule = rule_of(policy, &name, &fact_names, &deadlines).map_err(at)?;
+                // Files are read in name order; within a file, rules in the order written.
+                rule.order = file_index * 10_000_000 + id_offset(&text, policy).unwrap_or(0);
                 let id = rule.id.clone();
                 if rules.contains_key(&id) {
                     return Err(at(format!("@id(\"{id}\") is used twice in this pack")));
@@ -426,7 +431,11 @@ fn rule_of(
     reads.dedup();
     // `context.facts.x` also reads `context.facts`: keep only the longest paths.
     let longer: Vec<String> = reads.clone();
-    reads.retain(|r| !longer.iter().any(|l| l.len() > r.len() && l.starts_with(r.as_str()) && l.as_bytes()[r.len()] == b'.'));
+    reads.retain(|r| {
+        !longer.iter().any(|l| {
+            l.len() > r.len() && l.starts_with(r.as_str()) && l.as_bytes()[r.len()] == b'.'
+        })
+    });
     for r in &reads {
         if let Some(f) = r.strip_prefix("facts.")
             && !fact_names.iter().any(|n| n == f)
@@ -446,6 +455,7 @@ fn rule_of(
         reads,
         limits,
         actions,
+        order: 0,
     })
 }
 
@@ -483,13 +493,17 @@ fn context_paths(expr: &serde_json::Value, out: &mut Vec<String>) {
 /// `line L` of a policy in its file, found by its `@id` (Cedar does not expose policies'
 /// source spans).
 fn line_of(text: &str, policy: &Policy) -> String {
-    let at = policy
-        .annotation("id")
-        .and_then(|id| text.find(&format!("@id(\"{id}\")")));
-    match at {
+    match id_offset(text, policy) {
         Some(offset) => format!("line {}", line_col(text, offset).0),
         None => format!("rule {}", policy.id()),
     }
+}
+
+/// Where a policy's `@id` annotation is written in its file.
+fn id_offset(text: &str, policy: &Policy) -> Option<usize> {
+    policy
+        .annotation("id")
+        .and_then(|id| text.find(&format!("@id(\"{id}\")")))
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
