@@ -1,4 +1,5 @@
-//! `comity`: decide, explain, check and test policy packs.
+//! `comity`: decide, explain, check and test policy packs; record decisions in the ledger
+//! and audit it.
 //!
 //! Exit codes: 0 all good; 1 a finding (a failing case, an invalid pack); 2 bad input or
 //! usage.
@@ -11,6 +12,30 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use comity_model::{Decision, Shape, read_requests};
 use comity_policy::{DecideError, Engine, PackError, explain, run_cases};
+
+mod ledger;
+
+/// Writes a line to standard output; a reader that went away (`comity … | head`) ends the
+/// command quietly instead of with a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;
+
+/// Writes to standard output, ending the process quietly on a closed pipe.
+pub(crate) fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to standard output: {e}");
+        std::process::exit(1);
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -67,10 +92,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Decide requests and record each request, its decision and its ledger entry;
+    /// idempotent by request id. Prints one line per request: id, ledger index, status.
+    Ingest {
+        #[command(flatten)]
+        packs: PackArgs,
+        #[command(flatten)]
+        db: ledger::DbArgs,
+        /// Decide requests naming offenses no catalog holds, with a warning.
+        #[arg(long)]
+        allow_unknown_offenses: bool,
+        /// Requests recorded per transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// The request file (JSON, a JSON array, or JSON lines), or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Prove and verify what the ledger holds.
+    Audit {
+        #[command(flatten)]
+        db: ledger::DbArgs,
+        #[command(subcommand)]
+        what: ledger::Audit,
+    },
 }
 
 #[derive(Args)]
-struct PackArgs {
+pub(crate) struct PackArgs {
     /// The pack directory [default: the project's packs/]
     #[arg(long, env = "COMITY_PACKS")]
     packs: Option<PathBuf>,
@@ -100,10 +148,16 @@ impl PackArgs {
         let (packs, catalog) = self.dirs();
         Engine::load(&packs, &catalog)
     }
+
+    /// The engine for deciding: a broken pack is bad input here.
+    fn engine(&self, allow_unknown_offenses: bool) -> Result<Engine, Failure> {
+        let engine = self.load().map_err(|e| Failure::Input(pack_errors(e)))?;
+        Ok(engine.allow_unknown_offenses(allow_unknown_offenses))
+    }
 }
 
 /// How a command ended.
-enum Failure {
+pub(crate) enum Failure {
     /// A finding: exit 1.
     Finding(String),
     /// Bad input or usage: exit 2.
@@ -142,8 +196,7 @@ fn run(command: Command) -> Result<(), Failure> {
             allow_unknown_offenses,
             file,
         } => {
-            let engine = packs.load().map_err(|e| Failure::Input(pack_errors(e)))?;
-            let engine = engine.allow_unknown_offenses(allow_unknown_offenses);
+            let engine = packs.engine(allow_unknown_offenses)?;
             let (shape, decisions) = decide_file(&engine, &file)?;
             print_decisions(shape, &decisions);
             Ok(())
@@ -154,8 +207,7 @@ fn run(command: Command) -> Result<(), Failure> {
             json,
             file,
         } => {
-            let engine = packs.load().map_err(|e| Failure::Input(pack_errors(e)))?;
-            let engine = engine.allow_unknown_offenses(allow_unknown_offenses);
+            let engine = packs.engine(allow_unknown_offenses)?;
             let (shape, decisions) = decide_file(&engine, &file)?;
             if json {
                 print_decisions(shape, &decisions);
@@ -164,10 +216,10 @@ fn run(command: Command) -> Result<(), Failure> {
                     .iter()
                     .map(|d| explain(d, engine.packs()))
                     .collect();
-                print!(
+                write_out(format_args!(
                     "{}",
                     texts.join("\n----------------------------------------\n\n")
-                );
+                ));
             }
             Ok(())
         }
@@ -180,17 +232,17 @@ fn run(command: Command) -> Result<(), Failure> {
                     .iter()
                     .map(|p| serde_json::json!({ "id": p.id, "sha256": p.sha256, "rules": p.rules.len() }))
                     .collect();
-                println!("{}", serde_json::json!({ "valid": true, "packs": list }));
+                outln!("{}", serde_json::json!({ "valid": true, "packs": list }));
             } else {
                 for p in all {
-                    println!(
+                    outln!(
                         "ok  {}  {} rules  {}",
                         p.id,
                         p.rules.len(),
                         p.manifest.title
                     );
                 }
-                println!(
+                outln!(
                     "{} packs, {rules} rules, {} offenses in the catalogs: all valid",
                     all.len(),
                     engine.catalogs().len()
@@ -220,7 +272,7 @@ fn run(command: Command) -> Result<(), Failure> {
                         serde_json::json!({ "pack": r.pack, "cases": r.cases, "failures": failures })
                     })
                     .collect();
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({ "cases": cases, "failed": failed, "packs": list })
                 );
@@ -231,23 +283,31 @@ fn run(command: Command) -> Result<(), Failure> {
                     } else {
                         "FAIL"
                     };
-                    println!("{status} {}  {} cases", r.pack, r.cases);
+                    outln!("{status} {}  {} cases", r.pack, r.cases);
                     for f in &r.failures {
                         let case = if f.case.is_empty() {
                             String::new()
                         } else {
                             format!(" [{}]", f.case)
                         };
-                        println!("     {}{case}: {}", f.file.display(), f.message);
+                        outln!("     {}{case}: {}", f.file.display(), f.message);
                     }
                 }
-                println!("{} passed, {failed} failed", cases.saturating_sub(failed));
+                outln!("{} passed, {failed} failed", cases.saturating_sub(failed));
             }
             if failed > 0 {
                 return Err(Failure::Finding(String::new()));
             }
             Ok(())
         }
+        Command::Ingest {
+            packs,
+            db,
+            allow_unknown_offenses,
+            batch,
+            file,
+        } => ledger::ingest(&packs, &db, allow_unknown_offenses, batch, &file),
+        Command::Audit { db, what } => ledger::audit(&db, &what),
     }
 }
 
@@ -274,7 +334,7 @@ fn decide_file(engine: &Engine, file: &Path) -> Result<(Shape, Vec<Decision>), F
     Ok((shape, decisions))
 }
 
-fn read_input(file: &Path) -> anyhow::Result<String> {
+pub(crate) fn read_input(file: &Path) -> anyhow::Result<String> {
     if file == Path::new("-") {
         let mut s = String::new();
         std::io::stdin()
@@ -289,14 +349,14 @@ fn read_input(file: &Path) -> anyhow::Result<String> {
 fn print_decisions(shape: Shape, decisions: &[Decision]) {
     let pretty = |d: &Decision| serde_json::to_string_pretty(d).expect("decisions serialize");
     match shape {
-        Shape::One => println!("{}", pretty(&decisions[0])),
-        Shape::Array => println!(
+        Shape::One => outln!("{}", pretty(&decisions[0])),
+        Shape::Array => outln!(
             "{}",
             serde_json::to_string_pretty(decisions).expect("decisions serialize")
         ),
         Shape::Lines => {
             for d in decisions {
-                println!("{}", serde_json::to_string(d).expect("decisions serialize"));
+                outln!("{}", serde_json::to_string(d).expect("decisions serialize"));
             }
         }
     }

@@ -14,18 +14,40 @@ pub enum Shape {
     Lines,
 }
 
+/// A request with the exact text it was received as (what its SHA-256 is taken of).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// The request's JSON text as received.
+    pub text: String,
+    /// The request.
+    pub request: Request,
+}
+
 /// Reads every request in `text`. The first bad request fails the whole document, with its
 /// position (`[3]`, `line 4`) before the field.
 pub fn read_requests(text: &str) -> Result<(Shape, Vec<Request>), InputError> {
+    let (shape, received) = read_received(text)?;
+    Ok((shape, received.into_iter().map(|r| r.request).collect()))
+}
+
+/// Reads every request in `text` with the text each was received as.
+pub fn read_received(text: &str) -> Result<(Shape, Vec<Received>), InputError> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
-        let values: Vec<serde_json::Value> = serde_json::from_str(text)
+        let raws: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(text)
             .map_err(|e| InputError::new("", format!("not a JSON array: {e}")))?;
-        let requests = values
+        let requests = raws
             .into_iter()
             .enumerate()
-            .map(|(i, v)| Request::from_value(v).map_err(|e| e.within(&format!("[{i}]"))))
-            .collect::<Result<_, _>>()?;
+            .map(|(i, raw)| {
+                let request =
+                    Request::from_json(raw.get()).map_err(|e| e.within(&format!("[{i}]")))?;
+                Ok(Received {
+                    text: raw.get().to_owned(),
+                    request,
+                })
+            })
+            .collect::<Result<_, InputError>>()?;
         return Ok((Shape::Array, requests));
     }
     let lines: Vec<(usize, &str)> = text
@@ -40,12 +62,26 @@ pub fn read_requests(text: &str) -> Result<(Shape, Vec<Request>), InputError> {
     if one_object_per_line {
         let requests = lines
             .into_iter()
-            .map(|(n, l)| Request::from_json(l).map_err(|e| e.within(&format!("line {}", n + 1))))
-            .collect::<Result<_, _>>()?;
+            .map(|(n, l)| {
+                let request =
+                    Request::from_json(l).map_err(|e| e.within(&format!("line {}", n + 1)))?;
+                Ok(Received {
+                    text: l.trim().to_owned(),
+                    request,
+                })
+            })
+            .collect::<Result<_, InputError>>()?;
         return Ok((Shape::Lines, requests));
     }
     if trimmed.is_empty() {
         return Err(InputError::new("", "no request given (empty input)"));
     }
-    Ok((Shape::One, vec![Request::from_json(text)?]))
+    let request = Request::from_json(text)?;
+    Ok((
+        Shape::One,
+        vec![Received {
+            text: text.trim().to_owned(),
+            request,
+        }],
+    ))
 }

@@ -20,7 +20,7 @@ pub use catalog::{
 };
 pub use decision::{ActDecision, Decision, Limit, Outcome, PackRef, Reason};
 pub use error::InputError;
-pub use input::{Shape, read_requests};
+pub use input::{Received, Shape, read_received, read_requests};
 pub use offense::{BadOffenseCode, OffenseCode};
 pub use request::{
     Agency, Arrest, BadJurisdiction, Conviction, CourtEvent, Custody, Jurisdiction, LocalAgency,

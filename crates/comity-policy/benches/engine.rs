@@ -66,20 +66,25 @@ fn uid(s: &str) -> EntityUid {
     s.parse().expect("uid")
 }
 
+/// The Cedar request the engine makes for a hold, with the context it would pass.
+fn hold_request(context: cedar_policy::Context) -> cedar_policy::Request {
+    cedar_policy::Request::new(
+        uid("Requester::\"request\""),
+        uid("Action::\"hold\""),
+        uid("Subject::\"subject\""),
+        context,
+        None,
+    )
+    .expect("request")
+}
+
 fn per_act(c: &mut Criterion) {
     let root = root_with(&["country-us/state-ny/place-new_york"]);
     let fresh = engine(root.path()).with_cache(false);
     let cached = engine(root.path());
     let request = &requests()[1];
     let pack = nyc_version(&fresh);
-    let cedar_request = cedar_policy::Request::new(
-        uid("Requester::\"request\""),
-        uid("Action::\"hold\""),
-        uid("Subject::\"subject\""),
-        fresh.context_for(pack, request),
-        None,
-    )
-    .expect("request");
+    let cedar_request = hold_request(fresh.context_for(pack, request));
     let authorizer = Authorizer::new();
     let entities = Entities::empty();
     let acts = request.acts.len() as u32;
@@ -151,14 +156,7 @@ fn loaded(c: &mut Criterion) {
             }
         }
     }
-    let cedar_request = cedar_policy::Request::new(
-        uid("Requester::\"request\""),
-        uid("Action::\"hold\""),
-        uid("Subject::\"subject\""),
-        all.context_for(nyc, request),
-        None,
-    )
-    .expect("request");
+    let cedar_request = hold_request(all.context_for(nyc, request));
     let authorizer = Authorizer::new();
     let entities = Entities::empty();
     eprintln!(

@@ -1,0 +1,291 @@
+//! `comity ingest` and `comity audit`: recording decisions in the ledger, and proving and
+//! verifying what it holds.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use comity_ledger::{Hash, NoteSigner, NoteVerifier, to_hex};
+use comity_model::read_received;
+use comity_policy::DecideError;
+use comity_store::{NewDecision, Recorded, Store, StoreError};
+use serde_json::json;
+
+use crate::{Failure, PackArgs, outln, read_input, write_out};
+
+/// Where the records and the ledger's key live.
+#[derive(Args)]
+pub struct DbArgs {
+    /// The database: a SQLite file path, or a postgres:// URL.
+    #[arg(long, env = "COMITY_DB", default_value = "./comity.db")]
+    db: String,
+    /// The data directory, which holds the ledger's signing key (created on first use).
+    #[arg(long, env = "COMITY_DATA_DIR", default_value = ".comity")]
+    data_dir: PathBuf,
+    /// The log's origin: the first line of every checkpoint, and the signer's name.
+    #[arg(long, env = "COMITY_ORIGIN", default_value = "comity.local/ledger")]
+    origin: String,
+}
+
+/// What `comity audit` can do.
+#[derive(Subcommand)]
+pub enum Audit {
+    /// Sign a checkpoint of the ledger as it stands (if the latest does not cover it) and print
+    /// the latest signed checkpoint.
+    Checkpoint,
+    /// Print the raw bytes of one entry.
+    Entry {
+        /// The leaf index.
+        #[arg(long)]
+        index: u64,
+    },
+    /// Print the inclusion proof of one entry as JSON.
+    Prove {
+        /// The leaf index.
+        #[arg(long)]
+        index: u64,
+        /// The tree size the proof is for [default: the whole ledger].
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Print the consistency proof between two tree sizes as JSON.
+    Consistency {
+        /// The older, smaller size.
+        #[arg(long)]
+        from: u64,
+        /// The newer size [default: the whole ledger].
+        #[arg(long)]
+        to: Option<u64>,
+    },
+    /// Recompute every leaf and the root from storage, and check every stored checkpoint,
+    /// decision and request against the ledger; exit 1 naming the first fault.
+    Verify {
+        /// Check checkpoints against this public key (vkey) instead of the data directory's.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Print the ledger's public key (vkey format), for auditors.
+    Key,
+}
+
+fn store_error(e: StoreError) -> Failure {
+    match e {
+        StoreError::NotFound(m) => Failure::Input(m),
+        other => Failure::Finding(format!("error: {other}")),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Finding(format!("error: starting the runtime: {e}")))
+}
+
+/// The ledger's signing key, from the data directory; a new one, kept with mode 0600, on
+/// first use.
+fn signer(args: &DbArgs) -> Result<NoteSigner, Failure> {
+    let path = args.data_dir.join("ledger.key");
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        Failure::Finding(format!("error: {what} {}: {e}", path.display()))
+    };
+    if path.exists() {
+        let text = fs::read_to_string(&path).map_err(|e| fail("reading", &e))?;
+        let signer = NoteSigner::from_private_key(text.trim()).map_err(|e| fail("reading", &e))?;
+        if signer.name() != args.origin {
+            return Err(Failure::Input(format!(
+                "the key in {} signs for `{}`, not for --origin `{}`",
+                path.display(),
+                signer.name(),
+                args.origin
+            )));
+        }
+        return Ok(signer);
+    }
+    let signer = NoteSigner::generate(&args.origin).map_err(|e| fail("generating", &e))?;
+    write_private(&path, &signer.private_key()).map_err(|e| fail("writing", &e))?;
+    Ok(signer)
+}
+
+/// Writes a file readable by its owner only.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(format!("{text}\n").as_bytes())?;
+    file.sync_all()
+}
+
+fn hex_all(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(to_hex).collect()
+}
+
+/// `comity ingest`: decide and record requests, idempotent by id, one line per request,
+/// then sign a checkpoint of the new tree head.
+pub fn ingest(
+    packs: &PackArgs,
+    db: &DbArgs,
+    allow_unknown: bool,
+    batch: usize,
+    file: &Path,
+) -> Result<(), Failure> {
+    let engine = packs.engine(allow_unknown)?;
+    let text = read_input(file).map_err(|e| Failure::Input(format!("{e:#}")))?;
+    let (_, received) = read_received(&text).map_err(|e| Failure::Input(e.to_string()))?;
+    // Decide everything before writing anything: a bad request leaves nothing half-written.
+    let decided = received
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| match engine.decide(&r.request) {
+            Ok(decision) => Ok(NewDecision {
+                request_body: r.text,
+                decision,
+            }),
+            Err(DecideError::Input(e)) => Err(Failure::Input(format!(
+                "request {} ({}): {e}",
+                i + 1,
+                r.request.id
+            ))),
+            Err(e) => Err(Failure::Finding(e.to_string())),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let signer = signer(db)?;
+    let rt = runtime()?;
+    let conflicts = rt.block_on(async {
+        let store = Store::open(&db.db).await.map_err(store_error)?;
+        let mut conflicts = Vec::new();
+        for chunk in decided.chunks(batch.max(1)) {
+            let recorded = store.record_decisions(chunk).await.map_err(store_error)?;
+            for (item, r) in chunk.iter().zip(recorded) {
+                let id = &item.decision.request;
+                match r {
+                    Recorded::New(i) => outln!("{id}\t{i}\trecorded"),
+                    Recorded::Existing(i) => outln!("{id}\t{i}\talready recorded"),
+                    Recorded::Conflict { id } => conflicts.push(id),
+                }
+            }
+        }
+        // Commit to the new tree head at once: a signed checkpoint covers what was recorded.
+        store.sign_checkpoint(&signer).await.map_err(store_error)?;
+        store.close().await;
+        Ok::<_, Failure>(conflicts)
+    })?;
+    if !conflicts.is_empty() {
+        return Err(Failure::Input(format!(
+            "id: another request was already recorded under {}; these were not recorded",
+            conflicts
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// `comity audit …`.
+pub fn audit(db: &DbArgs, what: &Audit) -> Result<(), Failure> {
+    if let Audit::Key = what {
+        outln!("{}", signer(db)?.verifier_key());
+        return Ok(());
+    }
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = Store::open(&db.db).await.map_err(store_error)?;
+        let result = audit_with(&store, db, what).await;
+        store.close().await;
+        result
+    })
+}
+
+async fn audit_with(store: &Store, db: &DbArgs, what: &Audit) -> Result<(), Failure> {
+    match what {
+        Audit::Key => unreachable!("handled without the store"),
+        Audit::Checkpoint => {
+            let note = store
+                .sign_checkpoint(&signer(db)?)
+                .await
+                .map_err(store_error)?;
+            write_out(format_args!("{note}"));
+        }
+        Audit::Entry { index } => match store.entry(*index).await.map_err(store_error)? {
+            Some(body) => write_out(format_args!("{body}")),
+            None => {
+                return Err(Failure::Input(format!(
+                    "--index: no entry {index} in the ledger"
+                )));
+            }
+        },
+        Audit::Prove { index, size } => {
+            let p = store
+                .inclusion_proof(*index, *size)
+                .await
+                .map_err(store_error)?;
+            let proof = json!({
+                "leaf_index": p.leaf_index,
+                "tree_size": p.tree_size,
+                "leaf_hash": to_hex(&p.leaf_hash),
+                "hashes": hex_all(&p.hashes),
+                "root": to_hex(&p.root),
+            });
+            outln!("{proof:#}");
+        }
+        Audit::Consistency { from, to } => {
+            let (from, old_root, to, new_root, hashes) = store
+                .consistency_proof(*from, *to)
+                .await
+                .map_err(store_error)?;
+            let proof = json!({
+                "from_size": from,
+                "to_size": to,
+                "from_root": to_hex(&old_root),
+                "to_root": to_hex(&new_root),
+                "hashes": hex_all(&hashes),
+            });
+            outln!("{proof:#}");
+        }
+        Audit::Verify { public_key } => {
+            let verifier = match public_key {
+                Some(k) => NoteVerifier::from_verifier_key(k)
+                    .map_err(|e| Failure::Input(format!("--public-key: {e}")))?,
+                None => signer(db)?.verifier(),
+            };
+            let bar = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "verifying {bar:40} {pos}/{len} entries ({per_sec})",
+                )
+                .expect("static template"),
+            );
+            let report = store
+                .verify(&verifier, &|done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                })
+                .await
+                .map_err(store_error)?;
+            bar.finish_and_clear();
+            match report {
+                Ok(r) => outln!(
+                    "ok: {} entries, {} tree nodes, {} decisions, {} checkpoints verified; root {}",
+                    r.entries,
+                    r.nodes,
+                    r.decisions,
+                    r.checkpoints,
+                    to_hex(&r.root)
+                ),
+                Err(finding) => return Err(Failure::Finding(format!("TAMPERED: {finding}"))),
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! `comity ingest` and `comity audit` on a SQLite file, as an operator or an auditor uses
+//! them: lines per request, idempotency, proofs that verify against the signed checkpoint,
+//! the key file's mode, and tampering found by `audit verify` with exit 1.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use comity_ledger::{
+    NoteVerifier, from_hex, open_checkpoint, verify_consistency, verify_inclusion,
+};
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn comity(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_comity"))
+        .args(args)
+        .current_dir(dir)
+        .env("COMITY_PACKS", repo().join("packs"))
+        .env_remove("COMITY_CATALOG")
+        .env_remove("COMITY_DB")
+        .env_remove("COMITY_DATA_DIR")
+        .output()
+        .expect("comity runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// Twelve synthetic NYC requests as JSON lines.
+fn requests(dir: &Path) -> PathBuf {
+    let example: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/nyc-doc-detainer.json")).unwrap(),
+    )
+    .unwrap();
+    let lines: Vec<String> = (0..12)
+        .map(|i| {
+            let mut r = example.clone();
+            r["id"] = format!("synthetic-{i:03}").into();
+            r["subject"]["id"] = format!("synthetic-person-{i}").into();
+            r.to_string()
+        })
+        .collect();
+    let path = dir.join("requests.jsonl");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    path
+}
+
+fn hashes(v: &Value) -> Vec<[u8; 32]> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| from_hex(h.as_str().unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn ingest_prove_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = requests(dir.path());
+    let file = file.to_str().unwrap();
+    let lines = ok(&comity(dir.path(), &["ingest", file]));
+    let first: Vec<&str> = lines.lines().collect();
+    assert_eq!(first.len(), 12);
+    assert_eq!(first[3], "synthetic-003\t3\trecorded");
+    let again = ok(&comity(dir.path(), &["ingest", file]));
+    assert!(
+        again.lines().all(|l| l.ends_with("\talready recorded")),
+        "{again}"
+    );
+
+    let key = dir.path().join(".comity/ledger.key");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let vkey = ok(&comity(dir.path(), &["audit", "key"]));
+    let verifier = NoteVerifier::from_verifier_key(vkey.trim()).unwrap();
+    let note = ok(&comity(dir.path(), &["audit", "checkpoint"]));
+    let checkpoint = open_checkpoint(&note, &verifier).unwrap();
+    assert_eq!(
+        (checkpoint.origin.as_str(), checkpoint.size),
+        ("comity.local/ledger", 12)
+    );
+
+    let proof: Value = serde_json::from_str(&ok(&comity(
+        dir.path(),
+        &["audit", "prove", "--index", "5"],
+    )))
+    .unwrap();
+    let entry = ok(&comity(dir.path(), &["audit", "entry", "--index", "5"]));
+    let leaf = comity_ledger::leaf_hash(entry.as_bytes());
+    assert_eq!(
+        proof["leaf_hash"].as_str().unwrap(),
+        comity_ledger::to_hex(&leaf)
+    );
+    assert_eq!(
+        from_hex(proof["root"].as_str().unwrap()).unwrap(),
+        checkpoint.root
+    );
+    verify_inclusion(&leaf, 5, 12, &hashes(&proof["hashes"]), &checkpoint.root).unwrap();
+    let entry: Value = serde_json::from_str(&entry).unwrap();
+    assert_eq!(entry["kind"], "decision");
+    assert_eq!(entry["request"], "synthetic-005");
+    assert_eq!(entry["decision"]["acts"][0]["outcome"], "forbidden");
+
+    let c: Value = serde_json::from_str(&ok(&comity(
+        dir.path(),
+        &["audit", "consistency", "--from", "7"],
+    )))
+    .unwrap();
+    let root = |k: &str| from_hex(c[k].as_str().unwrap()).unwrap();
+    verify_consistency(
+        7,
+        12,
+        &root("from_root"),
+        &root("to_root"),
+        &hashes(&c["hashes"]),
+    )
+    .unwrap();
+
+    let clean = ok(&comity(dir.path(), &["audit", "verify"]));
+    assert!(clean.starts_with("ok: 12 entries"), "{clean}");
+
+    // Tamper with one stored decision in plain SQL: verify exits 1 and names the entry.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        sqlx::any::install_default_drivers();
+        let url = format!("sqlite://{}", dir.path().join("comity.db").display());
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE decisions SET body = replace(body, 'forbidden', 'permitted') WHERE ledger_index = 8")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let out = comity(dir.path(), &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("entry 8:") && said.contains("synthetic-008"),
+        "{said}"
+    );
+}
+
+#[test]
+fn bad_requests_write_nothing_and_bad_arguments_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = requests(dir.path());
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("\n{\"id\": \"bad\", \"colour\": \"red\"}");
+    std::fs::write(&file, text).unwrap();
+    let out = comity(dir.path(), &["ingest", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 13"));
+    assert!(out.stdout.is_empty());
+    let size = comity(dir.path(), &["audit", "prove", "--index", "0"]);
+    assert_eq!(
+        size.status.code(),
+        Some(2),
+        "nothing was recorded, so there is no entry 0"
+    );
+}

@@ -1,0 +1,80 @@
+//! Ledger entries: the canonical bytes that are hashed into the tree.
+//!
+//! An entry is an RFC 8785 (JCS) canonical JSON object. A decision entry is built from the
+//! rows it proves (the request's id and SHA-256, the decision's canonical JSON, the time it
+//! was recorded), so `audit verify` can rebuild it from those rows byte for byte and find any
+//! row that no longer matches its entry.
+
+use comity_model::Decision;
+use sha2::{Digest, Sha256};
+
+/// What an entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A decision on a request.
+    Decision,
+    /// An attempt to deliver a permitted disclosure.
+    DispatchAttempt,
+    /// The result of a delivery.
+    DispatchResult,
+    /// A pack brought into use.
+    PackLoaded,
+}
+
+impl EntryKind {
+    /// The word stored and hashed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Decision => "decision",
+            EntryKind::DispatchAttempt => "dispatch-attempt",
+            EntryKind::DispatchResult => "dispatch-result",
+            EntryKind::PackLoaded => "pack-loaded",
+        }
+    }
+}
+
+/// SHA-256 of bytes, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A decision in RFC 8785 canonical JSON: the form stored in the `decisions` table and
+/// embedded in its entry.
+pub fn canonical_decision(decision: &Decision) -> String {
+    serde_json_canonicalizer::to_string(decision).expect("decisions serialize")
+}
+
+/// The entry of a decision: `{"decision":…,"kind":"decision","recorded_at":…,
+/// "request":…,"request_sha256":…}` with keys in JCS order. `decision` must already be
+/// canonical; the result then is too.
+pub fn decision_entry(
+    decision: &str,
+    recorded_at: &str,
+    request: &str,
+    request_sha256: &str,
+) -> String {
+    let s = |v: &str| serde_json::to_string(v).expect("strings serialize");
+    format!(
+        "{{\"decision\":{decision},\"kind\":\"decision\",\"recorded_at\":{},\"request\":{},\"request_sha256\":{}}}",
+        s(recorded_at),
+        s(request),
+        s(request_sha256)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decision_entries_are_canonical() {
+        let decision =
+            r#"{"acts":[],"at":"2018-03-02T14:05:00-05:00","packs":[],"request":"r\"1"}"#;
+        let entry = decision_entry(decision, "2026-11-29T04:00:00Z", "r\"1", "ab");
+        let value: serde_json::Value = serde_json::from_str(&entry).unwrap();
+        assert_eq!(serde_json_canonicalizer::to_string(&value).unwrap(), entry);
+    }
+}

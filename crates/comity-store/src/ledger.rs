@@ -1,0 +1,324 @@
+//! The Merkle ledger in the database: appending leaves, and roots and proofs read from the
+//! stored hashes of complete subtrees.
+//!
+//! A proof needs O(log n) stored nodes. Which ones does not depend on their values, so a
+//! proof is computed twice: once to learn the nodes it reads, which are then fetched in one
+//! query, and once more over them.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+
+use comity_ledger::{Checkpoint, Hash, Nodes, NoteSigner, TreeError};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+
+use crate::rows::{Cell, aggregate, hash, insert, parse_id, placeholders, split};
+use crate::{Backend, Store, StoreError};
+
+/// Stored nodes, or (while learning what a computation reads) a recorder of the nodes read.
+pub(crate) struct StoredNodes {
+    known: HashMap<(u8, u64), Hash>,
+    wanted: Option<RefCell<BTreeSet<(u8, u64)>>>,
+}
+
+/// A node the computation needed but the store lacks.
+#[derive(Debug, thiserror::Error)]
+#[error("the ledger lacks node (level {0}, index {1})")]
+pub(crate) struct MissingNode(u8, u64);
+
+impl Nodes for StoredNodes {
+    type Error = MissingNode;
+
+    fn node(&self, level: u8, index: u64) -> Result<Hash, MissingNode> {
+        if let Some(wanted) = &self.wanted {
+            wanted.borrow_mut().insert((level, index));
+            return Ok([0; 32]);
+        }
+        self.known
+            .get(&(level, index))
+            .copied()
+            .ok_or(MissingNode(level, index))
+    }
+}
+
+impl From<MissingNode> for StoreError {
+    fn from(e: MissingNode) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+impl From<TreeError<MissingNode>> for StoreError {
+    fn from(e: TreeError<MissingNode>) -> Self {
+        match e {
+            TreeError::Nodes(missing) => missing.into(),
+            other => StoreError::NotFound(other.to_string()),
+        }
+    }
+}
+
+/// Runs `f` over the stored nodes it reads.
+async fn over_stored<T, E>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    f: impl Fn(&StoredNodes) -> Result<T, E>,
+) -> Result<T, StoreError>
+where
+    StoreError: From<E>,
+{
+    let learner = StoredNodes {
+        known: HashMap::new(),
+        wanted: Some(RefCell::new(BTreeSet::new())),
+    };
+    // A dry run reads zero hashes; its answer is thrown away, only the nodes it asked count.
+    let _ = f(&learner);
+    let wanted = learner.wanted.expect("set above").into_inner();
+    let nodes = StoredNodes {
+        known: fetch_nodes(conn, backend, &wanted).await?,
+        wanted: None,
+    };
+    Ok(f(&nodes)?)
+}
+
+/// Most nodes fetched in one statement.
+const NODE_CHUNK: usize = 400;
+
+async fn fetch_nodes(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    wanted: &BTreeSet<(u8, u64)>,
+) -> Result<HashMap<(u8, u64), Hash>, StoreError> {
+    let mut out = HashMap::with_capacity(wanted.len());
+    let wanted: Vec<_> = wanted.iter().copied().collect();
+    for chunk in wanted.chunks(NODE_CHUNK) {
+        let sql = format!(
+            "SELECT {} FROM ledger_nodes WHERE id IN ({})",
+            aggregate(backend, &["id", "hash"]),
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (level, index) in chunk {
+            query = query.bind(node_id(*level, *index));
+        }
+        for record in split(query.fetch_one(&mut *conn).await?.get(0)) {
+            let (level, index) = node_of(parse_id(&record[0])?);
+            out.insert(
+                (level, index),
+                hash(&record[1], || format!("node ({level}, {index})"))?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The key a node is stored under: `level × 2^48 + index` (trees of up to 2^48 leaves).
+pub(crate) fn node_id(level: u8, index: u64) -> i64 {
+    ((u64::from(level) << 48) | index) as i64
+}
+
+/// The node a key stands for.
+pub(crate) fn node_of(id: i64) -> (u8, u64) {
+    let id = id as u64;
+    ((id >> 48) as u8, id & ((1 << 48) - 1))
+}
+
+/// The nodes of `[0, size)` that a new leaf may need as left siblings: one complete subtree
+/// per set bit of `size`.
+fn frontier(size: u64) -> BTreeSet<(u8, u64)> {
+    (0..64u8)
+        .filter(|l| size >> l & 1 == 1)
+        .map(|l| (l, (size >> l) - 1))
+        .collect()
+}
+
+/// Appends leaves inside a transaction, collecting the nodes they complete.
+pub(crate) struct Appender {
+    size: u64,
+    nodes: StoredNodes,
+    new: Vec<(u8, u64, Hash)>,
+}
+
+impl Appender {
+    /// Starts appending after the ledger's last entry.
+    pub(crate) async fn start(
+        conn: &mut AnyConnection,
+        backend: Backend,
+    ) -> Result<Appender, StoreError> {
+        let size = ledger_size(conn).await?;
+        let known = fetch_nodes(conn, backend, &frontier(size)).await?;
+        Ok(Appender {
+            size,
+            nodes: StoredNodes {
+                known,
+                wanted: None,
+            },
+            new: Vec::new(),
+        })
+    }
+
+    /// Appends one entry; returns its leaf index.
+    pub(crate) fn append(&mut self, entry: &[u8]) -> Result<u64, StoreError> {
+        let index = self.size;
+        let leaf = comity_ledger::leaf_hash(entry);
+        for (level, i, h) in comity_ledger::completed_nodes(index, leaf, &self.nodes)? {
+            self.nodes.known.insert((level, i), h);
+            self.new.push((level, i, h));
+        }
+        self.size += 1;
+        Ok(index)
+    }
+
+    /// Writes the completed nodes.
+    pub(crate) async fn finish(self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        let rows = self
+            .new
+            .into_iter()
+            .map(|(l, i, h)| {
+                vec![
+                    Cell::Int(node_id(l, i)),
+                    Cell::Text(comity_ledger::to_hex(&h)),
+                ]
+            })
+            .collect();
+        insert(conn, "ledger_nodes", &["id", "hash"], rows).await?;
+        Ok(())
+    }
+}
+
+/// `size`, if the ledger has that many entries; the ledger's size if `None`.
+async fn tree_size(conn: &mut AnyConnection, size: Option<u64>) -> Result<u64, StoreError> {
+    let current = ledger_size(conn).await?;
+    match size {
+        Some(size) if size > current => Err(StoreError::NotFound(format!(
+            "the ledger has {current} entries, not {size}"
+        ))),
+        Some(size) => Ok(size),
+        None => Ok(current),
+    }
+}
+
+async fn ledger_size(conn: &mut AnyConnection) -> Result<u64, StoreError> {
+    let row = sqlx::query("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.get::<i64, _>(0) as u64)
+}
+
+/// An inclusion proof of one leaf in a tree of some size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InclusionProof {
+    /// The leaf's index.
+    pub leaf_index: u64,
+    /// The size of the tree the proof is for.
+    pub tree_size: u64,
+    /// The leaf's hash.
+    pub leaf_hash: Hash,
+    /// The audit path, from the leaf up.
+    pub hashes: Vec<Hash>,
+    /// The root of the tree of that size.
+    pub root: Hash,
+}
+
+impl Store {
+    /// The number of entries in the ledger.
+    pub async fn size(&self) -> Result<u64, StoreError> {
+        ledger_size(&mut *self.pool.acquire().await?).await
+    }
+
+    /// The canonical bytes of leaf `index`.
+    pub async fn entry(&self, index: u64) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT body FROM ledger_entries WHERE idx = $1")
+            .bind(index as i64)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get::<String, _>(0)))
+    }
+
+    /// The root of the tree of the first `size` entries.
+    pub async fn root(&self, size: u64) -> Result<Hash, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let size = tree_size(&mut conn, Some(size)).await?;
+        over_stored(&mut conn, self.backend, |n| comity_ledger::root(n, size)).await
+    }
+
+    /// The proof that leaf `index` is in the tree of `size` entries (default: all).
+    pub async fn inclusion_proof(
+        &self,
+        index: u64,
+        size: Option<u64>,
+    ) -> Result<InclusionProof, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let size = tree_size(&mut conn, size).await?;
+        let (hashes, root, leaf) = over_stored(&mut conn, self.backend, |n| {
+            Ok::<_, StoreError>((
+                comity_ledger::inclusion_proof(n, index, size)?,
+                comity_ledger::root(n, size)?,
+                n.node(0, index)?,
+            ))
+        })
+        .await?;
+        Ok(InclusionProof {
+            leaf_index: index,
+            tree_size: size,
+            leaf_hash: leaf,
+            hashes,
+            root,
+        })
+    }
+
+    /// The proof that the tree of `from` entries is a prefix of the tree of `to` (default:
+    /// all), with both roots.
+    pub async fn consistency_proof(
+        &self,
+        from: u64,
+        to: Option<u64>,
+    ) -> Result<(u64, Hash, u64, Hash, Vec<Hash>), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let to = tree_size(&mut conn, to).await?;
+        over_stored(&mut conn, self.backend, |n| {
+            Ok::<_, StoreError>((
+                from,
+                comity_ledger::root(n, from)?,
+                to,
+                comity_ledger::root(n, to)?,
+                comity_ledger::consistency_proof(n, from, to)?,
+            ))
+        })
+        .await
+    }
+
+    /// Signs a checkpoint of the ledger as it stands (unless the latest already covers it)
+    /// and returns the latest signed note.
+    pub async fn sign_checkpoint(&self, signer: &NoteSigner) -> Result<String, StoreError> {
+        let size = self.size().await?;
+        if let Some((latest, note)) = self.latest_checkpoint().await?
+            && latest == size
+        {
+            return Ok(note);
+        }
+        let root = self.root(size).await?;
+        let checkpoint = Checkpoint {
+            origin: signer.name().to_owned(),
+            size,
+            root,
+        };
+        let note = signer.sign(&checkpoint.body());
+        sqlx::query("INSERT INTO checkpoints (size, root, note) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING")
+            .bind(size as i64)
+            .bind(comity_ledger::to_hex(&root))
+            .bind(note.clone())
+            .execute(&self.pool)
+            .await?;
+        Ok(self
+            .latest_checkpoint()
+            .await?
+            .map(|(_, n)| n)
+            .unwrap_or(note))
+    }
+
+    /// The latest stored checkpoint: its size and signed note.
+    pub async fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, StoreError> {
+        let row = sqlx::query("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get::<i64, _>(0) as u64, r.get::<String, _>(1))))
+    }
+}

@@ -1,0 +1,129 @@
+//! Persistence for comity: requests as received, their decisions, and the RFC 6962 Merkle
+//! ledger that proves both, in one SQLite file (the default) or one PostgreSQL database.
+//!
+//! Every write is one transaction: a request, its decision, its ledger entry and the tree
+//! nodes the entry completes commit together or not at all. Appends are sequenced through
+//! one writer at a time (SQLite's write lock; a transaction-scoped advisory lock in
+//! PostgreSQL), so several processes never fork the tree, and a batch of decisions is
+//! appended in one transaction (group commit).
+
+mod entry;
+mod ledger;
+mod record;
+mod rows;
+mod verify;
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions};
+
+pub use entry::{EntryKind, canonical_decision, decision_entry, sha256_hex};
+pub use ledger::InclusionProof;
+pub use record::{NewDecision, Recorded};
+pub use verify::{Finding, VerifyReport};
+
+/// Which database holds the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+/// A failure of the store (not a finding about its contents: see [`Finding`]).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Stored data that cannot be read back (a hash that is not hex, a gap).
+    #[error("{0}")]
+    Corrupt(String),
+    /// A request for something the ledger does not have.
+    #[error("{0}")]
+    NotFound(String),
+    /// A checkpoint could not be signed or opened.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+}
+
+/// The requests, decisions and ledger of one comity deployment.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Store {
+    /// Opens the store at `location`: a `postgres://` URL, or a SQLite file path (or
+    /// `sqlite:` URL), creating the file if needed, and brings its schema up to date.
+    pub async fn open(location: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let postgres = location.starts_with("postgres://") || location.starts_with("postgresql://");
+        let (backend, url) = if postgres {
+            (Backend::Postgres, location.to_owned())
+        } else {
+            let path = location
+                .strip_prefix("sqlite://")
+                .or_else(|| location.strip_prefix("sqlite:"))
+                .unwrap_or(location);
+            (
+                Backend::Sqlite,
+                format!("sqlite://{}?mode=rwc", Path::new(path).display()),
+            )
+        };
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            // A ping before every use doubles the cost of a short query; a broken connection
+            // fails its query instead, and the pool replaces it.
+            .test_before_acquire(false)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // Durable commits: the WAL is synced on every commit.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 30000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        // The migrator locks the database (an advisory lock in PostgreSQL), so several
+        // servers starting at once migrate one after the other. `run_direct` is `run` on a
+        // connection, without `run`'s generic `Acquire` bound, whose future is not `Send`.
+        let mut conn = pool.acquire().await?;
+        MIGRATOR.run_direct(None, &mut *conn, false).await?;
+        drop(conn);
+        Ok(Store { pool, backend })
+    }
+
+    /// Which database holds the store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,164 @@
+//! Recording decisions: a request, its decision, its ledger entry and the tree nodes the
+//! entry completes, in one transaction per batch.
+
+use std::collections::HashMap;
+
+use comity_model::Decision;
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+
+use crate::entry::{canonical_decision, decision_entry, sha256_hex};
+use crate::ledger::Appender;
+use crate::rows::{Cell, insert, placeholders};
+use crate::{Backend, Store, StoreError};
+
+/// A decided request to record.
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    /// The request exactly as received (its SHA-256 is what idempotency compares).
+    pub request_body: String,
+    /// The decision.
+    pub decision: Decision,
+}
+
+/// What recording did with one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// Recorded now, at this ledger index.
+    New(u64),
+    /// The same request (same id, same body) was recorded before, at this index: nothing
+    /// was written.
+    Existing(u64),
+    /// Another request was recorded under the same id: nothing was written.
+    Conflict {
+        /// The request id.
+        id: String,
+    },
+}
+
+impl Recorded {
+    /// The ledger index of the request's decision, if it has one.
+    pub fn index(&self) -> Option<u64> {
+        match self {
+            Recorded::New(i) | Recorded::Existing(i) => Some(*i),
+            Recorded::Conflict { .. } => None,
+        }
+    }
+}
+
+/// Most requests looked up in one statement.
+const LOOKUP_CHUNK: usize = 250;
+
+impl Store {
+    /// Records a batch of decided requests in one transaction, idempotent by request id.
+    pub async fn record_decisions(
+        &self,
+        batch: &[NewDecision],
+    ) -> Result<Vec<Recorded>, StoreError> {
+        // One integrator at a time, so appends from several processes never fork the tree:
+        // SQLite takes its write lock when the transaction begins (not on its first write,
+        // which would fail if another writer committed in between); PostgreSQL takes a
+        // transaction-scoped advisory lock.
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7726002)")
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        };
+        let ids: Vec<&str> = batch.iter().map(|d| d.decision.request.as_str()).collect();
+        let mut known = existing(&mut tx, &ids).await?;
+        let mut appender = Appender::start(&mut tx, self.backend).await?;
+        let recorded_at = jiff::Timestamp::now().to_string();
+        let (mut requests, mut decisions, mut entries) = (Vec::new(), Vec::new(), Vec::new());
+        let mut out = Vec::with_capacity(batch.len());
+        for item in batch {
+            let id = item.decision.request.clone();
+            let sha = sha256_hex(item.request_body.as_bytes());
+            if let Some((known_sha, index)) = known.get(&id) {
+                out.push(if *known_sha == sha {
+                    Recorded::Existing(*index)
+                } else {
+                    Recorded::Conflict { id }
+                });
+                continue;
+            }
+            let decision = canonical_decision(&item.decision);
+            let entry = decision_entry(&decision, &recorded_at, &id, &sha);
+            let index = appender.append(entry.as_bytes())?;
+            requests.push(vec![
+                Cell::Text(id.clone()),
+                Cell::Text(sha.clone()),
+                Cell::Text(item.request_body.clone()),
+                Cell::Text(item.decision.at.to_string()),
+            ]);
+            decisions.push(vec![
+                Cell::Text(id.clone()),
+                Cell::Text(decision),
+                Cell::Text(recorded_at.clone()),
+                Cell::Int(index as i64),
+            ]);
+            entries.push(vec![
+                Cell::Int(index as i64),
+                Cell::Text("decision".into()),
+                Cell::Text(entry),
+            ]);
+            known.insert(id, (sha, index));
+            out.push(Recorded::New(index));
+        }
+        insert(
+            &mut tx,
+            "requests",
+            &["id", "sha256", "body", "received_at"],
+            requests,
+        )
+        .await?;
+        insert(
+            &mut tx,
+            "decisions",
+            &["request_id", "body", "recorded_at", "ledger_index"],
+            decisions,
+        )
+        .await?;
+        insert(&mut tx, "ledger_entries", &["idx", "kind", "body"], entries).await?;
+        appender.finish(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// The decision recorded for a request, as stored (canonical JSON), with its index.
+    pub async fn decision(&self, request_id: &str) -> Result<Option<(String, u64)>, StoreError> {
+        let row = sqlx::query("SELECT body, ledger_index FROM decisions WHERE request_id = $1")
+            .bind(request_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1) as u64)))
+    }
+}
+
+/// Requests already recorded among `ids`: id → (SHA-256, ledger index).
+async fn existing(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, (String, u64)>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let sql = format!(
+            "SELECT r.id, r.sha256, d.ledger_index FROM requests r JOIN decisions d ON d.request_id = r.id WHERE r.id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            out.insert(
+                row.get::<String, _>(0),
+                (row.get::<String, _>(1), row.get::<i64, _>(2) as u64),
+            );
+        }
+    }
+    Ok(out)
+}

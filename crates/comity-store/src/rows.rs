@@ -1,0 +1,146 @@
+//! Multi-row statements built at run time (placeholders only; table and column names are
+//! constants of this crate), and hash columns.
+
+use comity_ledger::Hash;
+use sqlx::{AnyConnection, AssertSqlSafe};
+
+use crate::StoreError;
+
+/// A value to bind.
+pub(crate) enum Cell {
+    Int(i64),
+    Text(String),
+}
+
+/// Most placeholders in one statement. SQLite allows 32,766 and PostgreSQL 65,535, but sqlx's
+/// cost per statement grows faster than its size: 300 was fastest here (docs/perf.md).
+const MAX_PARAMS: usize = 300;
+
+/// `INSERT INTO table (columns) VALUES (…), (…), …` in as few statements as the placeholder
+/// limit allows.
+pub(crate) async fn insert(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    columns: &'static [&'static str],
+    rows: Vec<Vec<Cell>>,
+) -> Result<(), sqlx::Error> {
+    let per_statement = (MAX_PARAMS / columns.len()).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per_statement).collect();
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut n = 0;
+        for (i, _) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let marks: Vec<String> = (0..columns.len())
+                .map(|_| {
+                    n += 1;
+                    format!("${n}")
+                })
+                .collect();
+            sql.push_str(&format!("({})", marks.join(", ")));
+        }
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for cell in chunk.into_iter().flatten() {
+            query = match cell {
+                Cell::Int(v) => query.bind(v),
+                Cell::Text(v) => query.bind(v),
+            };
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// `$first, $first+1, …` for `count` values.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A stored hash column.
+pub(crate) fn hash(text: &str, what: impl FnOnce() -> String) -> Result<Hash, StoreError> {
+    comity_ledger::from_hex(text)
+        .map_err(|_| StoreError::Corrupt(format!("{}: `{text}` is not a SHA-256 hash", what())))
+}
+
+/// Separates fields within a record, and records within a page, in aggregated reads. Neither
+/// can occur raw in the values read: hex, numbers, words, and JSON text (in which control
+/// characters are always escaped).
+const FIELD: char = '\u{1f}';
+const RECORD: char = '\u{1e}';
+
+/// Reads up to `limit` rows of `fields` from `from` (a table, with joins) whose `key` (the
+/// first field) is greater than `after`, in key order, as one aggregated value. sqlx's cost
+/// per row returned (several microseconds) exceeds SQLite's own; one row per page makes long
+/// scans several times faster.
+pub(crate) async fn records(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    fields: &[&str],
+    from: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Vec<String>>, StoreError> {
+    let key = fields[0];
+    let aliases: Vec<String> = (0..fields.len()).map(|i| format!("c{i}")).collect();
+    let selected: Vec<String> = fields
+        .iter()
+        .zip(&aliases)
+        .map(|(f, a)| format!("{f} AS {a}"))
+        .collect();
+    let aliases: Vec<&str> = aliases.iter().map(String::as_str).collect();
+    let sql = format!(
+        "SELECT {} FROM (SELECT {} FROM {from} WHERE {key} > $1 ORDER BY {key} LIMIT $2) AS page",
+        aggregate(backend, &aliases),
+        selected.join(", ")
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(after)
+        .bind(limit)
+        .fetch_one(&mut *conn)
+        .await?;
+    // An aggregate's order is not guaranteed: put the page back in key order.
+    let mut keyed = split(sqlx::Row::get::<Option<String>, _>(&row, 0))
+        .into_iter()
+        .map(|r| Ok((parse_id(&r[0])?, r)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    keyed.sort_by_key(|(k, _)| *k);
+    Ok(keyed.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The aggregate of `fields` over the rows selected, as one text value: fields joined by
+/// the unit separator, rows by the record separator, in the order the rows are read.
+pub(crate) fn aggregate(backend: crate::Backend, fields: &[&str]) -> String {
+    let (agg, unit, record) = match backend {
+        crate::Backend::Sqlite => ("group_concat", "char(31)", "char(30)"),
+        crate::Backend::Postgres => ("string_agg", "chr(31)", "chr(30)"),
+    };
+    let joined = fields
+        .iter()
+        .map(|f| format!("CAST({f} AS TEXT)"))
+        .collect::<Vec<_>>()
+        .join(&format!(" || {unit} || "));
+    format!("{agg}({joined}, {record})")
+}
+
+/// The records of an aggregated value.
+pub(crate) fn split(value: Option<String>) -> Vec<Vec<String>> {
+    match value {
+        None => Vec::new(),
+        Some(v) => v
+            .split(RECORD)
+            .map(|r| r.split(FIELD).map(str::to_owned).collect())
+            .collect(),
+    }
+}
+
+/// An integer read back from an aggregated value.
+pub(crate) fn parse_id(text: &str) -> Result<i64, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("`{text}` is not an integer key")))
+}

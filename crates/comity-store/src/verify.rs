@@ -1,0 +1,281 @@
+//! `audit verify`: rebuild the whole tree from the stored entries and check every stored
+//! node, every checkpoint (signature and root) and every decision and request row against
+//! the entry that records it.
+
+use comity_ledger::{Hash, MemoryTree, Nodes, NoteVerifier};
+use sqlx::Row;
+
+use crate::entry::{decision_entry, sha256_hex};
+use crate::ledger::node_of;
+use crate::rows::{hash, parse_id, records};
+use crate::{Store, StoreError};
+
+/// What a clean verification covered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Entries re-hashed.
+    pub entries: u64,
+    /// Stored nodes checked.
+    pub nodes: u64,
+    /// Decision rows rebuilt into their entries.
+    pub decisions: u64,
+    /// Checkpoints whose signature and root were checked.
+    pub checkpoints: u64,
+    /// The root of the whole ledger.
+    pub root: Hash,
+}
+
+/// The first thing found that does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{what}", index.map(|i| format!("entry {i}: ")).unwrap_or_default())]
+pub struct Finding {
+    /// The ledger index at fault, where there is one.
+    pub index: Option<u64>,
+    /// What differs.
+    pub what: String,
+}
+
+fn finding(index: Option<u64>, what: impl Into<String>) -> Finding {
+    Finding {
+        index,
+        what: what.into(),
+    }
+}
+
+/// Rows read per page.
+const PAGE: i64 = 5_000;
+
+/// A page of rows read ahead of the checking.
+type Page = Result<Vec<Vec<String>>, StoreError>;
+
+impl Store {
+    /// Reads pages of `fields` from `from` in key order, ahead of the reader, on a task of its
+    /// own: reading runs on one core while checking (hashing) runs on the other.
+    fn read_ahead(
+        &self,
+        fields: &'static [&'static str],
+        from: &'static str,
+    ) -> tokio::sync::mpsc::Receiver<Page> {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let (pool, backend) = (self.pool.clone(), self.backend);
+        tokio::spawn(async move {
+            let mut after = -1;
+            let mut conn = match pool.acquire().await {
+                Ok(c) => c,
+                Err(e) => return drop(tx.send(Err(e.into())).await),
+            };
+            loop {
+                let page = records(&mut conn, backend, fields, from, after, PAGE).await;
+                let done = match &page {
+                    Ok(p) => p.is_empty(),
+                    Err(_) => true,
+                };
+                if let Ok(Some(last)) = page.as_ref().map(|p| p.last()) {
+                    after = last[0].parse().unwrap_or(i64::MAX);
+                }
+                if tx.send(page).await.is_err() || done {
+                    return;
+                }
+            }
+        });
+        rx
+    }
+
+    /// Verifies everything stored; `progress(done, total)` is called as entries are read.
+    /// `Ok(Err(finding))` reports the first fault found; `Err` is a failure to read.
+    pub async fn verify(
+        &self,
+        verifier: &NoteVerifier,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<Result<VerifyReport, Finding>, StoreError> {
+        let total = self.size().await?;
+        // 1. Every entry, in order and without gaps, hashed into a tree rebuilt in memory;
+        //    with it the decision and request rows it records, rebuilt into the entry's
+        //    bytes and compared with them.
+        let mut tree = MemoryTree::new();
+        let mut decisions = 0u64;
+        let mut next: u64 = 0;
+        let mut pages = self.read_ahead(
+            &[
+                "e.idx",
+                "e.kind",
+                "e.body",
+                "COALESCE(d.request_id, '')",
+                "COALESCE(d.body, '')",
+                "COALESCE(d.recorded_at, '')",
+                "COALESCE(r.sha256, '')",
+                "COALESCE(r.body, '')",
+            ],
+            "ledger_entries e LEFT JOIN decisions d ON d.ledger_index = e.idx LEFT JOIN requests r ON r.id = d.request_id",
+        );
+        while let Some(page) = pages.recv().await {
+            let page = page?;
+            if page.is_empty() {
+                break;
+            }
+            for record in page {
+                let [index, kind, body, id, decision, recorded_at, sha, request] = &record[..]
+                else {
+                    return Err(StoreError::Corrupt("an entry read back malformed".into()));
+                };
+                let index = parse_id(index)? as u64;
+                if index != next {
+                    return Ok(Err(finding(
+                        Some(next),
+                        "missing from the ledger (the entries jump over it)",
+                    )));
+                }
+                tree.append(body.as_bytes());
+                next += 1;
+                match (kind.as_str(), id.is_empty()) {
+                    ("decision", true) => {
+                        return Ok(Err(finding(
+                            Some(index),
+                            "a decision entry whose decision or request row is missing",
+                        )));
+                    }
+                    ("decision", false) => {}
+                    (_, true) => continue,
+                    (other, false) => {
+                        return Ok(Err(finding(
+                            Some(index),
+                            format!("the decision for request {id} points at a `{other}` entry"),
+                        )));
+                    }
+                }
+                if sha.is_empty() {
+                    return Ok(Err(finding(
+                        Some(index),
+                        format!("the request row of request {id} is missing"),
+                    )));
+                }
+                if sha256_hex(request.as_bytes()) != *sha {
+                    return Ok(Err(finding(
+                        Some(index),
+                        format!("request {id} no longer matches the SHA-256 its entry records"),
+                    )));
+                }
+                if decision_entry(decision, recorded_at, id, sha) != *body {
+                    return Ok(Err(finding(
+                        Some(index),
+                        format!(
+                            "the stored decision for request {id} differs from its ledger entry"
+                        ),
+                    )));
+                }
+                decisions += 1;
+            }
+            progress(next, total);
+        }
+        let size = next;
+        let stray: i64 = sqlx::query("SELECT COUNT(*) FROM decisions WHERE ledger_index >= $1")
+            .bind(size as i64)
+            .fetch_one(&self.pool)
+            .await?
+            .get(0);
+        if stray > 0 {
+            return Ok(Err(finding(
+                Some(size),
+                format!(
+                    "{stray} decision rows point past the end of the ledger (entries were removed)"
+                ),
+            )));
+        }
+        // 2. Every stored node, against the rebuilt tree; none missing, none extra.
+        let mut expected = (0..64u8).flat_map(|l| (0..size >> l).map(move |i| (l, i)));
+        let mut nodes = 0u64;
+        let mut pages = self.read_ahead(&["id", "hash"], "ledger_nodes");
+        while let Some(page) = pages.recv().await {
+            let page = page?;
+            if page.is_empty() {
+                break;
+            }
+            for record in page {
+                let (level, index) = node_of(parse_id(&record[0])?);
+                let first_leaf = index << level;
+                match expected.next() {
+                    Some(e) if e == (level, index) => {}
+                    Some((l, i)) if (l, i) < (level, index) => {
+                        return Ok(Err(finding(
+                            Some(i << l),
+                            format!("the tree node at level {l} covering it is missing"),
+                        )));
+                    }
+                    _ => {
+                        return Ok(Err(finding(
+                            Some(first_leaf),
+                            format!(
+                                "a tree node at level {level} covers entries the ledger does not hold"
+                            ),
+                        )));
+                    }
+                }
+                let stored = hash(&record[1], || format!("node ({level}, {index})"))?;
+                let rebuilt = tree
+                    .node(level, index)
+                    .expect("complete node of the rebuilt tree");
+                if stored != rebuilt {
+                    let what = if level == 0 {
+                        "its stored bytes no longer hash to the leaf in the tree (the entry was changed)".to_owned()
+                    } else {
+                        format!(
+                            "the tree node at level {level} does not match the entries under it"
+                        )
+                    };
+                    return Ok(Err(finding(Some(first_leaf), what)));
+                }
+                nodes += 1;
+            }
+        }
+        if let Some((l, i)) = expected.next() {
+            return Ok(Err(finding(
+                Some(i << l),
+                format!("the tree node at level {l} covering it is missing"),
+            )));
+        }
+        // 3. Every checkpoint: signed by our key, of a size the ledger has, with its root.
+        let rows = sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size")
+            .fetch_all(&self.pool)
+            .await?;
+        let checkpoints = rows.len() as u64;
+        for row in rows {
+            let at = row.get::<i64, _>(0) as u64;
+            let cp = match comity_ledger::open_checkpoint(&row.get::<String, _>(2), verifier) {
+                Ok(cp) => cp,
+                Err(e) => return Ok(Err(finding(None, format!("checkpoint at size {at}: {e}")))),
+            };
+            let stored_root = hash(&row.get::<String, _>(1), || format!("checkpoint {at}"))?;
+            if cp.size != at || cp.root != stored_root {
+                return Ok(Err(finding(
+                    None,
+                    format!("checkpoint at size {at}: its row differs from its signed note"),
+                )));
+            }
+            if at > size {
+                return Ok(Err(finding(
+                    Some(size),
+                    format!(
+                        "checkpoint at size {at} was signed, but the ledger now holds only {size} entries (entries were removed)"
+                    ),
+                )));
+            }
+            let root = comity_ledger::root(&tree, at).expect("in-memory tree");
+            if root != cp.root {
+                return Ok(Err(finding(
+                    None,
+                    format!(
+                        "checkpoint at size {at}: the ledger's root at that size differs from the signed root"
+                    ),
+                )));
+            }
+        }
+        let root = comity_ledger::root(&tree, size).expect("in-memory tree");
+        Ok(Ok(VerifyReport {
+            entries: size,
+            nodes,
+            decisions,
+            checkpoints,
+            root,
+        }))
+    }
+}

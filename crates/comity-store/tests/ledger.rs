@@ -1,0 +1,325 @@
+//! The store on SQLite and on the machine's PostgreSQL: decisions recorded with their ledger
+//! entries, idempotency, proofs that verify, and tamper scenarios that `verify` must catch.
+//!
+//! PostgreSQL tests use `COMITY_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) to create a fresh database per test.
+
+use std::sync::Arc;
+
+use comity_ledger::{NoteSigner, open_checkpoint, verify_consistency, verify_inclusion};
+use comity_model::{Act, ActDecision, Decision, Outcome, PackRef, Reason};
+use comity_store::{NewDecision, Recorded, Store};
+use sqlx::{AnyPool, Connection};
+
+/// A store on a fresh database of each backend.
+async fn stores() -> Vec<(Store, Fixture)> {
+    vec![sqlite().await, postgres().await]
+}
+
+/// Keeps a test database alive (the SQLite file's directory lives as long as it), and
+/// drops it afterwards.
+enum Fixture {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        path: String,
+    },
+    Postgres(String, String),
+}
+
+impl Fixture {
+    fn url(&self) -> &str {
+        match self {
+            Fixture::Sqlite { path: url, .. } | Fixture::Postgres(url, _) => url,
+        }
+    }
+
+    /// A plain SQL connection to the same database, for tampering.
+    async fn sql(&self) -> AnyPool {
+        sqlx::any::install_default_drivers();
+        let url = match self {
+            Fixture::Sqlite { path, .. } => format!("sqlite://{path}"),
+            Fixture::Postgres(url, _) => url.clone(),
+        };
+        AnyPool::connect(&url).await.unwrap()
+    }
+}
+
+async fn sqlite() -> (Store, Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("comity.db").display().to_string();
+    (
+        Store::open(&path).await.unwrap(),
+        Fixture::Sqlite { _dir: dir, path },
+    )
+}
+
+async fn postgres() -> (Store, Fixture) {
+    sqlx::any::install_default_drivers();
+    let admin_url = std::env::var("COMITY_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let name = format!("comity_test_{}_{}", std::process::id(), rand_suffix());
+    let mut admin = sqlx::AnyConnection::connect(&admin_url)
+        .await
+        .expect("PostgreSQL must be running");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let base = admin_url.rsplit_once('/').unwrap().0;
+    let url = format!("{base}/{name}");
+    (
+        Store::open(&url).await.unwrap(),
+        Fixture::Postgres(url, name),
+    )
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    t * 1000 + N.fetch_add(1, Ordering::Relaxed)
+}
+
+fn decision(id: &str, outcome: Outcome) -> NewDecision {
+    let reason = Reason {
+        rule: "nyc-doc-detainer-needs-judicial-warrant".into(),
+        pack: "ocd-division/country:us/state:ny/place:new_york@2017-12-01".into(),
+        citation: "NYC Admin. Code § 9-131(b)(1)(i)".into(),
+        summary: "A detainer is honored only with a judicial warrant.".into(),
+        facts: [("warrant_kind".to_owned(), "administrative".into())].into(),
+        caution: None,
+    };
+    let decision = Decision {
+        request: id.to_owned(),
+        at: "2018-03-02T14:05:00-05:00".parse().unwrap(),
+        packs: vec![PackRef {
+            id: reason.pack.clone(),
+            sha256: "ab".repeat(32),
+        }],
+        acts: vec![ActDecision {
+            act: Act::Hold,
+            outcome,
+            reasons: vec![Arc::new(reason)],
+            limits: vec![],
+        }],
+        warnings: vec![],
+    };
+    NewDecision {
+        request_body: format!("{{\"id\":\"{id}\",\"synthetic\":true}}"),
+        decision,
+    }
+}
+
+fn batch(from: usize, to: usize) -> Vec<NewDecision> {
+    (from..to)
+        .map(|i| decision(&format!("synthetic-{i:05}"), Outcome::Forbidden))
+        .collect()
+}
+
+#[tokio::test]
+async fn records_idempotently_and_proves_every_entry() {
+    for (store, fixture) in stores().await {
+        let first = store.record_decisions(&batch(0, 37)).await.unwrap();
+        assert_eq!(
+            first,
+            (0..37).map(Recorded::New).collect::<Vec<_>>(),
+            "{}",
+            fixture.url()
+        );
+        let again = store.record_decisions(&batch(30, 40)).await.unwrap();
+        assert_eq!(
+            again[..7],
+            (30..37).map(Recorded::Existing).collect::<Vec<_>>()
+        );
+        assert_eq!(again[7..], (37..40).map(Recorded::New).collect::<Vec<_>>());
+        let other = decision("synthetic-00003", Outcome::Permitted);
+        let mut changed = other.clone();
+        changed.request_body.push(' ');
+        let conflict = store.record_decisions(&[changed]).await.unwrap();
+        assert_eq!(
+            conflict,
+            [Recorded::Conflict {
+                id: "synthetic-00003".into()
+            }]
+        );
+        assert_eq!(store.size().await.unwrap(), 40);
+
+        for size in [1u64, 2, 3, 7, 8, 21, 40] {
+            let root = store.root(size).await.unwrap();
+            for index in [0, size / 2, size - 1] {
+                let p = store.inclusion_proof(index, Some(size)).await.unwrap();
+                assert_eq!(p.root, root);
+                let entry = store.entry(index).await.unwrap().unwrap();
+                assert_eq!(p.leaf_hash, comity_ledger::leaf_hash(entry.as_bytes()));
+                verify_inclusion(&p.leaf_hash, index, size, &p.hashes, &root).unwrap();
+            }
+            let (from, old_root, to, new_root, proof) =
+                store.consistency_proof(size, None).await.unwrap();
+            verify_consistency(from, to, &old_root, &new_root, &proof).unwrap();
+        }
+        let signer = NoteSigner::generate("comity.test/ledger").unwrap();
+        let note = store.sign_checkpoint(&signer).await.unwrap();
+        let cp = open_checkpoint(&note, &signer.verifier()).unwrap();
+        assert_eq!((cp.size, cp.root), (40, store.root(40).await.unwrap()));
+        let report = store
+            .verify(&signer.verifier(), &|_, _| {})
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (report.entries, report.decisions, report.checkpoints),
+            (40, 40, 1)
+        );
+        store.close().await;
+        cleanup(fixture).await;
+    }
+}
+
+#[tokio::test]
+async fn several_writers_never_fork_the_tree() {
+    for (store, fixture) in stores().await {
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let url = fixture.url().to_owned();
+                tokio::spawn(async move {
+                    let store = Store::open(&url).await.unwrap();
+                    for b in 0..5 {
+                        let from = w * 1000 + b * 20;
+                        store
+                            .record_decisions(&batch(from, from + 20))
+                            .await
+                            .unwrap();
+                    }
+                    store.close().await;
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await.unwrap();
+        }
+        assert_eq!(store.size().await.unwrap(), 400);
+        let signer = NoteSigner::generate("comity.test/ledger").unwrap();
+        store.sign_checkpoint(&signer).await.unwrap();
+        let report = store.verify(&signer.verifier(), &|_, _| {}).await.unwrap();
+        assert!(report.is_ok(), "{report:?}");
+        store.close().await;
+        cleanup(fixture).await;
+    }
+}
+
+/// Records 20 decisions, signs a checkpoint, applies `tamper` in plain SQL, and returns what
+/// `verify` finds.
+async fn tampered(tamper: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (store, fixture) in stores().await {
+        store.record_decisions(&batch(0, 20)).await.unwrap();
+        let signer = NoteSigner::generate("comity.test/ledger").unwrap();
+        store.sign_checkpoint(&signer).await.unwrap();
+        let sql = fixture.sql().await;
+        for statement in tamper {
+            sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+                .execute(&sql)
+                .await
+                .unwrap();
+        }
+        sql.close().await;
+        let finding = store
+            .verify(&signer.verifier(), &|_, _| {})
+            .await
+            .unwrap()
+            .expect_err("tampering must be found");
+        found.push(finding.to_string());
+        store.close().await;
+        cleanup(fixture).await;
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_changed_entry_is_named() {
+    for f in tampered(&[
+        "UPDATE ledger_entries SET body = replace(body, 'forbidden', 'permitted') WHERE idx = 7",
+    ])
+    .await
+    {
+        assert!(f.starts_with("entry 7: "), "{f}");
+    }
+}
+
+#[tokio::test]
+async fn a_changed_decision_is_named() {
+    for f in tampered(&["UPDATE decisions SET body = replace(body, 'forbidden', 'permitted') WHERE ledger_index = 12"]).await {
+        assert!(f.starts_with("entry 12: ") && f.contains("synthetic-00012"), "{f}");
+    }
+}
+
+#[tokio::test]
+async fn a_changed_request_is_named() {
+    for f in tampered(&["UPDATE requests SET body = '{}' WHERE id = 'synthetic-00004'"]).await {
+        assert!(
+            f.starts_with("entry 4: ") && f.contains("synthetic-00004"),
+            "{f}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleted_last_rows_are_found() {
+    let statements = [
+        "DELETE FROM decisions WHERE ledger_index >= 17",
+        "DELETE FROM requests WHERE id >= 'synthetic-00017'",
+        "DELETE FROM ledger_entries WHERE idx >= 17",
+        // Nodes covering leaves 17..: node (level, index) is stored under level * 2^48 + index.
+        "DELETE FROM ledger_nodes WHERE id IN (17, 18, 19, 281474976710664, 281474976710665, 562949953421316)",
+    ];
+    for f in tampered(&statements).await {
+        assert!(
+            f.contains("checkpoint at size 20") && f.contains("only 17 entries"),
+            "{f}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_decision_row_is_found() {
+    for f in tampered(&["DELETE FROM decisions WHERE ledger_index = 9"]).await {
+        assert!(f.starts_with("entry 9: "), "{f}");
+    }
+}
+
+#[tokio::test]
+async fn a_checkpoint_signed_by_another_key_is_refused() {
+    for (store, fixture) in stores().await {
+        store.record_decisions(&batch(0, 5)).await.unwrap();
+        let ours = NoteSigner::generate("comity.test/ledger").unwrap();
+        let theirs = NoteSigner::generate("comity.test/ledger").unwrap();
+        store.sign_checkpoint(&theirs).await.unwrap();
+        let finding = store
+            .verify(&ours.verifier(), &|_, _| {})
+            .await
+            .unwrap()
+            .expect_err("another key's checkpoint");
+        assert!(
+            finding.to_string().contains("checkpoint at size 5"),
+            "{finding}"
+        );
+        store.close().await;
+        cleanup(fixture).await;
+    }
+}
+
+async fn cleanup(fixture: Fixture) {
+    if let Fixture::Postgres(url, name) = fixture {
+        let admin = url.rsplit_once('/').unwrap().0.to_owned() + "/postgres";
+        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+}
