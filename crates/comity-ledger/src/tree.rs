@@ -208,8 +208,14 @@ impl MemoryTree {
 
     /// Appends an entry (hashed with [`leaf_hash`]) and returns its leaf index.
     pub fn append(&mut self, entry: &[u8]) -> u64 {
+        self.append_leaf(leaf_hash(entry))
+    }
+
+    /// Appends a leaf already hashed with [`leaf_hash`] (hashing can then run elsewhere, in
+    /// parallel) and returns its leaf index.
+    pub fn append_leaf(&mut self, leaf: Hash) -> u64 {
         let index = self.size();
-        let mut hash = leaf_hash(entry);
+        let mut hash = leaf;
         for level in 0.. {
             if self.levels.len() == level {
                 self.levels.push(Vec::new());

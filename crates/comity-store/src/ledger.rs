@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use comity_ledger::{Checkpoint, Hash, Nodes, NoteSigner, TreeError};
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use crate::rows::{Cell, aggregate, hash, insert, parse_id, placeholders, split};
+use crate::rows::{Cell, Page, aggregate, hash, insert, parse_id, placeholders};
 use crate::{Backend, Store, StoreError};
 
 /// Stored nodes, or (while learning what a computation reads) a recorder of the nodes read.
@@ -98,11 +98,12 @@ async fn fetch_nodes(
         for (level, index) in chunk {
             query = query.bind(node_id(*level, *index));
         }
-        for record in split(query.fetch_one(&mut *conn).await?.get(0)) {
-            let (level, index) = node_of(parse_id(&record[0])?);
+        let page = Page::new(query.fetch_one(&mut *conn).await?.get(0))?;
+        for record in page.rows() {
+            let (level, index) = node_of(parse_id(record[0])?);
             out.insert(
                 (level, index),
-                hash(&record[1], || format!("node ({level}, {index})"))?,
+                hash(record[1], || format!("node ({level}, {index})"))?,
             );
         }
     }

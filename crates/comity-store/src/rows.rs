@@ -75,7 +75,8 @@ const FIELD: char = '\u{1f}';
 const RECORD: char = '\u{1e}';
 
 /// Reads up to `limit` rows of `fields` from `from` (a table, with joins) whose `key` (the
-/// first field) is greater than `after`, in key order, as one aggregated value. sqlx's cost
+/// first field) lies strictly between `after` and `before`, in key order, as one aggregated
+/// value. sqlx's cost
 /// per row returned (several microseconds) exceeds SQLite's own; one row per page makes long
 /// scans several times faster.
 pub(crate) async fn records(
@@ -83,9 +84,9 @@ pub(crate) async fn records(
     backend: crate::Backend,
     fields: &[&str],
     from: &str,
-    after: i64,
+    (after, before): (i64, i64),
     limit: i64,
-) -> Result<Vec<Vec<String>>, StoreError> {
+) -> Result<Page, StoreError> {
     let key = fields[0];
     let aliases: Vec<String> = (0..fields.len()).map(|i| format!("c{i}")).collect();
     let selected: Vec<String> = fields
@@ -95,22 +96,81 @@ pub(crate) async fn records(
         .collect();
     let aliases: Vec<&str> = aliases.iter().map(String::as_str).collect();
     let sql = format!(
-        "SELECT {} FROM (SELECT {} FROM {from} WHERE {key} > $1 ORDER BY {key} LIMIT $2) AS page",
+        "SELECT {} FROM (SELECT {} FROM {from} WHERE {key} > $1 AND {key} < $2 ORDER BY {key} LIMIT $3) AS page",
         aggregate(backend, &aliases),
         selected.join(", ")
     );
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(after)
+        .bind(before)
         .bind(limit)
         .fetch_one(&mut *conn)
         .await?;
-    // An aggregate's order is not guaranteed: put the page back in key order.
-    let mut keyed = split(sqlx::Row::get::<Option<String>, _>(&row, 0))
-        .into_iter()
-        .map(|r| Ok((parse_id(&r[0])?, r)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    keyed.sort_by_key(|(k, _)| *k);
-    Ok(keyed.into_iter().map(|(_, r)| r).collect())
+    Page::new(sqlx::Row::get::<Option<String>, _>(&row, 0))
+}
+
+/// A page of rows read as one aggregated value, its fields borrowed from it rather than
+/// copied out.
+pub(crate) struct Page {
+    text: String,
+    /// Each row's fields, as byte ranges of `text`, in key order.
+    rows: Vec<Vec<(usize, usize)>>,
+}
+
+impl Page {
+    /// The page in an aggregated value (`None` when no row was read).
+    pub(crate) fn new(value: Option<String>) -> Result<Page, StoreError> {
+        let text = value.unwrap_or_default();
+        let mut rows = Vec::new();
+        let mut start = 0;
+        // An empty aggregate is no rows (not one row with one empty field).
+        let records = text
+            .split(RECORD)
+            .take(if text.is_empty() { 0 } else { usize::MAX });
+        for record in records {
+            let mut fields = Vec::new();
+            let mut at = start;
+            for field in record.split(FIELD) {
+                fields.push((at, at + field.len()));
+                at += field.len() + FIELD.len_utf8();
+            }
+            start += record.len() + RECORD.len_utf8();
+            rows.push(fields);
+        }
+        let mut page = Page { text, rows };
+        // An aggregate's order is not guaranteed: put the page back in key order.
+        let keys = page
+            .rows
+            .iter()
+            .map(|r| parse_id(&page.text[r[0].0..r[0].1]))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !keys.is_sorted() {
+            let mut keyed: Vec<_> = keys
+                .into_iter()
+                .zip(std::mem::take(&mut page.rows))
+                .collect();
+            keyed.sort_by_key(|(k, _)| *k);
+            page.rows = keyed.into_iter().map(|(_, r)| r).collect();
+        }
+        Ok(page)
+    }
+
+    /// Whether the page holds no row.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows, each as its fields.
+    pub(crate) fn rows(&self) -> impl Iterator<Item = Vec<&str>> {
+        self.rows
+            .iter()
+            .map(|r| r.iter().map(|&(a, b)| &self.text[a..b]).collect())
+    }
+
+    /// The key (first field) of the last row.
+    pub(crate) fn last_key(&self) -> Option<&str> {
+        self.rows.last().map(|r| &self.text[r[0].0..r[0].1])
+    }
 }
 
 /// The aggregate of `fields` over the rows selected, as one text value: fields joined by
@@ -126,17 +186,6 @@ pub(crate) fn aggregate(backend: crate::Backend, fields: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(&format!(" || {unit} || "));
     format!("{agg}({joined}, {record})")
-}
-
-/// The records of an aggregated value.
-pub(crate) fn split(value: Option<String>) -> Vec<Vec<String>> {
-    match value {
-        None => Vec::new(),
-        Some(v) => v
-            .split(RECORD)
-            .map(|r| r.split(FIELD).map(str::to_owned).collect())
-            .collect(),
-    }
 }
 
 /// An integer read back from an aggregated value.

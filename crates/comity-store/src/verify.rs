@@ -9,6 +9,7 @@ use crate::entry::{decision_entry, sha256_hex};
 use crate::ledger::node_of;
 use crate::rows::{hash, parse_id, records};
 use crate::{Store, StoreError};
+use tokio::sync::mpsc::Receiver;
 
 /// What a clean verification covered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,16 +47,74 @@ fn finding(index: Option<u64>, what: impl Into<String>) -> Finding {
 const PAGE: i64 = 5_000;
 
 /// A page of rows read ahead of the checking.
-type Page = Result<Vec<Vec<String>>, StoreError>;
+type Page = Result<crate::rows::Page, StoreError>;
+
+/// One entry as a reader lane checked it: its leaf hash, and what is wrong with the rows that
+/// record it, if anything.
+struct Checked {
+    index: u64,
+    leaf: Hash,
+    fault: Option<String>,
+}
+
+/// The columns read for each entry, with the decision and request rows that record it.
+const ENTRY_FIELDS: &[&str] = &[
+    "e.idx",
+    "e.kind",
+    "e.body",
+    "COALESCE(d.request_id, '')",
+    "COALESCE(d.body, '')",
+    "COALESCE(d.recorded_at, '')",
+    "COALESCE(r.sha256, '')",
+    "COALESCE(r.body, '')",
+];
+
+const ENTRY_FROM: &str = "ledger_entries e LEFT JOIN decisions d ON d.ledger_index = e.idx LEFT JOIN requests r ON r.id = d.request_id";
+
+/// Hashes each entry of a page and checks the decision and request rows that record it:
+/// rebuilt into the entry's bytes, they must be those bytes.
+fn check_page(page: &crate::rows::Page) -> Result<Vec<Checked>, StoreError> {
+    let mut out = Vec::new();
+    for record in page.rows() {
+        let [index, kind, body, id, decision, recorded_at, sha, request] = record[..] else {
+            return Err(StoreError::Corrupt("an entry read back malformed".into()));
+        };
+        let index = parse_id(index)? as u64;
+        let fault = match (kind, id.is_empty()) {
+            ("decision", true) => {
+                Some("a decision entry whose decision or request row is missing".to_owned())
+            }
+            ("decision", false) if sha.is_empty() => {
+                Some(format!("the request row of request {id} is missing"))
+            }
+            ("decision", false) if sha256_hex(request.as_bytes()) != sha => Some(format!(
+                "request {id} no longer matches the SHA-256 its entry records"
+            )),
+            ("decision", false) if decision_entry(decision, recorded_at, id, sha) != body => Some(
+                format!("the stored decision for request {id} differs from its ledger entry"),
+            ),
+            ("decision", false) | (_, true) => None,
+            (other, false) => Some(format!(
+                "the decision for request {id} points at a `{other}` entry"
+            )),
+        };
+        out.push(Checked {
+            index,
+            leaf: comity_ledger::leaf_hash(body.as_bytes()),
+            fault,
+        });
+    }
+    Ok(out)
+}
+
+/// Connections reading entries at once: reading is most of the work, and SQLite serves
+/// several readers of one file in parallel (4 was fastest on 2 cores, docs/perf.md).
+const READERS: usize = 4;
 
 impl Store {
-    /// Reads pages of `fields` from `from` in key order, ahead of the reader, on a task of its
-    /// own: reading runs on one core while checking (hashing) runs on the other.
-    fn read_ahead(
-        &self,
-        fields: &'static [&'static str],
-        from: &'static str,
-    ) -> tokio::sync::mpsc::Receiver<Page> {
+    /// Reads pages of `fields` from `from` in key order, ahead of the checking, on a task
+    /// of its own.
+    fn scan(&self, fields: &'static [&'static str], from: &'static str) -> Receiver<Page> {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let (pool, backend) = (self.pool.clone(), self.backend);
         tokio::spawn(async move {
@@ -65,20 +124,56 @@ impl Store {
                 Err(e) => return drop(tx.send(Err(e.into())).await),
             };
             loop {
-                let page = records(&mut conn, backend, fields, from, after, PAGE).await;
-                let done = match &page {
-                    Ok(p) => p.is_empty(),
-                    Err(_) => true,
-                };
-                if let Ok(Some(last)) = page.as_ref().map(|p| p.last()) {
-                    after = last[0].parse().unwrap_or(i64::MAX);
-                }
+                let page = records(&mut conn, backend, fields, from, (after, i64::MAX), PAGE).await;
+                let last = page
+                    .as_ref()
+                    .ok()
+                    .and_then(|p| p.last_key())
+                    .map(|k| k.parse().unwrap_or(i64::MAX));
+                let done = last.is_none();
                 if tx.send(page).await.is_err() || done {
                     return;
                 }
+                after = last.expect("not done");
             }
         });
         rx
+    }
+
+    /// Reads and checks the entries below `size`, page `k` covering indices
+    /// `[k·PAGE, (k+1)·PAGE)`, in `lanes` tasks on connections of their own (page `k` from
+    /// lane `k % lanes`), so that reading and hashing run on every core.
+    fn scan_entries(
+        &self,
+        size: u64,
+        lanes: usize,
+    ) -> Vec<Receiver<Result<Vec<Checked>, StoreError>>> {
+        (0..lanes)
+            .map(|lane| {
+                let (tx, rx) = tokio::sync::mpsc::channel(2);
+                let (pool, backend) = (self.pool.clone(), self.backend);
+                tokio::spawn(async move {
+                    let mut conn = match pool.acquire().await {
+                        Ok(c) => c,
+                        Err(e) => return drop(tx.send(Err(e.into())).await),
+                    };
+                    for page in (lane as u64..).step_by(lanes) {
+                        let first = page * PAGE as u64;
+                        if first >= size {
+                            return;
+                        }
+                        let range = (first as i64 - 1, (first + PAGE as u64) as i64);
+                        let rows =
+                            records(&mut conn, backend, ENTRY_FIELDS, ENTRY_FROM, range, PAGE)
+                                .await;
+                        if tx.send(rows.and_then(|p| check_page(&p))).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect()
     }
 
     /// Verifies everything stored; `progress(done, total)` is called as entries are read.
@@ -93,80 +188,34 @@ impl Store {
         //    with it the decision and request rows it records, rebuilt into the entry's
         //    bytes and compared with them.
         let mut tree = MemoryTree::new();
-        let mut decisions = 0u64;
         let mut next: u64 = 0;
-        let mut pages = self.read_ahead(
-            &[
-                "e.idx",
-                "e.kind",
-                "e.body",
-                "COALESCE(d.request_id, '')",
-                "COALESCE(d.body, '')",
-                "COALESCE(d.recorded_at, '')",
-                "COALESCE(r.sha256, '')",
-                "COALESCE(r.body, '')",
-            ],
-            "ledger_entries e LEFT JOIN decisions d ON d.ledger_index = e.idx LEFT JOIN requests r ON r.id = d.request_id",
-        );
-        while let Some(page) = pages.recv().await {
-            let page = page?;
-            if page.is_empty() {
-                break;
-            }
-            for record in page {
-                let [index, kind, body, id, decision, recorded_at, sha, request] = &record[..]
-                else {
-                    return Err(StoreError::Corrupt("an entry read back malformed".into()));
-                };
-                let index = parse_id(index)? as u64;
-                if index != next {
+        let mut lanes = self.scan_entries(total, READERS);
+        for page_no in 0..total.div_ceil(PAGE as u64) as usize {
+            let lane = lanes.len();
+            let page = lanes[page_no % lane]
+                .recv()
+                .await
+                .ok_or_else(|| StoreError::Corrupt("a reader stopped early".into()))??;
+            for checked in page {
+                if checked.index != next {
                     return Ok(Err(finding(
                         Some(next),
                         "missing from the ledger (the entries jump over it)",
                     )));
                 }
-                tree.append(body.as_bytes());
+                if let Some(fault) = checked.fault {
+                    return Ok(Err(finding(Some(checked.index), fault)));
+                }
+                tree.append_leaf(checked.leaf);
                 next += 1;
-                match (kind.as_str(), id.is_empty()) {
-                    ("decision", true) => {
-                        return Ok(Err(finding(
-                            Some(index),
-                            "a decision entry whose decision or request row is missing",
-                        )));
-                    }
-                    ("decision", false) => {}
-                    (_, true) => continue,
-                    (other, false) => {
-                        return Ok(Err(finding(
-                            Some(index),
-                            format!("the decision for request {id} points at a `{other}` entry"),
-                        )));
-                    }
-                }
-                if sha.is_empty() {
-                    return Ok(Err(finding(
-                        Some(index),
-                        format!("the request row of request {id} is missing"),
-                    )));
-                }
-                if sha256_hex(request.as_bytes()) != *sha {
-                    return Ok(Err(finding(
-                        Some(index),
-                        format!("request {id} no longer matches the SHA-256 its entry records"),
-                    )));
-                }
-                if decision_entry(decision, recorded_at, id, sha) != *body {
-                    return Ok(Err(finding(
-                        Some(index),
-                        format!(
-                            "the stored decision for request {id} differs from its ledger entry"
-                        ),
-                    )));
-                }
-                decisions += 1;
             }
             progress(next, total);
         }
+        let decisions: i64 = sqlx::query("SELECT COUNT(*) FROM decisions")
+            .fetch_one(&self.pool)
+            .await?
+            .get(0);
+        let decisions = decisions as u64;
         let size = next;
         let stray: i64 = sqlx::query("SELECT COUNT(*) FROM decisions WHERE ledger_index >= $1")
             .bind(size as i64)
@@ -184,14 +233,14 @@ impl Store {
         // 2. Every stored node, against the rebuilt tree; none missing, none extra.
         let mut expected = (0..64u8).flat_map(|l| (0..size >> l).map(move |i| (l, i)));
         let mut nodes = 0u64;
-        let mut pages = self.read_ahead(&["id", "hash"], "ledger_nodes");
+        let mut pages = self.scan(&["id", "hash"], "ledger_nodes");
         while let Some(page) = pages.recv().await {
             let page = page?;
             if page.is_empty() {
                 break;
             }
-            for record in page {
-                let (level, index) = node_of(parse_id(&record[0])?);
+            for record in page.rows() {
+                let (level, index) = node_of(parse_id(record[0])?);
                 let first_leaf = index << level;
                 match expected.next() {
                     Some(e) if e == (level, index) => {}
@@ -210,7 +259,7 @@ impl Store {
                         )));
                     }
                 }
-                let stored = hash(&record[1], || format!("node ({level}, {index})"))?;
+                let stored = hash(record[1], || format!("node ({level}, {index})"))?;
                 let rebuilt = tree
                     .node(level, index)
                     .expect("complete node of the rebuilt tree");
