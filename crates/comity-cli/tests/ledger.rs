@@ -72,7 +72,10 @@ fn ingest_prove_and_verify() {
     let lines = ok(&comity(dir.path(), &["ingest", file]));
     let first: Vec<&str> = lines.lines().collect();
     assert_eq!(first.len(), 12);
-    assert_eq!(first[3], "synthetic-003\t3\trecorded");
+    assert_eq!(
+        first[3], "synthetic-003\t6\trecorded",
+        "entries 0 to 2 record the three pack versions"
+    );
     let again = ok(&comity(dir.path(), &["ingest", file]));
     assert!(
         again.lines().all(|l| l.ends_with("\talready recorded")),
@@ -90,7 +93,7 @@ fn ingest_prove_and_verify() {
     let checkpoint = open_checkpoint(&note, &verifier).unwrap();
     assert_eq!(
         (checkpoint.origin.as_str(), checkpoint.size),
-        ("comity.local/ledger", 12)
+        ("comity.local/ledger", 15)
     );
 
     let proof: Value = serde_json::from_str(&ok(&comity(
@@ -108,10 +111,10 @@ fn ingest_prove_and_verify() {
         from_hex(proof["root"].as_str().unwrap()).unwrap(),
         checkpoint.root
     );
-    verify_inclusion(&leaf, 5, 12, &hashes(&proof["hashes"]), &checkpoint.root).unwrap();
+    verify_inclusion(&leaf, 5, 15, &hashes(&proof["hashes"]), &checkpoint.root).unwrap();
     let entry: Value = serde_json::from_str(&entry).unwrap();
     assert_eq!(entry["kind"], "decision");
-    assert_eq!(entry["request"], "synthetic-005");
+    assert_eq!(entry["request"], "synthetic-002");
     assert_eq!(entry["decision"]["acts"][0]["outcome"], "forbidden");
 
     let c: Value = serde_json::from_str(&ok(&comity(
@@ -122,7 +125,7 @@ fn ingest_prove_and_verify() {
     let root = |k: &str| from_hex(c[k].as_str().unwrap()).unwrap();
     verify_consistency(
         7,
-        12,
+        15,
         &root("from_root"),
         &root("to_root"),
         &hashes(&c["hashes"]),
@@ -130,7 +133,7 @@ fn ingest_prove_and_verify() {
     .unwrap();
 
     let clean = ok(&comity(dir.path(), &["audit", "verify"]));
-    assert!(clean.starts_with("ok: 12 entries"), "{clean}");
+    assert!(clean.starts_with("ok: 15 entries"), "{clean}");
 
     // Tamper with one stored decision in plain SQL: verify exits 1 and names the entry.
     tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -147,7 +150,7 @@ fn ingest_prove_and_verify() {
     assert_eq!(out.status.code(), Some(1));
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
-        said.contains("entry 8:") && said.contains("synthetic-008"),
+        said.contains("entry 8:") && said.contains("synthetic-005"),
         "{said}"
     );
 }

@@ -65,6 +65,18 @@ pub fn decision_entry(
     )
 }
 
+/// The entry recording that a pack version was first used: `{"kind":"pack-loaded",
+/// "pack":…,"recorded_at":…,"sha256":…}`, keys in JCS order.
+pub fn pack_entry(pack: &str, sha256: &str, recorded_at: &str) -> String {
+    let s = |v: &str| serde_json::to_string(v).expect("strings serialize");
+    format!(
+        "{{\"kind\":\"pack-loaded\",\"pack\":{},\"recorded_at\":{},\"sha256\":{}}}",
+        s(pack),
+        s(recorded_at),
+        s(sha256)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +88,12 @@ mod tests {
         let entry = decision_entry(decision, "2026-11-29T04:00:00Z", "r\"1", "ab");
         let value: serde_json::Value = serde_json::from_str(&entry).unwrap();
         assert_eq!(serde_json_canonicalizer::to_string(&value).unwrap(), entry);
+        let pack = pack_entry(
+            "ocd-division/country:us@2017-04-02",
+            "ab",
+            "2026-11-29T04:00:00Z",
+        );
+        let value: serde_json::Value = serde_json::from_str(&pack).unwrap();
+        assert_eq!(serde_json_canonicalizer::to_string(&value).unwrap(), pack);
     }
 }

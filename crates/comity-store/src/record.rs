@@ -1,12 +1,12 @@
 //! Recording decisions: a request, its decision, its ledger entry and the tree nodes the
 //! entry completes, in one transaction per batch.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use comity_model::Decision;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use crate::entry::{canonical_decision, decision_entry, sha256_hex};
+use crate::entry::{canonical_decision, decision_entry, pack_entry, sha256_hex};
 use crate::ledger::Appender;
 use crate::rows::{Cell, insert, placeholders};
 use crate::{Backend, Store, StoreError};
@@ -69,10 +69,37 @@ impl Store {
             }
         };
         let ids: Vec<&str> = batch.iter().map(|d| d.decision.request.as_str()).collect();
+        let (mut requests, mut decisions, mut entries) = (Vec::new(), Vec::new(), Vec::new());
         let mut known = existing(&mut tx, &ids).await?;
         let mut appender = Appender::start(&mut tx, self.backend).await?;
         let recorded_at = jiff::Timestamp::now().to_string();
-        let (mut requests, mut decisions, mut entries) = (Vec::new(), Vec::new(), Vec::new());
+        // Pack versions used for the first time are recorded before the decisions citing them.
+        let loaded: HashSet<(String, String)> = sqlx::query("SELECT id, sha256 FROM packs")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+            .collect();
+        let mut packs = Vec::new();
+        let mut new_packs = HashSet::new();
+        for pack in batch.iter().flat_map(|d| &d.decision.packs) {
+            let key = (pack.id.clone(), pack.sha256.clone());
+            if !loaded.contains(&key) && new_packs.insert(key) {
+                let index =
+                    appender.append(pack_entry(&pack.id, &pack.sha256, &recorded_at).as_bytes())?;
+                entries.push(vec![
+                    Cell::Int(index as i64),
+                    Cell::Text("pack-loaded".into()),
+                    Cell::Text(pack_entry(&pack.id, &pack.sha256, &recorded_at)),
+                ]);
+                packs.push(vec![
+                    Cell::Text(pack.id.clone()),
+                    Cell::Text(pack.sha256.clone()),
+                    Cell::Text(recorded_at.clone()),
+                    Cell::Int(index as i64),
+                ]);
+            }
+        }
         let mut out = Vec::with_capacity(batch.len());
         for item in batch {
             let id = item.decision.request.clone();
@@ -123,6 +150,13 @@ impl Store {
         )
         .await?;
         insert(&mut tx, "ledger_entries", &["idx", "kind", "body"], entries).await?;
+        insert(
+            &mut tx,
+            "packs",
+            &["id", "sha256", "recorded_at", "ledger_index"],
+            packs,
+        )
+        .await?;
         appender.finish(&mut tx).await?;
         tx.commit().await?;
         Ok(out)

@@ -5,7 +5,7 @@
 use comity_ledger::{Hash, MemoryTree, Nodes, NoteVerifier};
 use sqlx::Row;
 
-use crate::entry::{decision_entry, sha256_hex};
+use crate::entry::{decision_entry, pack_entry, sha256_hex};
 use crate::ledger::node_of;
 use crate::rows::{hash, parse_id, records};
 use crate::{Store, StoreError};
@@ -67,36 +67,64 @@ const ENTRY_FIELDS: &[&str] = &[
     "COALESCE(d.recorded_at, '')",
     "COALESCE(r.sha256, '')",
     "COALESCE(r.body, '')",
+    "COALESCE(p.id, '')",
+    "COALESCE(p.sha256, '')",
+    "COALESCE(p.recorded_at, '')",
 ];
 
-const ENTRY_FROM: &str = "ledger_entries e LEFT JOIN decisions d ON d.ledger_index = e.idx LEFT JOIN requests r ON r.id = d.request_id";
+const ENTRY_FROM: &str = "ledger_entries e \
+    LEFT JOIN decisions d ON d.ledger_index = e.idx \
+    LEFT JOIN requests r ON r.id = d.request_id \
+    LEFT JOIN packs p ON p.ledger_index = e.idx";
 
-/// Hashes each entry of a page and checks the decision and request rows that record it:
-/// rebuilt into the entry's bytes, they must be those bytes.
+/// Hashes each entry of a page and checks the rows that record it (a decision and its
+/// request, or a pack): rebuilt into the entry's bytes, they must be those bytes.
 fn check_page(page: &crate::rows::Page) -> Result<Vec<Checked>, StoreError> {
     let mut out = Vec::new();
     for record in page.rows() {
-        let [index, kind, body, id, decision, recorded_at, sha, request] = record[..] else {
+        let [
+            index,
+            kind,
+            body,
+            id,
+            decision,
+            recorded_at,
+            sha,
+            request,
+            pack,
+            pack_sha,
+            loaded_at,
+        ] = record[..]
+        else {
             return Err(StoreError::Corrupt("an entry read back malformed".into()));
         };
         let index = parse_id(index)? as u64;
-        let fault = match (kind, id.is_empty()) {
-            ("decision", true) => {
+        let fault = match kind {
+            _ if !id.is_empty() && kind != "decision" => Some(format!(
+                "the decision for request {id} points at a `{kind}` entry"
+            )),
+            _ if !pack.is_empty() && kind != "pack-loaded" => {
+                Some(format!("the row of pack {pack} points at a `{kind}` entry"))
+            }
+            "decision" if id.is_empty() => {
                 Some("a decision entry whose decision or request row is missing".to_owned())
             }
-            ("decision", false) if sha.is_empty() => {
+            "decision" if sha.is_empty() => {
                 Some(format!("the request row of request {id} is missing"))
             }
-            ("decision", false) if sha256_hex(request.as_bytes()) != sha => Some(format!(
+            "decision" if sha256_hex(request.as_bytes()) != sha => Some(format!(
                 "request {id} no longer matches the SHA-256 its entry records"
             )),
-            ("decision", false) if decision_entry(decision, recorded_at, id, sha) != body => Some(
-                format!("the stored decision for request {id} differs from its ledger entry"),
-            ),
-            ("decision", false) | (_, true) => None,
-            (other, false) => Some(format!(
-                "the decision for request {id} points at a `{other}` entry"
+            "decision" if decision_entry(decision, recorded_at, id, sha) != body => Some(format!(
+                "the stored decision for request {id} differs from its ledger entry"
             )),
+            "pack-loaded" if pack.is_empty() => {
+                Some("a pack-loaded entry whose pack row is missing".to_owned())
+            }
+            "pack-loaded" if pack_entry(pack, pack_sha, loaded_at) != body => Some(format!(
+                "the stored row of pack {pack} differs from its ledger entry"
+            )),
+            _ => None,
         };
         out.push(Checked {
             index,

@@ -123,18 +123,19 @@ fn batch(from: usize, to: usize) -> Vec<NewDecision> {
 async fn records_idempotently_and_proves_every_entry() {
     for (store, fixture) in stores().await {
         let first = store.record_decisions(&batch(0, 37)).await.unwrap();
+        // Entry 0 records the pack the decisions cite; decision i is entry i + 1.
         assert_eq!(
             first,
-            (0..37).map(Recorded::New).collect::<Vec<_>>(),
+            (1..38).map(Recorded::New).collect::<Vec<_>>(),
             "{}",
             fixture.url()
         );
         let again = store.record_decisions(&batch(30, 40)).await.unwrap();
         assert_eq!(
             again[..7],
-            (30..37).map(Recorded::Existing).collect::<Vec<_>>()
+            (31..38).map(Recorded::Existing).collect::<Vec<_>>()
         );
-        assert_eq!(again[7..], (37..40).map(Recorded::New).collect::<Vec<_>>());
+        assert_eq!(again[7..], (38..41).map(Recorded::New).collect::<Vec<_>>());
         let other = decision("synthetic-00003", Outcome::Permitted);
         let mut changed = other.clone();
         changed.request_body.push(' ');
@@ -145,9 +146,9 @@ async fn records_idempotently_and_proves_every_entry() {
                 id: "synthetic-00003".into()
             }]
         );
-        assert_eq!(store.size().await.unwrap(), 40);
+        assert_eq!(store.size().await.unwrap(), 41);
 
-        for size in [1u64, 2, 3, 7, 8, 21, 40] {
+        for size in [1u64, 2, 3, 7, 8, 21, 41] {
             let root = store.root(size).await.unwrap();
             for index in [0, size / 2, size - 1] {
                 let p = store.inclusion_proof(index, Some(size)).await.unwrap();
@@ -163,7 +164,7 @@ async fn records_idempotently_and_proves_every_entry() {
         let signer = NoteSigner::generate("comity.test/ledger").unwrap();
         let note = store.sign_checkpoint(&signer).await.unwrap();
         let cp = open_checkpoint(&note, &signer.verifier()).unwrap();
-        assert_eq!((cp.size, cp.root), (40, store.root(40).await.unwrap()));
+        assert_eq!((cp.size, cp.root), (41, store.root(41).await.unwrap()));
         let report = store
             .verify(&signer.verifier(), &|_, _| {})
             .await
@@ -171,7 +172,7 @@ async fn records_idempotently_and_proves_every_entry() {
             .unwrap();
         assert_eq!(
             (report.entries, report.decisions, report.checkpoints),
-            (40, 40, 1)
+            (41, 40, 1)
         );
         store.close().await;
         cleanup(fixture).await;
@@ -200,7 +201,11 @@ async fn several_writers_never_fork_the_tree() {
         for w in writers {
             w.await.unwrap();
         }
-        assert_eq!(store.size().await.unwrap(), 400);
+        assert_eq!(
+            store.size().await.unwrap(),
+            401,
+            "400 decisions and one pack"
+        );
         let signer = NoteSigner::generate("comity.test/ledger").unwrap();
         store.sign_checkpoint(&signer).await.unwrap();
         let report = store.verify(&signer.verifier(), &|_, _| {}).await.unwrap();
@@ -252,7 +257,7 @@ async fn a_changed_entry_is_named() {
 #[tokio::test]
 async fn a_changed_decision_is_named() {
     for f in tampered(&["UPDATE decisions SET body = replace(body, 'forbidden', 'permitted') WHERE ledger_index = 12"]).await {
-        assert!(f.starts_with("entry 12: ") && f.contains("synthetic-00012"), "{f}");
+        assert!(f.starts_with("entry 12: ") && f.contains("synthetic-00011"), "{f}");
     }
 }
 
@@ -260,7 +265,7 @@ async fn a_changed_decision_is_named() {
 async fn a_changed_request_is_named() {
     for f in tampered(&["UPDATE requests SET body = '{}' WHERE id = 'synthetic-00004'"]).await {
         assert!(
-            f.starts_with("entry 4: ") && f.contains("synthetic-00004"),
+            f.starts_with("entry 5: ") && f.contains("synthetic-00004"),
             "{f}"
         );
     }
@@ -269,17 +274,24 @@ async fn a_changed_request_is_named() {
 #[tokio::test]
 async fn deleted_last_rows_are_found() {
     let statements = [
-        "DELETE FROM decisions WHERE ledger_index >= 17",
+        "DELETE FROM decisions WHERE ledger_index >= 18",
         "DELETE FROM requests WHERE id >= 'synthetic-00017'",
-        "DELETE FROM ledger_entries WHERE idx >= 17",
-        // Nodes covering leaves 17..: node (level, index) is stored under level * 2^48 + index.
-        "DELETE FROM ledger_nodes WHERE id IN (17, 18, 19, 281474976710664, 281474976710665, 562949953421316)",
+        "DELETE FROM ledger_entries WHERE idx >= 18",
+        // Nodes covering leaves 18..: node (level, index) is stored under level * 2^48 + index.
+        "DELETE FROM ledger_nodes WHERE id IN (18, 19, 20, 281474976710665, 562949953421316)",
     ];
     for f in tampered(&statements).await {
         assert!(
-            f.contains("checkpoint at size 20") && f.contains("only 17 entries"),
+            f.contains("checkpoint at size 21") && f.contains("only 18 entries"),
             "{f}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_changed_pack_row_is_named() {
+    for f in tampered(&["UPDATE packs SET sha256 = 'cd' WHERE ledger_index = 0"]).await {
+        assert!(f.starts_with("entry 0: ") && f.contains("pack"), "{f}");
     }
 }
 
@@ -303,7 +315,7 @@ async fn a_checkpoint_signed_by_another_key_is_refused() {
             .unwrap()
             .expect_err("another key's checkpoint");
         assert!(
-            finding.to_string().contains("checkpoint at size 5"),
+            finding.to_string().contains("checkpoint at size 6"),
             "{finding}"
         );
         store.close().await;
