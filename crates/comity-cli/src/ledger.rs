@@ -16,7 +16,7 @@ use crate::{Failure, PackArgs, outln, read_input, write_out};
 
 /// Where the records and the ledger's key live.
 #[derive(Args)]
-pub struct DbArgs {
+pub(crate) struct DbArgs {
     /// The database: a SQLite file path, or a postgres:// URL.
     #[arg(long, env = "COMITY_DB", default_value = "./comity.db")]
     db: String,
@@ -148,6 +148,7 @@ pub fn ingest(
         .enumerate()
         .map(|(i, r)| match engine.decide(&r.request) {
             Ok(decision) => Ok(NewDecision {
+                deliveries: comity_server::plan::deliveries(&r.request, &decision),
                 request_body: r.text,
                 decision,
             }),

@@ -48,6 +48,7 @@ fn decisions(from: usize, to: usize) -> Vec<NewDecision> {
             NewDecision {
                 request_body: format!("{{\"id\":\"{id}\",\"synthetic\":true}}"),
                 decision,
+                deliveries: vec![],
             }
         })
         .collect()

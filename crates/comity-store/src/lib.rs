@@ -8,6 +8,7 @@
 //! appended in one transaction (group commit).
 
 mod entry;
+mod integrator;
 mod ledger;
 mod record;
 mod rows;
@@ -20,8 +21,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
 pub use entry::{EntryKind, canonical_decision, decision_entry, sha256_hex};
+pub use integrator::Integrator;
 pub use ledger::InclusionProof;
-pub use record::{NewDecision, Recorded};
+pub use record::{DeliveryKind, NewDecision, NewDelivery, Recorded};
 pub use verify::{Finding, VerifyReport};
 
 /// Which database holds the store.
@@ -48,9 +50,9 @@ pub enum StoreError {
     /// A request for something the ledger does not have.
     #[error("{0}")]
     NotFound(String),
-    /// A checkpoint could not be signed or opened.
-    #[error("checkpoint: {0}")]
-    Checkpoint(String),
+    /// The batch a decision was recorded in failed as a whole: nothing of it was written.
+    #[error("recording failed, nothing was written: {0}")]
+    Batch(String),
 }
 
 /// The requests, decisions and ledger of one comity deployment.

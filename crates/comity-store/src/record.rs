@@ -18,6 +18,50 @@ pub struct NewDecision {
     pub request_body: String,
     /// The decision.
     pub decision: Decision,
+    /// The deliveries the decision permits, written to the outbox in the same transaction.
+    pub deliveries: Vec<NewDelivery>,
+}
+
+/// A disclosure or notice to deliver, because a recorded decision permits it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    /// The permitted act it carries out.
+    pub act: comity_model::Act,
+    /// `disclosure` (to the requesting agency) or `notice` (to the person or counsel).
+    pub kind: DeliveryKind,
+    /// Who receives it: an agency, `subject`, or `counsel:<name>`.
+    pub recipient: String,
+    /// The person it is about.
+    pub subject_id: String,
+    /// What it carries: only the fields the permit names.
+    pub payload: serde_json::Value,
+}
+
+/// What a delivery is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryKind {
+    /// Information disclosed to the agency that asked (or the recipient the request names).
+    Disclosure,
+    /// A notice a permitted act owes to the person or their counsel.
+    Notice,
+}
+
+impl DeliveryKind {
+    /// The word stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryKind::Disclosure => "disclosure",
+            DeliveryKind::Notice => "notice",
+        }
+    }
+}
+
+impl NewDelivery {
+    /// The delivery's id, unique and stable: `<request>/<act>/<recipient>`. Receivers use it
+    /// as the idempotency key.
+    pub fn id(&self, request: &str) -> String {
+        format!("{request}/{}/{}", self.act, self.recipient)
+    }
 }
 
 /// What recording did with one request.
@@ -45,6 +89,24 @@ impl Recorded {
     }
 }
 
+/// The outbox's columns, in the order rows are built above.
+const OUTBOX_COLUMNS: &[&str] = &[
+    "id",
+    "request_id",
+    "act",
+    "kind",
+    "recipient",
+    "subject_id",
+    "decision_index",
+    "payload",
+    "status",
+    "attempts",
+    "next_at",
+    "claimed_until",
+    "last_error",
+    "created_at",
+];
+
 /// Most requests looked up in one statement.
 const LOOKUP_CHUNK: usize = 250;
 
@@ -70,6 +132,7 @@ impl Store {
         };
         let ids: Vec<&str> = batch.iter().map(|d| d.decision.request.as_str()).collect();
         let (mut requests, mut decisions, mut entries) = (Vec::new(), Vec::new(), Vec::new());
+        let mut outbox = Vec::new();
         let mut known = existing(&mut tx, &ids).await?;
         let mut appender = Appender::start(&mut tx, self.backend).await?;
         let recorded_at = jiff::Timestamp::now().to_string();
@@ -132,6 +195,24 @@ impl Store {
                 Cell::Text("decision".into()),
                 Cell::Text(entry),
             ]);
+            for d in &item.deliveries {
+                outbox.push(vec![
+                    Cell::Text(d.id(&id)),
+                    Cell::Text(id.clone()),
+                    Cell::Text(d.act.to_string()),
+                    Cell::Text(d.kind.as_str().into()),
+                    Cell::Text(d.recipient.clone()),
+                    Cell::Text(d.subject_id.clone()),
+                    Cell::Int(index as i64),
+                    Cell::Text(d.payload.to_string()),
+                    Cell::Text("pending".into()),
+                    Cell::Int(0),
+                    Cell::Int(0),
+                    Cell::Int(0),
+                    Cell::Text(String::new()),
+                    Cell::Text(recorded_at.clone()),
+                ]);
+            }
             known.insert(id, (sha, index));
             out.push(Recorded::New(index));
         }
@@ -157,6 +238,7 @@ impl Store {
             packs,
         )
         .await?;
+        insert(&mut tx, "outbox", OUTBOX_COLUMNS, outbox).await?;
         appender.finish(&mut tx).await?;
         tx.commit().await?;
         Ok(out)

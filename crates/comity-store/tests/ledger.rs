@@ -110,6 +110,7 @@ fn decision(id: &str, outcome: Outcome) -> NewDecision {
     NewDecision {
         request_body: format!("{{\"id\":\"{id}\",\"synthetic\":true}}"),
         decision,
+        deliveries: vec![],
     }
 }
 
@@ -333,5 +334,58 @@ async fn cleanup(fixture: Fixture) {
         .execute(&mut conn)
         .await
         .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn deliveries_are_written_with_their_decision_and_only_once() {
+    use comity_store::{DeliveryKind, NewDelivery};
+    for (store, fixture) in stores().await {
+        let mut d = decision("synthetic-00001", Outcome::Permitted);
+        d.deliveries = ["DHS-ICE-ERO", "subject"]
+            .into_iter()
+            .map(|to| NewDelivery {
+                act: Act::Hold,
+                kind: if to == "subject" {
+                    DeliveryKind::Notice
+                } else {
+                    DeliveryKind::Disclosure
+                },
+                recipient: to.into(),
+                subject_id: "synthetic-person".into(),
+                payload: serde_json::json!({ "request": "synthetic-00001" }),
+            })
+            .collect();
+        let mut other = d.clone();
+        other.request_body.push(' ');
+        store
+            .record_decisions(std::slice::from_ref(&d))
+            .await
+            .unwrap();
+        store.record_decisions(&[d.clone(), other]).await.unwrap();
+        let sql = fixture.sql().await;
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT id, status, decision_index FROM outbox ORDER BY id")
+                .fetch_all(&sql)
+                .await
+                .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (
+                    "synthetic-00001/hold/DHS-ICE-ERO".to_owned(),
+                    "pending".to_owned(),
+                    1
+                ),
+                (
+                    "synthetic-00001/hold/subject".to_owned(),
+                    "pending".to_owned(),
+                    1
+                ),
+            ]
+        );
+        sql.close().await;
+        store.close().await;
+        cleanup(fixture).await;
     }
 }

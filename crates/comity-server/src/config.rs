@@ -1,0 +1,165 @@
+//! `comity.toml`: how each recipient is reached, and how hard the dispatcher tries.
+//!
+//! ```toml
+//! [dispatch]
+//! max_attempts = 8          # then the delivery is dead-lettered
+//! base_delay_ms = 500       # the first retry waits about this long, doubling, with jitter
+//! max_delay_ms = 60000
+//!
+//! [channels."DHS-ICE-ERO"]  # a recipient: an agency, `subject`, or `counsel:<name>`
+//! webhook = { url = "https://…/comity", secret = "…" }
+//!
+//! [channels."counsel:legal-aid-1"]
+//! email = { to = "intake@legal-aid.example", from = "comity@agency.example", smtp = "smtp://127.0.0.1:2525" }
+//!
+//! [channels.subject]
+//! file = { dir = "notices/subject" }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Retry policy.
+    #[serde(default)]
+    pub dispatch: DispatchConfig,
+    /// How each recipient is reached, by recipient name.
+    #[serde(default)]
+    pub channels: BTreeMap<String, Channel>,
+}
+
+/// How hard the dispatcher tries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchConfig {
+    /// Attempts before a delivery is dead-lettered.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    /// The first retry's delay, in milliseconds; it doubles each time, with jitter.
+    #[serde(default = "default_base_delay")]
+    pub base_delay_ms: u64,
+    /// The longest delay between attempts, in milliseconds.
+    #[serde(default = "default_max_delay")]
+    pub max_delay_ms: u64,
+}
+
+fn default_attempts() -> u32 {
+    8
+}
+
+fn default_base_delay() -> u64 {
+    500
+}
+
+fn default_max_delay() -> u64 {
+    60_000
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            max_attempts: default_attempts(),
+            base_delay_ms: default_base_delay(),
+            max_delay_ms: default_max_delay(),
+        }
+    }
+}
+
+/// How one recipient is reached.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Channel {
+    /// An HTTP POST of the delivery as JSON, signed with HMAC-SHA256 of the body under
+    /// `secret` (header `Comity-Signature: sha256=<hex>`), with the delivery id as
+    /// `Idempotency-Key`.
+    Webhook {
+        /// Where to post.
+        url: String,
+        /// The shared secret the signature is made with.
+        secret: String,
+    },
+    /// An email by SMTP.
+    Email {
+        /// The recipient's address.
+        to: String,
+        /// The sender's address.
+        from: String,
+        /// The SMTP server, `smtp://host:port`.
+        smtp: String,
+    },
+    /// A file per delivery, `<id>.json`, written to `dir` (created if needed).
+    File {
+        /// The directory.
+        dir: PathBuf,
+    },
+}
+
+/// A configuration file that cannot be read or is not of the documented shape.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ConfigError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Config {
+    /// Reads `path`; a missing file is the empty configuration (nothing can be delivered,
+    /// and every delivery is dead-lettered with the reason).
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let err = |message: String| ConfigError {
+            path: path.to_owned(),
+            message,
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| err(e.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(err(e.to_string())),
+        }
+    }
+
+    /// How `recipient` is reached, if configured.
+    pub fn channel(&self, recipient: &str) -> Option<&Channel> {
+        self.channels.get(recipient)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_example_parses_and_unknown_keys_do_not() {
+        let text = r#"
+[dispatch]
+max_attempts = 3
+
+[channels."DHS-ICE-ERO"]
+webhook = { url = "http://127.0.0.1:9/hook", secret = "s" }
+
+[channels.subject]
+file = { dir = "notices" }
+"#;
+        let c: Config = toml::from_str(text).unwrap();
+        assert_eq!(c.dispatch.max_attempts, 3);
+        assert_eq!(c.dispatch.base_delay_ms, 500);
+        assert!(matches!(
+            c.channel("DHS-ICE-ERO"),
+            Some(Channel::Webhook { .. })
+        ));
+        assert_eq!(
+            c.channel("subject"),
+            Some(&Channel::File {
+                dir: "notices".into()
+            })
+        );
+        assert!(toml::from_str::<Config>("[dispatch]\nmax_attempt = 3").is_err());
+        assert!(toml::from_str::<Config>("[channels.x]\nfax = { number = \"1\" }").is_err());
+    }
+}
