@@ -19,7 +19,7 @@ use crate::{Failure, PackArgs, outln, read_input, write_out};
 pub(crate) struct DbArgs {
     /// The database: a SQLite file path, or a postgres:// URL.
     #[arg(long, env = "COMITY_DB", default_value = "./comity.db")]
-    db: String,
+    pub(crate) db: String,
     /// The data directory, which holds the ledger's signing key (created on first use).
     #[arg(long, env = "COMITY_DATA_DIR", default_value = ".comity")]
     data_dir: PathBuf,
@@ -69,14 +69,14 @@ pub enum Audit {
     Key,
 }
 
-fn store_error(e: StoreError) -> Failure {
+pub(crate) fn store_error(e: StoreError) -> Failure {
     match e {
         StoreError::NotFound(m) => Failure::Input(m),
         other => Failure::Finding(format!("error: {other}")),
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -85,7 +85,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 /// The ledger's signing key, from the data directory; a new one, kept with mode 0600, on
 /// first use.
-fn signer(args: &DbArgs) -> Result<NoteSigner, Failure> {
+pub(crate) fn signer(args: &DbArgs) -> Result<NoteSigner, Failure> {
     let path = args.data_dir.join("ledger.key");
     let fail = |what: &str, e: &dyn std::fmt::Display| {
         Failure::Finding(format!("error: {what} {}: {e}", path.display()))

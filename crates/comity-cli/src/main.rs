@@ -13,7 +13,10 @@ use clap::{Args, Parser, Subcommand};
 use comity_model::{Decision, Shape, read_requests};
 use comity_policy::{DecideError, Engine, PackError, explain, run_cases};
 
+mod bench;
+mod dispatch;
 mod ledger;
+mod serve;
 
 /// Writes a line to standard output; a reader that went away (`comity … | head`) ends the
 /// command quietly instead of with a panic.
@@ -108,6 +111,20 @@ enum Command {
         /// The request file (JSON, a JSON array, or JSON lines), or `-` for standard input.
         file: PathBuf,
     },
+    /// Serve the HTTP API, with a dispatcher.
+    Serve(serve::ServeArgs),
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        what: serve::TokenCommand,
+    },
+    /// Run a dispatcher alone: deliver the permitted disclosures and notices in the outbox.
+    Dispatch(dispatch::DispatchArgs),
+    /// Measure: a bounded load test of the HTTP API on loopback.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
     /// Prove and verify what the ledger holds.
     Audit {
         #[command(flatten)]
@@ -115,6 +132,13 @@ enum Command {
         #[command(subcommand)]
         what: ledger::Audit,
     },
+}
+
+/// What `comity bench` measures.
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// `POST /v1/requests` throughput and latency against a running server.
+    Http(bench::HttpBench),
 }
 
 #[derive(Args)]
@@ -308,6 +332,12 @@ fn run(command: Command) -> Result<(), Failure> {
             file,
         } => ledger::ingest(&packs, &db, allow_unknown_offenses, batch, &file),
         Command::Audit { db, what } => ledger::audit(&db, &what),
+        Command::Serve(args) => serve::serve(args),
+        Command::Token { what } => serve::token(what),
+        Command::Dispatch(args) => dispatch::run(args),
+        Command::Bench {
+            what: BenchCommand::Http(args),
+        } => bench::http(args),
     }
 }
 

@@ -317,6 +317,23 @@ impl Request {
         if self.subject.id.is_empty() {
             return Err(InputError::new("subject.id", "must not be empty"));
         }
+        let names = [
+            ("subject.id", &self.subject.id),
+            ("from.agency", &self.from.agency),
+            ("to.agency", &self.to.agency),
+        ];
+        let recipient = self
+            .recipient
+            .as_ref()
+            .map(|r| ("recipient.agency", &r.agency));
+        for (field, name) in names.into_iter().chain(recipient) {
+            if name.is_empty() || name.chars().any(char::is_control) {
+                return Err(InputError::new(
+                    field,
+                    format!("{name:?} must be non-empty, without control characters"),
+                ));
+            }
+        }
         if self.acts.contains(&Act::CourthouseArrest) {
             if self.arrest.is_none() {
                 return Err(InputError::new(

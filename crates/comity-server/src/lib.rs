@@ -1,5 +1,9 @@
 //! The records service: requests arrive over HTTP, are decided and recorded with the
 //! deliveries their decisions permit, and a dispatcher delivers those, and only those.
 
+pub mod auth;
 pub mod config;
+pub mod dispatch;
+pub mod http;
+pub mod metrics;
 pub mod plan;

@@ -77,6 +77,49 @@ pub fn pack_entry(pack: &str, sha256: &str, recorded_at: &str) -> String {
     )
 }
 
+/// The entry recording an attempt to deliver: `{"at":…,"attempt":…,"delivery":…,
+/// "dispatcher":…,"kind":"dispatch-attempt","permit":…}`, keys in JCS order. `permit` is the
+/// ledger index of the decision that permits the delivery, as the dispatcher checked it.
+pub fn attempt_entry(
+    delivery: &str,
+    attempt: u64,
+    permit: u64,
+    dispatcher: &str,
+    at: &str,
+) -> String {
+    let s = |v: &str| serde_json::to_string(v).expect("strings serialize");
+    format!(
+        "{{\"at\":{},\"attempt\":{attempt},\"delivery\":{},\"dispatcher\":{},\"kind\":\"dispatch-attempt\",\"permit\":{permit}}}",
+        s(at),
+        s(delivery),
+        s(dispatcher)
+    )
+}
+
+/// The entry recording how a delivery ended, or that an attempt failed:
+/// `{"at":…,"attempt":…,"delivery":…,"dispatcher":…,"error":…,"kind":"dispatch-result",
+/// "outcome":…}`, keys in JCS order. `attempt` is the number of attempts made so far (0 for a
+/// delivery refused or dead-lettered before any attempt); `outcome` is `delivered`, `failed`
+/// (to be tried again), `dead` or `refused`.
+pub fn result_entry(
+    delivery: &str,
+    attempt: u64,
+    outcome: &str,
+    error: &str,
+    dispatcher: &str,
+    at: &str,
+) -> String {
+    let s = |v: &str| serde_json::to_string(v).expect("strings serialize");
+    format!(
+        "{{\"at\":{},\"attempt\":{attempt},\"delivery\":{},\"dispatcher\":{},\"error\":{},\"kind\":\"dispatch-result\",\"outcome\":{}}}",
+        s(at),
+        s(delivery),
+        s(dispatcher),
+        s(error),
+        s(outcome)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +138,25 @@ mod tests {
         );
         let value: serde_json::Value = serde_json::from_str(&pack).unwrap();
         assert_eq!(serde_json_canonicalizer::to_string(&value).unwrap(), pack);
+        for entry in [
+            attempt_entry(
+                "r\"1/notify-release/DHS",
+                3,
+                17,
+                "d\u{e9}",
+                "2026-11-29T04:00:00Z",
+            ),
+            result_entry(
+                "r/act/x",
+                0,
+                "refused",
+                "no \"permit\"\n",
+                "d",
+                "2026-11-29T04:00:00Z",
+            ),
+        ] {
+            let value: serde_json::Value = serde_json::from_str(&entry).unwrap();
+            assert_eq!(serde_json_canonicalizer::to_string(&value).unwrap(), entry);
+        }
     }
 }

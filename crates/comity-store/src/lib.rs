@@ -10,8 +10,10 @@
 mod entry;
 mod integrator;
 mod ledger;
+mod outbox;
 mod record;
 mod rows;
+mod service;
 mod verify;
 
 use std::path::Path;
@@ -20,10 +22,14 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
-pub use entry::{EntryKind, canonical_decision, decision_entry, sha256_hex};
+pub use entry::{
+    EntryKind, attempt_entry, canonical_decision, decision_entry, result_entry, sha256_hex,
+};
 pub use integrator::Integrator;
 pub use ledger::InclusionProof;
+pub use outbox::{Completion, Delivery, OutboxCounts, Permit};
 pub use record::{DeliveryKind, NewDecision, NewDelivery, Recorded};
+pub use service::{StoredToken, Subscription};
 pub use verify::{Finding, VerifyReport};
 
 /// Which database holds the store.

@@ -57,7 +57,8 @@ struct Checked {
     fault: Option<String>,
 }
 
-/// The columns read for each entry, with the decision and request rows that record it.
+/// The columns read for each entry, with the rows that record it: a decision and its request,
+/// a pack, or (for a dispatch entry) the outbox row it is about.
 const ENTRY_FIELDS: &[&str] = &[
     "e.idx",
     "e.kind",
@@ -70,15 +71,20 @@ const ENTRY_FIELDS: &[&str] = &[
     "COALESCE(p.id, '')",
     "COALESCE(p.sha256, '')",
     "COALESCE(p.recorded_at, '')",
+    "e.delivery",
+    "COALESCE(o.id, '')",
 ];
 
 const ENTRY_FROM: &str = "ledger_entries e \
     LEFT JOIN decisions d ON d.ledger_index = e.idx \
     LEFT JOIN requests r ON r.id = d.request_id \
-    LEFT JOIN packs p ON p.ledger_index = e.idx";
+    LEFT JOIN packs p ON p.ledger_index = e.idx \
+    LEFT JOIN outbox o ON o.id = e.delivery";
 
 /// Hashes each entry of a page and checks the rows that record it (a decision and its
-/// request, or a pack): rebuilt into the entry's bytes, they must be those bytes.
+/// request, or a pack): rebuilt into the entry's bytes, they must be those bytes. A dispatch
+/// entry is the only record of its attempt or result: it must name the delivery its row
+/// names, and that delivery must be in the outbox.
 fn check_page(page: &crate::rows::Page) -> Result<Vec<Checked>, StoreError> {
     let mut out = Vec::new();
     for record in page.rows() {
@@ -94,11 +100,19 @@ fn check_page(page: &crate::rows::Page) -> Result<Vec<Checked>, StoreError> {
             pack,
             pack_sha,
             loaded_at,
+            delivery,
+            outbox,
         ] = record[..]
         else {
             return Err(StoreError::Corrupt("an entry read back malformed".into()));
         };
         let index = parse_id(index)? as u64;
+        let dispatched = kind == "dispatch-attempt" || kind == "dispatch-result";
+        let names = || {
+            serde_json::from_str::<serde_json::Value>(body)
+                .ok()
+                .is_some_and(|e| e["delivery"].as_str() == Some(delivery))
+        };
         let fault = match kind {
             _ if !id.is_empty() && kind != "decision" => Some(format!(
                 "the decision for request {id} points at a `{kind}` entry"
@@ -106,6 +120,9 @@ fn check_page(page: &crate::rows::Page) -> Result<Vec<Checked>, StoreError> {
             _ if !pack.is_empty() && kind != "pack-loaded" => {
                 Some(format!("the row of pack {pack} points at a `{kind}` entry"))
             }
+            _ if !delivery.is_empty() && !dispatched => Some(format!(
+                "a `{kind}` entry is marked as about delivery {delivery}"
+            )),
             "decision" if id.is_empty() => {
                 Some("a decision entry whose decision or request row is missing".to_owned())
             }
@@ -124,6 +141,15 @@ fn check_page(page: &crate::rows::Page) -> Result<Vec<Checked>, StoreError> {
             "pack-loaded" if pack_entry(pack, pack_sha, loaded_at) != body => Some(format!(
                 "the stored row of pack {pack} differs from its ledger entry"
             )),
+            _ if dispatched && delivery.is_empty() => {
+                Some(format!("a `{kind}` entry that names no outbox row"))
+            }
+            _ if dispatched && !names() => Some(format!(
+                "the entry is not about delivery {delivery}, which its row names"
+            )),
+            _ if dispatched && outbox.is_empty() => {
+                Some(format!("the outbox row of delivery {delivery} is missing"))
+            }
             _ => None,
         };
         out.push(Checked {

@@ -1,0 +1,153 @@
+//! `comity serve` and `comity token`: the HTTP API (with a dispatcher), and its tokens.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use comity_server::auth::{Access, Role, TokenError, create_token};
+use comity_server::config::Config;
+use comity_server::dispatch::{CancellationToken, run_dispatcher};
+use comity_server::http::{AppState, ServerOptions};
+use comity_store::Store;
+
+use crate::ledger::{DbArgs, runtime, signer, store_error};
+use crate::{Failure, PackArgs, outln};
+
+/// `comity serve` options.
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    packs: PackArgs,
+    /// The address to listen on.
+    #[arg(long, env = "COMITY_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// The configuration the dispatcher delivers by: each recipient's channel, and the retry
+    /// policy.
+    #[arg(long, env = "COMITY_CONFIG", default_value = "comity.toml")]
+    config: PathBuf,
+    /// The largest request body accepted, in bytes; a larger one is answered 413.
+    #[arg(long, env = "COMITY_MAX_BODY", default_value_t = ServerOptions::default().max_body)]
+    max_body: usize,
+    /// Serve the API only, without a dispatcher (run `comity dispatch` elsewhere).
+    #[arg(long)]
+    no_dispatch: bool,
+}
+
+/// `comity token …`.
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create a token bound to a role and print it (only its hash is stored).
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The role: clerk, supervisor, counsel, auditor or admin.
+        #[arg(long)]
+        role: Role,
+        /// Who holds it; for counsel, the name its subscriptions and notices go by.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Resolves when the process gets Ctrl-C or SIGTERM.
+async fn signalled() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(term) => drop(term.recv().await),
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminated => {}
+    }
+}
+
+/// Runs the API, and unless `--no-dispatch` one dispatcher, until Ctrl-C or SIGTERM; then
+/// finishes the calls and the dispatch pass in progress.
+pub fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let engine = args.packs.engine(false)?;
+    let access = Access::builtin().map_err(|e| Failure::Finding(format!("error: {e}")))?;
+    let config = if args.no_dispatch {
+        None
+    } else {
+        Some(Config::load(&args.config).map_err(|e| Failure::Input(e.to_string()))?)
+    };
+    let signer = signer(&args.db)?;
+    let options = ServerOptions {
+        max_body: args.max_body,
+        ..ServerOptions::default()
+    };
+    runtime()?.block_on(async {
+        let store = Store::open(&args.db.db).await.map_err(store_error)?;
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| Failure::Input(format!("--listen {}: {e}", args.listen)))?;
+        let stop = CancellationToken::new();
+        let dispatcher = config.map(|config| {
+            let (store, stop) = (store.clone(), stop.clone());
+            let name = format!("serve-{}", std::process::id());
+            // A dispatcher that cannot run stops the server too: nothing would be delivered.
+            tokio::spawn(async move {
+                let result = run_dispatcher(store, config, name, stop.clone()).await;
+                if result.is_err() {
+                    stop.cancel();
+                }
+                result
+            })
+        });
+        let state = AppState::new(store.clone(), engine, signer, access, options);
+        match listener.local_addr() {
+            Ok(addr) => eprintln!("comity: serving on http://{addr}"),
+            Err(_) => eprintln!("comity: serving on {}", args.listen),
+        }
+        let shutdown = {
+            let stop = stop.clone();
+            async move {
+                tokio::select! {
+                    () = signalled() => {}
+                    () = stop.cancelled() => {}
+                }
+                stop.cancel();
+            }
+        };
+        let served = comity_server::http::serve(listener, state, shutdown).await;
+        stop.cancel();
+        let dispatched = match dispatcher {
+            Some(task) => match task.await {
+                Ok(result) => {
+                    result.map_err(|e| Failure::Finding(format!("error: dispatcher: {e}")))
+                }
+                Err(e) => Err(Failure::Finding(format!("error: dispatcher: {e}"))),
+            },
+            None => Ok(()),
+        };
+        store.close().await;
+        served.map_err(|e| Failure::Finding(format!("error: serving: {e}")))?;
+        dispatched
+    })
+}
+
+/// Runs a token command.
+pub fn token(what: TokenCommand) -> Result<(), Failure> {
+    let TokenCommand::Create { db, role, name } = what;
+    runtime()?.block_on(async {
+        let store = Store::open(&db.db).await.map_err(store_error)?;
+        let token = create_token(&store, role, &name).await;
+        store.close().await;
+        let token = token.map_err(|e| match e {
+            TokenError::BadName(_) => Failure::Input(format!("--name: {e}")),
+            TokenError::Store(e) => store_error(e),
+            TokenError::Randomness(_) => Failure::Finding(format!("error: {e}")),
+        })?;
+        eprintln!(
+            "created a {role} token for {}: it is shown this once, only its hash is kept",
+            name.trim()
+        );
+        outln!("{token}");
+        Ok(())
+    })
+}

@@ -1,0 +1,118 @@
+//! `comity dispatch --once` on a SQLite file, as an operator runs it after `comity ingest`:
+//! one line per delivery, the permitted disclosures written by the file channel, a recipient
+//! without a channel dead-lettered, a bad name refused with exit 2, and `audit verify` clean.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn comity(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_comity"))
+        .args(args)
+        .current_dir(dir)
+        .env("COMITY_PACKS", repo().join("packs"))
+        .env_remove("COMITY_CATALOG")
+        .env_remove("COMITY_DB")
+        .env_remove("COMITY_DATA_DIR")
+        .env_remove("COMITY_CONFIG")
+        .env_remove("COMITY_DISPATCHER")
+        .output()
+        .expect("comity runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// A Columbus, Ohio detainer asking for the release date and status (the federal pack permits
+/// both), and the repository's New York example (both acts forbidden), as JSON lines.
+fn requests(dir: &Path) -> PathBuf {
+    let ohio = json!({
+        "id": "oh-cli-1",
+        "received_at": "2019-03-01T09:00:00-05:00",
+        "jurisdiction": "ocd-division/country:us/state:oh/place:columbus",
+        "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
+        "to": { "agency": "FRANKLIN-COUNTY-SHERIFF", "kind": "sheriff" },
+        "form": "I-247A",
+        "basis": ["biometric-match"],
+        "purpose": "civil-immigration",
+        "warrant": { "kind": "administrative", "form": "I-200" },
+        "acts": ["notify-release", "share-status"],
+        "subject": { "id": "synthetic-oh-cli-1" },
+        "custody": { "status": "in-custody", "arrested_at": "2019-02-26T21:00:00-05:00",
+                     "release_at": "2019-03-04T10:00:00-05:00" }
+    });
+    let mut ohio_2 = ohio.clone();
+    ohio_2["id"] = "oh-cli-2".into();
+    ohio_2["from"]["agency"] = "DHS-ICE-HSI".into();
+    ohio_2["acts"] = json!(["notify-release"]);
+    let example: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/nyc-doc-detainer.json")).unwrap(),
+    )
+    .unwrap();
+    let path = dir.join("requests.jsonl");
+    std::fs::write(&path, format!("{ohio}\n{ohio_2}\n{example}\n")).unwrap();
+    path
+}
+
+#[test]
+fn dispatch_once_delivers_what_is_due_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&comity(d, &["ingest", requests(d).to_str().unwrap()]));
+    std::fs::write(
+        d.join("comity.toml"),
+        "[channels.\"DHS-ICE-ERO\"]\nfile = { dir = \"drop\" }\n",
+    )
+    .unwrap();
+
+    let bad = comity(d, &["dispatch", "--once", "--name", "bad\tname"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--name"));
+
+    let out = comity(d, &["dispatch", "--once", "--name", "cli"]);
+    let lines: Vec<Vec<String>> = ok(&out)
+        .lines()
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect();
+    let mut summary: Vec<(&str, &str, &str)> = lines
+        .iter()
+        .map(|l| (l[0].as_str(), l[1].as_str(), l[2].as_str()))
+        .collect();
+    summary.sort();
+    assert_eq!(
+        summary,
+        [
+            ("oh-cli-1/notify-release/DHS-ICE-ERO", "delivered", "1"),
+            ("oh-cli-1/share-status/DHS-ICE-ERO", "delivered", "1"),
+            ("oh-cli-2/notify-release/DHS-ICE-HSI", "dead", "-"),
+        ]
+    );
+    let dead = lines.iter().find(|l| l[1] == "dead").unwrap();
+    assert!(dead[3].contains("no channel is configured for recipient `DHS-ICE-HSI`"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("0 pending, 2 delivered, 1 dead, 0 refused"),
+        "{stderr}"
+    );
+    let written =
+        std::fs::read_to_string(d.join("drop/oh-cli-1%2Fshare-status%2FDHS-ICE-ERO.json")).unwrap();
+    let written: Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(written["payload"]["status_proof_shown"], false);
+
+    // Nothing is due any more: a second run delivers nothing.
+    assert_eq!(ok(&comity(d, &["dispatch", "--once"])), "");
+    let verified = ok(&comity(d, &["audit", "verify"]));
+    assert!(verified.starts_with("ok: "), "{verified}");
+}

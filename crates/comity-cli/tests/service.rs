@@ -1,0 +1,476 @@
+//! The records service as it runs in production: several `comity serve` processes and
+//! dispatchers sharing one PostgreSQL database, a local webhook standing in for the receiving
+//! agency, and a crash.
+//!
+//! - `three_servers_two_dispatchers_deliver_each_permitted_disclosure_once`: 10,000 synthetic
+//!   requests spread over three servers; every permitted disclosure reaches the webhook
+//!   exactly once (by idempotency key, signature checked), none that was not permitted does,
+//!   and `comity audit verify` is clean.
+//! - `a_killed_server_loses_nothing_accepted_and_delivers_nothing_twice`: a server is killed
+//!   with SIGKILL in the middle of the load and restarted; every request it had accepted is
+//!   recorded, clients that got no answer resend, and still nothing is delivered twice.
+//!
+//! PostgreSQL: `COMITY_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/postgres`);
+//! each test makes and drops its own database.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use sqlx::Connection;
+
+const SECRET: &str = "synthetic-shared-secret";
+
+/// The two tests each run several servers and thousands of requests: one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_comity")
+}
+
+/// A fresh PostgreSQL database, dropped when the guard goes.
+struct Database {
+    url: String,
+    name: String,
+    admin: String,
+}
+
+impl Database {
+    async fn new() -> Database {
+        sqlx::any::install_default_drivers();
+        let admin = std::env::var("COMITY_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let name = format!(
+            "comity_service_{}_{}",
+            std::process::id(),
+            Instant::now().elapsed().subsec_nanos()
+        );
+        let mut conn = sqlx::AnyConnection::connect(&admin)
+            .await
+            .expect("PostgreSQL must be running");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        Database { url, name, admin }
+    }
+
+    async fn drop_it(self) {
+        let mut conn = sqlx::AnyConnection::connect(&self.admin).await.unwrap();
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+
+    async fn count(&self, sql: &'static str) -> i64 {
+        let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
+}
+
+/// What the webhook received: idempotency key → how many times, and every body.
+#[derive(Default)]
+struct Sink {
+    by_key: BTreeMap<String, usize>,
+    bad_signatures: usize,
+}
+
+async fn start_sink() -> (String, Arc<Mutex<Sink>>) {
+    let sink = Arc::new(Mutex::new(Sink::default()));
+    let state = sink.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let state = state.clone();
+            async move {
+                let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+                mac.update(&body);
+                let expected = format!("sha256={}", hex(&mac.finalize().into_bytes()));
+                let signed = headers
+                    .get("comity-signature")
+                    .and_then(|v| v.to_str().ok())
+                    == Some(expected.as_str());
+                let key = headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let mut s = state.lock().unwrap();
+                if !signed {
+                    s.bad_signatures += 1;
+                    return StatusCode::UNAUTHORIZED;
+                }
+                *s.by_key.entry(key).or_default() += 1;
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, sink)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn comity(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.args(args)
+        .current_dir(dir)
+        .env("COMITY_PACKS", repo().join("packs"))
+        .env_remove("COMITY_CATALOG")
+        .env("COMITY_DATA_DIR", dir.join(".comity"))
+        .stdin(Stdio::null());
+    c
+}
+
+fn serve(dir: &Path, db: &str, port: u16) -> Process {
+    let listen = format!("127.0.0.1:{port}");
+    let child = comity(
+        dir,
+        &[
+            "serve",
+            "--db",
+            db,
+            "--listen",
+            &listen,
+            "--config",
+            "comity.toml",
+            "--no-dispatch",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    Process(child)
+}
+
+fn dispatcher(dir: &Path, db: &str, name: &str) -> Process {
+    let child = comity(
+        dir,
+        &[
+            "dispatch",
+            "--db",
+            db,
+            "--config",
+            "comity.toml",
+            "--name",
+            name,
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    Process(child)
+}
+
+async fn wait_healthy(client: &reqwest::Client, dir: &Path, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = std::fs::read_to_string(dir.join(format!("serve-{port}.log"))).unwrap_or_default();
+    panic!("server on port {port} did not become healthy:\n{log}");
+}
+
+/// `n` synthetic requests: half to a sheriff in Columbus, Ohio (no state or local law: the
+/// federal pack permits the release notice and status), half to the NYC Department of
+/// Correction on an administrative warrant (the release notice is forbidden).
+fn requests(n: usize) -> Vec<Value> {
+    let base: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/nyc-doc-detainer.json")).unwrap(),
+    )
+    .unwrap();
+    (0..n)
+        .map(|i| {
+            let mut r = base.clone();
+            r["id"] = format!("svc-{i:05}").into();
+            r["subject"]["id"] = format!("synthetic-person-{i}").into();
+            r["acts"] = json!(["notify-release", "share-status"]);
+            if i % 2 == 0 {
+                r["jurisdiction"] = "ocd-division/country:us/state:oh/place:columbus".into();
+                r["to"] = json!({ "agency": "FRANKLIN-CO-SHERIFF", "kind": "sheriff" });
+            }
+            r
+        })
+        .collect()
+}
+
+/// The ids of the webhook deliveries the law permits for `requests`, decided here with the
+/// same packs.
+fn permitted_webhook_deliveries(requests: &[Value]) -> BTreeSet<String> {
+    let engine =
+        comity_policy::Engine::load(&repo().join("packs"), &repo().join("catalog")).unwrap();
+    let mut out = BTreeSet::new();
+    for v in requests {
+        let r = comity_model::Request::from_value(v.clone()).unwrap();
+        let d = engine.decide(&r).unwrap();
+        for delivery in comity_server::plan::deliveries(&r, &d) {
+            if delivery.recipient == "DHS-ICE-ERO" {
+                out.insert(delivery.id(&r.id));
+            }
+        }
+    }
+    out
+}
+
+fn write_config(dir: &Path, hook: &str) {
+    let config = format!(
+        "[dispatch]\nmax_attempts = 20\nbase_delay_ms = 50\nmax_delay_ms = 1000\n\n\
+         [channels.\"DHS-ICE-ERO\"]\nwebhook = {{ url = \"{hook}\", secret = \"{SECRET}\" }}\n\n\
+         [channels.subject]\nfile = {{ dir = \"notices/subject\" }}\n\n\
+         [channels.counsel]\nfile = {{ dir = \"notices/counsel\" }}\n"
+    );
+    std::fs::write(dir.join("comity.toml"), config).unwrap();
+}
+
+fn token(dir: &Path, db: &str) -> String {
+    let out = comity(
+        dir,
+        &[
+            "token",
+            "create",
+            "--db",
+            db,
+            "--role",
+            "clerk",
+            "--name",
+            "synthetic-clerk",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Posts every request (in arrays of `chunk`) to the servers in turn, resending a chunk to
+/// the next server when one does not answer; returns how many were accepted.
+async fn post_all(
+    client: &reqwest::Client,
+    ports: &[u16],
+    token: &str,
+    requests: &[Value],
+    chunk: usize,
+) -> usize {
+    let mut accepted = 0;
+    let chunks: Vec<&[Value]> = requests.chunks(chunk).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, c) in chunks.into_iter().enumerate() {
+        let (client, ports, token, body) = (
+            client.clone(),
+            ports.to_vec(),
+            token.to_owned(),
+            Value::Array(c.to_vec()),
+        );
+        tasks.spawn(async move {
+            for attempt in 0..200 {
+                let port = ports[(i + attempt) % ports.len()];
+                let sent = client
+                    .post(format!("http://127.0.0.1:{port}/v1/requests"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await;
+                if let Ok(r) = sent
+                    && r.status().is_success()
+                {
+                    return body.as_array().unwrap().len();
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("chunk {i} was never accepted");
+        });
+        while tasks.len() >= 16 {
+            accepted += tasks.join_next().await.unwrap().unwrap();
+        }
+    }
+    while let Some(n) = tasks.join_next().await {
+        accepted += n.unwrap();
+    }
+    accepted
+}
+
+async fn wait_delivered(db: &Database, sink: &Arc<Mutex<Sink>>, expected: usize) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while Instant::now() < deadline {
+        let pending = db.count("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND recipient = 'DHS-ICE-ERO'").await;
+        if pending == 0 && sink.lock().unwrap().by_key.len() >= expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!(
+        "deliveries did not finish: {} of {expected}",
+        sink.lock().unwrap().by_key.len()
+    );
+}
+
+fn assert_exactly_once(sink: &Arc<Mutex<Sink>>, expected: &BTreeSet<String>) {
+    let s = sink.lock().unwrap();
+    assert_eq!(s.bad_signatures, 0);
+    let got: BTreeSet<String> = s.by_key.keys().cloned().collect();
+    let unexpected: Vec<_> = got.difference(expected).take(5).collect();
+    let missing: Vec<_> = expected.difference(&got).take(5).collect();
+    assert!(
+        unexpected.is_empty(),
+        "delivered without a permit: {unexpected:?}"
+    );
+    assert!(
+        missing.is_empty(),
+        "permitted but not delivered: {missing:?}"
+    );
+    let twice: Vec<_> = s.by_key.iter().filter(|(_, n)| **n > 1).take(5).collect();
+    assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+}
+
+fn audit_verify(dir: &Path, db: &str) {
+    let out = comity(dir, &["audit", "--db", db, "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_servers_two_dispatchers_deliver_each_permitted_disclosure_once() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let db = Database::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (hook, sink) = start_sink().await;
+    write_config(dir.path(), &hook);
+    let token = token(dir.path(), &db.url);
+    let client = reqwest::Client::new();
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let servers: Vec<Process> = ports
+        .iter()
+        .map(|p| serve(dir.path(), &db.url, *p))
+        .collect();
+    for p in &ports {
+        wait_healthy(&client, dir.path(), *p).await;
+    }
+    let dispatchers = [
+        dispatcher(dir.path(), &db.url, "d1"),
+        dispatcher(dir.path(), &db.url, "d2"),
+    ];
+
+    let requests = requests(10_000);
+    let expected = permitted_webhook_deliveries(&requests);
+    assert!(
+        expected.len() >= 5_000,
+        "half the requests permit two disclosures each"
+    );
+    assert_eq!(
+        post_all(&client, &ports, &token, &requests, 50).await,
+        10_000
+    );
+    wait_delivered(&db, &sink, expected.len()).await;
+    drop(dispatchers);
+    drop(servers);
+    assert_exactly_once(&sink, &expected);
+    assert_eq!(db.count("SELECT COUNT(*) FROM decisions").await, 10_000);
+    audit_verify(dir.path(), &db.url);
+    db.drop_it().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_server_loses_nothing_accepted_and_delivers_nothing_twice() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let db = Database::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (hook, sink) = start_sink().await;
+    write_config(dir.path(), &hook);
+    let token = token(dir.path(), &db.url);
+    let client = reqwest::Client::new();
+    let port = free_port();
+    let mut server = serve(dir.path(), &db.url, port);
+    wait_healthy(&client, dir.path(), port).await;
+    let _dispatcher = dispatcher(dir.path(), &db.url, "d1");
+
+    let requests = requests(4_000);
+    let expected = permitted_webhook_deliveries(&requests);
+    let load = {
+        let (client, token, requests) = (client.clone(), token.clone(), requests.clone());
+        tokio::spawn(async move { post_all(&client, &[port], &token, &requests, 10).await })
+    };
+    // Kill the server in the middle of the load, then start it again on the same port.
+    while db.count("SELECT COUNT(*) FROM decisions").await < 400 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    let at_kill = db.count("SELECT COUNT(*) FROM decisions").await;
+    assert!(
+        at_kill < 4_000,
+        "the server was killed in the middle of the load ({at_kill} recorded)"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _restarted = serve(dir.path(), &db.url, port);
+    wait_healthy(&client, dir.path(), port).await;
+    // Clients resend only what got no answer; every request is recorded once, so nothing
+    // that was accepted before the kill was lost.
+    assert_eq!(load.await.unwrap(), 4_000);
+    assert_eq!(db.count("SELECT COUNT(*) FROM decisions").await, 4_000);
+    wait_delivered(&db, &sink, expected.len()).await;
+    drop(server);
+    assert_exactly_once(&sink, &expected);
+    audit_verify(dir.path(), &db.url);
+    db.drop_it().await;
+}

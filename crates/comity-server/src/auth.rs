@@ -1,0 +1,557 @@
+//! Who may do what through the API: bearer tokens bound to roles, and the API's own access
+//! rules, a Cedar pack (`api-pack/api.cedar`) validated strictly against its schema when the
+//! server starts and evaluated on every call.
+//!
+//! A token is random; only its SHA-256 is stored. Each rule carries `@id`, `@citation` and
+//! `@summary`, like the rules of the law packs, and every requirement is a forbid of its
+//! own, so a refusal names the rule that refused.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use cedar_policy::{
+    Authorizer, Context, Decision, Effect, Entities, EntityId, EntityTypeName, EntityUid, PolicyId,
+    PolicySet, RestrictedExpression, Schema, ValidationMode, Validator,
+};
+use comity_store::{Store, StoreError, sha256_hex};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The access rules the server is built with.
+pub const API_POLICIES: &str = include_str!("../api-pack/api.cedar");
+/// Their schema.
+pub const API_SCHEMA: &str = include_str!("../api-pack/api.cedarschema");
+
+/// The role a token is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Submits requests; reads requests and decisions.
+    Clerk,
+    /// A clerk who also reads the ledger.
+    Supervisor,
+    /// Reads requests and decisions about the subjects it subscribed to.
+    Counsel,
+    /// Reads the ledger and the metrics; no personal fields.
+    Auditor,
+    /// Creates tokens.
+    Admin,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Role::Clerk,
+        Role::Supervisor,
+        Role::Counsel,
+        Role::Auditor,
+        Role::Admin,
+    ];
+
+    /// The role's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Clerk => "clerk",
+            Role::Supervisor => "supervisor",
+            Role::Counsel => "counsel",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A word that is not a role.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("`{0}` is not a role (clerk, supervisor, counsel, auditor, admin)")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Role, UnknownRole> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+/// What a call asks to do: the actions of the access pack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiAction {
+    /// `POST /v1/requests`.
+    Submit,
+    /// `GET /v1/requests/{id}`.
+    ReadRequest,
+    /// `GET /v1/decisions/{id}`.
+    ReadDecision,
+    /// `GET /v1/audit/checkpoint`, `GET /v1/audit/proof`.
+    ReadLedger,
+    /// `GET /metrics`.
+    ReadMetrics,
+    /// `POST /v1/subscriptions`.
+    Subscribe,
+    /// `GET /v1/subscriptions`.
+    ReadSubscriptions,
+    /// `POST /v1/tokens`.
+    ManageTokens,
+}
+
+impl ApiAction {
+    /// Every action.
+    pub const ALL: [ApiAction; 8] = [
+        ApiAction::Submit,
+        ApiAction::ReadRequest,
+        ApiAction::ReadDecision,
+        ApiAction::ReadLedger,
+        ApiAction::ReadMetrics,
+        ApiAction::Subscribe,
+        ApiAction::ReadSubscriptions,
+        ApiAction::ManageTokens,
+    ];
+
+    /// The action's name in the pack.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiAction::Submit => "submit",
+            ApiAction::ReadRequest => "read-request",
+            ApiAction::ReadDecision => "read-decision",
+            ApiAction::ReadLedger => "read-ledger",
+            ApiAction::ReadMetrics => "read-metrics",
+            ApiAction::Subscribe => "subscribe",
+            ApiAction::ReadSubscriptions => "read-subscriptions",
+            ApiAction::ManageTokens => "manage-tokens",
+        }
+    }
+}
+
+impl std::fmt::Display for ApiAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule of the access pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRule {
+    /// `@id`.
+    pub id: String,
+    /// Whether it forbids (a requirement) rather than permits.
+    pub forbids: bool,
+    /// `@citation`: the design section or agency policy that sets it.
+    pub citation: String,
+    /// `@summary`.
+    pub summary: String,
+    /// Its place in the pack, in the order written.
+    pub order: usize,
+}
+
+/// An access pack that cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("API access pack: {0}")]
+pub struct AccessError(pub String);
+
+/// Why a call was refused.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Refusal {
+    /// The pack denies it; `rule` is the first forbid that applied (in the order written),
+    /// or none when no permit applied and no forbid did either.
+    #[error("{role} may not {action}")]
+    Denied {
+        /// The caller's role.
+        role: Role,
+        /// What it asked.
+        action: ApiAction,
+        /// The rule that refused.
+        rule: Option<AccessRule>,
+    },
+    /// A rule failed to evaluate: no answer is safe.
+    #[error("API access rule {rule} failed to evaluate: {message}")]
+    Evaluation {
+        /// The rule.
+        rule: String,
+        /// Cedar's error.
+        message: String,
+    },
+}
+
+/// The loaded access pack.
+#[derive(Debug)]
+pub struct Access {
+    policies: PolicySet,
+    rules: HashMap<String, AccessRule>,
+    authorizer: Authorizer,
+    entities: Entities,
+    roles: HashMap<Role, EntityUid>,
+    actions: HashMap<ApiAction, EntityUid>,
+    endpoint: EntityTypeName,
+    /// The context for `subscribed` false and true.
+    contexts: [Context; 2],
+}
+
+const ANNOTATIONS: &[&str] = &["id", "citation", "summary"];
+
+impl Access {
+    /// The access pack the server is built with ([`API_POLICIES`], [`API_SCHEMA`]).
+    pub fn builtin() -> Result<Access, AccessError> {
+        Access::from_text(API_POLICIES, API_SCHEMA)
+    }
+
+    /// Loads an access pack: parses the schema and the rules, re-keys each rule by its
+    /// `@id` (every rule needs `@id`, `@citation` and `@summary`, and no two share an id),
+    /// and validates them strictly against the schema, warnings included. The schema must
+    /// declare every [`ApiAction`] for [`Role`] principals and `Endpoint` resources.
+    pub fn from_text(policies: &str, schema: &str) -> Result<Access, AccessError> {
+        let fail = |m: String| AccessError(m);
+        let (schema, _) =
+            Schema::from_cedarschema_str(schema).map_err(|e| fail(format!("schema: {e}")))?;
+        let parsed = PolicySet::from_str(policies).map_err(|e| fail(format!("rules: {e}")))?;
+        let mut set = PolicySet::new();
+        let mut rules = HashMap::new();
+        // `from_str` names policies policy0, policy1, … in the order written.
+        let mut written: Vec<_> = parsed.policies().collect();
+        written.sort_by_key(|p| {
+            p.id()
+                .to_string()
+                .trim_start_matches("policy")
+                .parse::<usize>()
+                .unwrap_or(usize::MAX)
+        });
+        for (order, policy) in written.into_iter().enumerate() {
+            for (key, _) in policy.annotations() {
+                if !ANNOTATIONS.contains(&key) {
+                    return Err(fail(format!(
+                        "rule {}: unknown annotation @{key} (known: {})",
+                        order + 1,
+                        ANNOTATIONS.join(", ")
+                    )));
+                }
+            }
+            let annotation = |key: &str| match policy.annotation(key) {
+                Some(v) if !v.trim().is_empty() => Ok(v.to_owned()),
+                _ => Err(fail(format!(
+                    "rule {} needs @{key}(\"…\")",
+                    policy.annotation("id").unwrap_or(&(order + 1).to_string())
+                ))),
+            };
+            let rule = AccessRule {
+                id: annotation("id")?,
+                forbids: policy.effect() == Effect::Forbid,
+                citation: annotation("citation")?,
+                summary: annotation("summary")?,
+                order,
+            };
+            if rules.contains_key(&rule.id) {
+                return Err(fail(format!("@id(\"{}\") is used twice", rule.id)));
+            }
+            set.add(policy.new_id(PolicyId::new(&rule.id)))
+                .map_err(|e| fail(e.to_string()))?;
+            rules.insert(rule.id.clone(), rule);
+        }
+        if rules.is_empty() {
+            return Err(fail("no rules".into()));
+        }
+        let validation = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
+        if let Some(e) = validation.validation_errors().next() {
+            return Err(fail(format!("rule {}: {e}", e.policy_id())));
+        }
+        if let Some(w) = validation.validation_warnings().next() {
+            return Err(fail(format!("rule {}: {w}", w.policy_id())));
+        }
+        let uid =
+            |text: String| EntityUid::from_str(&text).map_err(|e| fail(format!("`{text}`: {e}")));
+        let roles = Role::ALL
+            .into_iter()
+            .map(|r| Ok((r, uid(format!("Role::{:?}", r.as_str()))?)))
+            .collect::<Result<HashMap<_, _>, AccessError>>()?;
+        let actions = ApiAction::ALL
+            .into_iter()
+            .map(|a| Ok((a, uid(format!("Action::{:?}", a.as_str()))?)))
+            .collect::<Result<HashMap<_, _>, AccessError>>()?;
+        let endpoint = EntityTypeName::from_str("Endpoint").map_err(|e| fail(e.to_string()))?;
+        let context = |subscribed: bool| {
+            Context::from_pairs([(
+                "subscribed".to_owned(),
+                RestrictedExpression::new_bool(subscribed),
+            )])
+            .map_err(|e| fail(e.to_string()))
+        };
+        let contexts = [context(false)?, context(true)?];
+        // Every action must be one the schema declares for these principals and resources.
+        let any_endpoint = EntityUid::from_type_name_and_id(endpoint.clone(), EntityId::new("/"));
+        for action in ApiAction::ALL {
+            cedar_policy::Request::new(
+                roles[&Role::Clerk].clone(),
+                actions[&action].clone(),
+                any_endpoint.clone(),
+                contexts[0].clone(),
+                Some(&schema),
+            )
+            .map_err(|e| fail(format!("action `{action}`: {e}")))?;
+        }
+        Ok(Access {
+            policies: set,
+            rules,
+            authorizer: Authorizer::new(),
+            entities: Entities::empty(),
+            roles,
+            actions,
+            endpoint,
+            contexts,
+        })
+    }
+
+    /// Whether `role` may do `action` at `endpoint` (a route, such as
+    /// `/v1/decisions/{id}`); `subscribed` says whether counsel subscribed to the subject of
+    /// the record asked for.
+    pub fn check(
+        &self,
+        role: Role,
+        action: ApiAction,
+        endpoint: &str,
+        subscribed: bool,
+    ) -> Result<(), Refusal> {
+        let resource =
+            EntityUid::from_type_name_and_id(self.endpoint.clone(), EntityId::new(endpoint));
+        let request = cedar_policy::Request::new(
+            self.roles[&role].clone(),
+            self.actions[&action].clone(),
+            resource,
+            self.contexts[usize::from(subscribed)].clone(),
+            None,
+        )
+        .expect("no schema given, nothing to fail");
+        let response = self
+            .authorizer
+            .is_authorized(&request, &self.policies, &self.entities);
+        // A forbid that fails to evaluate does not forbid: treat any error as a failure.
+        if let Some(e) = response.diagnostics().errors().next() {
+            let rule = match e {
+                cedar_policy::AuthorizationError::PolicyEvaluationError(e) => {
+                    e.policy_id().to_string()
+                }
+            };
+            return Err(Refusal::Evaluation {
+                rule,
+                message: e.to_string(),
+            });
+        }
+        if response.decision() == Decision::Allow {
+            return Ok(());
+        }
+        let rule = response
+            .diagnostics()
+            .reason()
+            .filter_map(|id| self.rules.get(id.as_ref() as &str))
+            .min_by_key(|r| r.order)
+            .cloned();
+        Err(Refusal::Denied { role, action, rule })
+    }
+}
+
+/// Who is calling: the role and holder of the token presented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's role.
+    pub role: Role,
+    /// The token's holder (for counsel, the counsel's name).
+    pub name: String,
+}
+
+/// A new token: `comity_` and 64 hexadecimal digits (256 random bits).
+pub fn new_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("comity_{hex}"))
+}
+
+/// Why a token could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The holder's name is empty or not one line.
+    #[error("a token's holder is named by one line of text, not `{0}`")]
+    BadName(String),
+    /// The operating system gave no randomness.
+    #[error("generating a token: {0}")]
+    Randomness(getrandom::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Creates a token bound to `role` for `name`, stores its SHA-256 and returns the token,
+/// which is shown this once and never stored.
+pub async fn create_token(store: &Store, role: Role, name: &str) -> Result<String, TokenError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().any(char::is_control) {
+        return Err(TokenError::BadName(name.to_owned()));
+    }
+    let token = new_token().map_err(TokenError::Randomness)?;
+    store
+        .create_token(&sha256_hex(token.as_bytes()), role.as_str(), name)
+        .await?;
+    Ok(token)
+}
+
+/// How long a token, once looked up, is trusted without asking the store again.
+const TOKEN_TTL: Duration = Duration::from_secs(60);
+/// Most tokens remembered; past it the cache starts afresh.
+const TOKEN_CACHE_LIMIT: usize = 10_000;
+
+/// Tokens recently looked up, by SHA-256, so that a busy client does not cost a query per
+/// call. Only tokens found are remembered, for [`TOKEN_TTL`].
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    map: RwLock<HashMap<String, (Caller, Instant)>>,
+}
+
+/// Why a token was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No token matches.
+    #[error("the bearer token is not one this service issued")]
+    UnknownToken,
+    /// The stored token is bound to a word that is not a role.
+    #[error("the token is bound to an unknown role: {0}")]
+    BadRole(#[from] UnknownRole),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl TokenCache {
+    /// The caller `token` identifies.
+    pub async fn authenticate(&self, store: &Store, token: &str) -> Result<Caller, AuthError> {
+        let digest = sha256_hex(token.as_bytes());
+        if let Some((caller, at)) = self.map.read().expect("token cache lock").get(&digest)
+            && at.elapsed() < TOKEN_TTL
+        {
+            return Ok(caller.clone());
+        }
+        let stored = store.token(&digest).await?.ok_or(AuthError::UnknownToken)?;
+        let caller = Caller {
+            role: stored.role.parse()?,
+            name: stored.name,
+        };
+        let mut map = self.map.write().expect("token cache lock");
+        if map.len() >= TOKEN_CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(digest, (caller.clone(), Instant::now()));
+        Ok(caller)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every role and action: allowed, or refused by a named forbid (never by silence),
+    /// and the pack grants exactly the table in `crate::http`'s documentation.
+    #[test]
+    fn every_refusal_names_a_rule_and_grants_match_the_roles() {
+        let access = Access::builtin().unwrap();
+        let mut granted = Vec::new();
+        for role in Role::ALL {
+            for action in ApiAction::ALL {
+                for subscribed in [false, true] {
+                    match access.check(role, action, "/", subscribed) {
+                        Ok(()) => granted.push((role, action, subscribed)),
+                        Err(Refusal::Denied { rule: Some(r), .. }) => assert!(r.forbids),
+                        Err(other) => panic!("{role} {action}: {other:?}"),
+                    }
+                }
+            }
+        }
+        let allowed = |role: Role, action: ApiAction| {
+            [false, true]
+                .iter()
+                .filter(|s| granted.contains(&(role, action, **s)))
+                .count()
+        };
+        use ApiAction::*;
+        for action in [Submit, ReadRequest, ReadDecision] {
+            assert_eq!(allowed(Role::Clerk, action), 2, "clerk {action}");
+            assert_eq!(allowed(Role::Supervisor, action), 2, "supervisor {action}");
+        }
+        assert_eq!(allowed(Role::Supervisor, ReadLedger), 2);
+        assert_eq!(allowed(Role::Clerk, ReadLedger), 0);
+        // Counsel reads only what it subscribed to.
+        assert_eq!(allowed(Role::Counsel, ReadDecision), 1);
+        assert!(granted.contains(&(Role::Counsel, ReadDecision, true)));
+        assert_eq!(allowed(Role::Counsel, Submit), 0);
+        // Auditors: the ledger and the metrics, no personal records.
+        for action in [ReadRequest, ReadDecision, Submit, ManageTokens] {
+            assert_eq!(allowed(Role::Auditor, action), 0, "auditor {action}");
+        }
+        assert_eq!(allowed(Role::Auditor, ReadLedger), 2);
+        assert_eq!(allowed(Role::Admin, ManageTokens), 2);
+        assert_eq!(allowed(Role::Admin, ReadRequest), 0);
+        let total: usize = Role::ALL
+            .iter()
+            .flat_map(|r| ApiAction::ALL.iter().map(move |a| allowed(*r, *a)))
+            .sum();
+        // clerk 3, supervisor 4, counsel 2 (+2 subscribed reads), auditor 2, admin 2: × 2.
+        assert_eq!(total, 2 * (3 + 4 + 2 + 2 + 2) + 2);
+    }
+
+    #[test]
+    fn a_refusal_names_the_requirement_that_failed() {
+        let access = Access::builtin().unwrap();
+        let rule = |role, action, subscribed| match access.check(role, action, "/", subscribed) {
+            Err(Refusal::Denied { rule: Some(r), .. }) => r.id,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            rule(Role::Counsel, ApiAction::ReadDecision, false),
+            "counsel-reads-only-subscribed-subjects"
+        );
+        assert_eq!(
+            rule(Role::Auditor, ApiAction::ReadRequest, false),
+            "personal-records-need-a-case-role"
+        );
+        assert_eq!(
+            rule(Role::Clerk, ApiAction::ManageTokens, false),
+            "tokens-need-admin"
+        );
+    }
+
+    #[test]
+    fn packs_are_validated_strictly_and_need_their_annotations() {
+        let misspelt = API_POLICIES.replace("context.subscribed", "context.subscribd");
+        let e = Access::from_text(&misspelt, API_SCHEMA).unwrap_err();
+        assert!(
+            e.0.contains("counsel-reads-only-subscribed-subjects"),
+            "{e}"
+        );
+        let no_citation = "@id(\"x\")\n@summary(\"s\")\npermit (principal, action, resource);";
+        let e = Access::from_text(no_citation, API_SCHEMA).unwrap_err();
+        assert!(e.0.contains("needs @citation"), "{e}");
+        let twice = "@id(\"x\")\n@citation(\"c\")\n@summary(\"s\")\npermit (principal, action, resource);\n"
+            .repeat(2);
+        let e = Access::from_text(&twice, API_SCHEMA).unwrap_err();
+        assert!(e.0.contains("used twice"), "{e}");
+        let missing_action = API_SCHEMA.replace("\"manage-tokens\"", "\"manage-token\"");
+        assert!(Access::from_text(API_POLICIES, &missing_action).is_err());
+    }
+
+    #[test]
+    fn tokens_are_random_and_roles_parse() {
+        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), "comity_".len() + 64);
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+}

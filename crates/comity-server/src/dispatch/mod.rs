@@ -1,0 +1,336 @@
+//! The dispatcher: delivers what the outbox holds, and only what the ledger permits.
+//!
+//! One pass claims a batch of due deliveries, then for each:
+//!
+//! 1. checks in the ledger itself that a decision on exactly that request permits or requires
+//!    exactly that act ([`Store::permitting_entry`]), and that it is the decision the outbox
+//!    row names; if not, the delivery is refused, never sent, and the refusal is recorded;
+//! 2. finds the recipient's channel in `comity.toml`; a recipient without one is
+//!    dead-lettered at once, with that reason;
+//! 3. records the attempt (a `dispatch-attempt` ledger entry, naming the permitting entry);
+//! 4. sends it: a webhook POST signed with HMAC-SHA256 (`Comity-Signature`) carrying the
+//!    delivery id as `Idempotency-Key`, an email, or a file;
+//! 5. records the result (a `dispatch-result` ledger entry): delivered; failed, to be tried
+//!    again after an exponential backoff with jitter; or dead after `max_attempts`.
+//!
+//! Each step's ledger entries and outbox changes commit together, a batch at a time. Several
+//! dispatchers may share one database: a claim is exclusive while its lease lasts, and a
+//! dispatcher that lost its claim (its lease ran out) records and sends nothing more for that
+//! delivery. A dispatcher that dies between an attempt and its result leaves the delivery to
+//! be claimed again when the lease runs out, so delivery is at least once; receivers drop
+//! repeats by the idempotency key (webhooks), the Message-ID (email) or the file name.
+//!
+//! Notices are deliveries of their own: those a permitted act owes (to the person, to
+//! counsel) are planned with the decision; a notice to each counsel subscribed to the subject
+//! is added when a disclosure is delivered (see [`Store::complete_deliveries`]).
+
+mod channels;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use channels::{file_name, signature};
+use comity_store::{Completion, Delivery, Permit, Store, StoreError};
+use tokio::task::JoinSet;
+/// The signal that stops a dispatcher (re-exported, so callers need not name `tokio-util`).
+pub use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, DispatchConfig};
+use channels::{SendError, Sender};
+
+/// Deliveries claimed at once.
+const BATCH: usize = 64;
+
+/// How long a claim lasts: longer than a batch's sends take (each at most
+/// [`channels::SEND_TIMEOUT`], all of a batch at once).
+const LEASE_MS: i64 = 60_000;
+
+/// How long an idle dispatcher waits before looking again.
+const IDLE_POLL: Duration = Duration::from_millis(250);
+
+/// The longest wait after a failure of the database before trying again.
+const MAX_ERROR_PAUSE: Duration = Duration::from_secs(5);
+
+/// Why a dispatcher cannot start, or a pass failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The dispatcher's name is not usable.
+    #[error("dispatcher name `{0}`: 1–100 characters, no control characters")]
+    Name(String),
+    /// The HTTP client could not be built.
+    #[error("starting the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// What became of one delivery in a pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    /// The delivery id.
+    pub delivery: String,
+    /// The attempt's number, if one was made (none for a refusal or a missing channel).
+    pub attempt: Option<u64>,
+    /// The result recorded.
+    pub completion: Completion,
+}
+
+/// A dispatcher: its name (recorded in every entry it writes), the store, the channels and
+/// the retry policy.
+pub struct Dispatcher {
+    store: Store,
+    config: Arc<Config>,
+    name: String,
+    sender: Arc<Sender>,
+    batch: usize,
+    idle_poll: Duration,
+}
+
+impl Dispatcher {
+    /// A dispatcher named `name` over `store`, delivering by `config`'s channels.
+    pub fn new(store: Store, config: Config, name: String) -> Result<Dispatcher, DispatchError> {
+        let chars = name.chars().count();
+        if !(1..=100).contains(&chars) || name.chars().any(char::is_control) {
+            return Err(DispatchError::Name(name));
+        }
+        Ok(Dispatcher {
+            store,
+            config: Arc::new(config),
+            name,
+            sender: Arc::new(Sender::new()?),
+            batch: BATCH,
+            idle_poll: IDLE_POLL,
+        })
+    }
+
+    /// Claims at most `n` deliveries per pass (default 64).
+    pub fn batch(mut self, n: usize) -> Dispatcher {
+        self.batch = n.max(1);
+        self
+    }
+
+    /// Waits `wait` when nothing is due before looking again (default 250 ms).
+    pub fn idle_poll(mut self, wait: Duration) -> Dispatcher {
+        self.idle_poll = wait;
+        self
+    }
+
+    /// One pass: claims a batch of due deliveries and takes each as far as it goes now.
+    /// Returns what became of each; empty when nothing was due.
+    pub async fn dispatch_due(&self) -> Result<Vec<Done>, DispatchError> {
+        let claimed = self
+            .store
+            .claim_deliveries(&self.name, self.batch, LEASE_MS)
+            .await?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        // 1–2: the ledger's permit and the channel, before anything is sent.
+        let mut settled: Vec<(&Delivery, Completion)> = Vec::new();
+        let mut ready = Vec::new();
+        for d in &claimed {
+            let permit = match self.store.permitting_entry(&d.request_id, &d.act).await? {
+                Permit::Granted(index) if index == d.decision_index => index,
+                Permit::Granted(index) => {
+                    let reason = format!(
+                        "the outbox row names ledger entry {} as its permit, but the decision on request {} is entry {index}",
+                        d.decision_index, d.request_id
+                    );
+                    settled.push((d, Completion::Refused { reason }));
+                    continue;
+                }
+                Permit::Refused(reason) => {
+                    settled.push((d, Completion::Refused { reason }));
+                    continue;
+                }
+            };
+            let Some(channel) = self.config.channel(&d.recipient) else {
+                let error = format!("no channel is configured for recipient `{}`", d.recipient);
+                settled.push((d, Completion::Dead { error }));
+                continue;
+            };
+            match channels::envelope(d, permit) {
+                Ok(body) => ready.push((d, permit, channel.clone(), body)),
+                Err(error) => settled.push((d, Completion::Dead { error })),
+            }
+        }
+        let mut done: Vec<Done> = Vec::new();
+        let recorded = self.store.complete_deliveries(&self.name, &settled).await?;
+        for ((d, completion), recorded) in settled.into_iter().zip(recorded) {
+            if recorded {
+                done.push(Done {
+                    delivery: d.id.clone(),
+                    attempt: None,
+                    completion,
+                });
+            }
+        }
+        // 3: the attempts, in the ledger before anything leaves.
+        let attempts: Vec<(&Delivery, u64)> = ready.iter().map(|(d, p, ..)| (*d, *p)).collect();
+        let numbers = self.store.record_attempts(&self.name, &attempts).await?;
+        // 4: every send of the batch at once.
+        let mut sends = JoinSet::new();
+        let mut sent = Vec::new();
+        for ((d, _, channel, body), number) in ready.into_iter().zip(numbers) {
+            let Some(number) = number else {
+                continue; // Another dispatcher holds it now.
+            };
+            let sender = Arc::clone(&self.sender);
+            let (id, title) = (d.id.clone(), format!("comity {}: {}", d.kind, d.id));
+            let slot = sent.len();
+            sent.push((d, number));
+            sends.spawn(async move { (slot, sender.send(&channel, &id, &title, body).await) });
+        }
+        let mut results: Vec<Option<Result<(), SendError>>> = vec![None; sent.len()];
+        while let Some(joined) = sends.join_next().await {
+            let (slot, result) =
+                joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+            results[slot] = Some(result);
+        }
+        // 5: the results.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let policy = &self.config.dispatch;
+        let finished: Vec<(&Delivery, Completion)> = sent
+            .iter()
+            .zip(results)
+            .map(|(&(d, number), result)| {
+                let completion = match result.expect("every send joined") {
+                    Ok(()) => Completion::Delivered,
+                    Err(SendError::Permanent(error)) => Completion::Dead { error },
+                    Err(SendError::Transient(error))
+                        if number >= u64::from(policy.max_attempts) =>
+                    {
+                        Completion::Dead {
+                            error: format!("gave up after {number} attempts: {error}"),
+                        }
+                    }
+                    Err(SendError::Transient(error)) => Completion::Failed {
+                        error,
+                        retry_at: now + retry_delay(policy, number, jitter()) as i64,
+                    },
+                };
+                (d, completion)
+            })
+            .collect();
+        let recorded = self
+            .store
+            .complete_deliveries(&self.name, &finished)
+            .await?;
+        for ((&(d, number), (_, completion)), recorded) in sent.iter().zip(finished).zip(recorded) {
+            if recorded {
+                done.push(Done {
+                    delivery: d.id.clone(),
+                    attempt: Some(number),
+                    completion,
+                });
+            }
+        }
+        Ok(done)
+    }
+
+    /// Dispatches until `stop` is cancelled (finishing the pass under way), calling `each`
+    /// with what became of every delivery. A failure of the database is reported to standard
+    /// error and tried again after a pause, growing up to 5 s: the dispatcher outlives an
+    /// outage.
+    pub async fn run(&self, stop: CancellationToken, mut each: impl FnMut(&Done)) {
+        let mut pause = self.idle_poll;
+        while !stop.is_cancelled() {
+            let wait = match self.dispatch_due().await {
+                Ok(done) if done.is_empty() => self.idle_poll,
+                Ok(done) => {
+                    done.iter().for_each(&mut each);
+                    pause = self.idle_poll;
+                    Duration::ZERO
+                }
+                Err(e) => {
+                    eprintln!("dispatcher {}: {e}; trying again in {pause:?}", self.name);
+                    pause = (pause * 2).min(MAX_ERROR_PAUSE);
+                    pause
+                }
+            };
+            if !wait.is_zero() {
+                tokio::select! {
+                    () = stop.cancelled() => {}
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Runs a dispatcher named `name` until `stop` is cancelled, as `comity serve` and
+/// `comity dispatch` do; writes each delivery that did not go through (failed, dead,
+/// refused) to standard error.
+pub async fn run_dispatcher(
+    store: Store,
+    config: Config,
+    name: String,
+    stop: CancellationToken,
+) -> Result<(), DispatchError> {
+    let dispatcher = Dispatcher::new(store, config, name)?;
+    dispatcher
+        .run(stop, |done| {
+            if done.completion != Completion::Delivered {
+                eprintln!(
+                    "dispatcher {}: {}: {}: {}",
+                    dispatcher.name,
+                    done.delivery,
+                    done.completion.outcome(),
+                    done.completion.error()
+                );
+            }
+        })
+        .await;
+    Ok(())
+}
+
+/// A random number for jitter.
+fn jitter() -> u64 {
+    getrandom::u64().unwrap_or_default()
+}
+
+/// How long to wait, in milliseconds, after attempt number `attempt` failed: the base delay
+/// doubled for each attempt before it, at most the maximum, of which a random half (from
+/// `random`) is taken off ("equal jitter": at least half the delay, so retries back off, and
+/// spread so that the dispatchers' retries do not come at once).
+pub fn retry_delay(policy: &DispatchConfig, attempt: u64, random: u64) -> u64 {
+    let doublings = attempt.saturating_sub(1).min(62) as u32;
+    let delay = policy
+        .base_delay_ms
+        .saturating_mul(1u64 << doublings)
+        .min(policy.max_delay_ms);
+    let half = delay / 2;
+    delay - half + random % (half + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_with_jitter_up_to_the_maximum() {
+        let policy = DispatchConfig {
+            max_attempts: 8,
+            base_delay_ms: 500,
+            max_delay_ms: 60_000,
+        };
+        for random in [0, 1, 7, 250, 12_345, u64::MAX] {
+            let delays: Vec<u64> = (1..=12).map(|a| retry_delay(&policy, a, random)).collect();
+            for (a, d) in (1u32..).zip(&delays) {
+                let full = (500u64 << (a - 1)).min(60_000);
+                assert!(
+                    (full / 2..=full).contains(d),
+                    "attempt {a}: {d} not in {}..={full}",
+                    full / 2
+                );
+            }
+        }
+        assert_eq!(retry_delay(&policy, 1, 0), 250);
+        assert_eq!(retry_delay(&policy, 3, 0), 1000);
+        assert_eq!(retry_delay(&policy, 30, 30_000), 60_000);
+        assert_ne!(retry_delay(&policy, 4, 1), retry_delay(&policy, 4, 2));
+    }
+}

@@ -1,0 +1,380 @@
+//! Requests in, decisions out: `POST /v1/requests`, `GET /v1/requests/{id}`,
+//! `GET /v1/decisions/{id}`.
+//!
+//! A body is validated and decided whole before anything of it is recorded: one bad
+//! request, or one id already recorded with another body, and nothing of the body is
+//! stored. Each request is then recorded with its decision, its ledger entry and the
+//! deliveries the decision permits, in one transaction, through the store's integrator
+//! (group commit for concurrent callers).
+
+use std::collections::HashMap;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use comity_model::{Decision, Received, Shape, read_received};
+use comity_policy::{DecideError, Engine};
+use comity_store::{NewDecision, Recorded, sha256_hex};
+use futures_util::future::try_join_all;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::errors::{ApiError, json_response};
+use super::{AppState, LedgerRef};
+use crate::auth::{ApiAction, Caller, Role};
+use crate::plan;
+
+/// A recorded decision (FORMATS.md "Decision") with where it is in the ledger: the shape
+/// of each decision the API answers.
+#[derive(Debug, ToSchema)]
+pub struct RecordedDecision {
+    /// The request's id.
+    pub request: String,
+    /// The instant whose law decided (the request's `received_at`), RFC 3339.
+    pub at: String,
+    /// The packs in force: `{"id", "sha256"}` each.
+    #[schema(value_type = Vec<Object>)]
+    pub packs: Vec<Value>,
+    /// One entry per act asked, in the order asked: `{"act", "outcome", "reasons",
+    /// "limits"}`; `outcome` is `required`, `permitted` or `forbidden`, and every entry has
+    /// at least one reason (`{"rule", "pack", "citation", "summary", "facts"}`).
+    #[schema(value_type = Vec<Object>)]
+    pub acts: Vec<Value>,
+    /// What a reader must know that is not a reason; absent when there is none.
+    pub warnings: Option<Vec<String>>,
+    /// Where the decision is in the ledger.
+    pub ledger: LedgerRef,
+}
+
+/// Decide and record requests: one JSON object, a JSON array of them, or JSON lines (FORMATS.md
+/// "Request"). Idempotent by id: the same body again answers the first decision (200);
+/// another body under a recorded id is refused (409) and nothing of the body is recorded.
+///
+/// The answer has the body's shape (an object, an array, or JSON lines), each decision with
+/// a `ledger` object: its leaf index and hash, and a tree size and root that include it.
+#[utoipa::path(
+    post,
+    path = "/v1/requests",
+    tag = "requests",
+    security(("bearer" = [])),
+    request_body(
+        description = "One request (FORMATS.md), a JSON array of requests, or JSON lines",
+        content(
+            (Object = "application/json"),
+            ("application/x-ndjson")
+        )
+    ),
+    responses(
+        (status = 201, description = "Decided and recorded (at least one request was new): the decision for one request, an array of them for an array, JSON lines for JSON lines", content(
+            (RecordedDecision = "application/json"),
+            (RecordedDecision = "application/x-ndjson")
+        )),
+        (status = 200, description = "Every request was recorded before with the same body: the first decisions, shaped as for 201", content(
+            (RecordedDecision = "application/json"),
+            (RecordedDecision = "application/x-ndjson")
+        )),
+        (status = 401, description = "No valid token", body = super::ErrorBody),
+        (status = 403, description = "The role may not submit; names the access rule", body = super::ErrorBody),
+        (status = 409, description = "An id already recorded with another body; nothing recorded", body = super::ErrorBody),
+        (status = 413, description = "The body is over the size limit", body = super::ErrorBody),
+        (status = 422, description = "Bad input, naming the field and value; nothing recorded", body = super::ErrorBody),
+    )
+)]
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    state.authorize(&caller, ApiAction::Submit, "/v1/requests", false)?;
+    let body = body?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::input("", format!("the body is not UTF-8: {e}")))?
+        .to_owned();
+    // Deciding is CPU work: off the async workers.
+    let engine = state.inner.engine.clone();
+    let (shape, decided) = tokio::task::spawn_blocking(move || decide_all(&engine, &text))
+        .await
+        .map_err(|e| ApiError::internal(format!("deciding: {e}")))??;
+    refuse_conflicts(&state, shape, &decided).await?;
+
+    let items = decided.iter().map(|(received, decision)| NewDecision {
+        request_body: received.text.clone(),
+        decision: decision.clone(),
+        deliveries: plan::deliveries(&received.request, decision),
+    });
+    let integrator = &state.inner.integrator;
+    let recorded = try_join_all(items.map(|i| integrator.record(i))).await?;
+
+    let mut indices = Vec::with_capacity(recorded.len());
+    let mut decisions = Vec::with_capacity(recorded.len());
+    let mut any_new = false;
+    for (i, ((_, decision), r)) in decided.into_iter().zip(&recorded).enumerate() {
+        match r {
+            Recorded::New(index) => {
+                state.inner.metrics.observe_decision(&decision);
+                any_new = true;
+                indices.push(*index);
+                decisions.push(decision);
+            }
+            Recorded::Existing(index) => {
+                let (stored, _) = state
+                    .inner
+                    .store
+                    .decision(&decision.request)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::internal(format!(
+                            "request `{}` is recorded without its decision",
+                            decision.request
+                        ))
+                    })?;
+                indices.push(*index);
+                decisions.push(stored_decision(&stored)?);
+            }
+            // A body of one request is checked here, by the integrator, in the transaction
+            // itself; in a longer body, another server recorded the id with another body
+            // after the check above.
+            Recorded::Conflict { id } => {
+                let message = if recorded.len() == 1 {
+                    format!(
+                        "another request was already recorded under `{id}`; nothing was recorded"
+                    )
+                } else {
+                    format!(
+                        "another request was recorded under `{id}` at the same time; this one was not (the others in the body were)"
+                    )
+                };
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    position(shape, i, "id"),
+                    message,
+                ));
+            }
+        }
+    }
+    let size = indices.iter().max().map_or(0, |i| i + 1);
+    let refs = state.ledger_refs(&indices, size).await?;
+    let values: Vec<Value> = decisions
+        .iter()
+        .zip(refs)
+        .map(|(d, r)| with_ledger(d, r))
+        .collect();
+    let status = if any_new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(match shape {
+        Shape::One => json_response(status, &values[0]),
+        Shape::Array => json_response(status, &Value::Array(values)),
+        Shape::Lines => {
+            let lines: String = values.iter().map(|v| format!("{v}\n")).collect();
+            let mut response = Response::new(Body::from(lines));
+            *response.status_mut() = status;
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            );
+            response
+        }
+    })
+}
+
+/// Where request `i` of a body is, as a field path prefix to `field`.
+fn position(shape: Shape, i: usize, field: &str) -> String {
+    match shape {
+        Shape::One => field.to_owned(),
+        Shape::Array => format!("[{i}].{field}"),
+        Shape::Lines => format!("request {}.{field}", i + 1),
+    }
+}
+
+/// Reads and decides every request of a body; the first bad one fails it all.
+fn decide_all(engine: &Engine, text: &str) -> Result<(Shape, Vec<(Received, Decision)>), ApiError> {
+    let (shape, received) = read_received(text)?;
+    if received.is_empty() {
+        return Err(ApiError::input("", "no request given (an empty array)"));
+    }
+    let decided = received
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| match engine.decide(&r.request) {
+            Ok(decision) => Ok((r, decision)),
+            Err(DecideError::Input(e)) => Err(ApiError::from(match shape {
+                Shape::One => e,
+                Shape::Array => e.within(&format!("[{i}]")),
+                Shape::Lines => e.within(&format!("request {}", i + 1)),
+            })),
+            Err(e @ DecideError::Evaluation { .. }) => Err(ApiError::internal(e.to_string())),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((shape, decided))
+}
+
+/// 409 if some id of a body of several requests is already recorded with another body, or
+/// appears twice in it with different bodies. (A body of one request needs no look-up
+/// ahead: the integrator refuses it, writing nothing, in the recording transaction.)
+async fn refuse_conflicts(
+    state: &AppState,
+    shape: Shape,
+    decided: &[(Received, Decision)],
+) -> Result<(), ApiError> {
+    if decided.len() < 2 {
+        return Ok(());
+    }
+    let digests: Vec<String> = decided
+        .iter()
+        .map(|(r, _)| sha256_hex(r.text.as_bytes()))
+        .collect();
+    let ids: Vec<&str> = decided.iter().map(|(r, _)| r.request.id.as_str()).collect();
+    let conflict = |i: usize, message: String| {
+        ApiError::new(StatusCode::CONFLICT, position(shape, i, "id"), message)
+    };
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, id) in ids.iter().enumerate() {
+        let j = *first.entry(id).or_insert(i);
+        if digests[j] != digests[i] {
+            return Err(conflict(
+                i,
+                format!("`{id}` names two different requests in this body; nothing was recorded"),
+            ));
+        }
+    }
+    let stored = state.inner.store.request_digests(&ids).await?;
+    for (i, id) in ids.iter().enumerate() {
+        if stored.get(*id).is_some_and(|d| *d != digests[i]) {
+            return Err(conflict(
+                i,
+                format!(
+                    "another request was already recorded under `{id}`; nothing in this body was recorded"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A decision as stored (canonical JSON), read back.
+fn stored_decision(text: &str) -> Result<Decision, ApiError> {
+    serde_json::from_str(text)
+        .map_err(|e| ApiError::internal(format!("a stored decision does not read back: {e}")))
+}
+
+/// A decision's JSON with its `ledger` object.
+fn with_ledger(decision: &Decision, ledger: LedgerRef) -> Value {
+    let mut value = serde_json::to_value(decision).expect("decisions serialize");
+    value["ledger"] = serde_json::to_value(ledger).expect("ledger references serialize");
+    value
+}
+
+/// Whether `caller` is counsel subscribed to the subject of the request `body`.
+async fn subscribed(
+    state: &AppState,
+    caller: &Caller,
+    body: Option<&str>,
+) -> Result<bool, ApiError> {
+    if caller.role != Role::Counsel {
+        return Ok(false);
+    }
+    let subject = body
+        .and_then(|b| serde_json::from_str::<Value>(b).ok())
+        .and_then(|v| {
+            v.pointer("/subject/id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+    match subject {
+        Some(subject) => Ok(state
+            .inner
+            .store
+            .is_subscribed(&caller.name, &subject)
+            .await?),
+        None => Ok(false),
+    }
+}
+
+/// The request recorded under an id, exactly as received.
+#[utoipa::path(
+    get,
+    path = "/v1/requests/{id}",
+    tag = "requests",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The request's id")),
+    responses(
+        (status = 200, description = "The request as received (FORMATS.md \"Request\")", body = Object),
+        (status = 401, description = "No valid token", body = super::ErrorBody),
+        (status = 403, description = "The role may not read it (counsel: not subscribed to its subject); names the access rule", body = super::ErrorBody),
+        (status = 404, description = "No request has that id", body = super::ErrorBody),
+    )
+)]
+pub async fn request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let body = state.inner.store.request(&id).await?;
+    // Counsel is refused alike whether the id is unknown or about another subject.
+    let subscribed = subscribed(&state, &caller, body.as_deref()).await?;
+    state.authorize(
+        &caller,
+        ApiAction::ReadRequest,
+        "/v1/requests/{id}",
+        subscribed,
+    )?;
+    let body = body.ok_or_else(|| ApiError::not_found("id", format!("no request `{id}`")))?;
+    let mut response = Response::new(Body::from(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// The decision recorded for a request, with its `ledger` object.
+#[utoipa::path(
+    get,
+    path = "/v1/decisions/{id}",
+    tag = "requests",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The request's id")),
+    responses(
+        (status = 200, description = "The decision (FORMATS.md \"Decision\") with `ledger`", body = RecordedDecision),
+        (status = 401, description = "No valid token", body = super::ErrorBody),
+        (status = 403, description = "The role may not read it (counsel: not subscribed to its subject); names the access rule", body = super::ErrorBody),
+        (status = 404, description = "No decision for that id", body = super::ErrorBody),
+    )
+)]
+pub async fn decision(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let body = if caller.role == Role::Counsel {
+        state.inner.store.request(&id).await?
+    } else {
+        None
+    };
+    let subscribed = subscribed(&state, &caller, body.as_deref()).await?;
+    state.authorize(
+        &caller,
+        ApiAction::ReadDecision,
+        "/v1/decisions/{id}",
+        subscribed,
+    )?;
+    let (stored, index) = state
+        .inner
+        .store
+        .decision(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("id", format!("no decision for request `{id}`")))?;
+    let decision = stored_decision(&stored)?;
+    let size = state.inner.store.size().await?;
+    let refs = state.ledger_refs(&[index], size).await?;
+    let ledger = refs.into_iter().next().expect("one index, one reference");
+    Ok(json_response(
+        StatusCode::OK,
+        &with_ledger(&decision, ledger),
+    ))
+}

@@ -1,0 +1,945 @@
+//! The HTTP API, served on 127.0.0.1:0 over a fresh store (a temporary SQLite file, and once
+//! the machine's PostgreSQL), deciding with the repository's packs and catalogs.
+//!
+//! PostgreSQL tests use `COMITY_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) to create a fresh database per test.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use comity_ledger::{
+    NoteSigner, NoteVerifier, from_hex, leaf_hash, open_checkpoint, verify_inclusion,
+};
+use comity_policy::Engine;
+use comity_server::auth::{Access, Role, create_token};
+use comity_server::http::{AppState, ServerOptions, serve};
+use comity_store::Store;
+use reqwest::{Response, StatusCode, header};
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+const EXAMPLE: &str = include_str!("../../../examples/nyc-doc-detainer.json");
+
+/// Where a test's database lives; dropped (PostgreSQL) at the end.
+enum Db {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        path: String,
+    },
+    Postgres {
+        admin: String,
+        url: String,
+        name: String,
+    },
+}
+
+impl Db {
+    fn sqlite() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("comity.db").display().to_string();
+        Db::Sqlite { _dir: dir, path }
+    }
+
+    async fn postgres() -> Db {
+        sqlx::any::install_default_drivers();
+        let admin = std::env::var("COMITY_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("comity_api_test_{}_{nanos}", std::process::id());
+        let mut conn = sqlx::AnyConnection::connect(&admin)
+            .await
+            .expect("PostgreSQL must be running (scripts/postgres-up)");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        Db::Postgres { admin, url, name }
+    }
+
+    fn location(&self) -> String {
+        match self {
+            Db::Sqlite { path, .. } => path.clone(),
+            Db::Postgres { url, .. } => url.clone(),
+        }
+    }
+
+    /// Rows in `table`, read with a plain SQL connection of its own.
+    async fn count(&self, table: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let url = match self {
+            Db::Sqlite { path, .. } => format!("sqlite://{path}"),
+            Db::Postgres { url, .. } => url.clone(),
+        };
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        sqlx::Row::get::<i64, _>(&row, 0)
+    }
+
+    async fn drop_database(self) {
+        if let Db::Postgres { admin, name, .. } = self {
+            let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+    }
+}
+
+/// A server running for one test.
+struct Server {
+    base: String,
+    http: reqwest::Client,
+    store: Store,
+    verifier: NoteVerifier,
+    tokens: HashMap<&'static str, String>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    db: Db,
+}
+
+fn engine() -> Engine {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    Engine::load(&root.join("packs"), &root.join("catalog")).expect("the repository's packs load")
+}
+
+impl Server {
+    async fn start(db: Db, options: ServerOptions) -> Server {
+        let store = Store::open(&db.location()).await.unwrap();
+        let signer = NoteSigner::generate("comity.test/ledger").unwrap();
+        let verifier = signer.verifier();
+        let mut tokens = HashMap::new();
+        for (holder, role) in [
+            ("clerk", Role::Clerk),
+            ("supervisor", Role::Supervisor),
+            ("auditor", Role::Auditor),
+            ("admin", Role::Admin),
+            ("aid-1", Role::Counsel),
+            ("aid-2", Role::Counsel),
+        ] {
+            tokens.insert(holder, create_token(&store, role, holder).await.unwrap());
+        }
+        let state = AppState::new(
+            store.clone(),
+            engine(),
+            signer,
+            Access::builtin().unwrap(),
+            options,
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Server {
+            base,
+            http: reqwest::Client::new(),
+            store,
+            verifier,
+            tokens,
+            stop,
+            task,
+            db,
+        }
+    }
+
+    async fn sqlite() -> Server {
+        Server::start(Db::sqlite(), ServerOptions::default()).await
+    }
+
+    /// Stops the server (gracefully) and drops its database.
+    async fn finish(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap();
+        self.store.close().await;
+        self.db.drop_database().await;
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn get(&self, who: &str, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path)).bearer_auth(&self.tokens[who])
+    }
+
+    fn post(
+        &self,
+        who: &str,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(&self.tokens[who])
+            .body(body)
+    }
+
+    async fn submit(&self, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+        json_of(
+            self.post("clerk", "/v1/requests", body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+async fn json_of(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let kind = response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(kind.starts_with("application/json"), "{status}: {kind}");
+    (status, response.json().await.unwrap())
+}
+
+/// The example request under another id and subject.
+fn request(id: &str, subject: &str) -> Value {
+    let mut v: Value = serde_json::from_str(EXAMPLE).unwrap();
+    v["id"] = id.into();
+    v["subject"]["id"] = subject.into();
+    v
+}
+
+/// Asserts an error answer's shape, status and field; returns its message.
+fn error(status: StatusCode, body: &Value, expected: StatusCode, field: &str) -> String {
+    assert_eq!(status, expected, "{body:#}");
+    let e = &body["error"];
+    assert_eq!(e["status"], expected.as_u16(), "{body:#}");
+    assert_eq!(e["field"], field, "{body:#}");
+    e["message"].as_str().unwrap().to_owned()
+}
+
+/// The decision without its `ledger` object.
+fn bare(decision: &Value) -> Value {
+    let mut d = decision.clone();
+    d.as_object_mut().unwrap().remove("ledger");
+    d
+}
+
+async fn rows(db: &Db) -> [i64; 4] {
+    [
+        db.count("requests").await,
+        db.count("decisions").await,
+        db.count("ledger_entries").await,
+        db.count("outbox").await,
+    ]
+}
+
+/// POST, GET the decision and the request; the same body again answers the first decision
+/// (200); another body under the same id is 409 and records nothing; bad input is 422 naming
+/// the field and the value and records nothing; a proof verifies against the checkpoint.
+async fn round_trip(server: &Server) {
+    let (status, first) = server.submit(EXAMPLE).await;
+    assert_eq!(status, StatusCode::CREATED, "{first:#}");
+    assert_eq!(first["request"], "nyc-doc-2018-000123");
+    assert_eq!(first["acts"][0]["act"], "hold");
+    assert_eq!(first["acts"][0]["outcome"], "forbidden");
+    let ledger = &first["ledger"];
+    // Entries 0–2 record the packs in force; the decision follows them.
+    assert_eq!(ledger["index"], 3);
+    assert_eq!(ledger["tree_size"], 4);
+    assert_eq!(ledger["leaf_hash"].as_str().unwrap().len(), 64);
+
+    let (status, got) = json_of(
+        server
+            .get("clerk", "/v1/decisions/nyc-doc-2018-000123")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bare(&got), bare(&first));
+    assert_eq!(got["ledger"]["index"], 3);
+    assert_eq!(got["ledger"]["leaf_hash"], ledger["leaf_hash"]);
+
+    let received = server
+        .get("clerk", "/v1/requests/nyc-doc-2018-000123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(received.status(), StatusCode::OK);
+    assert_eq!(
+        received.text().await.unwrap(),
+        EXAMPLE.trim(),
+        "the request exactly as received"
+    );
+
+    let (status, again) = server.submit(EXAMPLE).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the same body again is no new record"
+    );
+    assert_eq!(again, first);
+    let before = rows(&server.db).await;
+    assert_eq!(before[..3], [1, 1, 4]);
+
+    // Another body under a recorded id: 409, and nothing of its body is recorded, not even
+    // the good request before it.
+    let mut changed = request("nyc-doc-2018-000123", "local-person-881");
+    changed["warrant"] = json!({ "kind": "judicial" });
+    let body = json!([request("fresh-1", "local-person-7"), changed]).to_string();
+    let (status, body) = server.submit(body).await;
+    let message = error(status, &body, StatusCode::CONFLICT, "[1].id");
+    assert!(message.contains("nyc-doc-2018-000123"), "{message}");
+    assert_eq!(rows(&server.db).await, before);
+    let (status, body) = server.submit(changed.to_string()).await;
+    error(status, &body, StatusCode::CONFLICT, "id");
+    assert_eq!(rows(&server.db).await, before);
+
+    // Bad input: 422 naming the field and the value; nothing recorded.
+    let mut bad = request("bad-1", "local-person-8");
+    bad["subject"]["convictions"][0]["offense"] = "NY PL 999.99".into();
+    let body = json!([request("fresh-2", "local-person-9"), bad]).to_string();
+    let (status, body) = server.submit(body).await;
+    let message = error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "[1].subject.convictions[0].offense",
+    );
+    assert!(message.contains("NY PL 999.99"), "{message}");
+    let mut unknown = request("bad-2", "local-person-8");
+    unknown["acts"] = json!(["hold", "deport"]);
+    let (status, body) = server.submit(unknown.to_string()).await;
+    let message = error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "acts[1]");
+    assert!(message.contains("deport"), "{message}");
+    let (status, body) = server.submit("[]").await;
+    error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "");
+    let (status, body) = server.submit("{\"id\": \"x\",").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("EOF"),
+        "{body:#}"
+    );
+    assert_eq!(rows(&server.db).await, before);
+
+    // A permitted disclosure is recorded with its decision, in the outbox: the release
+    // date, to the agency that asked.
+    changed["id"] = "with-judicial-warrant".into();
+    let (status, permitted) = server.submit(changed.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        permitted["acts"][1]["outcome"], "permitted",
+        "{permitted:#}"
+    );
+    assert_eq!(rows(&server.db).await, [2, 2, 5, before[3] + 1]);
+
+    // The proof of the decision verifies against the signed checkpoint.
+    let response = server
+        .get("auditor", "/v1/audit/checkpoint")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let note = response.text().await.unwrap();
+    let checkpoint = open_checkpoint(&note, &server.verifier).expect("signed by the ledger key");
+    assert_eq!(checkpoint.size, 5);
+    let path = format!("/v1/audit/proof?index=3&size={}", checkpoint.size);
+    let (status, proof) = json_of(server.get("auditor", &path).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{proof:#}");
+    let hashes: Vec<_> = proof["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| from_hex(h.as_str().unwrap()).unwrap())
+        .collect();
+    let leaf = from_hex(proof["leaf_hash"].as_str().unwrap()).unwrap();
+    verify_inclusion(&leaf, 3, checkpoint.size, &hashes, &checkpoint.root).expect("proof verifies");
+    assert_eq!(proof["leaf_hash"], ledger["leaf_hash"]);
+    assert_eq!(proof["root"], comity_ledger::to_hex(&checkpoint.root));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_round_trip_is_idempotent_refuses_conflicts_and_bad_input_and_proves() {
+    let server = Server::sqlite().await;
+    round_trip(&server).await;
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_round_trip_is_idempotent_refuses_conflicts_and_bad_input_and_proves() {
+    let server = Server::start(Db::postgres().await, ServerOptions::default()).await;
+    round_trip(&server).await;
+    // Concurrent callers share the integrator's transactions, and every entry verifies.
+    let posts = (0..40).map(|i| {
+        let body = request(&format!("concurrent-{i}"), &format!("local-person-{i}")).to_string();
+        let server = &server;
+        async move { server.submit(body).await }
+    });
+    let answers = futures_util::future::join_all(posts).await;
+    let mut indices: Vec<u64> = answers
+        .iter()
+        .map(|(status, d)| {
+            assert_eq!(*status, StatusCode::CREATED, "{d:#}");
+            d["ledger"]["index"].as_u64().unwrap()
+        })
+        .collect();
+    indices.sort_unstable();
+    indices.dedup();
+    assert_eq!(indices, (5..45).collect::<Vec<u64>>());
+    let report = server
+        .store
+        .verify(&server.verifier, &|_, _| {})
+        .await
+        .unwrap()
+        .expect("the ledger verifies");
+    assert_eq!(report.entries, 45);
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn arrays_and_json_lines_answer_in_their_shape_with_proofs_that_verify() {
+    let server = Server::sqlite().await;
+    let array = json!([
+        request("a-1", "p-1"),
+        request("a-2", "p-2"),
+        request("a-1", "p-1")
+    ]);
+    let (status, answer) = server.submit(array.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer:#}");
+    let answer = answer.as_array().unwrap();
+    assert_eq!(answer.len(), 3);
+    assert_eq!(
+        answer[0], answer[2],
+        "a request repeated in a body is recorded once"
+    );
+    let lines = format!("{}\n{}\n", request("l-1", "p-3"), request("l-2", "p-4"));
+    let response = server
+        .post("clerk", "/v1/requests", lines)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "application/x-ndjson"
+    );
+    let text = response.text().await.unwrap();
+    let decisions: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(decisions[1]["request"], "l-2");
+    // A decision's ledger object proves it against its own tree head, as recorded.
+    for d in answer.iter().chain(&decisions) {
+        let l = &d["ledger"];
+        let (index, size) = (
+            l["index"].as_u64().unwrap(),
+            l["tree_size"].as_u64().unwrap(),
+        );
+        let path = format!("/v1/audit/proof?index={index}&size={size}");
+        let (status, proof) = json_of(server.get("supervisor", &path).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        let hashes: Vec<_> = proof["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| from_hex(h.as_str().unwrap()).unwrap())
+            .collect();
+        let root = from_hex(l["root"].as_str().unwrap()).unwrap();
+        let entry = server.store.entry(index).await.unwrap().unwrap();
+        assert_eq!(
+            l["leaf_hash"],
+            comity_ledger::to_hex(&leaf_hash(entry.as_bytes()))
+        );
+        verify_inclusion(&leaf_hash(entry.as_bytes()), index, size, &hashes, &root).unwrap();
+    }
+    // Bad parameters name themselves.
+    for (path, status, field) in [
+        (
+            "/v1/audit/proof?index=abc",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "index",
+        ),
+        ("/v1/audit/proof", StatusCode::UNPROCESSABLE_ENTITY, "index"),
+        (
+            "/v1/audit/proof?index=1&sise=2",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "sise",
+        ),
+        ("/v1/audit/proof?index=999", StatusCode::NOT_FOUND, "index"),
+        (
+            "/v1/audit/proof?index=0&size=999",
+            StatusCode::NOT_FOUND,
+            "size",
+        ),
+    ] {
+        let (got, body) = json_of(server.get("auditor", path).send().await.unwrap()).await;
+        error(got, &body, status, field);
+    }
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bodies_over_the_limit_are_413_and_record_nothing() {
+    let options = ServerOptions {
+        max_body: 2048,
+        ..ServerOptions::default()
+    };
+    let server = Server::start(Db::sqlite(), options).await;
+    let padded = format!("{EXAMPLE}{}", " ".repeat(2048));
+    let (status, body) = server.submit(padded).await;
+    let message = error(status, &body, StatusCode::PAYLOAD_TOO_LARGE, "");
+    assert!(message.contains("--max-body"), "{message}");
+    assert_eq!(rows(&server.db).await, [0; 4]);
+    // A body sent in chunks, without a length, is cut off as it passes the limit.
+    let mut stream = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 1024, " ".repeat(1024));
+    let head = format!(
+        "POST /v1/requests HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        server.tokens["clerk"]
+    );
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(head.as_bytes()).await.unwrap();
+    for _ in 0..4 {
+        // The server may answer, and close, before the last chunks are written.
+        if stream.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{answer}"
+    );
+    assert!(answer.contains("\"status\":413"), "{answer}");
+    assert_eq!(rows(&server.db).await, [0; 4]);
+    // Under the limit, the same request is taken.
+    let (status, _) = server.submit(EXAMPLE).await;
+    assert_eq!(status, StatusCode::CREATED);
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_are_required_and_each_role_gets_only_what_the_access_pack_grants() {
+    let server = Server::sqlite().await;
+    // No token, a malformed header, an unknown token: 401, as JSON.
+    let response = server
+        .http
+        .get(server.url("/v1/decisions/x"))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+    let (status, body) = json_of(response).await;
+    error(status, &body, StatusCode::UNAUTHORIZED, "authorization");
+    for auth in ["Basic abc", "Bearer comity_0000"] {
+        let response = server
+            .http
+            .get(server.url("/v1/decisions/x"))
+            .header(header::AUTHORIZATION, auth)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json_of(response).await;
+        error(status, &body, StatusCode::UNAUTHORIZED, "authorization");
+    }
+    // A refusal names the access rule that refused.
+    let refused_by = |status: StatusCode, body: &Value| {
+        error(status, body, StatusCode::FORBIDDEN, "");
+        body["error"]["rule"].as_str().unwrap().to_owned()
+    };
+    let (status, body) = json_of(
+        server
+            .post("auditor", "/v1/requests", EXAMPLE)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        refused_by(status, &body),
+        "submit-needs-clerk-or-supervisor"
+    );
+    assert_eq!(rows(&server.db).await, [0; 4]);
+    let (status, _) = server.submit(EXAMPLE).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = json_of(
+        server
+            .get("auditor", "/v1/decisions/nyc-doc-2018-000123")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        refused_by(status, &body),
+        "personal-records-need-a-case-role"
+    );
+    assert!(
+        body["error"]["citation"]
+            .as_str()
+            .unwrap()
+            .contains("DESIGN.md")
+    );
+    let (status, body) = json_of(
+        server
+            .get("admin", "/v1/requests/nyc-doc-2018-000123")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        refused_by(status, &body),
+        "personal-records-need-a-case-role"
+    );
+    let (status, body) = json_of(
+        server
+            .get("clerk", "/v1/audit/checkpoint")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        refused_by(status, &body),
+        "ledger-reads-need-supervisor-or-auditor"
+    );
+    let (status, body) = json_of(server.get("clerk", "/metrics").send().await.unwrap()).await;
+    assert_eq!(refused_by(status, &body), "metrics-need-auditor-or-admin");
+    let new_token = json!({ "role": "clerk", "name": "desk-2" }).to_string();
+    let (status, body) = json_of(
+        server
+            .post("clerk", "/v1/tokens", new_token.clone())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(refused_by(status, &body), "tokens-need-admin");
+    for who in ["supervisor", "auditor"] {
+        let status = server
+            .get(who, "/v1/audit/checkpoint")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::OK, "{who}");
+    }
+    let status = server
+        .get("supervisor", "/v1/decisions/nyc-doc-2018-000123")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = json_of(
+        server
+            .get("clerk", "/v1/decisions/nope")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    error(status, &body, StatusCode::NOT_FOUND, "id");
+
+    // An administrator creates a token; it works at once, and only its hash is stored.
+    let (status, created) = json_of(
+        server
+            .post("admin", "/v1/tokens", new_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created:#}");
+    assert_eq!(created["role"], "clerk");
+    let token = created["token"].as_str().unwrap();
+    let response = server
+        .http
+        .get(server.url("/v1/decisions/nyc-doc-2018-000123"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let stored = server
+        .store
+        .token(&comity_store::sha256_hex(token.as_bytes()))
+        .await
+        .unwrap();
+    assert_eq!(stored.unwrap().name, "desk-2");
+    let (status, body) = json_of(
+        server
+            .post(
+                "admin",
+                "/v1/tokens",
+                json!({ "role": "root", "name": "x" }).to_string(),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "role").contains("root"));
+    let (status, body) = json_of(
+        server
+            .post(
+                "admin",
+                "/v1/tokens",
+                json!({ "role": "clerk" }).to_string(),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "name");
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn counsel_reads_only_about_the_subjects_it_subscribed_to() {
+    let server = Server::sqlite().await;
+    let body = json!([
+        request("case-881", "local-person-881"),
+        request("case-999", "local-person-999")
+    ]);
+    let (status, _) = server.submit(body.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let subscribe = |who: &'static str, subject: &str| {
+        server
+            .post(
+                who,
+                "/v1/subscriptions",
+                json!({ "subject_id": subject }).to_string(),
+            )
+            .send()
+    };
+    let (status, body) = json_of(subscribe("aid-1", "local-person-881").await.unwrap()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body:#}");
+    let (status, body) = json_of(subscribe("aid-1", "local-person-881").await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "subscribing again changes nothing");
+    assert_eq!(body["counsel"], "aid-1");
+    assert_eq!(body["subscriptions"].as_array().unwrap().len(), 1);
+    let (status, body) = json_of(
+        server
+            .get("aid-1", "/v1/subscriptions")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["subscriptions"][0]["subject_id"], "local-person-881");
+
+    let get = |who: &'static str, path: String| server.get(who, &path).send();
+    for kind in ["decisions", "requests"] {
+        let response = get("aid-1", format!("/v1/{kind}/case-881")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{kind}");
+        // Another subject, another counsel's client, or no such record: refused alike, by
+        // the rule that requires a subscription.
+        for (who, id) in [
+            ("aid-1", "case-999"),
+            ("aid-2", "case-881"),
+            ("aid-1", "no-such-case"),
+        ] {
+            let (status, body) = json_of(get(who, format!("/v1/{kind}/{id}")).await.unwrap()).await;
+            error(status, &body, StatusCode::FORBIDDEN, "");
+            assert_eq!(
+                body["error"]["rule"], "counsel-reads-only-subscribed-subjects",
+                "{who} {kind} {id}"
+            );
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains("counsel-reads-only-subscribed-subjects"),
+                "{message}"
+            );
+        }
+    }
+    // Counsel submits nothing; only counsel subscribes.
+    let (status, body) = json_of(
+        server
+            .post("aid-1", "/v1/requests", EXAMPLE)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        body["error"]["rule"], "submit-needs-clerk-or-supervisor",
+        "{status}"
+    );
+    let (status, body) = json_of(subscribe("clerk", "local-person-881").await.unwrap()).await;
+    error(status, &body, StatusCode::FORBIDDEN, "");
+    assert_eq!(body["error"]["rule"], "subscriptions-are-counsel-only");
+    let (status, body) = json_of(
+        server
+            .post(
+                "aid-1",
+                "/v1/subscriptions",
+                json!({ "subject": "x" }).to_string(),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "subject");
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
+    let server = Server::sqlite().await;
+    let (status, doc) = json_of(
+        server
+            .http
+            .get(server.url("/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/v1/requests", "post"),
+        ("/v1/requests/{id}", "get"),
+        ("/v1/decisions/{id}", "get"),
+        ("/v1/audit/checkpoint", "get"),
+        ("/v1/audit/proof", "get"),
+        ("/v1/subscriptions", "post"),
+        ("/v1/subscriptions", "get"),
+        ("/v1/tokens", "post"),
+        ("/healthz", "get"),
+        ("/metrics", "get"),
+        ("/openapi.json", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path}"
+        );
+    }
+    assert_eq!(paths.len(), 10);
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+
+    let (status, body) = json_of(
+        server
+            .http
+            .get(server.url("/v2/nothing"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    error(status, &body, StatusCode::NOT_FOUND, "");
+    let (status, body) = json_of(
+        server
+            .http
+            .delete(server.url("/v1/requests"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    error(status, &body, StatusCode::METHOD_NOT_ALLOWED, "");
+    let (status, health) = json_of(
+        server
+            .http
+            .get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, &health["status"]), (StatusCode::OK, &json!("ok")));
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_prometheus_text_counting_calls_and_decisions() {
+    let server = Server::sqlite().await;
+    let (status, _) = server.submit(EXAMPLE).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = server.submit(EXAMPLE).await;
+    assert_eq!(status, StatusCode::OK);
+    let response = server.get("auditor", "/metrics").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = response.text().await.unwrap();
+    // Every line is a comment (# HELP / # TYPE) or `name{labels} value`.
+    let mut samples = HashMap::new();
+    for line in text.lines() {
+        if let Some(comment) = line.strip_prefix("# ") {
+            assert!(
+                comment.starts_with("HELP ") || comment.starts_with("TYPE "),
+                "{line}"
+            );
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        let name = series.split('{').next().unwrap();
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{line}"
+        );
+        assert!(!series.contains('{') || series.ends_with('}'), "{line}");
+        samples.insert(series.to_owned(), value.parse::<f64>().unwrap());
+    }
+    let sample = |s: &str| {
+        samples
+            .get(s)
+            .copied()
+            .unwrap_or_else(|| panic!("no {s} in\n{text}"))
+    };
+    assert_eq!(
+        sample("comity_http_requests_total{route=\"/v1/requests\",method=\"POST\",status=\"201\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample("comity_http_requests_total{route=\"/v1/requests\",method=\"POST\",status=\"200\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample("comity_decisions_total{act=\"hold\",outcome=\"forbidden\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample("comity_decisions_total{act=\"notify-release\",outcome=\"forbidden\"}"),
+        1.0
+    );
+    assert_eq!(sample("comity_requests_recorded_total"), 1.0);
+    assert_eq!(
+        sample("comity_http_request_duration_seconds_count{route=\"/v1/requests\"}"),
+        2.0
+    );
+    assert_eq!(
+        sample("comity_http_request_duration_seconds_bucket{route=\"/v1/requests\",le=\"+Inf\"}"),
+        2.0
+    );
+    server.finish().await;
+}

@@ -1,0 +1,742 @@
+//! The dispatcher against real receivers (a webhook sink, an SMTP sink and a directory on
+//! this machine) over decisions the engine made from the repository's packs, on SQLite and on
+//! the machine's PostgreSQL:
+//!
+//! - permitted disclosures arrive once each, signed, under their delivery id as
+//!   `Idempotency-Key`; a delivery the ledger does not permit is refused, never sent, and the
+//!   refusal is in the ledger; a notice goes to a subscribed counsel; the file channel writes
+//!   whole files; a recipient without a channel is dead-lettered at once;
+//! - a failing receiver is tried again with growing delays, then dead-lettered;
+//! - two dispatchers on one database never deliver one delivery twice;
+//! - email goes out by SMTP;
+//!
+//! and `verify` is clean after each.
+//!
+//! PostgreSQL: `COMITY_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/postgres`);
+//! each test makes and drops its own database.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use comity_ledger::NoteSigner;
+use comity_model::Request;
+use comity_policy::Engine;
+use comity_server::config::{Channel, Config, DispatchConfig};
+use comity_server::dispatch::{CancellationToken, Dispatcher};
+use comity_store::{NewDecision, Store};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use sqlx::{AnyPool, Connection, Row};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const SECRET: &str = "synthetic-webhook-secret";
+
+// ---- databases ----
+
+enum Fixture {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        path: String,
+    },
+    Postgres(String, String),
+}
+
+impl Fixture {
+    fn url(&self) -> &str {
+        match self {
+            Fixture::Sqlite { path: url, .. } | Fixture::Postgres(url, _) => url,
+        }
+    }
+
+    async fn sql(&self) -> AnyPool {
+        sqlx::any::install_default_drivers();
+        let url = match self {
+            Fixture::Sqlite { path, .. } => format!("sqlite://{path}"),
+            Fixture::Postgres(url, _) => url.clone(),
+        };
+        AnyPool::connect(&url).await.unwrap()
+    }
+
+    async fn exec(&self, statement: &str) {
+        let pool = self.sql().await;
+        sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+
+    /// `(delivery id, status, attempts, last error)` of every outbox row, by id.
+    async fn outbox(&self) -> BTreeMap<String, (String, i64, String)> {
+        let pool = self.sql().await;
+        let rows = sqlx::query("SELECT id, status, attempts, last_error FROM outbox")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows.iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3))))
+            .collect()
+    }
+
+    /// The ledger's dispatch entries, parsed, in ledger order.
+    async fn dispatch_entries(&self) -> Vec<Value> {
+        let pool = self.sql().await;
+        let rows = sqlx::query(
+            "SELECT body FROM ledger_entries WHERE kind IN ('dispatch-attempt', 'dispatch-result') ORDER BY idx",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        rows.iter()
+            .map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap())
+            .collect()
+    }
+
+    async fn cleanup(self) {
+        if let Fixture::Postgres(url, name) = self {
+            let admin = url.rsplit_once('/').unwrap().0.to_owned() + "/postgres";
+            let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+    }
+}
+
+async fn sqlite() -> (Store, Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("comity.db").display().to_string();
+    (
+        Store::open(&path).await.unwrap(),
+        Fixture::Sqlite { _dir: dir, path },
+    )
+}
+
+async fn postgres() -> (Store, Fixture) {
+    sqlx::any::install_default_drivers();
+    let admin_url = std::env::var("COMITY_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let name = format!("comity_dispatch_{}_{t}", std::process::id());
+    let mut admin = sqlx::AnyConnection::connect(&admin_url)
+        .await
+        .expect("PostgreSQL must be running");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    (
+        Store::open(&url).await.unwrap(),
+        Fixture::Postgres(url, name),
+    )
+}
+
+async fn stores() -> Vec<(Store, Fixture)> {
+    vec![sqlite().await, postgres().await]
+}
+
+async fn verify_clean(store: &Store) {
+    let signer = NoteSigner::generate("comity.test/ledger").unwrap();
+    store.sign_checkpoint(&signer).await.unwrap();
+    let report = store.verify(&signer.verifier(), &|_, _| {}).await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+}
+
+// ---- decisions, made by the engine from the repository's packs ----
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        Engine::load(&repo.join("packs"), &repo.join("catalog")).expect("the packs load")
+    })
+}
+
+/// Decides `request` and plans its deliveries, as ingest does.
+fn decided(request: &Value) -> NewDecision {
+    let body = request.to_string();
+    let request = Request::from_json(&body).unwrap();
+    let decision = engine().decide(&request).unwrap();
+    NewDecision {
+        deliveries: comity_server::plan::deliveries(&request, &decision),
+        request_body: body,
+        decision,
+    }
+}
+
+/// A detainer from ICE to a Columbus, Ohio sheriff: the federal pack alone applies, and
+/// permits every act asked.
+fn ohio(id: &str, acts: &[&str]) -> Value {
+    json!({
+        "id": id,
+        "received_at": "2019-03-01T09:00:00-05:00",
+        "jurisdiction": "ocd-division/country:us/state:oh/place:columbus",
+        "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
+        "to": { "agency": "FRANKLIN-COUNTY-SHERIFF", "kind": "sheriff" },
+        "form": "I-247A",
+        "basis": ["biometric-match"],
+        "purpose": "civil-immigration",
+        "warrant": { "kind": "administrative", "form": "I-200" },
+        "acts": acts,
+        "subject": { "id": format!("synthetic-{id}") },
+        "custody": { "status": "in-custody", "arrested_at": "2019-02-26T21:00:00-05:00",
+                     "release_at": "2019-03-04T10:00:00-05:00" }
+    })
+}
+
+/// A California release notification for a person with a serious felony: permitted, and it
+/// owes the TRUTH Act notice to the person and to counsel.
+fn california(id: &str) -> Value {
+    json!({
+        "id": id,
+        "received_at": "2019-03-01T09:00:00-08:00",
+        "jurisdiction": "ocd-division/country:us/state:ca/place:los_angeles",
+        "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
+        "to": { "agency": "LA-COUNTY-SHERIFF", "kind": "sheriff" },
+        "form": "I-247A",
+        "basis": ["biometric-match"],
+        "purpose": "civil-immigration",
+        "warrant": { "kind": "administrative", "form": "I-200" },
+        "acts": ["notify-release"],
+        "subject": { "id": format!("synthetic-{id}"), "convictions": [
+            { "offense": "CA PC 211", "class": "felony", "date": "2012-04-10", "incarcerated_days": 730 }
+        ] },
+        "custody": { "status": "in-custody", "arrested_at": "2019-02-26T21:00:00-08:00",
+                     "release_at": "2019-03-04T10:00:00-08:00" }
+    })
+}
+
+/// The repository's example: a NYC DOC detainer with an administrative warrant; holding and
+/// telling the release date are both forbidden.
+fn new_york() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/nyc-doc-detainer.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+// ---- receivers ----
+
+/// What a webhook sink received.
+#[derive(Debug, Clone)]
+struct Received {
+    path: String,
+    key: String,
+    signed: bool,
+    body: Value,
+    at: Instant,
+}
+
+type Log = Arc<Mutex<Vec<Received>>>;
+
+/// A webhook sink on 127.0.0.1: `/ok` answers 200, `/fail` answers 500; both record what
+/// arrived and whether its signature is the HMAC-SHA256 of the body under [`SECRET`].
+async fn webhook_sink() -> (String, Log) {
+    async fn receive(path: &str, log: &Log, headers: &HeaderMap, body: &Bytes) {
+        let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(body);
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        log.lock().unwrap().push(Received {
+            path: path.to_owned(),
+            key: header("idempotency-key"),
+            signed: header("comity-signature") == format!("sha256={expected}"),
+            body: serde_json::from_slice(body).unwrap_or(Value::Null),
+            at: Instant::now(),
+        });
+    }
+    let log: Log = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/ok",
+            post(
+                |State(log): State<Log>, headers: HeaderMap, body: Bytes| async move {
+                    receive("/ok", &log, &headers, &body).await;
+                    StatusCode::OK
+                },
+            ),
+        )
+        .route(
+            "/fail",
+            post(
+                |State(log): State<Log>, headers: HeaderMap, body: Bytes| async move {
+                    receive("/fail", &log, &headers, &body).await;
+                    (StatusCode::INTERNAL_SERVER_ERROR, "synthetic outage")
+                },
+            ),
+        )
+        .with_state(log.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, log)
+}
+
+/// An SMTP sink on 127.0.0.1 that accepts every message and keeps its text.
+async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let messages: Arc<Mutex<Vec<String>>> = Arc::default();
+    let kept = messages.clone();
+    tokio::spawn(async move {
+        loop {
+            let (conn, _) = listener.accept().await.unwrap();
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = conn.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
+                        "DATA" => {
+                            write.write_all(b"354 go on\r\n").await.unwrap();
+                            let mut text = String::new();
+                            while let Ok(Some(l)) = lines.next_line().await {
+                                if l == "." {
+                                    break;
+                                }
+                                text.push_str(&l);
+                                text.push('\n');
+                            }
+                            kept.lock().unwrap().push(text);
+                            b"250 kept\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            break;
+                        }
+                        _ => b"502 no\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, messages)
+}
+
+fn webhook(url: String) -> Channel {
+    Channel::Webhook {
+        url,
+        secret: SECRET.into(),
+    }
+}
+
+fn config(
+    channels: impl IntoIterator<Item = (&'static str, Channel)>,
+    policy: DispatchConfig,
+) -> Config {
+    Config {
+        dispatch: policy,
+        channels: channels
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+    }
+}
+
+/// Runs passes until no delivery is pending (waiting out retries), at most 30 s.
+async fn dispatch_all(dispatcher: &Dispatcher, store: &Store) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.outbox_counts().await.unwrap().pending > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "deliveries still pending after 30 s"
+        );
+        if dispatcher.dispatch_due().await.unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+/// The keys that arrived, with how often each did.
+fn arrivals(log: &Log) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for r in log.lock().unwrap().iter() {
+        *out.entry(r.key.clone()).or_default() += 1;
+    }
+    out
+}
+
+// ---- the tests ----
+
+#[tokio::test]
+async fn only_permitted_deliveries_are_sent_once_each_signed_and_refusals_are_in_the_ledger() {
+    for (store, fixture) in stores().await {
+        let (base, log) = webhook_sink().await;
+        let files = tempfile::tempdir().unwrap();
+        let batch = [
+            decided(&ohio("oh-1", &["notify-release", "share-status", "hold"])),
+            decided(&california("ca-1")),
+            decided(&new_york()),
+        ];
+        let recorded = store.record_decisions(&batch).await.unwrap();
+        let index: Vec<u64> = recorded.iter().map(|r| r.index().unwrap()).collect();
+        assert!(
+            batch[2].deliveries.is_empty(),
+            "nothing is permitted in New York"
+        );
+        assert!(
+            store
+                .subscribe("legal-aid-1", "synthetic-oh-1")
+                .await
+                .unwrap()
+        );
+        // Rows the ledger does not back: a disclosure of a forbidden act, inserted by hand;
+        // a row whose act was rewritten to one never decided; a row that names another
+        // request's decision as its permit.
+        let row = |id: &str, request: &str, act: &str, recipient: &str, decision: u64| {
+            format!(
+                "INSERT INTO outbox (id, request_id, act, kind, recipient, subject_id, decision_index, payload, status, attempts, next_at, claimed_until, last_error, created_at) \
+                 VALUES ('{id}', '{request}', '{act}', 'disclosure', '{recipient}', 'synthetic', {decision}, '{{\"release_at\":\"2018-03-04T10:00:00-05:00\"}}', 'pending', 0, 0, 0, '', 'now')"
+            )
+        };
+        let nyc = "nyc-doc-2018-000123";
+        fixture
+            .exec(&row(
+                &format!("{nyc}/notify-release/DHS-ICE-ERO"),
+                nyc,
+                "notify-release",
+                "DHS-ICE-ERO",
+                index[2],
+            ))
+            .await;
+        fixture
+            .exec("UPDATE outbox SET act = 'transfer' WHERE id = 'oh-1/share-status/DHS-ICE-ERO'")
+            .await;
+        fixture
+            .exec(&row(
+                "oh-1/notify-court-date/DHS-ICE-ERO",
+                "oh-1",
+                "notify-release",
+                "DHS-ICE-ERO",
+                index[1],
+            ))
+            .await;
+        let config = config(
+            [
+                ("DHS-ICE-ERO", webhook(format!("{base}/ok"))),
+                ("counsel:legal-aid-1", webhook(format!("{base}/ok"))),
+                (
+                    "subject",
+                    Channel::File {
+                        dir: files.path().join("subject"),
+                    },
+                ),
+            ],
+            DispatchConfig::default(),
+        );
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+        dispatch_all(&dispatcher, &store).await;
+
+        // Exactly the permitted disclosures, and the notice to the subscribed counsel, once
+        // each, signed, under their delivery id.
+        let sent = [
+            "ca-1/notify-release/DHS-ICE-ERO",
+            "oh-1/notify-release/DHS-ICE-ERO",
+            "oh-1/notify-release/counsel:legal-aid-1",
+        ];
+        let once: BTreeMap<String, usize> = sent.iter().map(|k| (k.to_string(), 1)).collect();
+        assert_eq!(arrivals(&log), once, "{}", fixture.url());
+        for r in log.lock().unwrap().iter() {
+            assert!(r.signed, "{} arrived with a bad signature", r.key);
+            assert_eq!(r.body["delivery"], r.key.as_str());
+        }
+        let by_key = |k: &str| {
+            log.lock()
+                .unwrap()
+                .iter()
+                .find(|r| r.key == k)
+                .unwrap()
+                .body
+                .clone()
+        };
+        let oh = by_key("oh-1/notify-release/DHS-ICE-ERO");
+        assert_eq!(oh["ledger_index"], index[0]);
+        assert_eq!(oh["payload"]["release_at"], "2019-03-04T10:00:00-05:00");
+        let counsel = by_key("oh-1/notify-release/counsel:legal-aid-1");
+        assert_eq!(counsel["kind"], "notice");
+        assert_eq!(counsel["payload"]["disclosed_to"], "DHS-ICE-ERO");
+
+        // The TRUTH Act notice to the person went to a file, whole, under its id.
+        let dir = files.path().join("subject");
+        let names: BTreeSet<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        let name = "ca-1%2Fnotify-release%2Fsubject.json";
+        assert_eq!(names, BTreeSet::from([name.to_owned()]));
+        let file: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
+        assert_eq!(file["delivery"], "ca-1/notify-release/subject");
+        assert_eq!(file["payload"]["because"], "Cal. Gov. Code § 7283.1(b)");
+
+        // Every row's end; the notice owed to an unnamed `counsel` has no channel: dead at
+        // once, never attempted.
+        let outbox = fixture.outbox().await;
+        let status = |id: &str| outbox[id].clone();
+        for id in sent.iter().chain(&["ca-1/notify-release/subject"]) {
+            assert_eq!(
+                (status(id).0.as_str(), status(id).1),
+                ("delivered", 1),
+                "{id}"
+            );
+        }
+        let refused = [
+            format!("{nyc}/notify-release/DHS-ICE-ERO"),
+            "oh-1/notify-court-date/DHS-ICE-ERO".to_owned(),
+            "oh-1/share-status/DHS-ICE-ERO".to_owned(),
+        ];
+        for id in &refused {
+            assert_eq!(
+                (status(id).0.as_str(), status(id).1),
+                ("refused", 0),
+                "{id}"
+            );
+        }
+        assert!(
+            status(&refused[0])
+                .2
+                .contains("finds `notify-release` forbidden")
+        );
+        assert!(status(&refused[1]).2.contains("names ledger entry"));
+        assert!(status(&refused[2]).2.contains("does not decide `transfer`"));
+        let dead = status("ca-1/notify-release/counsel");
+        assert_eq!((dead.0.as_str(), dead.1), ("dead", 0));
+        assert!(
+            dead.2
+                .contains("no channel is configured for recipient `counsel`")
+        );
+
+        // The ledger: an attempt and a result for each sent; a refusal, and no attempt, for
+        // each refused.
+        let entries = fixture.dispatch_entries().await;
+        let of = |kind: &str, id: &str| -> Vec<Value> {
+            entries
+                .iter()
+                .filter(|e| e["kind"] == kind && e["delivery"] == id)
+                .cloned()
+                .collect()
+        };
+        for id in sent {
+            let attempts = of("dispatch-attempt", id);
+            assert_eq!(attempts.len(), 1, "{id}");
+            assert_eq!(attempts[0]["dispatcher"], "d1");
+            let results = of("dispatch-result", id);
+            assert_eq!(results.len(), 1, "{id}");
+            assert_eq!(results[0]["outcome"], "delivered");
+        }
+        assert_eq!(of("dispatch-attempt", sent[1])[0]["permit"], index[0]);
+        for id in &refused {
+            assert!(of("dispatch-attempt", id).is_empty(), "{id}");
+            let results = of("dispatch-result", id);
+            assert_eq!(results.len(), 1, "{id}");
+            assert_eq!(results[0]["outcome"], "refused");
+            assert_eq!(results[0]["attempt"], 0);
+        }
+        verify_clean(&store).await;
+        store.close().await;
+        fixture.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_failing_receiver_is_retried_with_growing_delays_then_dead_lettered() {
+    for (store, fixture) in stores().await {
+        let (base, log) = webhook_sink().await;
+        store
+            .record_decisions(&[decided(&ohio("oh-2", &["notify-release"]))])
+            .await
+            .unwrap();
+        let policy = DispatchConfig {
+            max_attempts: 3,
+            base_delay_ms: 60,
+            max_delay_ms: 10_000,
+        };
+        let config = config([("DHS-ICE-ERO", webhook(format!("{base}/fail")))], policy);
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+        dispatch_all(&dispatcher, &store).await;
+
+        let got = log.lock().unwrap().clone();
+        assert_eq!(got.len(), 3, "{}", fixture.url());
+        assert!(got.iter().all(|r| r.path == "/fail" && r.signed));
+        assert!(
+            got.iter()
+                .all(|r| r.key == "oh-2/notify-release/DHS-ICE-ERO")
+        );
+        // Retry n waits between half and all of 60 ms · 2^(n-1).
+        let first = got[1].at - got[0].at;
+        let second = got[2].at - got[1].at;
+        assert!(first >= Duration::from_millis(30), "{first:?}");
+        assert!(second >= Duration::from_millis(60), "{second:?}");
+
+        let (status, attempts, error) =
+            fixture.outbox().await["oh-2/notify-release/DHS-ICE-ERO"].clone();
+        assert_eq!((status.as_str(), attempts), ("dead", 3));
+        assert!(
+            error.contains("gave up after 3 attempts") && error.contains("500"),
+            "{error}"
+        );
+        let entries = fixture.dispatch_entries().await;
+        let summary: Vec<(String, String)> = entries
+            .iter()
+            .map(|e| {
+                let what = e["kind"].as_str().unwrap().to_owned();
+                let detail = match what.as_str() {
+                    "dispatch-attempt" => e["attempt"].to_string(),
+                    _ => e["outcome"].as_str().unwrap().to_owned(),
+                };
+                (what, detail)
+            })
+            .collect();
+        let expected: Vec<(String, String)> = [
+            ("dispatch-attempt", "1"),
+            ("dispatch-result", "failed"),
+            ("dispatch-attempt", "2"),
+            ("dispatch-result", "failed"),
+            ("dispatch-attempt", "3"),
+            ("dispatch-result", "dead"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        assert_eq!(summary, expected);
+        verify_clean(&store).await;
+        store.close().await;
+        fixture.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn two_dispatchers_on_one_database_never_deliver_twice() {
+    for (store, fixture) in stores().await {
+        let (base, log) = webhook_sink().await;
+        // 120 requests, two disclosures each: 240 deliveries.
+        let batch: Vec<NewDecision> = (0..120)
+            .map(|i| {
+                decided(&ohio(
+                    &format!("oh-{i:03}"),
+                    &["notify-release", "share-status"],
+                ))
+            })
+            .collect();
+        store.record_decisions(&batch).await.unwrap();
+        let config = config(
+            [("DHS-ICE-ERO", webhook(format!("{base}/ok")))],
+            DispatchConfig::default(),
+        );
+        let stop = CancellationToken::new();
+        let mut running = Vec::new();
+        for name in ["d1", "d2"] {
+            // Each on its own connections, as separate processes would be.
+            let own = Store::open(fixture.url()).await.unwrap();
+            let dispatcher = Dispatcher::new(own.clone(), config.clone(), name.into())
+                .unwrap()
+                .batch(8)
+                .idle_poll(Duration::from_millis(10));
+            let stop = stop.clone();
+            running.push(tokio::spawn(async move {
+                dispatcher.run(stop, |_| {}).await;
+                own.close().await;
+            }));
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while store.outbox_counts().await.unwrap().delivered < 240 {
+            assert!(
+                Instant::now() < deadline,
+                "{:?}",
+                store.outbox_counts().await
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.cancel();
+        for r in running {
+            r.await.unwrap();
+        }
+        let got = arrivals(&log);
+        assert_eq!(got.len(), 240, "{}", fixture.url());
+        assert!(got.values().all(|n| *n == 1), "a delivery arrived twice");
+        assert!(log.lock().unwrap().iter().all(|r| r.signed));
+        let counts = store.outbox_counts().await.unwrap();
+        assert_eq!((counts.delivered, counts.pending, counts.dead), (240, 0, 0));
+        let entries = fixture.dispatch_entries().await;
+        let attempts: Vec<&Value> = entries
+            .iter()
+            .filter(|e| e["kind"] == "dispatch-attempt")
+            .collect();
+        let distinct: BTreeSet<&str> = attempts
+            .iter()
+            .map(|e| e["delivery"].as_str().unwrap())
+            .collect();
+        assert_eq!((attempts.len(), distinct.len()), (240, 240));
+        let by: BTreeSet<&str> = attempts
+            .iter()
+            .map(|e| e["dispatcher"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            by,
+            BTreeSet::from(["d1", "d2"]),
+            "both dispatchers took part"
+        );
+        verify_clean(&store).await;
+        store.close().await;
+        fixture.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn email_goes_out_by_smtp_with_a_message_id_from_the_delivery() {
+    let (store, fixture) = sqlite().await;
+    let (port, messages) = smtp_sink().await;
+    store
+        .record_decisions(&[decided(&ohio("oh-mail", &["notify-release"]))])
+        .await
+        .unwrap();
+    let email = Channel::Email {
+        to: "intake@ice.example".into(),
+        from: "comity@sheriff.example".into(),
+        smtp: format!("smtp://127.0.0.1:{port}"),
+    };
+    let config = config([("DHS-ICE-ERO", email)], DispatchConfig::default());
+    let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+    dispatch_all(&dispatcher, &store).await;
+    let id = "oh-mail/notify-release/DHS-ICE-ERO";
+    assert_eq!(fixture.outbox().await[id].0, "delivered");
+    let messages = messages.lock().unwrap().clone();
+    assert_eq!(messages.len(), 1);
+    let text = &messages[0];
+    let message_id = format!("<{}@comity>", comity_store::sha256_hex(id.as_bytes()));
+    assert!(text.contains(&message_id), "{text}");
+    assert!(text.contains("To: intake@ice.example"), "{text}");
+    assert!(text.contains(&format!("\"delivery\":\"{id}\"")), "{text}");
+    verify_clean(&store).await;
+    store.close().await;
+    fixture.cleanup().await;
+}

@@ -1,0 +1,541 @@
+//! The outbox, from the dispatcher's side: claiming the deliveries that are due, checking in
+//! the ledger that a decision permits each one, and recording every attempt and every result
+//! as a ledger entry in the same transaction that moves its outbox row on. And counsel's
+//! subscriptions: a delivered disclosure about a subject adds a notice to each counsel
+//! subscribed to that subject, in the transaction that records the delivery.
+
+use std::collections::HashMap;
+
+use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
+
+use crate::entry::{EntryKind, attempt_entry, decision_entry, result_entry};
+use crate::ledger::Appender;
+use crate::rows::{Cell, insert, placeholders};
+use crate::{Backend, DeliveryKind, Store, StoreError};
+
+/// A delivery a dispatcher has claimed: an outbox row that no other dispatcher takes until the
+/// claim's lease runs out or the claim is released.
+///
+/// Its fields are the row as stored. The dispatcher trusts none of them to permit anything:
+/// it checks the request and the act against the ledger first ([`Store::permitting_entry`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// `<request>/<act>/<recipient>`: also the receiver's idempotency key.
+    pub id: String,
+    /// The request whose decision permits it.
+    pub request_id: String,
+    /// The act it carries out.
+    pub act: String,
+    /// `disclosure` or `notice`.
+    pub kind: String,
+    /// Who receives it: an agency, `subject`, `counsel`, or `counsel:<name>`.
+    pub recipient: String,
+    /// The person it is about.
+    pub subject_id: String,
+    /// The ledger index of the decision the row says permits it.
+    pub decision_index: u64,
+    /// What it carries (JSON): only the fields the permit names.
+    pub payload: String,
+    /// Attempts made before this claim.
+    pub attempts: u64,
+    /// The claim that holds it (`<dispatcher>#<nonce>`); recording an attempt or a result
+    /// needs the claim to be held still.
+    pub claim: String,
+}
+
+/// What the ledger says about a delivery's request and act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Permit {
+    /// The ledger entry, at this index, of a decision on exactly that request that permits or
+    /// requires exactly that act.
+    Granted(u64),
+    /// There is no such entry; why.
+    Refused(String),
+}
+
+/// How a claimed delivery ended, or how its attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Completion {
+    /// The recipient has it.
+    Delivered,
+    /// The attempt failed; it is tried again, not before `retry_at` (unix milliseconds).
+    Failed {
+        /// What went wrong.
+        error: String,
+        /// When it may be tried again.
+        retry_at: i64,
+    },
+    /// Dead-lettered: it will not be tried again.
+    Dead {
+        /// Why.
+        error: String,
+    },
+    /// The ledger does not permit it: it was never sent and never will be.
+    Refused {
+        /// Why (what the ledger lacks).
+        reason: String,
+    },
+}
+
+impl Completion {
+    /// The outcome recorded: `delivered`, `failed`, `dead` or `refused`.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Completion::Delivered => "delivered",
+            Completion::Failed { .. } => "failed",
+            Completion::Dead { .. } => "dead",
+            Completion::Refused { .. } => "refused",
+        }
+    }
+
+    /// The error or reason recorded (empty for a delivery).
+    pub fn error(&self) -> &str {
+        match self {
+            Completion::Delivered => "",
+            Completion::Failed { error, .. } | Completion::Dead { error } => error,
+            Completion::Refused { reason } => reason,
+        }
+    }
+}
+
+/// How many outbox rows are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    /// Waiting to be delivered (due now or later, or being tried).
+    pub pending: u64,
+    /// Delivered.
+    pub delivered: u64,
+    /// Dead-lettered.
+    pub dead: u64,
+    /// Refused: the ledger did not permit them.
+    pub refused: u64,
+}
+
+/// A claim in SQLite: the due rows, the longest-waiting first, marked claimed and returned
+/// in the columns [`delivery`] reads.
+const CLAIM_SQLITE: &str = "UPDATE outbox SET claimed_until = $1, claimed_by = $2 \
+    WHERE id IN (SELECT id FROM outbox \
+        WHERE status = 'pending' AND next_at <= $3 AND claimed_until < $3 \
+        ORDER BY next_at, id LIMIT $4) \
+    RETURNING id, request_id, act, kind, recipient, subject_id, decision_index, payload, attempts";
+
+/// The same for PostgreSQL: rows another transaction has locked (being claimed at this
+/// moment) are skipped, not waited for, and not claimed twice.
+const CLAIM_POSTGRES: &str = "WITH due AS (SELECT id FROM outbox \
+        WHERE status = 'pending' AND next_at <= $3 AND claimed_until < $3 \
+        ORDER BY next_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+    UPDATE outbox o SET claimed_until = $1, claimed_by = $2 FROM due WHERE o.id = due.id \
+    RETURNING o.id, o.request_id, o.act, o.kind, o.recipient, o.subject_id, o.decision_index, o.payload, o.attempts";
+
+/// The columns written for a dispatch entry: with its bytes, the outbox row it is about.
+const ENTRY_COLUMNS: &[&str] = &["idx", "kind", "body", "delivery"];
+
+/// The longest error text recorded, in characters.
+const MAX_ERROR: usize = 1000;
+
+/// Now, in unix milliseconds.
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// `text` with every control character made a space (a value read back in an aggregated read
+/// must not hold its separators), and at most `MAX_ERROR` characters long.
+fn plain(text: &str) -> String {
+    text.chars()
+        .take(MAX_ERROR)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Reads a claimed row.
+fn delivery(row: &sqlx::any::AnyRow, claim: &str) -> Delivery {
+    Delivery {
+        id: row.get(0),
+        request_id: row.get(1),
+        act: row.get(2),
+        kind: row.get(3),
+        recipient: row.get(4),
+        subject_id: row.get(5),
+        decision_index: row.get::<i64, _>(6) as u64,
+        payload: row.get(7),
+        attempts: row.get::<i64, _>(8) as u64,
+        claim: claim.to_owned(),
+    }
+}
+
+/// The attempts made so far on each of `deliveries` whose row is pending and still held by
+/// the claim the dispatcher holds it by; in PostgreSQL the rows are locked until the
+/// transaction ends.
+async fn held(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    deliveries: &[&Delivery],
+) -> Result<HashMap<String, u64>, StoreError> {
+    let mut sql = format!(
+        "SELECT id, claimed_by, status, attempts FROM outbox WHERE id IN ({})",
+        placeholders(1, deliveries.len())
+    );
+    if backend == Backend::Postgres {
+        sql.push_str(" FOR UPDATE");
+    }
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for d in deliveries {
+        query = query.bind(d.id.as_str());
+    }
+    let claims: HashMap<&str, &str> = deliveries
+        .iter()
+        .map(|d| (d.id.as_str(), d.claim.as_str()))
+        .collect();
+    let mut out = HashMap::new();
+    for row in query.fetch_all(&mut *conn).await? {
+        let id: String = row.get(0);
+        let holder: String = row.get(1);
+        let status: String = row.get(2);
+        if status == "pending" && claims.get(id.as_str()) == Some(&holder.as_str()) {
+            out.insert(id, row.get::<i64, _>(3) as u64);
+        }
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// A transaction that may append to the ledger: one appender at a time, across
+    /// processes, as [`Store::record_decisions`] takes it (SQLite's write lock from the
+    /// start; PostgreSQL's transaction-scoped advisory lock).
+    async fn begin_append(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7726002)")
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        })
+    }
+
+    /// Claims up to `limit` deliveries that are due (pending, not before now, held by no
+    /// live claim), the longest-waiting first, for `dispatcher`, for `lease_ms` milliseconds,
+    /// and returns them by id.
+    ///
+    /// A claim is atomic: in PostgreSQL one statement selects the due rows `FOR UPDATE SKIP
+    /// LOCKED` and marks them claimed, so dispatchers claiming at the same moment never claim
+    /// one row twice; in SQLite one `UPDATE … RETURNING` under the database's write lock.
+    /// A claim whose lease has run out (its dispatcher died) may be claimed again: delivery
+    /// is at least once, and receivers tell repeats apart by the delivery id.
+    pub async fn claim_deliveries(
+        &self,
+        dispatcher: &str,
+        limit: usize,
+        lease_ms: i64,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let now = now_ms();
+        let nonce = getrandom::u64()
+            .unwrap_or_else(|_| (now as u64).rotate_left(20) ^ u64::from(std::process::id()));
+        let claim = format!("{}#{nonce:016x}", plain(dispatcher));
+        let bind = |sql: &'static str| {
+            sqlx::query(sql)
+                .bind(now.saturating_add(lease_ms))
+                .bind(claim.clone())
+                .bind(now)
+                .bind(limit as i64)
+        };
+        let rows = match self.backend {
+            Backend::Sqlite => {
+                let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                let rows = bind(CLAIM_SQLITE).fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                rows
+            }
+            Backend::Postgres => bind(CLAIM_POSTGRES).fetch_all(&self.pool).await?,
+        };
+        let mut out: Vec<Delivery> = rows.iter().map(|r| delivery(r, &claim)).collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// Checks in the ledger itself that a decision permits `act` on `request_id`: the
+    /// decision row's ledger entry must be a decision entry, hash to its stored leaf, be
+    /// exactly what the decision and request rows rebuild (as `verify` rebuilds it), be about
+    /// that request, and decide that act exactly once, as permitted or required.
+    ///
+    /// Notices ride on the act they belong to: a notice the act owes (to the person, to
+    /// counsel), and a notice to a counsel subscribed to the subject, are permitted exactly
+    /// when the decision permits or requires that act.
+    pub async fn permitting_entry(
+        &self,
+        request_id: &str,
+        act: &str,
+    ) -> Result<Permit, StoreError> {
+        let row = sqlx::query(
+            "SELECT d.ledger_index, d.body, d.recorded_at, r.sha256, \
+                COALESCE(e.kind, ''), COALESCE(e.body, ''), COALESCE(n.hash, '') \
+             FROM decisions d JOIN requests r ON r.id = d.request_id \
+             LEFT JOIN ledger_entries e ON e.idx = d.ledger_index \
+             LEFT JOIN ledger_nodes n ON n.id = d.ledger_index \
+             WHERE d.request_id = $1",
+        )
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let refused = |why: String| Ok(Permit::Refused(why));
+        let Some(row) = row else {
+            return refused(format!(
+                "no decision on request {request_id} is in the ledger"
+            ));
+        };
+        let index = row.get::<i64, _>(0) as u64;
+        let (decision, recorded_at, sha): (String, String, String) =
+            (row.get(1), row.get(2), row.get(3));
+        let (kind, body, leaf): (String, String, String) = (row.get(4), row.get(5), row.get(6));
+        if kind != "decision" {
+            return refused(format!(
+                "the decision on request {request_id} points at ledger entry {index}, which is not a decision entry"
+            ));
+        }
+        if decision_entry(&decision, &recorded_at, request_id, &sha) != body {
+            return refused(format!(
+                "the stored decision on request {request_id} differs from its ledger entry {index}"
+            ));
+        }
+        if leaf != comity_ledger::to_hex(&comity_ledger::leaf_hash(body.as_bytes())) {
+            return refused(format!(
+                "ledger entry {index} no longer hashes to its leaf in the tree"
+            ));
+        }
+        let entry: serde_json::Value = match serde_json::from_str(&body) {
+            Ok(v) => v,
+            Err(e) => return refused(format!("ledger entry {index} is not JSON: {e}")),
+        };
+        if entry["request"].as_str() != Some(request_id) {
+            return refused(format!(
+                "ledger entry {index} is not about request {request_id}"
+            ));
+        }
+        let decided: Vec<&str> = entry["decision"]["acts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|a| a["act"].as_str() == Some(act))
+            .map(|a| a["outcome"].as_str().unwrap_or(""))
+            .collect();
+        match decided[..] {
+            [] => refused(format!(
+                "the decision on request {request_id} (ledger entry {index}) does not decide `{act}`"
+            )),
+            ["permitted" | "required"] => Ok(Permit::Granted(index)),
+            [outcome] => refused(format!(
+                "the decision on request {request_id} (ledger entry {index}) finds `{act}` {outcome}"
+            )),
+            _ => refused(format!(
+                "the decision on request {request_id} (ledger entry {index}) decides `{act}` more than once"
+            )),
+        }
+    }
+
+    /// Records an attempt on each delivery, about to be sent, with the ledger index of the
+    /// decision that permits it: a `dispatch-attempt` entry each, and the outbox row's
+    /// attempt count, in one transaction. Returns each attempt's number, or `None` for a
+    /// delivery whose claim is no longer held (its lease ran out and another dispatcher
+    /// claimed it): that one must not be sent.
+    pub async fn record_attempts(
+        &self,
+        dispatcher: &str,
+        attempts: &[(&Delivery, u64)],
+    ) -> Result<Vec<Option<u64>>, StoreError> {
+        if attempts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let dispatcher = plain(dispatcher);
+        let mut tx = self.begin_append().await?;
+        let deliveries: Vec<&Delivery> = attempts.iter().map(|(d, _)| *d).collect();
+        let held = held(&mut tx, self.backend, &deliveries).await?;
+        let mut appender = Appender::start(&mut tx, self.backend).await?;
+        let at = jiff::Timestamp::now().to_string();
+        let (mut entries, mut out) = (Vec::new(), Vec::new());
+        for (d, permit) in attempts {
+            let Some(made) = held.get(&d.id) else {
+                out.push(None);
+                continue;
+            };
+            let attempt = made + 1;
+            let entry = attempt_entry(&d.id, attempt, *permit, &dispatcher, &at);
+            let index = appender.append(entry.as_bytes())?;
+            entries.push(vec![
+                Cell::Int(index as i64),
+                Cell::Text(EntryKind::DispatchAttempt.as_str().into()),
+                Cell::Text(entry),
+                Cell::Text(d.id.clone()),
+            ]);
+            sqlx::query("UPDATE outbox SET attempts = $1 WHERE id = $2")
+                .bind(attempt as i64)
+                .bind(d.id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            out.push(Some(attempt));
+        }
+        insert(&mut tx, "ledger_entries", ENTRY_COLUMNS, entries).await?;
+        appender.finish(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Records how each delivery went: a `dispatch-result` entry each, and the outbox row
+    /// moved on (delivered, dead, refused, or pending again from `retry_at`; its claim
+    /// released), in one transaction. A disclosure delivered adds, in the same transaction, a
+    /// notice (`recipient = "counsel:<name>"`, kind `notice`, same request and act) to each
+    /// counsel subscribed to its subject; such a notice is permitted exactly when the act is
+    /// (see [`Store::permitting_entry`]). Returns, for each, whether it was recorded: `false`
+    /// for a delivery whose claim is no longer held.
+    pub async fn complete_deliveries(
+        &self,
+        dispatcher: &str,
+        done: &[(&Delivery, Completion)],
+    ) -> Result<Vec<bool>, StoreError> {
+        if done.is_empty() {
+            return Ok(Vec::new());
+        }
+        let dispatcher = plain(dispatcher);
+        let mut tx = self.begin_append().await?;
+        let deliveries: Vec<&Delivery> = done.iter().map(|(d, _)| *d).collect();
+        let held = held(&mut tx, self.backend, &deliveries).await?;
+        let subjects: Vec<&str> = done
+            .iter()
+            .filter(|(d, c)| {
+                *c == Completion::Delivered && d.kind == DeliveryKind::Disclosure.as_str()
+            })
+            .map(|(d, _)| d.subject_id.as_str())
+            .collect();
+        let counsel = subscribers_of(&mut tx, &subjects).await?;
+        let mut appender = Appender::start(&mut tx, self.backend).await?;
+        let at = jiff::Timestamp::now().to_string();
+        let now = now_ms();
+        let (mut entries, mut out) = (Vec::new(), Vec::new());
+        for (d, completion) in done {
+            let Some(&made) = held.get(&d.id) else {
+                out.push(false);
+                continue;
+            };
+            let error = plain(completion.error());
+            let outcome = completion.outcome();
+            let entry = result_entry(&d.id, made, outcome, &error, &dispatcher, &at);
+            let index = appender.append(entry.as_bytes())?;
+            entries.push(vec![
+                Cell::Int(index as i64),
+                Cell::Text(EntryKind::DispatchResult.as_str().into()),
+                Cell::Text(entry),
+                Cell::Text(d.id.clone()),
+            ]);
+            let (status, next_at) = match completion {
+                Completion::Failed { retry_at, .. } => ("pending", *retry_at),
+                other => (other.outcome(), now),
+            };
+            sqlx::query(
+                "UPDATE outbox SET status = $1, next_at = $2, claimed_until = 0, last_error = $3 WHERE id = $4",
+            )
+            .bind(status)
+            .bind(next_at)
+            .bind(error.as_str())
+            .bind(d.id.as_str())
+            .execute(&mut *tx)
+            .await?;
+            if *completion == Completion::Delivered && d.kind == DeliveryKind::Disclosure.as_str() {
+                for name in counsel.get(&d.subject_id).into_iter().flatten() {
+                    notify_counsel(&mut tx, d, name, &at).await?;
+                }
+            }
+            out.push(true);
+        }
+        insert(&mut tx, "ledger_entries", ENTRY_COLUMNS, entries).await?;
+        appender.finish(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// How many outbox rows are in each state.
+    pub async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut counts = OutboxCounts::default();
+        for row in rows {
+            let n = row.get::<i64, _>(1) as u64;
+            match row.get::<String, _>(0).as_str() {
+                "pending" => counts.pending = n,
+                "delivered" => counts.delivered = n,
+                "dead" => counts.dead = n,
+                "refused" => counts.refused = n,
+                other => {
+                    return Err(StoreError::Corrupt(format!(
+                        "an outbox row has the unknown status `{other}`"
+                    )));
+                }
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// The counsel subscribed to each of `subjects`, by name.
+async fn subscribers_of(
+    conn: &mut AnyConnection,
+    subjects: &[&str],
+) -> Result<HashMap<String, Vec<String>>, StoreError> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    if subjects.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT subject_id, counsel FROM subscriptions WHERE subject_id IN ({}) ORDER BY counsel",
+        placeholders(1, subjects.len())
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for s in subjects {
+        query = query.bind(*s);
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        out.entry(row.get(0)).or_default().push(row.get(1));
+    }
+    Ok(out)
+}
+
+/// Adds the notice to `counsel` that disclosure `d` was delivered (unless it is there
+/// already): who received what about their client, under which request and act.
+async fn notify_counsel(
+    conn: &mut AnyConnection,
+    d: &Delivery,
+    counsel: &str,
+    at: &str,
+) -> Result<(), StoreError> {
+    let recipient = format!("counsel:{counsel}");
+    let disclosed: serde_json::Value =
+        serde_json::from_str(&d.payload).unwrap_or_else(|_| d.payload.clone().into());
+    let payload = serde_json::json!({
+        "request": d.request_id,
+        "act": d.act,
+        "notice_to": recipient,
+        "subject": d.subject_id,
+        "disclosure": d.id,
+        "disclosed_to": d.recipient,
+        "disclosed_at": at,
+        "disclosed": disclosed,
+    });
+    sqlx::query(
+        "INSERT INTO outbox (id, request_id, act, kind, recipient, subject_id, decision_index, \
+            payload, status, attempts, next_at, claimed_until, last_error, created_at) \
+         VALUES ($1, $2, $3, 'notice', $4, $5, $6, $7, 'pending', 0, 0, 0, '', $8) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(format!("{}/{}/{recipient}", d.request_id, d.act))
+    .bind(d.request_id.as_str())
+    .bind(d.act.as_str())
+    .bind(recipient.as_str())
+    .bind(d.subject_id.as_str())
+    .bind(d.decision_index as i64)
+    .bind(payload.to_string())
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

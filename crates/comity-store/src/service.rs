@@ -1,0 +1,227 @@
+//! What the HTTP API reads and writes besides decisions: requests as received, tree heads
+//! with the leaf hashes of entries, API tokens (by their SHA-256 only) and counsel's subscriptions.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+
+use comity_ledger::{Hash, Nodes};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::ledger::{node_id, node_of};
+use crate::rows::{hash, placeholders};
+use crate::{Store, StoreError};
+
+/// Most keys looked up in one statement.
+const LOOKUP_CHUNK: usize = 250;
+
+/// An API token as stored: never the token itself, only its hash, its role and its holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    /// The role the token is bound to (`clerk`, `supervisor`, `counsel`, `auditor`, `admin`).
+    pub role: String,
+    /// Who holds it; for counsel, the counsel's name.
+    pub name: String,
+}
+
+/// A subject a counsel subscribed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The subject's id, as requests state it.
+    pub subject_id: String,
+    /// When the subscription was made (RFC 3339).
+    pub created_at: String,
+}
+
+impl Store {
+    /// The request recorded under `id`, exactly as received.
+    pub async fn request(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT body FROM requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get::<String, _>(0)))
+    }
+
+    /// The SHA-256 (hex) of each request recorded among `ids`, by id: what idempotency
+    /// compares a request received again with.
+    pub async fn request_digests(
+        &self,
+        ids: &[&str],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT id, sha256 FROM requests WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                out.insert(row.get::<String, _>(0), row.get::<String, _>(1));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The root of the tree of the first `size` entries, and the leaf hash of each entry of
+    /// `indices` (each below `size`), read in one statement: a tree head that includes those
+    /// entries, as the API answers recorded decisions with. `size` must not exceed the
+    /// entries committed (every index below an entry's own is committed with or before it).
+    pub async fn head_with_leaves(
+        &self,
+        size: u64,
+        indices: &[u64],
+    ) -> Result<(Hash, HashMap<u64, Hash>), StoreError> {
+        if let Some(i) = indices.iter().find(|i| **i >= size) {
+            return Err(StoreError::NotFound(format!(
+                "entry {i} is not in a tree of {size} entries"
+            )));
+        }
+        // Which nodes the root needs does not depend on their values: learn them first.
+        let learner = Learner::default();
+        let _ = comity_ledger::root(&learner, size);
+        let mut wanted = learner.wanted.into_inner();
+        wanted.extend(indices.iter().map(|i| (0, *i)));
+        let wanted: Vec<(u8, u64)> = wanted.into_iter().collect();
+        let mut known = HashMap::with_capacity(wanted.len());
+        for chunk in wanted.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT id, hash FROM ledger_nodes WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (level, index) in chunk {
+                query = query.bind(node_id(*level, *index));
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let (level, index) = node_of(row.get::<i64, _>(0));
+                let text = row.get::<String, _>(1);
+                known.insert(
+                    (level, index),
+                    hash(&text, || format!("node ({level}, {index})"))?,
+                );
+            }
+        }
+        let read = Known(known);
+        let root = comity_ledger::root(&read, size)?;
+        let leaves = indices
+            .iter()
+            .map(|i| Ok((*i, read.node(0, *i)?)))
+            .collect::<Result<_, Missing>>()?;
+        Ok((root, leaves))
+    }
+
+    /// Stores a token's SHA-256 (hex) with its role and holder.
+    pub async fn create_token(
+        &self,
+        sha256: &str,
+        role: &str,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_tokens (sha256, role, name, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(sha256)
+        .bind(role)
+        .bind(name)
+        .bind(jiff::Timestamp::now().to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The token whose SHA-256 (hex) is `sha256`, if one was created.
+    pub async fn token(&self, sha256: &str) -> Result<Option<StoredToken>, StoreError> {
+        let row = sqlx::query("SELECT role, name FROM api_tokens WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| StoredToken {
+            role: r.get(0),
+            name: r.get(1),
+        }))
+    }
+
+    /// Subscribes `counsel` to `subject_id`; `false` if it already was.
+    pub async fn subscribe(&self, counsel: &str, subject_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO subscriptions (counsel, subject_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (counsel, subject_id) DO NOTHING",
+        )
+        .bind(counsel)
+        .bind(subject_id)
+        .bind(jiff::Timestamp::now().to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The subjects `counsel` subscribed to, in subject order.
+    pub async fn subscriptions(&self, counsel: &str) -> Result<Vec<Subscription>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT subject_id, created_at FROM subscriptions WHERE counsel = $1 ORDER BY subject_id",
+        )
+        .bind(counsel)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Subscription {
+                subject_id: r.get(0),
+                created_at: r.get(1),
+            })
+            .collect())
+    }
+
+    /// Whether `counsel` subscribed to `subject_id`.
+    pub async fn is_subscribed(&self, counsel: &str, subject_id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM subscriptions WHERE counsel = $1 AND subject_id = $2")
+            .bind(counsel)
+            .bind(subject_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+}
+
+/// Records the nodes a computation asks for, answering zeros.
+#[derive(Default)]
+struct Learner {
+    wanted: RefCell<BTreeSet<(u8, u64)>>,
+}
+
+impl Nodes for Learner {
+    type Error = Missing;
+
+    fn node(&self, level: u8, index: u64) -> Result<Hash, Missing> {
+        self.wanted.borrow_mut().insert((level, index));
+        Ok([0; 32])
+    }
+}
+
+/// Nodes read from the store.
+struct Known(HashMap<(u8, u64), Hash>);
+
+impl Nodes for Known {
+    type Error = Missing;
+
+    fn node(&self, level: u8, index: u64) -> Result<Hash, Missing> {
+        self.0
+            .get(&(level, index))
+            .copied()
+            .ok_or(Missing(level, index))
+    }
+}
+
+/// A node the ledger should hold but does not.
+#[derive(Debug)]
+struct Missing(u8, u64);
+
+impl From<Missing> for StoreError {
+    fn from(Missing(level, index): Missing) -> Self {
+        StoreError::Corrupt(format!(
+            "the ledger lacks node (level {level}, index {index})"
+        ))
+    }
+}
