@@ -286,6 +286,31 @@ impl Store {
         .await
     }
 
+    /// The root of the tree of the first `size` entries and the leaf hash of each entry of
+    /// `indices` (each below `size`), in one read: a tree head that includes those entries,
+    /// as the API answers recorded decisions with. `size` must not exceed the entries
+    /// committed.
+    pub async fn head_with_leaves(
+        &self,
+        size: u64,
+        indices: &[u64],
+    ) -> Result<(Hash, HashMap<u64, Hash>), StoreError> {
+        if let Some(i) = indices.iter().find(|i| **i >= size) {
+            return Err(StoreError::NotFound(format!(
+                "entry {i} is not in a tree of {size} entries"
+            )));
+        }
+        let mut conn = self.pool.acquire().await?;
+        over_stored(&mut conn, self.backend, |n| {
+            let leaves = indices
+                .iter()
+                .map(|i| Ok((*i, n.node(0, *i)?)))
+                .collect::<Result<_, MissingNode>>()?;
+            Ok::<_, StoreError>((comity_ledger::root(n, size)?, leaves))
+        })
+        .await
+    }
+
     /// Signs a checkpoint of the ledger as it stands (unless the latest already covers it)
     /// and returns the latest signed note.
     pub async fn sign_checkpoint(&self, signer: &NoteSigner) -> Result<String, StoreError> {

@@ -1,14 +1,11 @@
 //! What the HTTP API reads and writes besides decisions: requests as received, tree heads
 //! with the leaf hashes of entries, API tokens (by their SHA-256 only) and counsel's subscriptions.
 
-use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
-use comity_ledger::{Hash, Nodes};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::ledger::{node_id, node_of};
-use crate::rows::{hash, placeholders};
+use crate::rows::placeholders;
 use crate::{Store, StoreError};
 
 /// Most keys looked up in one statement.
@@ -63,54 +60,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// The root of the tree of the first `size` entries, and the leaf hash of each entry of
-    /// `indices` (each below `size`), read in one statement: a tree head that includes those
-    /// entries, as the API answers recorded decisions with. `size` must not exceed the
-    /// entries committed (every index below an entry's own is committed with or before it).
-    pub async fn head_with_leaves(
-        &self,
-        size: u64,
-        indices: &[u64],
-    ) -> Result<(Hash, HashMap<u64, Hash>), StoreError> {
-        if let Some(i) = indices.iter().find(|i| **i >= size) {
-            return Err(StoreError::NotFound(format!(
-                "entry {i} is not in a tree of {size} entries"
-            )));
-        }
-        // Which nodes the root needs does not depend on their values: learn them first.
-        let learner = Learner::default();
-        let _ = comity_ledger::root(&learner, size);
-        let mut wanted = learner.wanted.into_inner();
-        wanted.extend(indices.iter().map(|i| (0, *i)));
-        let wanted: Vec<(u8, u64)> = wanted.into_iter().collect();
-        let mut known = HashMap::with_capacity(wanted.len());
-        for chunk in wanted.chunks(LOOKUP_CHUNK) {
-            let sql = format!(
-                "SELECT id, hash FROM ledger_nodes WHERE id IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for (level, index) in chunk {
-                query = query.bind(node_id(*level, *index));
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                let (level, index) = node_of(row.get::<i64, _>(0));
-                let text = row.get::<String, _>(1);
-                known.insert(
-                    (level, index),
-                    hash(&text, || format!("node ({level}, {index})"))?,
-                );
-            }
-        }
-        let read = Known(known);
-        let root = comity_ledger::root(&read, size)?;
-        let leaves = indices
-            .iter()
-            .map(|i| Ok((*i, read.node(0, *i)?)))
-            .collect::<Result<_, Missing>>()?;
-        Ok((root, leaves))
     }
 
     /// Stores a token's SHA-256 (hex) with its role and holder.
@@ -182,46 +131,5 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
-    }
-}
-
-/// Records the nodes a computation asks for, answering zeros.
-#[derive(Default)]
-struct Learner {
-    wanted: RefCell<BTreeSet<(u8, u64)>>,
-}
-
-impl Nodes for Learner {
-    type Error = Missing;
-
-    fn node(&self, level: u8, index: u64) -> Result<Hash, Missing> {
-        self.wanted.borrow_mut().insert((level, index));
-        Ok([0; 32])
-    }
-}
-
-/// Nodes read from the store.
-struct Known(HashMap<(u8, u64), Hash>);
-
-impl Nodes for Known {
-    type Error = Missing;
-
-    fn node(&self, level: u8, index: u64) -> Result<Hash, Missing> {
-        self.0
-            .get(&(level, index))
-            .copied()
-            .ok_or(Missing(level, index))
-    }
-}
-
-/// A node the ledger should hold but does not.
-#[derive(Debug)]
-struct Missing(u8, u64);
-
-impl From<Missing> for StoreError {
-    fn from(Missing(level, index): Missing) -> Self {
-        StoreError::Corrupt(format!(
-            "the ledger lacks node (level {level}, index {index})"
-        ))
     }
 }
