@@ -47,25 +47,6 @@ fn print(done: &Done) {
     );
 }
 
-/// Cancels `stop` on Ctrl-C or SIGTERM.
-fn stop_on_signal(stop: CancellationToken) {
-    tokio::spawn(async move {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let terminated = async {
-            match term.as_mut() {
-                Some(term) => drop(term.recv().await),
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = terminated => {}
-        }
-        stop.cancel();
-    });
-}
-
 /// Runs a dispatcher until Ctrl-C (or SIGTERM), or with `--once` until nothing is due; prints
 /// one line per delivery, and the outbox's counts to standard error at the end.
 pub fn run(args: DispatchArgs) -> Result<(), Failure> {
@@ -86,7 +67,11 @@ pub fn run(args: DispatchArgs) -> Result<(), Failure> {
             }
         } else {
             let stop = CancellationToken::new();
-            stop_on_signal(stop.clone());
+            let on_signal = stop.clone();
+            tokio::spawn(async move {
+                crate::serve::signalled().await;
+                on_signal.cancel();
+            });
             dispatcher.run(stop, print).await;
         }
         let c = store.outbox_counts().await.map_err(store_error)?;

@@ -51,7 +51,7 @@ pub enum TokenCommand {
 }
 
 /// Resolves when the process gets Ctrl-C or SIGTERM.
-async fn signalled() {
+pub(crate) async fn signalled() {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).ok();
     let terminated = async {
