@@ -10,8 +10,7 @@
 //!   with SIGKILL in the middle of the load and restarted; every request it had accepted is
 //!   recorded, clients that got no answer resend, and still nothing is delivered twice.
 //!
-//! PostgreSQL: `COMITY_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/postgres`);
-//! each test makes and drops its own database.
+//! Each test makes and drops its own PostgreSQL database (comity-testdb).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
@@ -23,10 +22,10 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use comity_testdb::TestDb;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use sqlx::Connection;
 
 const SECRET: &str = "synthetic-shared-secret";
 
@@ -39,52 +38,6 @@ fn repo() -> PathBuf {
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_comity")
-}
-
-/// A fresh PostgreSQL database, dropped when the guard goes.
-struct Database {
-    url: String,
-    name: String,
-    admin: String,
-}
-
-impl Database {
-    async fn new() -> Database {
-        sqlx::any::install_default_drivers();
-        let admin = std::env::var("COMITY_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let name = format!(
-            "comity_service_{}_{}",
-            std::process::id(),
-            Instant::now().elapsed().subsec_nanos()
-        );
-        let mut conn = sqlx::AnyConnection::connect(&admin)
-            .await
-            .expect("PostgreSQL must be running");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-        Database { url, name, admin }
-    }
-
-    async fn drop_it(self) {
-        let mut conn = sqlx::AnyConnection::connect(&self.admin).await.unwrap();
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
-
-    async fn count(&self, sql: &'static str) -> i64 {
-        let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
-        sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-    }
 }
 
 /// What the webhook received: idempotency key → how many times, and every body.
@@ -344,7 +297,7 @@ async fn post_all(
     accepted
 }
 
-async fn wait_delivered(db: &Database, sink: &Arc<Mutex<Sink>>, expected: usize) {
+async fn wait_delivered(db: &TestDb, sink: &Arc<Mutex<Sink>>, expected: usize) {
     let deadline = Instant::now() + Duration::from_secs(300);
     while Instant::now() < deadline {
         let pending = db.count("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND recipient = 'DHS-ICE-ERO'").await;
@@ -392,23 +345,23 @@ fn audit_verify(dir: &Path, db: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_servers_two_dispatchers_deliver_each_permitted_disclosure_once() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let db = Database::new().await;
+    let db = TestDb::postgres().await;
     let dir = tempfile::tempdir().unwrap();
     let (hook, sink) = start_sink().await;
     write_config(dir.path(), &hook);
-    let token = token(dir.path(), &db.url);
+    let token = token(dir.path(), db.url());
     let client = reqwest::Client::new();
     let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let servers: Vec<Process> = ports
         .iter()
-        .map(|p| serve(dir.path(), &db.url, *p))
+        .map(|p| serve(dir.path(), db.url(), *p))
         .collect();
     for p in &ports {
         wait_healthy(&client, dir.path(), *p).await;
     }
     let dispatchers = [
-        dispatcher(dir.path(), &db.url, "d1"),
-        dispatcher(dir.path(), &db.url, "d2"),
+        dispatcher(dir.path(), db.url(), "d1"),
+        dispatcher(dir.path(), db.url(), "d2"),
     ];
 
     let requests = requests(10_000);
@@ -426,23 +379,23 @@ async fn three_servers_two_dispatchers_deliver_each_permitted_disclosure_once() 
     drop(servers);
     assert_exactly_once(&sink, &expected);
     assert_eq!(db.count("SELECT COUNT(*) FROM decisions").await, 10_000);
-    audit_verify(dir.path(), &db.url);
-    db.drop_it().await;
+    audit_verify(dir.path(), db.url());
+    db.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_server_loses_nothing_accepted_and_delivers_nothing_twice() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let db = Database::new().await;
+    let db = TestDb::postgres().await;
     let dir = tempfile::tempdir().unwrap();
     let (hook, sink) = start_sink().await;
     write_config(dir.path(), &hook);
-    let token = token(dir.path(), &db.url);
+    let token = token(dir.path(), db.url());
     let client = reqwest::Client::new();
     let port = free_port();
-    let mut server = serve(dir.path(), &db.url, port);
+    let mut server = serve(dir.path(), db.url(), port);
     wait_healthy(&client, dir.path(), port).await;
-    let _dispatcher = dispatcher(dir.path(), &db.url, "d1");
+    let _dispatcher = dispatcher(dir.path(), db.url(), "d1");
 
     let requests = requests(4_000);
     let expected = permitted_webhook_deliveries(&requests);
@@ -462,7 +415,7 @@ async fn a_killed_server_loses_nothing_accepted_and_delivers_nothing_twice() {
         "the server was killed in the middle of the load ({at_kill} recorded)"
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let _restarted = serve(dir.path(), &db.url, port);
+    let _restarted = serve(dir.path(), db.url(), port);
     wait_healthy(&client, dir.path(), port).await;
     // Clients resend only what got no answer; every request is recorded once, so nothing
     // that was accepted before the kill was lost.
@@ -471,6 +424,6 @@ async fn a_killed_server_loses_nothing_accepted_and_delivers_nothing_twice() {
     wait_delivered(&db, &sink, expected.len()).await;
     drop(server);
     assert_exactly_once(&sink, &expected);
-    audit_verify(dir.path(), &db.url);
-    db.drop_it().await;
+    audit_verify(dir.path(), db.url());
+    db.drop_database().await;
 }

@@ -14,86 +14,11 @@ use comity_policy::Engine;
 use comity_server::auth::{Access, Role, create_token};
 use comity_server::http::{AppState, ServerOptions, serve};
 use comity_store::Store;
+use comity_testdb::TestDb;
 use reqwest::{Response, StatusCode, header};
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 const EXAMPLE: &str = include_str!("../../../examples/nyc-doc-detainer.json");
-
-/// Where a test's database lives; dropped (PostgreSQL) at the end.
-enum Db {
-    Sqlite {
-        _dir: tempfile::TempDir,
-        path: String,
-    },
-    Postgres {
-        admin: String,
-        url: String,
-        name: String,
-    },
-}
-
-impl Db {
-    fn sqlite() -> Db {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("comity.db").display().to_string();
-        Db::Sqlite { _dir: dir, path }
-    }
-
-    async fn postgres() -> Db {
-        sqlx::any::install_default_drivers();
-        let admin = std::env::var("COMITY_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!("comity_api_test_{}_{nanos}", std::process::id());
-        let mut conn = sqlx::AnyConnection::connect(&admin)
-            .await
-            .expect("PostgreSQL must be running (scripts/postgres-up)");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-        Db::Postgres { admin, url, name }
-    }
-
-    fn location(&self) -> String {
-        match self {
-            Db::Sqlite { path, .. } => path.clone(),
-            Db::Postgres { url, .. } => url.clone(),
-        }
-    }
-
-    /// Rows in `table`, read with a plain SQL connection of its own.
-    async fn count(&self, table: &str) -> i64 {
-        sqlx::any::install_default_drivers();
-        let url = match self {
-            Db::Sqlite { path, .. } => format!("sqlite://{path}"),
-            Db::Postgres { url, .. } => url.clone(),
-        };
-        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-        sqlx::Row::get::<i64, _>(&row, 0)
-    }
-
-    async fn drop_database(self) {
-        if let Db::Postgres { admin, name, .. } = self {
-            let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        }
-    }
-}
 
 /// A server running for one test.
 struct Server {
@@ -104,7 +29,7 @@ struct Server {
     tokens: HashMap<&'static str, String>,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
-    db: Db,
+    db: TestDb,
 }
 
 fn engine() -> Engine {
@@ -113,8 +38,8 @@ fn engine() -> Engine {
 }
 
 impl Server {
-    async fn start(db: Db, options: ServerOptions) -> Server {
-        let store = Store::open(&db.location()).await.unwrap();
+    async fn start(db: TestDb, options: ServerOptions) -> Server {
+        let store = Store::open(db.url()).await.unwrap();
         let signer = NoteSigner::generate("comity.test/ledger").unwrap();
         let verifier = signer.verifier();
         let mut tokens = HashMap::new();
@@ -154,7 +79,7 @@ impl Server {
     }
 
     async fn sqlite() -> Server {
-        Server::start(Db::sqlite(), ServerOptions::default()).await
+        Server::start(TestDb::sqlite(), ServerOptions::default()).await
     }
 
     /// Stops the server (gracefully) and drops its database.
@@ -230,12 +155,12 @@ fn bare(decision: &Value) -> Value {
     d
 }
 
-async fn rows(db: &Db) -> [i64; 4] {
+async fn rows(db: &TestDb) -> [i64; 4] {
     [
-        db.count("requests").await,
-        db.count("decisions").await,
-        db.count("ledger_entries").await,
-        db.count("outbox").await,
+        db.count("SELECT COUNT(*) FROM requests").await,
+        db.count("SELECT COUNT(*) FROM decisions").await,
+        db.count("SELECT COUNT(*) FROM ledger_entries").await,
+        db.count("SELECT COUNT(*) FROM outbox").await,
     ]
 }
 
@@ -374,7 +299,7 @@ async fn sqlite_round_trip_is_idempotent_refuses_conflicts_and_bad_input_and_pro
 
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_round_trip_is_idempotent_refuses_conflicts_and_bad_input_and_proves() {
-    let server = Server::start(Db::postgres().await, ServerOptions::default()).await;
+    let server = Server::start(TestDb::postgres().await, ServerOptions::default()).await;
     round_trip(&server).await;
     // Concurrent callers share the integrator's transactions, and every entry verifies.
     let posts = (0..40).map(|i| {
@@ -492,7 +417,7 @@ async fn bodies_over_the_limit_are_413_and_record_nothing() {
         max_body: 2048,
         ..ServerOptions::default()
     };
-    let server = Server::start(Db::sqlite(), options).await;
+    let server = Server::start(TestDb::sqlite(), options).await;
     let padded = format!("{EXAMPLE}{}", " ".repeat(2048));
     let (status, body) = server.submit(padded).await;
     let message = error(status, &body, StatusCode::PAYLOAD_TOO_LARGE, "");

@@ -12,8 +12,8 @@
 //!
 //! and `verify` is clean after each.
 //!
-//! PostgreSQL: `COMITY_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/postgres`);
-//! each test makes and drops its own database.
+//! Each test runs on a fresh SQLite file and a fresh PostgreSQL database (comity-testdb),
+//! except the SMTP one, on SQLite only.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -30,125 +30,52 @@ use comity_policy::Engine;
 use comity_server::config::{Channel, Config, DispatchConfig};
 use comity_server::dispatch::{CancellationToken, Dispatcher};
 use comity_store::{NewDecision, Store};
+use comity_testdb::TestDb;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use sqlx::{AnyPool, Connection, Row};
+use sqlx::Row;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const SECRET: &str = "synthetic-webhook-secret";
 
 // ---- databases ----
 
-enum Fixture {
-    Sqlite {
-        _dir: tempfile::TempDir,
-        path: String,
-    },
-    Postgres(String, String),
+/// A store on a fresh database of each backend.
+async fn stores() -> Vec<(Store, TestDb)> {
+    let mut out = Vec::new();
+    for db in TestDb::both().await {
+        out.push((Store::open(db.url()).await.unwrap(), db));
+    }
+    out
 }
 
-impl Fixture {
-    fn url(&self) -> &str {
-        match self {
-            Fixture::Sqlite { path: url, .. } | Fixture::Postgres(url, _) => url,
-        }
-    }
-
-    async fn sql(&self) -> AnyPool {
-        sqlx::any::install_default_drivers();
-        let url = match self {
-            Fixture::Sqlite { path, .. } => format!("sqlite://{path}"),
-            Fixture::Postgres(url, _) => url.clone(),
-        };
-        AnyPool::connect(&url).await.unwrap()
-    }
-
-    async fn exec(&self, statement: &str) {
-        let pool = self.sql().await;
-        sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    }
-
-    /// `(delivery id, status, attempts, last error)` of every outbox row, by id.
-    async fn outbox(&self) -> BTreeMap<String, (String, i64, String)> {
-        let pool = self.sql().await;
-        let rows = sqlx::query("SELECT id, status, attempts, last_error FROM outbox")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        rows.iter()
-            .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3))))
-            .collect()
-    }
-
-    /// The ledger's dispatch entries, parsed, in ledger order.
-    async fn dispatch_entries(&self) -> Vec<Value> {
-        let pool = self.sql().await;
-        let rows = sqlx::query(
-            "SELECT body FROM ledger_entries WHERE kind IN ('dispatch-attempt', 'dispatch-result') ORDER BY idx",
-        )
+/// `(delivery id, status, attempts, last error)` of every outbox row, by id.
+async fn outbox(db: &TestDb) -> BTreeMap<String, (String, i64, String)> {
+    let pool = db.pool().await;
+    let rows = sqlx::query("SELECT id, status, attempts, last_error FROM outbox")
         .fetch_all(&pool)
         .await
         .unwrap();
-        pool.close().await;
-        rows.iter()
-            .map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap())
-            .collect()
-    }
-
-    async fn cleanup(self) {
-        if let Fixture::Postgres(url, name) = self {
-            let admin = url.rsplit_once('/').unwrap().0.to_owned() + "/postgres";
-            let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        }
-    }
+    pool.close().await;
+    rows.iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3))))
+        .collect()
 }
 
-async fn sqlite() -> (Store, Fixture) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("comity.db").display().to_string();
-    (
-        Store::open(&path).await.unwrap(),
-        Fixture::Sqlite { _dir: dir, path },
+/// The ledger's dispatch entries, parsed, in ledger order.
+async fn dispatch_entries(db: &TestDb) -> Vec<Value> {
+    let pool = db.pool().await;
+    let rows = sqlx::query(
+        "SELECT body FROM ledger_entries WHERE kind IN ('dispatch-attempt', 'dispatch-result') ORDER BY idx",
     )
-}
-
-async fn postgres() -> (Store, Fixture) {
-    sqlx::any::install_default_drivers();
-    let admin_url = std::env::var("COMITY_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let name = format!("comity_dispatch_{}_{t}", std::process::id());
-    let mut admin = sqlx::AnyConnection::connect(&admin_url)
-        .await
-        .expect("PostgreSQL must be running");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    (
-        Store::open(&url).await.unwrap(),
-        Fixture::Postgres(url, name),
-    )
-}
-
-async fn stores() -> Vec<(Store, Fixture)> {
-    vec![sqlite().await, postgres().await]
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    rows.iter()
+        .map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap())
+        .collect()
 }
 
 async fn verify_clean(store: &Store) {
@@ -500,7 +427,7 @@ async fn only_permitted_deliveries_are_sent_once_each_signed_and_refusals_are_in
 
         // Every row's end; the notice owed to an unnamed `counsel` has no channel: dead at
         // once, never attempted.
-        let outbox = fixture.outbox().await;
+        let outbox = outbox(&fixture).await;
         let status = |id: &str| outbox[id].clone();
         for id in sent.iter().chain(&["ca-1/notify-release/subject"]) {
             assert_eq!(
@@ -537,7 +464,7 @@ async fn only_permitted_deliveries_are_sent_once_each_signed_and_refusals_are_in
 
         // The ledger: an attempt and a result for each sent; a refusal, and no attempt, for
         // each refused.
-        let entries = fixture.dispatch_entries().await;
+        let entries = dispatch_entries(&fixture).await;
         let of = |kind: &str, id: &str| -> Vec<Value> {
             entries
                 .iter()
@@ -563,7 +490,7 @@ async fn only_permitted_deliveries_are_sent_once_each_signed_and_refusals_are_in
         }
         verify_clean(&store).await;
         store.close().await;
-        fixture.cleanup().await;
+        fixture.drop_database().await;
     }
 }
 
@@ -598,13 +525,13 @@ async fn a_failing_receiver_is_retried_with_growing_delays_then_dead_lettered() 
         assert!(second >= Duration::from_millis(60), "{second:?}");
 
         let (status, attempts, error) =
-            fixture.outbox().await["oh-2/notify-release/DHS-ICE-ERO"].clone();
+            outbox(&fixture).await["oh-2/notify-release/DHS-ICE-ERO"].clone();
         assert_eq!((status.as_str(), attempts), ("dead", 3));
         assert!(
             error.contains("gave up after 3 attempts") && error.contains("500"),
             "{error}"
         );
-        let entries = fixture.dispatch_entries().await;
+        let entries = dispatch_entries(&fixture).await;
         let summary: Vec<(String, String)> = entries
             .iter()
             .map(|e| {
@@ -630,7 +557,7 @@ async fn a_failing_receiver_is_retried_with_growing_delays_then_dead_lettered() 
         assert_eq!(summary, expected);
         verify_clean(&store).await;
         store.close().await;
-        fixture.cleanup().await;
+        fixture.drop_database().await;
     }
 }
 
@@ -686,7 +613,7 @@ async fn two_dispatchers_on_one_database_never_deliver_twice() {
         assert!(log.lock().unwrap().iter().all(|r| r.signed));
         let counts = store.outbox_counts().await.unwrap();
         assert_eq!((counts.delivered, counts.pending, counts.dead), (240, 0, 0));
-        let entries = fixture.dispatch_entries().await;
+        let entries = dispatch_entries(&fixture).await;
         let attempts: Vec<&Value> = entries
             .iter()
             .filter(|e| e["kind"] == "dispatch-attempt")
@@ -707,13 +634,14 @@ async fn two_dispatchers_on_one_database_never_deliver_twice() {
         );
         verify_clean(&store).await;
         store.close().await;
-        fixture.cleanup().await;
+        fixture.drop_database().await;
     }
 }
 
 #[tokio::test]
 async fn email_goes_out_by_smtp_with_a_message_id_from_the_delivery() {
-    let (store, fixture) = sqlite().await;
+    let fixture = TestDb::sqlite();
+    let store = Store::open(fixture.url()).await.unwrap();
     let (port, messages) = smtp_sink().await;
     store
         .record_decisions(&[decided(&ohio("oh-mail", &["notify-release"]))])
@@ -728,7 +656,7 @@ async fn email_goes_out_by_smtp_with_a_message_id_from_the_delivery() {
     let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
     dispatch_all(&dispatcher, &store).await;
     let id = "oh-mail/notify-release/DHS-ICE-ERO";
-    assert_eq!(fixture.outbox().await[id].0, "delivered");
+    assert_eq!(outbox(&fixture).await[id].0, "delivered");
     let messages = messages.lock().unwrap().clone();
     assert_eq!(messages.len(), 1);
     let text = &messages[0];
@@ -738,5 +666,5 @@ async fn email_goes_out_by_smtp_with_a_message_id_from_the_delivery() {
     assert!(text.contains(&format!("\"delivery\":\"{id}\"")), "{text}");
     verify_clean(&store).await;
     store.close().await;
-    fixture.cleanup().await;
+    fixture.drop_database().await;
 }

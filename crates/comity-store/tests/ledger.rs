@@ -1,86 +1,22 @@
 //! The store on SQLite and on the machine's PostgreSQL: decisions recorded with their ledger
 //! entries, idempotency, proofs that verify, and tamper scenarios that `verify` must catch.
 //!
-//! PostgreSQL tests use `COMITY_TEST_POSTGRES` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`) to create a fresh database per test.
+//! Each test runs on a fresh SQLite file and a fresh PostgreSQL database (comity-testdb).
 
 use std::sync::Arc;
 
 use comity_ledger::{NoteSigner, open_checkpoint, verify_consistency, verify_inclusion};
 use comity_model::{Act, ActDecision, Decision, Outcome, PackRef, Reason};
 use comity_store::{NewDecision, Recorded, Store};
-use sqlx::{AnyPool, Connection};
+use comity_testdb::TestDb;
 
 /// A store on a fresh database of each backend.
-async fn stores() -> Vec<(Store, Fixture)> {
-    vec![sqlite().await, postgres().await]
-}
-
-/// Keeps a test database alive (the SQLite file's directory lives as long as it), and
-/// drops it afterwards.
-enum Fixture {
-    Sqlite {
-        _dir: tempfile::TempDir,
-        path: String,
-    },
-    Postgres(String, String),
-}
-
-impl Fixture {
-    fn url(&self) -> &str {
-        match self {
-            Fixture::Sqlite { path: url, .. } | Fixture::Postgres(url, _) => url,
-        }
+async fn stores() -> Vec<(Store, TestDb)> {
+    let mut out = Vec::new();
+    for db in TestDb::both().await {
+        out.push((Store::open(db.url()).await.unwrap(), db));
     }
-
-    /// A plain SQL connection to the same database, for tampering.
-    async fn sql(&self) -> AnyPool {
-        sqlx::any::install_default_drivers();
-        let url = match self {
-            Fixture::Sqlite { path, .. } => format!("sqlite://{path}"),
-            Fixture::Postgres(url, _) => url.clone(),
-        };
-        AnyPool::connect(&url).await.unwrap()
-    }
-}
-
-async fn sqlite() -> (Store, Fixture) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("comity.db").display().to_string();
-    (
-        Store::open(&path).await.unwrap(),
-        Fixture::Sqlite { _dir: dir, path },
-    )
-}
-
-async fn postgres() -> (Store, Fixture) {
-    sqlx::any::install_default_drivers();
-    let admin_url = std::env::var("COMITY_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let name = format!("comity_test_{}_{}", std::process::id(), rand_suffix());
-    let mut admin = sqlx::AnyConnection::connect(&admin_url)
-        .await
-        .expect("PostgreSQL must be running");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let base = admin_url.rsplit_once('/').unwrap().0;
-    let url = format!("{base}/{name}");
-    (
-        Store::open(&url).await.unwrap(),
-        Fixture::Postgres(url, name),
-    )
-}
-
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    t * 1000 + N.fetch_add(1, Ordering::Relaxed)
+    out
 }
 
 fn decision(id: &str, outcome: Outcome) -> NewDecision {
@@ -176,7 +112,7 @@ async fn records_idempotently_and_proves_every_entry() {
             (41, 40, 1)
         );
         store.close().await;
-        cleanup(fixture).await;
+        fixture.drop_database().await;
     }
 }
 
@@ -212,7 +148,7 @@ async fn several_writers_never_fork_the_tree() {
         let report = store.verify(&signer.verifier(), &|_, _| {}).await.unwrap();
         assert!(report.is_ok(), "{report:?}");
         store.close().await;
-        cleanup(fixture).await;
+        fixture.drop_database().await;
     }
 }
 
@@ -224,7 +160,7 @@ async fn tampered(tamper: &[&str]) -> Vec<String> {
         store.record_decisions(&batch(0, 20)).await.unwrap();
         let signer = NoteSigner::generate("comity.test/ledger").unwrap();
         store.sign_checkpoint(&signer).await.unwrap();
-        let sql = fixture.sql().await;
+        let sql = fixture.pool().await;
         for statement in tamper {
             sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
                 .execute(&sql)
@@ -239,7 +175,7 @@ async fn tampered(tamper: &[&str]) -> Vec<String> {
             .expect_err("tampering must be found");
         found.push(finding.to_string());
         store.close().await;
-        cleanup(fixture).await;
+        fixture.drop_database().await;
     }
     found
 }
@@ -320,20 +256,7 @@ async fn a_checkpoint_signed_by_another_key_is_refused() {
             "{finding}"
         );
         store.close().await;
-        cleanup(fixture).await;
-    }
-}
-
-async fn cleanup(fixture: Fixture) {
-    if let Fixture::Postgres(url, name) = fixture {
-        let admin = url.rsplit_once('/').unwrap().0.to_owned() + "/postgres";
-        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut conn)
-        .await
-        .unwrap();
+        fixture.drop_database().await;
     }
 }
 
@@ -363,7 +286,7 @@ async fn deliveries_are_written_with_their_decision_and_only_once() {
             .await
             .unwrap();
         store.record_decisions(&[d.clone(), other]).await.unwrap();
-        let sql = fixture.sql().await;
+        let sql = fixture.pool().await;
         let rows: Vec<(String, String, i64)> =
             sqlx::query_as("SELECT id, status, decision_index FROM outbox ORDER BY id")
                 .fetch_all(&sql)
@@ -386,6 +309,6 @@ async fn deliveries_are_written_with_their_decision_and_only_once() {
         );
         sql.close().await;
         store.close().await;
-        cleanup(fixture).await;
+        fixture.drop_database().await;
     }
 }

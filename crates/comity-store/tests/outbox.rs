@@ -2,8 +2,7 @@
 //! that never overlap and leases that run out, the ledger check before a delivery is sent,
 //! attempts and results as ledger entries that `verify` rebuilds, and counsel's notices.
 //!
-//! PostgreSQL tests use `COMITY_TEST_POSTGRES` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`) to create a fresh database per test.
+//! Each test runs on a fresh SQLite file and a fresh PostgreSQL database (comity-testdb).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,90 +10,16 @@ use std::sync::Arc;
 use comity_ledger::NoteSigner;
 use comity_model::{Act, ActDecision, Decision, Outcome, PackRef, Reason};
 use comity_store::{Completion, Delivery, DeliveryKind, NewDecision, NewDelivery, Permit, Store};
-use sqlx::{AnyPool, Connection, Row};
+use comity_testdb::TestDb;
+use sqlx::Row;
 
-/// A store on a fresh database of each backend, with a plain SQL pool on the same database.
-async fn stores() -> Vec<(Store, Fixture)> {
-    vec![sqlite().await, postgres().await]
-}
-
-enum Fixture {
-    Sqlite {
-        _dir: tempfile::TempDir,
-        path: String,
-    },
-    Postgres(String, String),
-}
-
-impl Fixture {
-    fn url(&self) -> &str {
-        match self {
-            Fixture::Sqlite { path: url, .. } | Fixture::Postgres(url, _) => url,
-        }
+/// A store on a fresh database of each backend.
+async fn stores() -> Vec<(Store, TestDb)> {
+    let mut out = Vec::new();
+    for db in TestDb::both().await {
+        out.push((Store::open(db.url()).await.unwrap(), db));
     }
-
-    async fn sql(&self) -> AnyPool {
-        sqlx::any::install_default_drivers();
-        let url = match self {
-            Fixture::Sqlite { path, .. } => format!("sqlite://{path}"),
-            Fixture::Postgres(url, _) => url.clone(),
-        };
-        AnyPool::connect(&url).await.unwrap()
-    }
-
-    async fn exec(&self, statement: &str) {
-        let pool = self.sql().await;
-        sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    }
-
-    async fn cleanup(self) {
-        if let Fixture::Postgres(url, name) = self {
-            let admin = url.rsplit_once('/').unwrap().0.to_owned() + "/postgres";
-            let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        }
-    }
-}
-
-async fn sqlite() -> (Store, Fixture) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("comity.db").display().to_string();
-    (
-        Store::open(&path).await.unwrap(),
-        Fixture::Sqlite { _dir: dir, path },
-    )
-}
-
-async fn postgres() -> (Store, Fixture) {
-    sqlx::any::install_default_drivers();
-    let admin_url = std::env::var("COMITY_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let name = format!("comity_outbox_{}_{t}", std::process::id());
-    let mut admin = sqlx::AnyConnection::connect(&admin_url)
-        .await
-        .expect("PostgreSQL must be running");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    (
-        Store::open(&url).await.unwrap(),
-        Fixture::Postgres(url, name),
-    )
+    out
 }
 
 /// A decided request about `subject` whose acts are `hold` (forbidden) and `notify-release`
@@ -249,7 +174,7 @@ async fn claims_never_overlap_and_a_lost_claim_records_nothing() {
         assert_eq!((counts.pending, counts.delivered), (120, 1));
         verify_clean(&store).await;
         store.close().await;
-        fixture.cleanup().await;
+        fixture.drop_database().await;
     }
 }
 
@@ -319,7 +244,7 @@ async fn only_a_permitting_decision_in_the_ledger_permits() {
             "no longer hashes to its leaf",
         );
         store.close().await;
-        fixture.cleanup().await;
+        fixture.drop_database().await;
     }
 }
 
@@ -402,7 +327,7 @@ async fn a_delivered_disclosure_notifies_subscribed_counsel_and_verify_checks_ev
         assert_eq!((counts.pending, counts.delivered), (1, 5));
 
         // Every attempt and result is in the ledger, and verify rebuilds each from its row.
-        let pool = fixture.sql().await;
+        let pool = fixture.pool().await;
         let kinds: Vec<(String, i64)> =
             sqlx::query("SELECT kind, COUNT(*) FROM ledger_entries GROUP BY kind ORDER BY kind")
                 .fetch_all(&pool)
@@ -467,6 +392,6 @@ async fn a_delivered_disclosure_notifies_subscribed_counsel_and_verify_checks_ev
             "{f}"
         );
         store.close().await;
-        fixture.cleanup().await;
+        fixture.drop_database().await;
     }
 }
