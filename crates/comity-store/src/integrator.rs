@@ -2,11 +2,26 @@
 //! gathering whatever has arrived into one transaction (group commit). Across processes the
 //! store's own lock sequences the integrators.
 
+use comity_ledger::Hash;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{NewDecision, Recorded, Store, StoreError};
 
-type Job = (NewDecision, oneshot::Sender<Result<Recorded, StoreError>>);
+type Job = (NewDecision, oneshot::Sender<Result<Receipt, StoreError>>);
+
+/// What became of one decision, with the head of the tree its batch ended, which includes
+/// it when it was recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// What became of the decision.
+    pub recorded: Recorded,
+    /// The size of the tree after the batch.
+    pub tree_size: u64,
+    /// Its root.
+    pub root: Hash,
+    /// The entry's leaf hash, when this batch appended it.
+    pub leaf: Option<Hash>,
+}
 
 /// A handle to the integrator task; cheap to clone.
 #[derive(Debug, Clone)]
@@ -30,10 +45,20 @@ impl Integrator {
                     }
                 }
                 let (decisions, waiters): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-                match store.record_decisions(&decisions).await {
-                    Ok(recorded) => {
-                        for (waiter, r) in waiters.into_iter().zip(recorded) {
-                            let _ = waiter.send(Ok(r));
+                match store.commit_decisions(&decisions).await {
+                    Ok(c) => {
+                        for (waiter, recorded) in waiters.into_iter().zip(c.recorded) {
+                            let leaf = match recorded {
+                                Recorded::New(i) => c.leaves.get(&i).copied(),
+                                _ => None,
+                            };
+                            let receipt = Receipt {
+                                recorded,
+                                tree_size: c.tree_size,
+                                root: c.root,
+                                leaf,
+                            };
+                            let _ = waiter.send(Ok(receipt));
                         }
                     }
                     Err(e) => {
@@ -49,7 +74,7 @@ impl Integrator {
     }
 
     /// Records one decision with whatever else is waiting, and returns once it is committed.
-    pub async fn record(&self, decision: NewDecision) -> Result<Recorded, StoreError> {
+    pub async fn record(&self, decision: NewDecision) -> Result<Receipt, StoreError> {
         let (done, result) = oneshot::channel();
         self.jobs
             .send((decision, done))

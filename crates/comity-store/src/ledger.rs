@@ -167,8 +167,21 @@ impl Appender {
         Ok(index)
     }
 
-    /// Writes the completed nodes.
-    pub(crate) async fn finish(self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+    /// Writes the completed nodes, and returns the tree head after the appends (the size,
+    /// the root, and the leaf hash of each entry appended). The root needs only the tree's
+    /// new right edge, whose nodes the append already holds: the ones it completed, and the
+    /// old edge it read.
+    pub(crate) async fn finish(
+        self,
+        conn: &mut AnyConnection,
+    ) -> Result<(u64, Hash, HashMap<u64, Hash>), StoreError> {
+        let root = comity_ledger::root(&self.nodes, self.size)?;
+        let leaves = self
+            .new
+            .iter()
+            .filter(|(l, _, _)| *l == 0)
+            .map(|(_, i, h)| (*i, *h))
+            .collect();
         let rows = self
             .new
             .into_iter()
@@ -180,7 +193,7 @@ impl Appender {
             })
             .collect();
         insert(conn, "ledger_nodes", &["id", "hash"], rows).await?;
-        Ok(())
+        Ok((self.size, root, leaves))
     }
 }
 

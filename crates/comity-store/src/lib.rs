@@ -25,10 +25,10 @@ use sqlx::{AnyPool, ConnectOptions};
 pub use entry::{
     EntryKind, attempt_entry, canonical_decision, decision_entry, result_entry, sha256_hex,
 };
-pub use integrator::Integrator;
+pub use integrator::{Integrator, Receipt};
 pub use ledger::InclusionProof;
 pub use outbox::{Completion, Delivery, OutboxCounts, Permit};
-pub use record::{DeliveryKind, NewDecision, NewDelivery, Recorded};
+pub use record::{Committed, DeliveryKind, NewDecision, NewDelivery, Recorded};
 pub use service::{StoredToken, Subscription};
 pub use verify::{Finding, VerifyReport};
 

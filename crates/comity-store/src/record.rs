@@ -110,12 +110,32 @@ const OUTBOX_COLUMNS: &[&str] = &[
 /// Most requests looked up in one statement.
 const LOOKUP_CHUNK: usize = 250;
 
+/// A batch as committed: what became of each decision, and the head of the tree the batch
+/// ended, which includes every entry it recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    /// What became of each decision, in order.
+    pub recorded: Vec<Recorded>,
+    /// The size of the tree after the batch.
+    pub tree_size: u64,
+    /// Its root.
+    pub root: comity_ledger::Hash,
+    /// The leaf hash of each entry the batch appended, by index.
+    pub leaves: HashMap<u64, comity_ledger::Hash>,
+}
+
 impl Store {
     /// Records a batch of decided requests in one transaction, idempotent by request id.
     pub async fn record_decisions(
         &self,
         batch: &[NewDecision],
     ) -> Result<Vec<Recorded>, StoreError> {
+        Ok(self.commit_decisions(batch).await?.recorded)
+    }
+
+    /// [`Store::record_decisions`], with the tree head the batch ended: computed from the
+    /// nodes the append already holds, without reading anything more.
+    pub async fn commit_decisions(&self, batch: &[NewDecision]) -> Result<Committed, StoreError> {
         // One integrator at a time, so appends from several processes never fork the tree:
         // SQLite takes its write lock when the transaction begins (not on its first write,
         // which would fail if another writer committed in between); PostgreSQL takes a
@@ -239,9 +259,14 @@ impl Store {
         )
         .await?;
         insert(&mut tx, "outbox", OUTBOX_COLUMNS, outbox).await?;
-        appender.finish(&mut tx).await?;
+        let (tree_size, root, leaves) = appender.finish(&mut tx).await?;
         tx.commit().await?;
-        Ok(out)
+        Ok(Committed {
+            recorded: out,
+            tree_size,
+            root,
+            leaves,
+        })
     }
 
     /// The decision recorded for a request, as stored (canonical JSON), with its index.

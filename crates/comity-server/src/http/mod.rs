@@ -130,10 +130,10 @@ impl AppState {
 /// so that `GET /v1/audit/proof?index={index}&size={tree_size}` proves it against `root`
 /// (and `comity audit consistency` links that head to any later checkpoint).
 ///
-/// Answering `POST /v1/requests`, the head is that of the ledger up to the body's last
-/// entry (`tree_size` = its index + 1), read with the leaf hashes in one statement, so no
-/// call waits for another's; answering `GET /v1/decisions/{id}`, it is the ledger's head
-/// when read.
+/// Answering `POST /v1/requests`, the head is the one the decision's group commit ended,
+/// computed from the nodes the append held (no read); a decision recorded before is read
+/// back with the head up to it (`tree_size` = its index + 1). Answering
+/// `GET /v1/decisions/{id}`, it is the ledger's head when read.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LedgerRef {
     /// The leaf index of the decision's entry.

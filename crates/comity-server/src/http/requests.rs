@@ -14,6 +14,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use comity_ledger::to_hex;
 use comity_model::{Decision, Received, Shape, read_received};
 use comity_policy::{DecideError, Engine};
 use comity_store::{NewDecision, Recorded, sha256_hex};
@@ -105,12 +106,17 @@ pub async fn submit(
         deliveries: plan::deliveries(&received.request, decision),
     });
     let integrator = &state.inner.integrator;
-    let recorded = try_join_all(items.map(|i| integrator.record(i))).await?;
+    let receipts = try_join_all(items.map(|i| integrator.record(i))).await?;
+    let recorded: Vec<&Recorded> = receipts.iter().map(|r| &r.recorded).collect();
 
     let mut indices = Vec::with_capacity(recorded.len());
     let mut decisions = Vec::with_capacity(recorded.len());
     let mut any_new = false;
-    for (i, ((_, decision), r)) in decided.into_iter().zip(&recorded).enumerate() {
+    for (i, ((_, decision), r)) in decided
+        .into_iter()
+        .zip(recorded.iter().copied())
+        .enumerate()
+    {
         match r {
             Recorded::New(index) => {
                 state.inner.metrics.observe_decision(&decision);
@@ -154,8 +160,49 @@ pub async fn submit(
             }
         }
     }
-    let size = indices.iter().max().map_or(0, |i| i + 1);
-    let refs = state.ledger_refs(&indices, size).await?;
+    // A decision recorded now is answered with the head of the tree its batch ended; one
+    // recorded before needs its leaf read back.
+    let mut refs: Vec<Option<LedgerRef>> = receipts
+        .iter()
+        .map(|r| {
+            let (Recorded::New(index), Some(leaf)) = (&r.recorded, r.leaf) else {
+                return None;
+            };
+            Some(LedgerRef {
+                index: *index,
+                leaf_hash: to_hex(&leaf),
+                tree_size: r.tree_size,
+                root: to_hex(&r.root),
+            })
+        })
+        .collect();
+    // A request repeated in the body answers as its first copy did.
+    let recorded_now: HashMap<u64, LedgerRef> = refs
+        .iter()
+        .flatten()
+        .map(|r| (r.index, r.clone()))
+        .collect();
+    for (slot, index) in refs.iter_mut().zip(&indices) {
+        if slot.is_none() {
+            *slot = recorded_now.get(index).cloned();
+        }
+    }
+    let earlier: Vec<u64> = indices
+        .iter()
+        .zip(&refs)
+        .filter(|(_, r)| r.is_none())
+        .map(|(i, _)| *i)
+        .collect();
+    if !earlier.is_empty() {
+        let size = earlier.iter().max().map_or(0, |i| i + 1);
+        let mut read = state.ledger_refs(&earlier, size).await?.into_iter();
+        for slot in refs.iter_mut().filter(|r| r.is_none()) {
+            *slot = read.next();
+        }
+    }
+    let refs = refs
+        .into_iter()
+        .map(|r| r.expect("every index has its reference"));
     let values: Vec<Value> = decisions
         .iter()
         .zip(refs)
