@@ -55,27 +55,86 @@ impl From<TreeError<MissingNode>> for StoreError {
     }
 }
 
-/// Runs `f` over the stored nodes it reads.
+/// Node hashes by (level, index).
+type NodeMap = HashMap<(u8, u64), Hash>;
+
+/// Tree nodes read before, by (level, index); emptied when it grows past its bound.
+#[derive(Debug, Default)]
+pub(crate) struct NodeCache(std::sync::RwLock<NodeMap>);
+
+/// Nodes kept at most (about 20 MiB).
+const CACHED_NODES: usize = 1 << 18;
+
+impl NodeCache {
+    /// The nodes of `wanted` it holds, and those it lacks.
+    fn split(&self, wanted: BTreeSet<(u8, u64)>) -> (NodeMap, BTreeSet<(u8, u64)>) {
+        let held = self.0.read().expect("cache lock");
+        let mut known = HashMap::with_capacity(wanted.len());
+        let mut missing = BTreeSet::new();
+        for node in wanted {
+            match held.get(&node) {
+                Some(h) => drop(known.insert(node, *h)),
+                None => drop(missing.insert(node)),
+            }
+        }
+        (known, missing)
+    }
+
+    fn keep(&self, nodes: &NodeMap) {
+        let mut held = self.0.write().expect("cache lock");
+        if held.len() + nodes.len() > CACHED_NODES {
+            held.clear();
+        }
+        held.extend(nodes.iter().map(|(k, v)| (*k, *v)));
+    }
+}
+
+/// The nodes `f` reads, learnt by a dry run that reads zero hashes (its answer is thrown
+/// away, only the nodes it asked count).
+fn wanted_by<T, E>(f: &impl Fn(&StoredNodes) -> Result<T, E>) -> BTreeSet<(u8, u64)> {
+    let learner = StoredNodes {
+        known: HashMap::new(),
+        wanted: Some(RefCell::new(BTreeSet::new())),
+    };
+    let _ = f(&learner);
+    learner.wanted.expect("set above").into_inner()
+}
+
+/// Runs `f` over the stored nodes it reads: those cached, and the rest fetched in one query.
 async fn over_stored<T, E>(
     conn: &mut AnyConnection,
     backend: Backend,
+    cache: &NodeCache,
     f: impl Fn(&StoredNodes) -> Result<T, E>,
 ) -> Result<T, StoreError>
 where
     StoreError: From<E>,
 {
-    let learner = StoredNodes {
-        known: HashMap::new(),
-        wanted: Some(RefCell::new(BTreeSet::new())),
-    };
-    // A dry run reads zero hashes; its answer is thrown away, only the nodes it asked count.
-    let _ = f(&learner);
-    let wanted = learner.wanted.expect("set above").into_inner();
-    let nodes = StoredNodes {
-        known: fetch_nodes(conn, backend, &wanted).await?,
+    let (mut known, missing) = cache.split(wanted_by(&f));
+    if !missing.is_empty() {
+        let fetched = fetch_nodes(conn, backend, &missing).await?;
+        cache.keep(&fetched);
+        known.extend(fetched);
+    }
+    Ok(f(&StoredNodes {
+        known,
         wanted: None,
-    };
-    Ok(f(&nodes)?)
+    })?)
+}
+
+/// Runs `f` over cached nodes alone, if it reads no others. That the nodes of a tree of
+/// some size are stored proves the ledger has at least that many entries, so this answer
+/// needs no query at all.
+fn over_cached<T, E>(cache: &NodeCache, f: impl Fn(&StoredNodes) -> Result<T, E>) -> Option<T> {
+    let (known, missing) = cache.split(wanted_by(&f));
+    if !missing.is_empty() {
+        return None;
+    }
+    f(&StoredNodes {
+        known,
+        wanted: None,
+    })
+    .ok()
 }
 
 /// Most nodes fetched in one statement.
@@ -248,27 +307,48 @@ impl Store {
 
     /// The root of the tree of the first `size` entries.
     pub async fn root(&self, size: u64) -> Result<Hash, StoreError> {
+        let root = move |n: &StoredNodes| comity_ledger::root(n, size);
+        if let Some(r) = over_cached(&self.nodes, root) {
+            return Ok(r);
+        }
         let mut conn = self.pool.acquire().await?;
         let size = tree_size(&mut conn, Some(size)).await?;
-        over_stored(&mut conn, self.backend, |n| comity_ledger::root(n, size)).await
+        over_stored(&mut conn, self.backend, &self.nodes, move |n| {
+            comity_ledger::root(n, size)
+        })
+        .await
     }
 
-    /// The proof that leaf `index` is in the tree of `size` entries (default: all).
+    /// The proof that leaf `index` is in the tree of `size` entries (default: all). With a
+    /// size given and its nodes read before, it is answered from memory.
     pub async fn inclusion_proof(
         &self,
         index: u64,
         size: Option<u64>,
     ) -> Result<InclusionProof, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let size = tree_size(&mut conn, size).await?;
-        let (hashes, root, leaf) = over_stored(&mut conn, self.backend, |n| {
+        let proof = move |n: &StoredNodes, size: u64| {
             Ok::<_, StoreError>((
                 comity_ledger::inclusion_proof(n, index, size)?,
                 comity_ledger::root(n, size)?,
                 n.node(0, index)?,
             ))
-        })
-        .await?;
+        };
+        let cached =
+            size.and_then(|size| Some((size, over_cached(&self.nodes, move |n| proof(n, size))?)));
+        let (size, (hashes, root, leaf)) = match cached {
+            Some(answer) => answer,
+            None => {
+                let mut conn = self.pool.acquire().await?;
+                let size = tree_size(&mut conn, size).await?;
+                (
+                    size,
+                    over_stored(&mut conn, self.backend, &self.nodes, move |n| {
+                        proof(n, size)
+                    })
+                    .await?,
+                )
+            }
+        };
         Ok(InclusionProof {
             leaf_index: index,
             tree_size: size,
@@ -287,7 +367,7 @@ impl Store {
     ) -> Result<(u64, Hash, u64, Hash, Vec<Hash>), StoreError> {
         let mut conn = self.pool.acquire().await?;
         let to = tree_size(&mut conn, to).await?;
-        over_stored(&mut conn, self.backend, |n| {
+        over_stored(&mut conn, self.backend, &self.nodes, |n| {
             Ok::<_, StoreError>((
                 from,
                 comity_ledger::root(n, from)?,
@@ -314,7 +394,7 @@ impl Store {
             )));
         }
         let mut conn = self.pool.acquire().await?;
-        over_stored(&mut conn, self.backend, |n| {
+        over_stored(&mut conn, self.backend, &self.nodes, |n| {
             let leaves = indices
                 .iter()
                 .map(|i| Ok((*i, n.node(0, *i)?)))

@@ -66,6 +66,9 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Tree nodes already read. A stored node is a complete subtree and never changes, so
+    /// a cached node is never stale; `verify` reads everything afresh all the same.
+    nodes: std::sync::Arc<ledger::NodeCache>,
 }
 
 /// Set on every SQLite connection: durable commits (the write-ahead log synced on every
@@ -123,7 +126,11 @@ impl Store {
         let mut conn = pool.acquire().await?;
         MIGRATOR.run_direct(None, &mut *conn, false).await?;
         drop(conn);
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            nodes: Default::default(),
+        })
     }
 
     /// Which database holds the store.

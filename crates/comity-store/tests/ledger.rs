@@ -93,11 +93,16 @@ async fn records_idempotently_and_proves_every_entry() {
                 let entry = store.entry(index).await.unwrap().unwrap();
                 assert_eq!(p.leaf_hash, comity_ledger::leaf_hash(entry.as_bytes()));
                 verify_inclusion(&p.leaf_hash, index, size, &p.hashes, &root).unwrap();
+                // Asked again, it is answered from the nodes cached: the same proof.
+                assert_eq!(store.inclusion_proof(index, Some(size)).await.unwrap(), p);
             }
             let (from, old_root, to, new_root, proof) =
                 store.consistency_proof(size, None).await.unwrap();
             verify_consistency(from, to, &old_root, &new_root, &proof).unwrap();
         }
+        // A size the ledger does not have is refused, cache or not.
+        assert!(store.inclusion_proof(0, Some(42)).await.is_err());
+        assert!(store.root(42).await.is_err());
         let signer = NoteSigner::generate("comity.test/ledger").unwrap();
         let note = store.sign_checkpoint(&signer).await.unwrap();
         let cp = open_checkpoint(&note, &signer.verifier()).unwrap();
