@@ -3,37 +3,11 @@
 //! without a channel dead-lettered, a bad name refused with exit 2, and `audit verify` clean.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn comity(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_comity"))
-        .args(args)
-        .current_dir(dir)
-        .env("COMITY_PACKS", repo().join("packs"))
-        .env_remove("COMITY_CATALOG")
-        .env_remove("COMITY_DB")
-        .env_remove("COMITY_DATA_DIR")
-        .env_remove("COMITY_CONFIG")
-        .env_remove("COMITY_DISPATCHER")
-        .output()
-        .expect("comity runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
+mod common;
+use common::{comity, ok, repo};
 
 /// A Columbus, Ohio detainer asking for the release date and status (the federal pack permits
 /// both), and the repository's New York example (both acts forbidden), as JSON lines.

@@ -4,38 +4,14 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use comity_ledger::{
     NoteVerifier, from_hex, open_checkpoint, verify_consistency, verify_inclusion,
 };
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn comity(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_comity"))
-        .args(args)
-        .current_dir(dir)
-        .env("COMITY_PACKS", repo().join("packs"))
-        .env_remove("COMITY_CATALOG")
-        .env_remove("COMITY_DB")
-        .env_remove("COMITY_DATA_DIR")
-        .output()
-        .expect("comity runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
+mod common;
+use common::{comity, ok, repo};
 
 /// Twelve synthetic NYC requests as JSON lines.
 fn requests(dir: &Path) -> PathBuf {

@@ -1,0 +1,36 @@
+//! What the CLI's tests share: the repository, and running `comity` in a directory of the
+//! test's own with none of the operator's environment.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `comity args…` in `dir`, with the repository's packs and no other `COMITY_*` setting.
+pub fn comity(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_comity"))
+        .args(args)
+        .current_dir(dir)
+        .env("COMITY_PACKS", repo().join("packs"))
+        .env_remove("COMITY_CATALOG")
+        .env_remove("COMITY_DB")
+        .env_remove("COMITY_DATA_DIR")
+        .env_remove("COMITY_CONFIG")
+        .env_remove("COMITY_DISPATCHER")
+        .output()
+        .expect("comity runs")
+}
+
+/// The standard output of a run that must succeed.
+pub fn ok(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
