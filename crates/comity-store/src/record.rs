@@ -107,8 +107,8 @@ const OUTBOX_COLUMNS: &[&str] = &[
     "created_at",
 ];
 
-/// Most requests looked up in one statement.
-const LOOKUP_CHUNK: usize = 250;
+/// Most keys looked up in one statement.
+pub(crate) const LOOKUP_CHUNK: usize = 250;
 
 /// A batch as committed: what became of each decision, and the head of the tree the batch
 /// ended, which includes every entry it recorded.
@@ -168,12 +168,12 @@ impl Store {
         for pack in batch.iter().flat_map(|d| &d.decision.packs) {
             let key = (pack.id.clone(), pack.sha256.clone());
             if !loaded.contains(&key) && new_packs.insert(key) {
-                let index =
-                    appender.append(pack_entry(&pack.id, &pack.sha256, &recorded_at).as_bytes())?;
+                let entry = pack_entry(&pack.id, &pack.sha256, &recorded_at);
+                let index = appender.append(entry.as_bytes())?;
                 entries.push(vec![
                     Cell::Int(index as i64),
                     Cell::Text("pack-loaded".into()),
-                    Cell::Text(pack_entry(&pack.id, &pack.sha256, &recorded_at)),
+                    Cell::Text(entry),
                 ]);
                 packs.push(vec![
                     Cell::Text(pack.id.clone()),

@@ -5,11 +5,9 @@ use std::collections::HashMap;
 
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::record::LOOKUP_CHUNK;
 use crate::rows::placeholders;
 use crate::{Store, StoreError};
-
-/// Most keys looked up in one statement.
-const LOOKUP_CHUNK: usize = 250;
 
 /// An API token as stored: never the token itself, only its hash, its role and its holder.
 #[derive(Debug, Clone, PartialEq, Eq)]
