@@ -13,7 +13,6 @@
 //! Each test makes and drops its own PostgreSQL database (comity-testdb).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -87,14 +86,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A child process killed when dropped.
 struct Process(Child);
 
@@ -116,8 +107,20 @@ fn comity(dir: &Path, args: &[&str]) -> Command {
     c
 }
 
-fn serve(dir: &Path, db: &str, port: u16) -> Process {
-    let listen = format!("127.0.0.1:{port}");
+/// A running `comity serve` and the port it listens on.
+struct Server {
+    process: Process,
+    port: u16,
+}
+
+/// Starts `comity serve` on `listen` (port 0: one the system picks, so no other process can
+/// take it between choosing and binding) and waits until it answers `/healthz`; its log is
+/// `serve-<n>.log` in `dir`.
+async fn serve(client: &reqwest::Client, dir: &Path, db: &str, listen: &str) -> Server {
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let log_path = dir.join(format!("serve-{n}.log"));
+    let log = std::fs::File::create(&log_path).unwrap();
     let child = comity(
         dir,
         &[
@@ -125,17 +128,55 @@ fn serve(dir: &Path, db: &str, port: u16) -> Process {
             "--db",
             db,
             "--listen",
-            &listen,
+            listen,
             "--config",
             "comity.toml",
             "--no-dispatch",
         ],
     )
     .stdout(Stdio::null())
-    .stderr(Stdio::null())
+    .stderr(log)
     .spawn()
     .unwrap();
-    Process(child)
+    let mut process = Process(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let failed = |why: &str| -> ! {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        panic!("comity serve --listen {listen} {why}:\n{log}")
+    };
+    let port = loop {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if let Some(port) = log
+            .lines()
+            .find_map(|l| l.strip_prefix("comity: serving on http://"))
+            .and_then(|addr| addr.rsplit(':').next())
+            .and_then(|p| p.parse::<u16>().ok())
+        {
+            break port;
+        }
+        if let Ok(Some(status)) = process.0.try_wait() {
+            failed(&format!("exited ({status})"));
+        }
+        if Instant::now() > deadline {
+            failed("did not start listening");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    while Instant::now() < deadline {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            && r.status().is_success()
+        {
+            return Server { process, port };
+        }
+        if let Ok(Some(status)) = process.0.try_wait() {
+            failed(&format!("exited ({status})"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    failed("did not become healthy")
 }
 
 fn dispatcher(dir: &Path, db: &str, name: &str) -> Process {
@@ -156,23 +197,6 @@ fn dispatcher(dir: &Path, db: &str, name: &str) -> Process {
     .spawn()
     .unwrap();
     Process(child)
-}
-
-async fn wait_healthy(client: &reqwest::Client, dir: &Path, port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok(r) = client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let log = std::fs::read_to_string(dir.join(format!("serve-{port}.log"))).unwrap_or_default();
-    panic!("server on port {port} did not become healthy:\n{log}");
 }
 
 /// `n` synthetic requests: half to a sheriff in Columbus, Ohio (no state or local law: the
@@ -250,11 +274,14 @@ fn token(dir: &Path, db: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+/// The ports of the servers clients send to; a restarted server replaces its port.
+type Ports = Arc<Mutex<Vec<u16>>>;
+
 /// Posts every request (in arrays of `chunk`) to the servers in turn, resending a chunk to
 /// the next server when one does not answer; returns how many were accepted.
 async fn post_all(
     client: &reqwest::Client,
-    ports: &[u16],
+    ports: &Ports,
     token: &str,
     requests: &[Value],
     chunk: usize,
@@ -265,13 +292,16 @@ async fn post_all(
     for (i, c) in chunks.into_iter().enumerate() {
         let (client, ports, token, body) = (
             client.clone(),
-            ports.to_vec(),
+            ports.clone(),
             token.to_owned(),
             Value::Array(c.to_vec()),
         );
         tasks.spawn(async move {
             for attempt in 0..200 {
-                let port = ports[(i + attempt) % ports.len()];
+                let port = {
+                    let ports = ports.lock().unwrap();
+                    ports[(i + attempt) % ports.len()]
+                };
                 let sent = client
                     .post(format!("http://127.0.0.1:{port}/v1/requests"))
                     .bearer_auth(&token)
@@ -351,14 +381,11 @@ async fn three_servers_two_dispatchers_deliver_each_permitted_disclosure_once() 
     write_config(dir.path(), &hook);
     let token = token(dir.path(), db.url());
     let client = reqwest::Client::new();
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let servers: Vec<Process> = ports
-        .iter()
-        .map(|p| serve(dir.path(), db.url(), *p))
-        .collect();
-    for p in &ports {
-        wait_healthy(&client, dir.path(), *p).await;
+    let mut servers = Vec::new();
+    for _ in 0..3 {
+        servers.push(serve(&client, dir.path(), db.url(), "127.0.0.1:0").await);
     }
+    let ports: Ports = Arc::new(Mutex::new(servers.iter().map(|s| s.port).collect()));
     let dispatchers = [
         dispatcher(dir.path(), db.url(), "d1"),
         dispatcher(dir.path(), db.url(), "d2"),
@@ -392,31 +419,35 @@ async fn a_killed_server_loses_nothing_accepted_and_delivers_nothing_twice() {
     write_config(dir.path(), &hook);
     let token = token(dir.path(), db.url());
     let client = reqwest::Client::new();
-    let port = free_port();
-    let mut server = serve(dir.path(), db.url(), port);
-    wait_healthy(&client, dir.path(), port).await;
+    let mut server = serve(&client, dir.path(), db.url(), "127.0.0.1:0").await;
+    let ports: Ports = Arc::new(Mutex::new(vec![server.port]));
     let _dispatcher = dispatcher(dir.path(), db.url(), "d1");
 
     let requests = requests(4_000);
     let expected = permitted_webhook_deliveries(&requests);
     let load = {
-        let (client, token, requests) = (client.clone(), token.clone(), requests.clone());
-        tokio::spawn(async move { post_all(&client, &[port], &token, &requests, 10).await })
+        let (client, ports, token, requests) = (
+            client.clone(),
+            ports.clone(),
+            token.clone(),
+            requests.clone(),
+        );
+        tokio::spawn(async move { post_all(&client, &ports, &token, &requests, 10).await })
     };
-    // Kill the server in the middle of the load, then start it again on the same port.
+    // Kill the server in the middle of the load, then start it again; clients send to it.
     while db.count("SELECT COUNT(*) FROM decisions").await < 400 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    server.0.kill().unwrap();
-    server.0.wait().unwrap();
+    server.process.0.kill().unwrap();
+    server.process.0.wait().unwrap();
     let at_kill = db.count("SELECT COUNT(*) FROM decisions").await;
     assert!(
         at_kill < 4_000,
         "the server was killed in the middle of the load ({at_kill} recorded)"
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let _restarted = serve(dir.path(), db.url(), port);
-    wait_healthy(&client, dir.path(), port).await;
+    let restarted = serve(&client, dir.path(), db.url(), "127.0.0.1:0").await;
+    *ports.lock().unwrap() = vec![restarted.port];
     // Clients resend only what got no answer; every request is recorded once, so nothing
     // that was accepted before the kill was lost.
     assert_eq!(load.await.unwrap(), 4_000);
