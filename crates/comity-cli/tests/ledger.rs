@@ -116,7 +116,7 @@ fn ingest_prove_and_verify() {
         sqlx::any::install_default_drivers();
         let url = format!("sqlite://{}", dir.path().join("comity.db").display());
         let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-        sqlx::query("UPDATE decisions SET body = replace(body, 'forbidden', 'permitted') WHERE ledger_index = 8")
+        sqlx::query("UPDATE ledger_entries SET body = replace(body, 'forbidden', 'permitted') WHERE idx = 8")
             .execute(&pool)
             .await
             .unwrap();
@@ -126,7 +126,7 @@ fn ingest_prove_and_verify() {
     assert_eq!(out.status.code(), Some(1));
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
-        said.contains("entry 8:") && said.contains("synthetic-005"),
+        said.contains("entry 8:") && said.contains("changed"),
         "{said}"
     );
 }

@@ -1,9 +1,9 @@
 //! Ledger entries: the canonical bytes that are hashed into the tree.
 //!
-//! An entry is an RFC 8785 (JCS) canonical JSON object. A decision entry is built from the
-//! rows it proves (the request's id and SHA-256, the decision's canonical JSON, the time it
-//! was recorded), so `audit verify` can rebuild it from those rows byte for byte and find any
-//! row that no longer matches its entry.
+//! An entry is an RFC 8785 (JCS) canonical JSON object. A decision entry holds the decision
+//! (stored nowhere else) with the fields of the rows that point at it (the request's id and
+//! SHA-256, the time it was recorded), so `audit verify` finds any row that no longer matches
+//! its entry.
 
 use comity_model::Decision;
 use sha2::{Digest, Sha256};
@@ -35,34 +35,57 @@ impl EntryKind {
 
 /// SHA-256 of bytes, hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    comity_ledger::to_hex(&Sha256::digest(bytes).into())
 }
 
-/// A decision in RFC 8785 canonical JSON: the form stored in the `decisions` table and
-/// embedded in its entry.
+/// A decision in RFC 8785 canonical JSON: the form embedded in its entry.
 pub fn canonical_decision(decision: &Decision) -> String {
     serde_json_canonicalizer::to_string(decision).expect("decisions serialize")
+}
+
+/// What a decision entry holds before its decision.
+const DECISION_OPENING: &str = "{\"decision\":";
+
+/// What a decision entry holds after its decision: the fields its `decisions` and `requests`
+/// rows also hold.
+fn decision_closing(recorded_at: &str, request: &str, request_sha256: &str) -> String {
+    let s = |v: &str| serde_json::to_string(v).expect("strings serialize");
+    format!(
+        ",\"kind\":\"decision\",\"recorded_at\":{},\"request\":{},\"request_sha256\":{}}}",
+        s(recorded_at),
+        s(request),
+        s(request_sha256)
+    )
 }
 
 /// The entry of a decision: `{"decision":…,"kind":"decision","recorded_at":…,
 /// "request":…,"request_sha256":…}` with keys in JCS order. `decision` must already be
 /// canonical; the result then is too.
+///
+/// The entry is the only place the decision is stored: its `decisions` row holds the
+/// request id, the time and the ledger index, which [`decision_in_entry`] checks against it.
 pub fn decision_entry(
     decision: &str,
     recorded_at: &str,
     request: &str,
     request_sha256: &str,
 ) -> String {
-    let s = |v: &str| serde_json::to_string(v).expect("strings serialize");
-    format!(
-        "{{\"decision\":{decision},\"kind\":\"decision\",\"recorded_at\":{},\"request\":{},\"request_sha256\":{}}}",
-        s(recorded_at),
-        s(request),
-        s(request_sha256)
-    )
+    let closing = decision_closing(recorded_at, request, request_sha256);
+    format!("{DECISION_OPENING}{decision}{closing}")
+}
+
+/// The decision a decision entry records, if `entry` is exactly the entry of a decision on
+/// `request` (whose body has SHA-256 `request_sha256`) recorded at `recorded_at`: what the
+/// rows that point at the entry say must be what the entry says.
+pub fn decision_in_entry<'e>(
+    entry: &'e str,
+    recorded_at: &str,
+    request: &str,
+    request_sha256: &str,
+) -> Option<&'e str> {
+    entry
+        .strip_prefix(DECISION_OPENING)?
+        .strip_suffix(decision_closing(recorded_at, request, request_sha256).as_str())
 }
 
 /// The entry recording that a pack version was first used: `{"kind":"pack-loaded",

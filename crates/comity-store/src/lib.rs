@@ -23,7 +23,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
 pub use entry::{
-    EntryKind, attempt_entry, canonical_decision, decision_entry, result_entry, sha256_hex,
+    EntryKind, attempt_entry, canonical_decision, decision_entry, decision_in_entry, result_entry,
+    sha256_hex,
 };
 pub use integrator::{Integrator, Receipt};
 pub use ledger::InclusionProof;

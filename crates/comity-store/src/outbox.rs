@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
 
-use crate::entry::{EntryKind, attempt_entry, decision_entry, result_entry};
+use crate::entry::{EntryKind, attempt_entry, decision_in_entry, result_entry};
 use crate::ledger::Appender;
 use crate::rows::{Cell, insert, placeholders};
 use crate::{Backend, DeliveryKind, Store, StoreError};
@@ -256,9 +256,9 @@ impl Store {
     }
 
     /// Checks in the ledger itself that a decision permits `act` on `request_id`: the
-    /// decision row's ledger entry must be a decision entry, hash to its stored leaf, be
-    /// exactly what the decision and request rows rebuild (as `verify` rebuilds it), be about
-    /// that request, and decide that act exactly once, as permitted or required.
+    /// decision row's ledger entry must be a decision entry, hash to its stored leaf, agree
+    /// with the decision and request rows (that request, its SHA-256, the time recorded; as
+    /// `verify` checks it), and decide that act exactly once, as permitted or required.
     ///
     /// Notices ride on the act they belong to: a notice the act owes (to the person, to
     /// counsel), and a notice to a counsel subscribed to the subject, are permitted exactly
@@ -269,7 +269,7 @@ impl Store {
         act: &str,
     ) -> Result<Permit, StoreError> {
         let row = sqlx::query(
-            "SELECT d.ledger_index, d.body, d.recorded_at, r.sha256, \
+            "SELECT d.ledger_index, d.recorded_at, r.sha256, \
                 COALESCE(e.kind, ''), COALESCE(e.body, ''), COALESCE(n.hash, '') \
              FROM decisions d JOIN requests r ON r.id = d.request_id \
              LEFT JOIN ledger_entries e ON e.idx = d.ledger_index \
@@ -286,34 +286,28 @@ impl Store {
             ));
         };
         let index = row.get::<i64, _>(0) as u64;
-        let (decision, recorded_at, sha): (String, String, String) =
-            (row.get(1), row.get(2), row.get(3));
-        let (kind, body, leaf): (String, String, String) = (row.get(4), row.get(5), row.get(6));
+        let (recorded_at, sha): (String, String) = (row.get(1), row.get(2));
+        let (kind, body, leaf): (String, String, String) = (row.get(3), row.get(4), row.get(5));
         if kind != "decision" {
             return refused(format!(
                 "the decision on request {request_id} points at ledger entry {index}, which is not a decision entry"
             ));
         }
-        if decision_entry(&decision, &recorded_at, request_id, &sha) != body {
+        let Some(decision) = decision_in_entry(&body, &recorded_at, request_id, &sha) else {
             return refused(format!(
-                "the stored decision on request {request_id} differs from its ledger entry {index}"
+                "the decision row of request {request_id} differs from its ledger entry {index}"
             ));
-        }
+        };
         if leaf != comity_ledger::to_hex(&comity_ledger::leaf_hash(body.as_bytes())) {
             return refused(format!(
                 "ledger entry {index} no longer hashes to its leaf in the tree"
             ));
         }
-        let entry: serde_json::Value = match serde_json::from_str(&body) {
+        let decision: serde_json::Value = match serde_json::from_str(decision) {
             Ok(v) => v,
             Err(e) => return refused(format!("ledger entry {index} is not JSON: {e}")),
         };
-        if entry["request"].as_str() != Some(request_id) {
-            return refused(format!(
-                "ledger entry {index} is not about request {request_id}"
-            ));
-        }
-        let decided: Vec<&str> = entry["decision"]["acts"]
+        let decided: Vec<&str> = decision["acts"]
             .as_array()
             .into_iter()
             .flatten()

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use comity_model::Decision;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use crate::entry::{canonical_decision, decision_entry, pack_entry, sha256_hex};
+use crate::entry::{canonical_decision, decision_entry, decision_in_entry, pack_entry, sha256_hex};
 use crate::ledger::Appender;
 use crate::rows::{Cell, insert, placeholders};
 use crate::{Backend, Store, StoreError};
@@ -206,7 +206,6 @@ impl Store {
             ]);
             decisions.push(vec![
                 Cell::Text(id.clone()),
-                Cell::Text(decision),
                 Cell::Text(recorded_at.clone()),
                 Cell::Int(index as i64),
             ]);
@@ -246,7 +245,7 @@ impl Store {
         insert(
             &mut tx,
             "decisions",
-            &["request_id", "body", "recorded_at", "ledger_index"],
+            &["request_id", "recorded_at", "ledger_index"],
             decisions,
         )
         .await?;
@@ -269,13 +268,32 @@ impl Store {
         })
     }
 
-    /// The decision recorded for a request, as stored (canonical JSON), with its index.
+    /// The decision recorded for a request, as its ledger entry holds it (canonical JSON),
+    /// with its index.
     pub async fn decision(&self, request_id: &str) -> Result<Option<(String, u64)>, StoreError> {
-        let row = sqlx::query("SELECT body, ledger_index FROM decisions WHERE request_id = $1")
-            .bind(request_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1) as u64)))
+        let row = sqlx::query(
+            "SELECT e.body, d.ledger_index, d.recorded_at, r.sha256 \
+             FROM decisions d JOIN requests r ON r.id = d.request_id \
+             JOIN ledger_entries e ON e.idx = d.ledger_index \
+             WHERE d.request_id = $1",
+        )
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let (entry, index) = (row.get::<String, _>(0), row.get::<i64, _>(1) as u64);
+        let decision = decision_in_entry(
+            &entry,
+            &row.get::<String, _>(2),
+            request_id,
+            &row.get::<String, _>(3),
+        )
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "the decision row of request {request_id} differs from its ledger entry {index}"
+            ))
+        })?;
+        Ok(Some((decision.to_owned(), index)))
     }
 }
 

@@ -155,37 +155,29 @@ impl Page {
         Ok(page)
     }
 
-    /// Whether the page holds no row.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// The rows, each as its fields.
     pub(crate) fn rows(&self) -> impl Iterator<Item = Vec<&str>> {
         self.rows
             .iter()
             .map(|r| r.iter().map(|&(a, b)| &self.text[a..b]).collect())
     }
-
-    /// The key (first field) of the last row.
-    pub(crate) fn last_key(&self) -> Option<&str> {
-        self.rows.last().map(|r| &self.text[r[0].0..r[0].1])
-    }
 }
 
 /// The aggregate of `fields` over the rows selected, as one text value: fields joined by
-/// the unit separator, rows by the record separator, in the order the rows are read.
+/// the unit separator, rows by the record separator, in the order the rows are read. Each
+/// row is joined by one `concat_ws` (a chain of `||` would copy the row once per field); the
+/// fields must not be NULL (`concat_ws` leaves a NULL out).
 pub(crate) fn aggregate(backend: crate::Backend, fields: &[&str]) -> String {
     let (agg, unit, record) = match backend {
         crate::Backend::Sqlite => ("group_concat", "char(31)", "char(30)"),
         crate::Backend::Postgres => ("string_agg", "chr(31)", "chr(30)"),
     };
-    let joined = fields
+    let fields = fields
         .iter()
         .map(|f| format!("CAST({f} AS TEXT)"))
         .collect::<Vec<_>>()
-        .join(&format!(" || {unit} || "));
-    format!("{agg}({joined}, {record})")
+        .join(", ");
+    format!("{agg}(concat_ws({unit}, {fields}), {record})")
 }
 
 /// An integer read back from an aggregated value.

@@ -1,12 +1,12 @@
 //! `audit verify`: rebuild the whole tree from the stored entries and check every stored
 //! node, every checkpoint (signature and root) and every decision and request row against
-//! the entry that records it.
+//! the entry that records it (a decision itself is stored only in its entry).
 
 use comity_ledger::{Hash, MemoryTree, Nodes, NoteVerifier};
 use sqlx::Row;
 
-use crate::entry::{decision_entry, pack_entry, sha256_hex};
-use crate::ledger::node_of;
+use crate::entry::{decision_in_entry, pack_entry, sha256_hex};
+use crate::ledger::{node_id, node_of};
 use crate::rows::{hash, parse_id, records};
 use crate::{Store, StoreError};
 use tokio::sync::mpsc::Receiver;
@@ -18,7 +18,7 @@ pub struct VerifyReport {
     pub entries: u64,
     /// Stored nodes checked.
     pub nodes: u64,
-    /// Decision rows rebuilt into their entries.
+    /// Decision rows checked against their entries.
     pub decisions: u64,
     /// Checkpoints whose signature and root were checked.
     pub checkpoints: u64,
@@ -44,14 +44,50 @@ fn finding(index: Option<u64>, what: impl Into<String>) -> Finding {
 }
 
 /// Rows read per page.
-const PAGE: i64 = 5_000;
+const PAGE: i64 = 2000;
 
-/// A page of rows read ahead of the checking.
-type Page = Result<crate::rows::Page, StoreError>;
+/// A run of keys read as one page: the entries `[first, end)`, or the stored nodes of one
+/// level covering `[first, end)` of that level.
+#[derive(Debug, Clone, Copy)]
+enum Span {
+    Entries { first: u64, end: u64 },
+    Nodes { level: u8, first: u64, end: u64 },
+}
+
+/// The pages `verify` reads, in the order it checks them: every entry below `size`, then
+/// every node a tree of `size` leaves stores, level by level.
+fn spans(size: u64) -> Vec<Span> {
+    let page = PAGE as u64;
+    let entries = (0..size).step_by(PAGE as usize).map(|first| Span::Entries {
+        first,
+        end: (first + page).min(size),
+    });
+    let nodes = (0..64u8)
+        .map(|level| (level, size >> level))
+        .take_while(|&(_, width)| width > 0)
+        .flat_map(|(level, width)| {
+            (0..width)
+                .step_by(PAGE as usize)
+                .map(move |first| Span::Nodes {
+                    level,
+                    first,
+                    end: (first + page).min(width),
+                })
+        });
+    entries.chain(nodes).collect()
+}
+
+/// A page as a reader lane read and checked it.
+enum Checked {
+    /// Entries, each with its leaf hash and what is wrong with the rows that record it.
+    Entries(Vec<CheckedEntry>),
+    /// Stored nodes of one level: their index and hash.
+    Nodes(u8, Vec<(u64, Hash)>),
+}
 
 /// One entry as a reader lane checked it: its leaf hash, and what is wrong with the rows that
 /// record it, if anything.
-struct Checked {
+struct CheckedEntry {
     index: u64,
     leaf: Hash,
     fault: Option<String>,
@@ -59,21 +95,24 @@ struct Checked {
 
 /// The columns read for each entry, with the rows that record it: a decision and its request,
 /// a pack, or (for a dispatch entry) the outbox row it is about.
+/// The long texts come last, so that building the page moves each of them least.
 const ENTRY_FIELDS: &[&str] = &[
     "e.idx",
     "e.kind",
-    "e.body",
     "COALESCE(d.request_id, '')",
-    "COALESCE(d.body, '')",
     "COALESCE(d.recorded_at, '')",
     "COALESCE(r.sha256, '')",
-    "COALESCE(r.body, '')",
     "COALESCE(p.id, '')",
     "COALESCE(p.sha256, '')",
     "COALESCE(p.recorded_at, '')",
     "e.delivery",
     "COALESCE(o.id, '')",
+    "COALESCE(r.body, '')",
+    "e.body",
 ];
+
+/// The columns read for each stored node.
+const NODE_FIELDS: &[&str] = &["id", "hash"];
 
 const ENTRY_FROM: &str = "ledger_entries e \
     LEFT JOIN decisions d ON d.ledger_index = e.idx \
@@ -81,27 +120,27 @@ const ENTRY_FROM: &str = "ledger_entries e \
     LEFT JOIN packs p ON p.ledger_index = e.idx \
     LEFT JOIN outbox o ON o.id = e.delivery";
 
-/// Hashes each entry of a page and checks the rows that record it (a decision and its
-/// request, or a pack): rebuilt into the entry's bytes, they must be those bytes. A dispatch
+/// Hashes each entry of a page and checks the rows that point at it: a decision row and its
+/// request must say what the entry says (request, SHA-256 of the request's body, time), a
+/// pack row rebuilt into an entry must be the entry's bytes. A dispatch
 /// entry is the only record of its attempt or result: it must name the delivery its row
 /// names, and that delivery must be in the outbox.
-fn check_page(page: &crate::rows::Page) -> Result<Vec<Checked>, StoreError> {
+fn check_entries(page: &crate::rows::Page) -> Result<Vec<CheckedEntry>, StoreError> {
     let mut out = Vec::new();
     for record in page.rows() {
         let [
             index,
             kind,
-            body,
             id,
-            decision,
             recorded_at,
             sha,
-            request,
             pack,
             pack_sha,
             loaded_at,
             delivery,
             outbox,
+            request,
+            body,
         ] = record[..]
         else {
             return Err(StoreError::Corrupt("an entry read back malformed".into()));
@@ -132,8 +171,8 @@ fn check_page(page: &crate::rows::Page) -> Result<Vec<Checked>, StoreError> {
             "decision" if sha256_hex(request.as_bytes()) != sha => Some(format!(
                 "request {id} no longer matches the SHA-256 its entry records"
             )),
-            "decision" if decision_entry(decision, recorded_at, id, sha) != body => Some(format!(
-                "the stored decision for request {id} differs from its ledger entry"
+            "decision" if decision_in_entry(body, recorded_at, id, sha).is_none() => Some(format!(
+                "the decision row of request {id} differs from its ledger entry"
             )),
             "pack-loaded" if pack.is_empty() => {
                 Some("a pack-loaded entry whose pack row is missing".to_owned())
@@ -152,7 +191,7 @@ fn check_page(page: &crate::rows::Page) -> Result<Vec<Checked>, StoreError> {
             }
             _ => None,
         };
-        out.push(Checked {
+        out.push(CheckedEntry {
             index,
             leaf: comity_ledger::leaf_hash(body.as_bytes()),
             fault,
@@ -161,66 +200,76 @@ fn check_page(page: &crate::rows::Page) -> Result<Vec<Checked>, StoreError> {
     Ok(out)
 }
 
-/// Connections reading entries at once: reading is most of the work, and SQLite serves
-/// several readers of one file in parallel (4 was fastest on 2 cores, docs/perf.md).
+/// The stored nodes of `level` in a page, decoded.
+fn decode_nodes(page: &crate::rows::Page, level: u8) -> Result<Vec<(u64, Hash)>, StoreError> {
+    page.rows()
+        .map(|record| {
+            let (at, index) = node_of(parse_id(record[0])?);
+            debug_assert_eq!(at, level);
+            Ok((
+                index,
+                hash(record[1], || format!("node ({level}, {index})"))?,
+            ))
+        })
+        .collect()
+}
+
+/// The next page of a lane.
+async fn recv(lane: &mut Receiver<Result<Checked, StoreError>>) -> Result<Checked, StoreError> {
+    lane.recv()
+        .await
+        .ok_or_else(|| StoreError::Corrupt("a reader stopped early".into()))?
+}
+
+/// The finding for a node the tree needs that is not stored.
+fn missing_node(level: u8, index: u64) -> Finding {
+    finding(
+        Some(index << level),
+        format!("the tree node at level {level} covering it is missing"),
+    )
+}
+
+/// Connections reading at once: reading is most of the work, and SQLite serves several
+/// readers of one file in parallel (4 was fastest on 2 cores, docs/perf.md).
 const READERS: usize = 4;
 
 impl Store {
-    /// Reads pages of `fields` from `from` in key order, ahead of the checking, on a task
-    /// of its own.
-    fn scan(&self, fields: &'static [&'static str], from: &'static str) -> Receiver<Page> {
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        let (pool, backend) = (self.pool.clone(), self.backend);
-        tokio::spawn(async move {
-            let mut after = -1;
-            let mut conn = match pool.acquire().await {
-                Ok(c) => c,
-                Err(e) => return drop(tx.send(Err(e.into())).await),
-            };
-            loop {
-                let page = records(&mut conn, backend, fields, from, (after, i64::MAX), PAGE).await;
-                let last = page
-                    .as_ref()
-                    .ok()
-                    .and_then(|p| p.last_key())
-                    .map(|k| k.parse().unwrap_or(i64::MAX));
-                let done = last.is_none();
-                if tx.send(page).await.is_err() || done {
-                    return;
-                }
-                after = last.expect("not done");
-            }
-        });
-        rx
-    }
-
-    /// Reads and checks the entries below `size`, page `k` covering indices
-    /// `[k·PAGE, (k+1)·PAGE)`, in `lanes` tasks on connections of their own (page `k` from
-    /// lane `k % lanes`), so that reading and hashing run on every core.
-    fn scan_entries(
+    /// Reads and checks `spans` in `lanes` tasks on connections of their own (span `k` from
+    /// lane `k % lanes`), so that reading, hashing and decoding run on every core while the
+    /// caller checks the pages in order.
+    fn read_spans(
         &self,
-        size: u64,
+        spans: &[Span],
         lanes: usize,
-    ) -> Vec<Receiver<Result<Vec<Checked>, StoreError>>> {
+    ) -> Vec<Receiver<Result<Checked, StoreError>>> {
         (0..lanes)
             .map(|lane| {
                 let (tx, rx) = tokio::sync::mpsc::channel(2);
                 let (pool, backend) = (self.pool.clone(), self.backend);
+                let mine: Vec<Span> = spans.iter().skip(lane).step_by(lanes).copied().collect();
                 tokio::spawn(async move {
                     let mut conn = match pool.acquire().await {
                         Ok(c) => c,
                         Err(e) => return drop(tx.send(Err(e.into())).await),
                     };
-                    for page in (lane as u64..).step_by(lanes) {
-                        let first = page * PAGE as u64;
-                        if first >= size {
-                            return;
-                        }
-                        let range = (first as i64 - 1, (first + PAGE as u64) as i64);
-                        let rows =
-                            records(&mut conn, backend, ENTRY_FIELDS, ENTRY_FROM, range, PAGE)
-                                .await;
-                        if tx.send(rows.and_then(|p| check_page(&p))).await.is_err() {
+                    for span in mine {
+                        let checked = match span {
+                            Span::Entries { first, end } => {
+                                let keys = (first as i64 - 1, end as i64);
+                                records(&mut conn, backend, ENTRY_FIELDS, ENTRY_FROM, keys, PAGE)
+                                    .await
+                                    .and_then(|p| check_entries(&p))
+                                    .map(Checked::Entries)
+                            }
+                            Span::Nodes { level, first, end } => {
+                                let keys = (node_id(level, first) - 1, node_id(level, end));
+                                records(&mut conn, backend, NODE_FIELDS, "ledger_nodes", keys, PAGE)
+                                    .await
+                                    .and_then(|p| decode_nodes(&p, level))
+                                    .map(|nodes| Checked::Nodes(level, nodes))
+                            }
+                        };
+                        if tx.send(checked).await.is_err() {
                             return;
                         }
                     }
@@ -228,6 +277,25 @@ impl Store {
                 rx
             })
             .collect()
+    }
+
+    /// The first stored node that a tree of `size` leaves does not have, if any: `(level,
+    /// index)`.
+    async fn extra_node(&self, size: u64) -> Result<Option<(u8, u64)>, StoreError> {
+        for level in 0..64u8 {
+            let (from, to) = (node_id(level, size >> level), node_id(level, (1 << 48) - 1));
+            let first: Option<i64> =
+                sqlx::query("SELECT MIN(id) FROM ledger_nodes WHERE id >= $1 AND id <= $2")
+                    .bind(from)
+                    .bind(to)
+                    .fetch_one(&self.pool)
+                    .await?
+                    .get(0);
+            if let Some(id) = first {
+                return Ok(Some(node_of(id)));
+            }
+        }
+        Ok(None)
     }
 
     /// Verifies everything stored; `progress(done, total)` is called as entries are read.
@@ -238,19 +306,22 @@ impl Store {
         progress: &dyn Fn(u64, u64),
     ) -> Result<Result<VerifyReport, Finding>, StoreError> {
         let total = self.size().await?;
+        let spans = spans(total);
+        let mut lanes = self.read_spans(&spans, READERS);
+        let mut pages = spans
+            .iter()
+            .enumerate()
+            .map(|(k, span)| (k % READERS, *span));
         // 1. Every entry, in order and without gaps, hashed into a tree rebuilt in memory;
-        //    with it the decision and request rows it records, rebuilt into the entry's
-        //    bytes and compared with them.
+        //    with it the decision, request and pack rows that point at it, checked against
+        //    it.
         let mut tree = MemoryTree::new();
         let mut next: u64 = 0;
-        let mut lanes = self.scan_entries(total, READERS);
-        for page_no in 0..total.div_ceil(PAGE as u64) as usize {
-            let lane = lanes.len();
-            let page = lanes[page_no % lane]
-                .recv()
-                .await
-                .ok_or_else(|| StoreError::Corrupt("a reader stopped early".into()))??;
-            for checked in page {
+        for (lane, _) in pages.by_ref().take(total.div_ceil(PAGE as u64) as usize) {
+            let Checked::Entries(entries) = recv(&mut lanes[lane]).await? else {
+                unreachable!("entries are read first");
+            };
+            for checked in entries {
                 if checked.index != next {
                     return Ok(Err(finding(
                         Some(next),
@@ -265,11 +336,6 @@ impl Store {
             }
             progress(next, total);
         }
-        let decisions: i64 = sqlx::query("SELECT COUNT(*) FROM decisions")
-            .fetch_one(&self.pool)
-            .await?
-            .get(0);
-        let decisions = decisions as u64;
         let size = next;
         let stray: i64 = sqlx::query("SELECT COUNT(*) FROM decisions WHERE ledger_index >= $1")
             .bind(size as i64)
@@ -285,39 +351,20 @@ impl Store {
             )));
         }
         // 2. Every stored node, against the rebuilt tree; none missing, none extra.
-        let mut expected = (0..64u8).flat_map(|l| (0..size >> l).map(move |i| (l, i)));
         let mut nodes = 0u64;
-        let mut pages = self.scan(&["id", "hash"], "ledger_nodes");
-        while let Some(page) = pages.recv().await {
-            let page = page?;
-            if page.is_empty() {
-                break;
-            }
-            for record in page.rows() {
-                let (level, index) = node_of(parse_id(record[0])?);
-                let first_leaf = index << level;
-                match expected.next() {
-                    Some(e) if e == (level, index) => {}
-                    Some((l, i)) if (l, i) < (level, index) => {
-                        return Ok(Err(finding(
-                            Some(i << l),
-                            format!("the tree node at level {l} covering it is missing"),
-                        )));
-                    }
-                    _ => {
-                        return Ok(Err(finding(
-                            Some(first_leaf),
-                            format!(
-                                "a tree node at level {level} covers entries the ledger does not hold"
-                            ),
-                        )));
-                    }
+        for (lane, span) in pages {
+            let (Checked::Nodes(level, stored), Span::Nodes { first, end, .. }) =
+                (recv(&mut lanes[lane]).await?, span)
+            else {
+                unreachable!("nodes are read after the entries");
+            };
+            let mut expect = first;
+            for (index, hash) in stored {
+                if index != expect {
+                    return Ok(Err(missing_node(level, expect)));
                 }
-                let stored = hash(record[1], || format!("node ({level}, {index})"))?;
-                let rebuilt = tree
-                    .node(level, index)
-                    .expect("complete node of the rebuilt tree");
-                if stored != rebuilt {
+                let rebuilt = tree.node(level, index).expect("a node below the size read");
+                if hash != rebuilt {
                     let what = if level == 0 {
                         "its stored bytes no longer hash to the leaf in the tree (the entry was changed)".to_owned()
                     } else {
@@ -325,17 +372,39 @@ impl Store {
                             "the tree node at level {level} does not match the entries under it"
                         )
                     };
-                    return Ok(Err(finding(Some(first_leaf), what)));
+                    return Ok(Err(finding(Some(index << level), what)));
                 }
+                expect += 1;
                 nodes += 1;
             }
+            if expect != end {
+                return Ok(Err(missing_node(level, expect)));
+            }
         }
-        if let Some((l, i)) = expected.next() {
-            return Ok(Err(finding(
-                Some(i << l),
-                format!("the tree node at level {l} covering it is missing"),
-            )));
+        let stored: i64 = sqlx::query("SELECT COUNT(*) FROM ledger_nodes")
+            .fetch_one(&self.pool)
+            .await?
+            .get(0);
+        if stored as u64 != nodes {
+            return Ok(Err(match self.extra_node(size).await? {
+                Some((level, index)) => finding(
+                    Some(index << level),
+                    format!("a tree node at level {level} covers entries the ledger does not hold"),
+                ),
+                None => finding(
+                    None,
+                    format!(
+                        "{} stored tree nodes are not nodes of the tree",
+                        stored as u64 - nodes
+                    ),
+                ),
+            }));
         }
+        let decisions: i64 = sqlx::query("SELECT COUNT(*) FROM decisions")
+            .fetch_one(&self.pool)
+            .await?
+            .get(0);
+        let decisions = decisions as u64;
         // 3. Every checkpoint: signed by our key, of a size the ledger has, with its root.
         let rows = sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size")
             .fetch_all(&self.pool)

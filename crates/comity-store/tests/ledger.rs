@@ -198,8 +198,20 @@ async fn a_changed_entry_is_named() {
 
 #[tokio::test]
 async fn a_changed_decision_is_named() {
-    for f in tampered(&["UPDATE decisions SET body = replace(body, 'forbidden', 'permitted') WHERE ledger_index = 12"]).await {
-        assert!(f.starts_with("entry 12: ") && f.contains("synthetic-00011"), "{f}");
+    // A decision is stored once, in its entry: rewritten there, its leaf no longer matches.
+    for f in tampered(&["UPDATE ledger_entries SET body = replace(body, 'forbidden', 'permitted') WHERE body LIKE '%\"synthetic-00011\"%'"]).await {
+        assert!(f.starts_with("entry 12: ") && f.contains("changed"), "{f}");
+    }
+    // Its row, when it no longer says what the entry says.
+    for f in tampered(&[
+        "UPDATE decisions SET recorded_at = '2020-01-01T00:00:00Z' WHERE ledger_index = 12",
+    ])
+    .await
+    {
+        assert!(
+            f.starts_with("entry 12: ") && f.contains("synthetic-00011"),
+            "{f}"
+        );
     }
 }
 
@@ -225,6 +237,38 @@ async fn deleted_last_rows_are_found() {
     for f in tampered(&statements).await {
         assert!(
             f.contains("checkpoint at size 21") && f.contains("only 18 entries"),
+            "{f}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_entry_is_named() {
+    for f in tampered(&["DELETE FROM ledger_entries WHERE idx = 9"]).await {
+        assert!(
+            f.starts_with("entry 9: ") && f.contains("missing from the ledger"),
+            "{f}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_missing_or_extra_tree_node_is_named() {
+    // Node (1, 3), over leaves 6 and 7, is stored under 2^48 + 3.
+    for f in tampered(&["DELETE FROM ledger_nodes WHERE id = 281474976710659"]).await {
+        assert!(
+            f.starts_with("entry 6: ") && f.contains("level 1 covering it is missing"),
+            "{f}"
+        );
+    }
+    // A leaf node past the last of the 21 entries.
+    let extra = format!(
+        "INSERT INTO ledger_nodes (id, hash) VALUES (21, '{}')",
+        "ab".repeat(32)
+    );
+    for f in tampered(&[&extra]).await {
+        assert!(
+            f.starts_with("entry 21: ") && f.contains("covers entries the ledger does not hold"),
             "{f}"
         );
     }

@@ -218,24 +218,22 @@ async fn only_a_permitting_decision_in_the_ledger_permits() {
             permit("no-such-request", "notify-release").await,
             "no decision",
         );
-        // The decision row rewritten to permit: it no longer matches its ledger entry.
+        // The decision row rewritten to point at another request's permitting entry: the
+        // entry is not about this request.
         fixture
-            .exec("UPDATE decisions SET body = replace(body, 'forbidden', 'permitted') WHERE request_id = 'r-forbidden'")
+            .exec("UPDATE decisions SET ledger_index = ledger_index + 1000 WHERE request_id = 'r-0000'")
+            .await;
+        fixture
+            .exec(&format!(
+                "UPDATE decisions SET ledger_index = {} WHERE request_id = 'r-forbidden'",
+                indices[0]
+            ))
             .await;
         refused(
             permit("r-forbidden", "notify-release").await,
             "differs from its ledger entry",
         );
-        // The entry and the row rewritten together: the entry no longer hashes to its leaf.
-        fixture
-            .exec("UPDATE decisions SET body = replace(body, 'permitted', 'forbidden') WHERE request_id = 'r-0001'")
-            .await;
-        fixture
-            .exec("UPDATE ledger_entries SET body = replace(body, 'permitted', 'forbidden') WHERE body LIKE '%\"r-0001\"%'")
-            .await;
-        fixture
-            .exec("UPDATE decisions SET body = replace(body, 'forbidden', 'permitted') WHERE request_id = 'r-0001'")
-            .await;
+        // The entry rewritten to permit: it no longer hashes to its leaf.
         fixture
             .exec("UPDATE ledger_entries SET body = replace(body, 'forbidden', 'permitted') WHERE body LIKE '%\"r-0001\"%'")
             .await;
