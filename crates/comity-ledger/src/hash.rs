@@ -44,40 +44,21 @@ pub fn empty_root() -> Hash {
 
 /// A hash as 64 lowercase hexadecimal digits.
 pub fn to_hex(hash: &Hash) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    hash.iter()
-        .flat_map(|byte| [byte >> 4, byte & 0x0f])
-        .map(|nibble| char::from(DIGITS[usize::from(nibble)]))
-        .collect()
+    const_hex::encode(hash)
 }
 
-/// A hash from 64 hexadecimal digits (either case), and nothing else.
+/// A hash from 64 hexadecimal digits (either case), and nothing else (no `0x`).
 pub fn from_hex(text: &str) -> Result<Hash, HexError> {
-    let digits = text.as_bytes();
-    if digits.len() != 64 {
-        return Err(HexError::WrongLength {
-            length: digits.len(),
-        });
+    if text.len() != 64 {
+        return Err(HexError::WrongLength { length: text.len() });
     }
-    let mut hash = [0u8; 32];
-    for (i, byte) in hash.iter_mut().enumerate() {
-        let high = hex_value(digits[2 * i]).ok_or(HexError::NotHex { position: 2 * i })?;
-        let low = hex_value(digits[2 * i + 1]).ok_or(HexError::NotHex {
-            position: 2 * i + 1,
-        })?;
-        *byte = high << 4 | low;
-    }
-    Ok(hash)
-}
-
-/// The value of one hexadecimal digit.
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
+    const_hex::decode_to_array(text).map_err(|e| match e {
+        const_hex::FromHexError::InvalidHexCharacter { index, .. } => {
+            HexError::NotHex { position: index }
+        }
+        // 64 digits that do not make 32 bytes: a `0x` prefix was stripped.
+        _ => HexError::NotHex { position: 1 },
+    })
 }
 
 /// Why a text is not a hash in hexadecimal.
@@ -128,6 +109,9 @@ mod tests {
         // 64 bytes of text, but not 64 digits: a two-byte character.
         let bad = format!("é{}", &text[2..]);
         assert_eq!(from_hex(&bad), Err(HexError::NotHex { position: 0 }));
+        // A `0x` prefix is not hexadecimal digits.
+        let bad = format!("0x{}", &text[2..]);
+        assert_eq!(from_hex(&bad), Err(HexError::NotHex { position: 1 }));
     }
 
     #[test]

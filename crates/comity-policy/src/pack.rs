@@ -367,7 +367,7 @@ fn digest(dir: &Path, files: &[PathBuf]) -> Result<String, PackError> {
         h.update([0]);
         h.update(&bytes);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(const_hex::encode(h.finalize()))
 }
 
 /// The rule a policy is, from its annotations and scope.

@@ -370,8 +370,7 @@ pub struct Caller {
 pub fn new_token() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!("comity_{hex}"))
+    Ok(format!("comity_{}", comity_ledger::to_hex(&bytes)))
 }
 
 /// Why a token could not be created.

@@ -50,8 +50,7 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(body);
     let tag = mac.finalize().into_bytes();
-    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256={hex}")
+    format!("sha256={}", comity_ledger::to_hex(&tag.into()))
 }
 
 /// `id` as a file name: every byte but ASCII letters, digits, `-`, `_` and `.` written `%XX`,
