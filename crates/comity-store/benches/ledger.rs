@@ -6,7 +6,11 @@
 //!   and from the nodes in memory;
 //! - `verify` (every leaf, node, decision and checkpoint) over 1,000,000 entries.
 //!
-//! `cargo bench -p comity-store --bench ledger [-- ENTRIES]` (default 1,000,000).
+//! `cargo bench -p comity-store --bench ledger [-- ENTRIES]` (default 1,000,000); with
+//! `COMITY_BENCH_DB=PATH` the database is kept at PATH.
+//!
+//! Each request stored is the example request (1.2 KB, its id changed), as received, so that
+//! `verify` hashes request bodies of a real size.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +19,19 @@ use comity_ledger::{MemoryTree, NoteSigner, verify_inclusion};
 use comity_model::{Act, ActDecision, Decision, Outcome, PackRef, Reason};
 use comity_store::{NewDecision, Store};
 
-fn decisions(from: usize, to: usize) -> Vec<NewDecision> {
+/// The example request, its id replaced by `{id}`.
+fn request_template() -> String {
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/nyc-doc-detainer.json"),
+    )
+    .expect("the example request");
+    let mut request: serde_json::Value = serde_json::from_str(&example).expect("JSON");
+    request["id"] = "{id}".into();
+    serde_json::to_string_pretty(&request).expect("JSON")
+}
+
+fn decisions(template: &str, from: usize, to: usize) -> Vec<NewDecision> {
     let reason = Arc::new(Reason {
         rule: "nyc-doc-detainer-needs-judicial-warrant".into(),
         pack: "ocd-division/country:us/state:ny/place:new_york@2017-12-01".into(),
@@ -46,7 +62,7 @@ fn decisions(from: usize, to: usize) -> Vec<NewDecision> {
                 warnings: vec![],
             };
             NewDecision {
-                request_body: format!("{{\"id\":\"{id}\",\"synthetic\":true}}"),
+                request_body: template.replace("{id}", &id),
                 decision,
                 deliveries: vec![],
             }
@@ -64,8 +80,11 @@ async fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
+    let template = request_template();
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bench.db").display().to_string();
+    // COMITY_BENCH_DB keeps the database, for `comity audit verify` or a profiler.
+    let path = std::env::var("COMITY_BENCH_DB")
+        .unwrap_or_else(|_| dir.path().join("bench.db").display().to_string());
     let store = Store::open(&path).await.expect("store");
 
     // Appends, durable, group commit of 1,000 per transaction.
@@ -75,7 +94,7 @@ async fn main() {
     while done < entries {
         let to = (done + batch).min(entries);
         store
-            .record_decisions(&decisions(done, to))
+            .record_decisions(&decisions(&template, done, to))
             .await
             .expect("recorded");
         done = to;
@@ -93,7 +112,7 @@ async fn main() {
     let started = Instant::now();
     for from in (entries..entries + extra).step_by(100) {
         store
-            .record_decisions(&decisions(from, from + 100))
+            .record_decisions(&decisions(&template, from, from + 100))
             .await
             .expect("recorded");
     }
@@ -173,9 +192,7 @@ async fn main() {
         "verify: {} entries, {} nodes, {} decisions, {} checkpoints in {took:.2?}",
         report.entries, report.nodes, report.decisions, report.checkpoints
     );
-    let bytes = std::fs::metadata(dir.path().join("bench.db"))
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     println!("database: {:.0} MiB", bytes as f64 / (1 << 20) as f64);
     store.close().await;
 }

@@ -151,7 +151,7 @@ async fn fetch_nodes(
         let sql = format!(
             "SELECT {} FROM ledger_nodes WHERE id IN ({})",
             aggregate(backend, &["id", "hash"]),
-            placeholders(1, chunk.len())
+            placeholders(backend, chunk.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (level, index) in chunk {

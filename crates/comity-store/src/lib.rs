@@ -42,6 +42,17 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The backend a connection is to.
+    pub(crate) fn of(conn: &sqlx::AnyConnection) -> Backend {
+        if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
 /// A failure of the store (not a finding about its contents: see [`Finding`]).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -173,7 +173,7 @@ async fn held(
 ) -> Result<HashMap<String, u64>, StoreError> {
     let mut sql = format!(
         "SELECT id, claimed_by, status, attempts FROM outbox WHERE id IN ({})",
-        placeholders(1, deliveries.len())
+        placeholders(backend, deliveries.len())
     );
     if backend == Backend::Postgres {
         sql.push_str(" FOR UPDATE");
@@ -482,7 +482,7 @@ async fn subscribers_of(
     }
     let sql = format!(
         "SELECT subject_id, counsel FROM subscriptions WHERE subject_id IN ({}) ORDER BY counsel",
-        placeholders(1, subjects.len())
+        placeholders(Backend::of(conn), subjects.len())
     );
     let mut query = sqlx::query(AssertSqlSafe(sql));
     for s in subjects {

@@ -306,7 +306,7 @@ async fn existing(
     for chunk in ids.chunks(LOOKUP_CHUNK) {
         let sql = format!(
             "SELECT r.id, r.sha256, d.ledger_index FROM requests r JOIN decisions d ON d.request_id = r.id WHERE r.id IN ({})",
-            placeholders(1, chunk.len())
+            placeholders(Backend::of(conn), chunk.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for id in chunk {

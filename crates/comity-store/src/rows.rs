@@ -12,9 +12,10 @@ pub(crate) enum Cell {
     Text(String),
 }
 
-/// Most placeholders in one statement. SQLite allows 32,766 and PostgreSQL 65,535, but sqlx's
-/// cost per statement grows faster than its size: 300 was fastest here (docs/perf.md).
-const MAX_PARAMS: usize = 300;
+/// Most placeholders in one statement: within SQLite's 32,766 and PostgreSQL's 65,535, so
+/// that a batch of a thousand rows is one statement (with anonymous placeholders a
+/// statement's cost grows with its size, not faster; docs/perf.md).
+const MAX_PARAMS: usize = 30_000;
 
 /// `INSERT INTO table (columns) VALUES (…), (…), …` in as few statements as the placeholder
 /// limit allows.
@@ -24,24 +25,21 @@ pub(crate) async fn insert(
     columns: &'static [&'static str],
     rows: Vec<Vec<Cell>>,
 ) -> Result<(), sqlx::Error> {
+    let backend = crate::Backend::of(conn);
     let per_statement = (MAX_PARAMS / columns.len()).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per_statement).collect();
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut n = 0;
-        for (i, _) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let marks: Vec<String> = (0..columns.len())
-                .map(|_| {
-                    n += 1;
-                    format!("${n}")
-                })
-                .collect();
-            sql.push_str(&format!("({})", marks.join(", ")));
-        }
+        let marks = marks(backend, chunk.len() * columns.len());
+        let values: Vec<String> = marks
+            .chunks(columns.len())
+            .map(|row| format!("({})", row.join(", ")))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            columns.join(", "),
+            values.join(", ")
+        );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for cell in chunk.into_iter().flatten() {
             query = match cell {
@@ -54,12 +52,20 @@ pub(crate) async fn insert(
     Ok(())
 }
 
-/// `$first, $first+1, …` for `count` values.
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `count` placeholders, for values bound in order: `?` in SQLite, `$1`, `$2`, … in
+/// PostgreSQL. In SQLite a numbered placeholder is found by a linear scan of the statement's
+/// parameter names (`sqlite3_bind_parameter_name`, which sqlx calls for every value), so
+/// binding n numbered values costs n²; anonymous ones cost n.
+fn marks(backend: crate::Backend, count: usize) -> Vec<String> {
+    match backend {
+        crate::Backend::Sqlite => vec!["?".to_owned(); count],
+        crate::Backend::Postgres => (1..=count).map(|i| format!("${i}")).collect(),
+    }
+}
+
+/// `count` placeholders, separated by commas, for a statement whose only values they are.
+pub(crate) fn placeholders(backend: crate::Backend, count: usize) -> String {
+    marks(backend, count).join(", ")
 }
 
 /// A stored hash column.

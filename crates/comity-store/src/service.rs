@@ -47,7 +47,7 @@ impl Store {
         for chunk in ids.chunks(LOOKUP_CHUNK) {
             let sql = format!(
                 "SELECT id, sha256 FROM requests WHERE id IN ({})",
-                placeholders(1, chunk.len())
+                placeholders(self.backend, chunk.len())
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for id in chunk {
