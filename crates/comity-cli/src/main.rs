@@ -13,6 +13,11 @@ use clap::{Args, Parser, Subcommand};
 use comity_model::{Decision, Shape, read_requests};
 use comity_policy::{DecideError, Engine, PackError, explain, run_cases};
 
+/// mimalloc rather than the system allocator: under load the server spent a third of its
+/// time in glibc's malloc and free (docs/perf.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod dispatch;
 mod ledger;
