@@ -1,13 +1,16 @@
-//! The integrator: one task per process that records decisions for many concurrent callers,
-//! gathering whatever has arrived into one transaction (group commit). Across processes the
-//! store's own lock sequences the integrators.
+//! The integrator: the tasks of a process that record decisions for many concurrent callers,
+//! gathering whatever has arrived into one transaction (group commit). The store's own lock
+//! sequences the transactions, of this process and of others.
 
 use comity_ledger::Hash;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
 
-use crate::{NewDecision, Recorded, Store, StoreError};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
-type Job = (NewDecision, oneshot::Sender<Result<Receipt, StoreError>>);
+use crate::{Backend, NewDecision, Recorded, Store, StoreError};
+
+type Waiter = oneshot::Sender<Result<Receipt, StoreError>>;
+type Job = (NewDecision, Waiter);
 
 /// What became of one decision, with the head of the tree its batch ended, which includes
 /// it when it was recorded.
@@ -23,7 +26,34 @@ pub struct Receipt {
     pub leaf: Option<Hash>,
 }
 
-/// A handle to the integrator task; cheap to clone.
+/// Commits a batch and tells each waiter what became of its decision.
+async fn commit(store: &Store, (decisions, waiters): (Vec<NewDecision>, Vec<Waiter>)) {
+    match store.commit_decisions(&decisions).await {
+        Ok(c) => {
+            for (waiter, recorded) in waiters.into_iter().zip(c.recorded) {
+                let leaf = match recorded {
+                    Recorded::New(i) => c.leaves.get(&i).copied(),
+                    _ => None,
+                };
+                let receipt = Receipt {
+                    recorded,
+                    tree_size: c.tree_size,
+                    root: c.root,
+                    leaf,
+                };
+                let _ = waiter.send(Ok(receipt));
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            for waiter in waiters {
+                let _ = waiter.send(Err(StoreError::Batch(message.clone())));
+            }
+        }
+    }
+}
+
+/// A handle to the integrator's tasks; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Integrator {
     jobs: mpsc::Sender<Job>,
@@ -32,44 +62,39 @@ pub struct Integrator {
 impl Integrator {
     /// Starts the integrator over `store`, committing at most `max_batch` decisions per
     /// transaction.
+    ///
+    /// On PostgreSQL two batches are in flight: while one holds the ledger's lock, the next
+    /// has begun its transaction and waits for the lock, so that the round trips around a
+    /// commit overlap the next batch's. SQLite, in the process, commits one at a time.
     pub fn start(store: Store, max_batch: usize) -> Integrator {
-        let (jobs, mut queue) = mpsc::channel::<Job>(max_batch * 4);
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(max_batch);
-            while let Some(first) = queue.recv().await {
-                batch.push(first);
-                while batch.len() < max_batch {
-                    match queue.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                let (decisions, waiters): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-                match store.commit_decisions(&decisions).await {
-                    Ok(c) => {
-                        for (waiter, recorded) in waiters.into_iter().zip(c.recorded) {
-                            let leaf = match recorded {
-                                Recorded::New(i) => c.leaves.get(&i).copied(),
-                                _ => None,
-                            };
-                            let receipt = Receipt {
-                                recorded,
-                                tree_size: c.tree_size,
-                                root: c.root,
-                                leaf,
-                            };
-                            let _ = waiter.send(Ok(receipt));
+        let (jobs, queue) = mpsc::channel::<Job>(max_batch * 4);
+        let queue = Arc::new(Mutex::new(queue));
+        let lanes = match store.backend() {
+            Backend::Postgres => 2,
+            Backend::Sqlite => 1,
+        };
+        for _ in 0..lanes {
+            let (store, queue) = (store.clone(), queue.clone());
+            tokio::spawn(async move {
+                let mut batch = Vec::with_capacity(max_batch);
+                loop {
+                    {
+                        let mut queue = queue.lock().await;
+                        let Some(first) = queue.recv().await else {
+                            return;
+                        };
+                        batch.push(first);
+                        while batch.len() < max_batch {
+                            match queue.try_recv() {
+                                Ok(job) => batch.push(job),
+                                Err(_) => break,
+                            }
                         }
                     }
-                    Err(e) => {
-                        let message = e.to_string();
-                        for waiter in waiters {
-                            let _ = waiter.send(Err(StoreError::Batch(message.clone())));
-                        }
-                    }
+                    commit(&store, batch.drain(..).unzip()).await;
                 }
-            }
-        });
+            });
+        }
         Integrator { jobs }
     }
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use comity_ledger::{Checkpoint, Hash, Nodes, NoteSigner, TreeError};
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use crate::rows::{Cell, Page, aggregate, hash, insert, parse_id, placeholders};
+use crate::rows::{Cell, Page, Table, aggregate, hash, parse_id, placeholders};
 use crate::{Backend, Store, StoreError};
 
 /// Stored nodes, or (while learning what a computation reads) a recorder of the nodes read.
@@ -80,7 +80,8 @@ impl NodeCache {
         (known, missing)
     }
 
-    fn keep(&self, nodes: &NodeMap) {
+    /// Keeps `nodes`, which must be stored and committed.
+    pub(crate) fn keep(&self, nodes: &NodeMap) {
         let mut held = self.0.write().expect("cache lock");
         if held.len() + nodes.len() > CACHED_NODES {
             held.clear();
@@ -196,14 +197,44 @@ pub(crate) struct Appender {
     new: Vec<(u8, u64, Hash)>,
 }
 
+/// An append finished: the tree head after it, and what to store and cache.
+pub(crate) struct Appended {
+    /// The size of the tree after the appends.
+    pub(crate) size: u64,
+    /// Its root.
+    pub(crate) root: Hash,
+    /// The leaf hash of each entry appended, by index.
+    pub(crate) leaves: HashMap<u64, Hash>,
+    /// The `ledger_nodes` rows of the nodes the appends completed.
+    pub(crate) rows: Table,
+    /// Every node the append held (the old right edge it read, and the nodes it completed):
+    /// to cache once the transaction has committed, never before.
+    pub(crate) nodes: NodeMap,
+}
+
 impl Appender {
-    /// Starts appending after the ledger's last entry.
+    /// Starts appending after the ledger's last entry, reading the tree's right edge from
+    /// `cache` where it holds it (as after this process's own last append).
     pub(crate) async fn start(
         conn: &mut AnyConnection,
         backend: Backend,
+        cache: &NodeCache,
     ) -> Result<Appender, StoreError> {
         let size = ledger_size(conn).await?;
-        let known = fetch_nodes(conn, backend, &frontier(size)).await?;
+        Appender::at(conn, backend, cache, size).await
+    }
+
+    /// [`Appender::start`] on a ledger whose size the caller read, under the ledger's lock.
+    pub(crate) async fn at(
+        conn: &mut AnyConnection,
+        backend: Backend,
+        cache: &NodeCache,
+        size: u64,
+    ) -> Result<Appender, StoreError> {
+        let (mut known, missing) = cache.split(frontier(size));
+        if !missing.is_empty() {
+            known.extend(fetch_nodes(conn, backend, &missing).await?);
+        }
         Ok(Appender {
             size,
             nodes: StoredNodes {
@@ -226,14 +257,10 @@ impl Appender {
         Ok(index)
     }
 
-    /// Writes the completed nodes, and returns the tree head after the appends (the size,
-    /// the root, and the leaf hash of each entry appended). The root needs only the tree's
-    /// new right edge, whose nodes the append already holds: the ones it completed, and the
-    /// old edge it read.
-    pub(crate) async fn finish(
-        self,
-        conn: &mut AnyConnection,
-    ) -> Result<(u64, Hash, HashMap<u64, Hash>), StoreError> {
+    /// The tree head after the appends, and the rows of the nodes they completed. The root
+    /// needs only the tree's new right edge, whose nodes the append already holds: the ones
+    /// it completed, and the old edge it read.
+    pub(crate) fn finish(self) -> Result<Appended, StoreError> {
         let root = comity_ledger::root(&self.nodes, self.size)?;
         let leaves = self
             .new
@@ -251,8 +278,13 @@ impl Appender {
                 ]
             })
             .collect();
-        insert(conn, "ledger_nodes", &["id", "hash"], rows).await?;
-        Ok((self.size, root, leaves))
+        Ok(Appended {
+            size: self.size,
+            root,
+            leaves,
+            rows: Table::new("ledger_nodes", &["id", "hash"], rows),
+            nodes: self.nodes.known,
+        })
     }
 }
 
@@ -268,7 +300,7 @@ async fn tree_size(conn: &mut AnyConnection, size: Option<u64>) -> Result<u64, S
     }
 }
 
-async fn ledger_size(conn: &mut AnyConnection) -> Result<u64, StoreError> {
+pub(crate) async fn ledger_size(conn: &mut AnyConnection) -> Result<u64, StoreError> {
     let row = sqlx::query("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries")
         .fetch_one(&mut *conn)
         .await?;

@@ -81,6 +81,9 @@ pub struct Store {
     /// Tree nodes already read. A stored node is a complete subtree and never changes, so
     /// a cached node is never stale; `verify` reads everything afresh all the same.
     nodes: std::sync::Arc<ledger::NodeCache>,
+    /// Pack versions known to be recorded (id, SHA-256). Recorded is forever, so a pack
+    /// found here needs no query; one not found is looked up.
+    packs: std::sync::Arc<std::sync::RwLock<std::collections::HashSet<(String, String)>>>,
 }
 
 /// Set on every SQLite connection: durable commits (the write-ahead log synced on every
@@ -142,6 +145,7 @@ impl Store {
             pool,
             backend,
             nodes: Default::default(),
+            packs: Default::default(),
         })
     }
 

@@ -10,7 +10,7 @@ use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
 
 use crate::entry::{EntryKind, attempt_entry, decision_in_entry, result_entry};
 use crate::ledger::Appender;
-use crate::rows::{Cell, insert, placeholders};
+use crate::rows::{Cell, Table, insert_all, placeholders};
 use crate::{Backend, DeliveryKind, Store, StoreError};
 
 /// A delivery a dispatcher has claimed: an outbox row that no other dispatcher takes until the
@@ -345,7 +345,7 @@ impl Store {
         let mut tx = self.begin_append().await?;
         let deliveries: Vec<&Delivery> = attempts.iter().map(|(d, _)| *d).collect();
         let held = held(&mut tx, self.backend, &deliveries).await?;
-        let mut appender = Appender::start(&mut tx, self.backend).await?;
+        let mut appender = Appender::start(&mut tx, self.backend, &self.nodes).await?;
         let at = jiff::Timestamp::now().to_string();
         let (mut entries, mut out) = (Vec::new(), Vec::new());
         for (d, permit) in attempts {
@@ -369,9 +369,17 @@ impl Store {
                 .await?;
             out.push(Some(attempt));
         }
-        insert(&mut tx, "ledger_entries", ENTRY_COLUMNS, entries).await?;
-        appender.finish(&mut tx).await?;
+        let appended = appender.finish()?;
+        insert_all(
+            &mut tx,
+            vec![
+                Table::new("ledger_entries", ENTRY_COLUMNS, entries),
+                appended.rows,
+            ],
+        )
+        .await?;
         tx.commit().await?;
+        self.nodes.keep(&appended.nodes);
         Ok(out)
     }
 
@@ -402,7 +410,7 @@ impl Store {
             .map(|(d, _)| d.subject_id.as_str())
             .collect();
         let counsel = subscribers_of(&mut tx, &subjects).await?;
-        let mut appender = Appender::start(&mut tx, self.backend).await?;
+        let mut appender = Appender::start(&mut tx, self.backend, &self.nodes).await?;
         let at = jiff::Timestamp::now().to_string();
         let now = now_ms();
         let (mut entries, mut out) = (Vec::new(), Vec::new());
@@ -441,9 +449,17 @@ impl Store {
             }
             out.push(true);
         }
-        insert(&mut tx, "ledger_entries", ENTRY_COLUMNS, entries).await?;
-        appender.finish(&mut tx).await?;
+        let appended = appender.finish()?;
+        insert_all(
+            &mut tx,
+            vec![
+                Table::new("ledger_entries", ENTRY_COLUMNS, entries),
+                appended.rows,
+            ],
+        )
+        .await?;
         tx.commit().await?;
+        self.nodes.keep(&appended.nodes);
         Ok(out)
     }
 

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::entry::{canonical_decision, decision_entry, decision_in_entry, pack_entry, sha256_hex};
 use crate::ledger::Appender;
-use crate::rows::{Cell, insert, placeholders};
+use crate::rows::{Cell, Table, insert_all, placeholders};
 use crate::{Backend, Store, StoreError};
 
 /// A decided request to record.
@@ -142,27 +142,39 @@ impl Store {
         // transaction-scoped advisory lock.
         let mut tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            // One round trip: the lock is taken in the statement that begins.
             Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(7726002)")
-                    .execute(&mut *tx)
-                    .await?;
-                tx
+                self.pool
+                    .begin_with("BEGIN; SELECT pg_advisory_xact_lock(7726002)")
+                    .await?
             }
         };
         let ids: Vec<&str> = batch.iter().map(|d| d.decision.request.as_str()).collect();
         let (mut requests, mut decisions, mut entries) = (Vec::new(), Vec::new(), Vec::new());
         let mut outbox = Vec::new();
-        let mut known = existing(&mut tx, &ids).await?;
-        let mut appender = Appender::start(&mut tx, self.backend).await?;
+        let (mut known, size) = existing(&mut tx, &ids).await?;
+        let mut appender = Appender::at(&mut tx, self.backend, &self.nodes, size).await?;
         let recorded_at = jiff::Timestamp::now().to_string();
         // Pack versions used for the first time are recorded before the decisions citing them.
-        let loaded: HashSet<(String, String)> = sqlx::query("SELECT id, sha256 FROM packs")
-            .fetch_all(&mut *tx)
-            .await?
+        let cited: HashSet<(String, String)> = batch
             .iter()
-            .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+            .flat_map(|d| &d.decision.packs)
+            .map(|p| (p.id.clone(), p.sha256.clone()))
             .collect();
+        let cached = {
+            let known = self.packs.read().expect("pack cache lock");
+            cited.iter().all(|p| known.contains(p))
+        };
+        let loaded: HashSet<(String, String)> = if cached {
+            cited.clone()
+        } else {
+            sqlx::query("SELECT id, sha256 FROM packs")
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+                .collect()
+        };
         let mut packs = Vec::new();
         let mut new_packs = HashSet::new();
         for pack in batch.iter().flat_map(|d| &d.decision.packs) {
@@ -235,31 +247,38 @@ impl Store {
             known.insert(id, (sha, index));
             out.push(Recorded::New(index));
         }
-        insert(
+        let appended = appender.finish()?;
+        insert_all(
             &mut tx,
-            "requests",
-            &["id", "sha256", "body", "received_at"],
-            requests,
+            vec![
+                Table::new(
+                    "requests",
+                    &["id", "sha256", "body", "received_at"],
+                    requests,
+                ),
+                Table::new(
+                    "decisions",
+                    &["request_id", "recorded_at", "ledger_index"],
+                    decisions,
+                ),
+                Table::new("ledger_entries", &["idx", "kind", "body"], entries),
+                Table::new(
+                    "packs",
+                    &["id", "sha256", "recorded_at", "ledger_index"],
+                    packs,
+                ),
+                Table::new("outbox", OUTBOX_COLUMNS, outbox),
+                appended.rows,
+            ],
         )
         .await?;
-        insert(
-            &mut tx,
-            "decisions",
-            &["request_id", "recorded_at", "ledger_index"],
-            decisions,
-        )
-        .await?;
-        insert(&mut tx, "ledger_entries", &["idx", "kind", "body"], entries).await?;
-        insert(
-            &mut tx,
-            "packs",
-            &["id", "sha256", "recorded_at", "ledger_index"],
-            packs,
-        )
-        .await?;
-        insert(&mut tx, "outbox", OUTBOX_COLUMNS, outbox).await?;
-        let (tree_size, root, leaves) = appender.finish(&mut tx).await?;
         tx.commit().await?;
+        self.nodes.keep(&appended.nodes);
+        self.packs
+            .write()
+            .expect("pack cache lock")
+            .extend(loaded.into_iter().chain(new_packs));
+        let (tree_size, root, leaves) = (appended.size, appended.root, appended.leaves);
         Ok(Committed {
             recorded: out,
             tree_size,
@@ -297,15 +316,23 @@ impl Store {
     }
 }
 
-/// Requests already recorded among `ids`: id → (SHA-256, ledger index).
+/// Requests already recorded among `ids`: id → (SHA-256, ledger index); and the ledger's
+/// size, read in the same round trip.
 async fn existing(
     conn: &mut AnyConnection,
     ids: &[&str],
-) -> Result<HashMap<String, (String, u64)>, StoreError> {
+) -> Result<(HashMap<String, (String, u64)>, u64), StoreError> {
     let mut out = HashMap::new();
-    for chunk in ids.chunks(LOOKUP_CHUNK) {
+    let mut size = None;
+    // The size rides on the first lookup, as the one row without an id.
+    for (i, chunk) in ids.chunks(LOOKUP_CHUNK).enumerate() {
+        let size_row = if i == 0 {
+            " UNION ALL SELECT NULL, NULL, COALESCE(MAX(idx) + 1, 0) FROM ledger_entries"
+        } else {
+            ""
+        };
         let sql = format!(
-            "SELECT r.id, r.sha256, d.ledger_index FROM requests r JOIN decisions d ON d.request_id = r.id WHERE r.id IN ({})",
+            "SELECT r.id, r.sha256, d.ledger_index FROM requests r JOIN decisions d ON d.request_id = r.id WHERE r.id IN ({}){size_row}",
             placeholders(Backend::of(conn), chunk.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -313,11 +340,16 @@ async fn existing(
             query = query.bind(*id);
         }
         for row in query.fetch_all(&mut *conn).await? {
-            out.insert(
-                row.get::<String, _>(0),
-                (row.get::<String, _>(1), row.get::<i64, _>(2) as u64),
-            );
+            let index = row.get::<i64, _>(2) as u64;
+            match row.get::<Option<String>, _>(0) {
+                Some(id) => drop(out.insert(id, (row.get::<String, _>(1), index))),
+                None => size = Some(index),
+            }
         }
     }
-    Ok(out)
+    let size = match size {
+        Some(size) => size,
+        None => crate::ledger::ledger_size(conn).await?,
+    };
+    Ok((out, size))
 }
