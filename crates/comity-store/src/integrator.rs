@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use crate::record::Prepared;
 use crate::{Backend, NewDecision, Recorded, Store, StoreError};
 
 type Waiter = oneshot::Sender<Result<Receipt, StoreError>>;
-type Job = (NewDecision, Waiter);
+type Job = (Prepared, Waiter);
 
 /// What became of one decision, with the head of the tree its batch ended, which includes
 /// it when it was recorded.
@@ -27,8 +28,8 @@ pub struct Receipt {
 }
 
 /// Commits a batch and tells each waiter what became of its decision.
-async fn commit(store: &Store, (decisions, waiters): (Vec<NewDecision>, Vec<Waiter>)) {
-    match store.commit_decisions(&decisions).await {
+async fn commit(store: &Store, (decisions, waiters): (Vec<Prepared>, Vec<Waiter>)) {
+    match store.commit_prepared(&decisions).await {
         Ok(c) => {
             for (waiter, recorded) in waiters.into_iter().zip(c.recorded) {
                 let leaf = match recorded {
@@ -99,10 +100,12 @@ impl Integrator {
     }
 
     /// Records one decision with whatever else is waiting, and returns once it is committed.
+    /// The decision is made ready to record (canonical form, request digest) here, in the
+    /// caller's task.
     pub async fn record(&self, decision: NewDecision) -> Result<Receipt, StoreError> {
         let (done, result) = oneshot::channel();
         self.jobs
-            .send((decision, done))
+            .send((Prepared::new(decision), done))
             .await
             .map_err(|_| StoreError::Batch("the integrator has stopped".into()))?;
         result

@@ -89,6 +89,26 @@ impl Recorded {
     }
 }
 
+/// A decision made ready to record: its canonical form and the SHA-256 of its request
+/// computed before the ledger's lock is taken (by each caller's task, in parallel), so
+/// that the locked part of a commit only appends.
+pub(crate) struct Prepared {
+    item: NewDecision,
+    decision: String,
+    sha: String,
+}
+
+impl Prepared {
+    /// Prepares a decision to record.
+    pub(crate) fn new(item: NewDecision) -> Prepared {
+        Prepared {
+            decision: canonical_decision(&item.decision),
+            sha: sha256_hex(item.request_body.as_bytes()),
+            item,
+        }
+    }
+}
+
 /// The outbox's columns, in the order rows are built above.
 const OUTBOX_COLUMNS: &[&str] = &[
     "id",
@@ -136,6 +156,15 @@ impl Store {
     /// [`Store::record_decisions`], with the tree head the batch ended: computed from the
     /// nodes the append already holds, without reading anything more.
     pub async fn commit_decisions(&self, batch: &[NewDecision]) -> Result<Committed, StoreError> {
+        let batch: Vec<Prepared> = batch.iter().cloned().map(Prepared::new).collect();
+        self.commit_prepared(&batch).await
+    }
+
+    /// Records prepared decisions in one transaction: the work under the ledger's lock.
+    pub(crate) async fn commit_prepared(
+        &self,
+        batch: &[Prepared],
+    ) -> Result<Committed, StoreError> {
         // One integrator at a time, so appends from several processes never fork the tree:
         // SQLite takes its write lock when the transaction begins (not on its first write,
         // which would fail if another writer committed in between); PostgreSQL takes a
@@ -149,7 +178,10 @@ impl Store {
                     .await?
             }
         };
-        let ids: Vec<&str> = batch.iter().map(|d| d.decision.request.as_str()).collect();
+        let ids: Vec<&str> = batch
+            .iter()
+            .map(|p| p.item.decision.request.as_str())
+            .collect();
         let (mut requests, mut decisions, mut entries) = (Vec::new(), Vec::new(), Vec::new());
         let mut outbox = Vec::new();
         let (mut known, size) = existing(&mut tx, &ids).await?;
@@ -158,7 +190,7 @@ impl Store {
         // Pack versions used for the first time are recorded before the decisions citing them.
         let cited: HashSet<(String, String)> = batch
             .iter()
-            .flat_map(|d| &d.decision.packs)
+            .flat_map(|p| &p.item.decision.packs)
             .map(|p| (p.id.clone(), p.sha256.clone()))
             .collect();
         let cached = {
@@ -177,7 +209,7 @@ impl Store {
         };
         let mut packs = Vec::new();
         let mut new_packs = HashSet::new();
-        for pack in batch.iter().flat_map(|d| &d.decision.packs) {
+        for pack in batch.iter().flat_map(|p| &p.item.decision.packs) {
             let key = (pack.id.clone(), pack.sha256.clone());
             if !loaded.contains(&key) && new_packs.insert(key) {
                 let entry = pack_entry(&pack.id, &pack.sha256, &recorded_at);
@@ -196,19 +228,22 @@ impl Store {
             }
         }
         let mut out = Vec::with_capacity(batch.len());
-        for item in batch {
+        for Prepared {
+            item,
+            decision,
+            sha,
+        } in batch
+        {
             let id = item.decision.request.clone();
-            let sha = sha256_hex(item.request_body.as_bytes());
             if let Some((known_sha, index)) = known.get(&id) {
-                out.push(if *known_sha == sha {
+                out.push(if known_sha == sha {
                     Recorded::Existing(*index)
                 } else {
                     Recorded::Conflict { id }
                 });
                 continue;
             }
-            let decision = canonical_decision(&item.decision);
-            let entry = decision_entry(&decision, &recorded_at, &id, &sha);
+            let entry = decision_entry(decision, &recorded_at, &id, sha);
             let index = appender.append(entry.as_bytes())?;
             requests.push(vec![
                 Cell::Text(id.clone()),
@@ -244,7 +279,7 @@ impl Store {
                     Cell::Text(recorded_at.clone()),
                 ]);
             }
-            known.insert(id, (sha, index));
+            known.insert(id, (sha.clone(), index));
             out.push(Recorded::New(index));
         }
         let appended = appender.finish()?;
