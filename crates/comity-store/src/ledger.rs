@@ -9,9 +9,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 
 use comity_ledger::{Checkpoint, Hash, Nodes, NoteSigner, TreeError};
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
 
-use crate::rows::{Cell, Page, Table, aggregate, hash, parse_id, placeholders};
+use crate::rows::{Cell, Page, Table, aggregate, hash, insert_all, parse_id, placeholders};
 use crate::{Backend, Store, StoreError};
 
 /// Stored nodes, or (while learning what a computation reads) a recorder of the nodes read.
@@ -198,18 +198,56 @@ pub(crate) struct Appender {
 }
 
 /// An append finished: the tree head after it, and what to store and cache.
-pub(crate) struct Appended {
+struct Appended {
     /// The size of the tree after the appends.
-    pub(crate) size: u64,
+    size: u64,
     /// Its root.
-    pub(crate) root: Hash,
+    root: Hash,
     /// The leaf hash of each entry appended, by index.
-    pub(crate) leaves: HashMap<u64, Hash>,
+    leaves: HashMap<u64, Hash>,
     /// The `ledger_nodes` rows of the nodes the appends completed.
-    pub(crate) rows: Table,
+    rows: Table,
     /// Every node the append held (the old right edge it read, and the nodes it completed):
     /// to cache once the transaction has committed, never before.
-    pub(crate) nodes: NodeMap,
+    nodes: NodeMap,
+}
+
+/// The head of the tree after a commit: its size, its root, and the leaf hash of each
+/// entry the commit appended, by index.
+pub(crate) type Head = (u64, Hash, HashMap<u64, Hash>);
+
+impl Store {
+    /// Begins a transaction that appends to the ledger. One appender at a time, so that
+    /// appends from several processes never fork the tree: SQLite takes its write lock when
+    /// the transaction begins (not on its first write, which would fail if another writer
+    /// committed in between); PostgreSQL takes a transaction-scoped advisory lock, in the
+    /// round trip that begins.
+    pub(crate) async fn begin_append(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN; SELECT pg_advisory_xact_lock(7726002)")
+                    .await?
+            }
+        })
+    }
+
+    /// Writes `tables` (the rows the appended entries belong with) and the nodes the
+    /// entries completed, commits, and only then caches the nodes.
+    pub(crate) async fn commit_append(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        appender: Appender,
+        mut tables: Vec<Table>,
+    ) -> Result<Head, StoreError> {
+        let appended = appender.finish()?;
+        tables.push(appended.rows);
+        insert_all(&mut tx, tables).await?;
+        tx.commit().await?;
+        self.nodes.keep(&appended.nodes);
+        Ok((appended.size, appended.root, appended.leaves))
+    }
 }
 
 impl Appender {
@@ -260,7 +298,7 @@ impl Appender {
     /// The tree head after the appends, and the rows of the nodes they completed. The root
     /// needs only the tree's new right edge, whose nodes the append already holds: the ones
     /// it completed, and the old edge it read.
-    pub(crate) fn finish(self) -> Result<Appended, StoreError> {
+    fn finish(self) -> Result<Appended, StoreError> {
         let root = comity_ledger::root(&self.nodes, self.size)?;
         let leaves = self
             .new

@@ -6,11 +6,11 @@
 
 use std::collections::HashMap;
 
-use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::entry::{EntryKind, attempt_entry, decision_in_entry, result_entry};
 use crate::ledger::Appender;
-use crate::rows::{Cell, Table, insert_all, placeholders};
+use crate::rows::{Cell, Table, placeholders};
 use crate::{Backend, DeliveryKind, Store, StoreError};
 
 /// A delivery a dispatcher has claimed: an outbox row that no other dispatcher takes until the
@@ -199,22 +199,6 @@ async fn held(
 }
 
 impl Store {
-    /// A transaction that may append to the ledger: one appender at a time, across
-    /// processes, as [`Store::record_decisions`] takes it (SQLite's write lock from the
-    /// start; PostgreSQL's transaction-scoped advisory lock).
-    async fn begin_append(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(7726002)")
-                    .execute(&mut *tx)
-                    .await?;
-                tx
-            }
-        })
-    }
-
     /// Claims up to `limit` deliveries that are due (pending, not before now, held by no
     /// live claim), the longest-waiting first, for `dispatcher`, for `lease_ms` milliseconds,
     /// and returns them by id.
@@ -369,17 +353,8 @@ impl Store {
                 .await?;
             out.push(Some(attempt));
         }
-        let appended = appender.finish()?;
-        insert_all(
-            &mut tx,
-            vec![
-                Table::new("ledger_entries", ENTRY_COLUMNS, entries),
-                appended.rows,
-            ],
-        )
-        .await?;
-        tx.commit().await?;
-        self.nodes.keep(&appended.nodes);
+        let entries = Table::new("ledger_entries", ENTRY_COLUMNS, entries);
+        self.commit_append(tx, appender, vec![entries]).await?;
         Ok(out)
     }
 
@@ -449,17 +424,8 @@ impl Store {
             }
             out.push(true);
         }
-        let appended = appender.finish()?;
-        insert_all(
-            &mut tx,
-            vec![
-                Table::new("ledger_entries", ENTRY_COLUMNS, entries),
-                appended.rows,
-            ],
-        )
-        .await?;
-        tx.commit().await?;
-        self.nodes.keep(&appended.nodes);
+        let entries = Table::new("ledger_entries", ENTRY_COLUMNS, entries);
+        self.commit_append(tx, appender, vec![entries]).await?;
         Ok(out)
     }
 

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::entry::{canonical_decision, decision_entry, decision_in_entry, pack_entry, sha256_hex};
 use crate::ledger::Appender;
-use crate::rows::{Cell, Table, insert_all, placeholders};
+use crate::rows::{Cell, Table, placeholders};
 use crate::{Backend, Store, StoreError};
 
 /// A decided request to record.
@@ -165,19 +165,7 @@ impl Store {
         &self,
         batch: &[Prepared],
     ) -> Result<Committed, StoreError> {
-        // One integrator at a time, so appends from several processes never fork the tree:
-        // SQLite takes its write lock when the transaction begins (not on its first write,
-        // which would fail if another writer committed in between); PostgreSQL takes a
-        // transaction-scoped advisory lock.
-        let mut tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            // One round trip: the lock is taken in the statement that begins.
-            Backend::Postgres => {
-                self.pool
-                    .begin_with("BEGIN; SELECT pg_advisory_xact_lock(7726002)")
-                    .await?
-            }
-        };
+        let mut tx = self.begin_append().await?;
         let ids: Vec<&str> = batch
             .iter()
             .map(|p| p.item.decision.request.as_str())
@@ -282,38 +270,35 @@ impl Store {
             known.insert(id, (sha.clone(), index));
             out.push(Recorded::New(index));
         }
-        let appended = appender.finish()?;
-        insert_all(
-            &mut tx,
-            vec![
-                Table::new(
-                    "requests",
-                    &["id", "sha256", "body", "received_at"],
-                    requests,
-                ),
-                Table::new(
-                    "decisions",
-                    &["request_id", "recorded_at", "ledger_index"],
-                    decisions,
-                ),
-                Table::new("ledger_entries", &["idx", "kind", "body"], entries),
-                Table::new(
-                    "packs",
-                    &["id", "sha256", "recorded_at", "ledger_index"],
-                    packs,
-                ),
-                Table::new("outbox", OUTBOX_COLUMNS, outbox),
-                appended.rows,
-            ],
-        )
-        .await?;
-        tx.commit().await?;
-        self.nodes.keep(&appended.nodes);
+        let (tree_size, root, leaves) = self
+            .commit_append(
+                tx,
+                appender,
+                vec![
+                    Table::new(
+                        "requests",
+                        &["id", "sha256", "body", "received_at"],
+                        requests,
+                    ),
+                    Table::new(
+                        "decisions",
+                        &["request_id", "recorded_at", "ledger_index"],
+                        decisions,
+                    ),
+                    Table::new("ledger_entries", &["idx", "kind", "body"], entries),
+                    Table::new(
+                        "packs",
+                        &["id", "sha256", "recorded_at", "ledger_index"],
+                        packs,
+                    ),
+                    Table::new("outbox", OUTBOX_COLUMNS, outbox),
+                ],
+            )
+            .await?;
         self.packs
             .write()
             .expect("pack cache lock")
             .extend(loaded.into_iter().chain(new_packs));
-        let (tree_size, root, leaves) = (appended.size, appended.root, appended.leaves);
         Ok(Committed {
             recorded: out,
             tree_size,

@@ -185,44 +185,48 @@ async fn tampered(tamper: &[&str]) -> Vec<String> {
     found
 }
 
+/// Applies `tamper` (see [`tampered`]) and checks that `verify` names entry `index` and says
+/// `what`, on every backend.
+async fn names(tamper: &[&str], index: u64, what: &str) {
+    for f in tampered(tamper).await {
+        assert!(
+            f.starts_with(&format!("entry {index}: ")) && f.contains(what),
+            "{f}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_changed_entry_is_named() {
-    for f in tampered(&[
-        "UPDATE ledger_entries SET body = replace(body, 'forbidden', 'permitted') WHERE idx = 7",
-    ])
-    .await
-    {
-        assert!(f.starts_with("entry 7: "), "{f}");
-    }
+    names(
+        &["UPDATE ledger_entries SET body = replace(body, 'forbidden', 'permitted') WHERE idx = 7"],
+        7,
+        "the entry was changed",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_changed_decision_is_named() {
     // A decision is stored once, in its entry: rewritten there, its leaf no longer matches.
-    for f in tampered(&["UPDATE ledger_entries SET body = replace(body, 'forbidden', 'permitted') WHERE body LIKE '%\"synthetic-00011\"%'"]).await {
-        assert!(f.starts_with("entry 12: ") && f.contains("changed"), "{f}");
-    }
+    names(&["UPDATE ledger_entries SET body = replace(body, 'forbidden', 'permitted') WHERE body LIKE '%\"synthetic-00011\"%'"], 12, "changed").await;
     // Its row, when it no longer says what the entry says.
-    for f in tampered(&[
-        "UPDATE decisions SET recorded_at = '2020-01-01T00:00:00Z' WHERE ledger_index = 12",
-    ])
-    .await
-    {
-        assert!(
-            f.starts_with("entry 12: ") && f.contains("synthetic-00011"),
-            "{f}"
-        );
-    }
+    names(
+        &["UPDATE decisions SET recorded_at = '2020-01-01T00:00:00Z' WHERE ledger_index = 12"],
+        12,
+        "synthetic-00011",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_changed_request_is_named() {
-    for f in tampered(&["UPDATE requests SET body = '{}' WHERE id = 'synthetic-00004'"]).await {
-        assert!(
-            f.starts_with("entry 5: ") && f.contains("synthetic-00004"),
-            "{f}"
-        );
-    }
+    names(
+        &["UPDATE requests SET body = '{}' WHERE id = 'synthetic-00004'"],
+        5,
+        "synthetic-00004",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -244,41 +248,39 @@ async fn deleted_last_rows_are_found() {
 
 #[tokio::test]
 async fn a_deleted_entry_is_named() {
-    for f in tampered(&["DELETE FROM ledger_entries WHERE idx = 9"]).await {
-        assert!(
-            f.starts_with("entry 9: ") && f.contains("missing from the ledger"),
-            "{f}"
-        );
-    }
+    names(
+        &["DELETE FROM ledger_entries WHERE idx = 9"],
+        9,
+        "missing from the ledger",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_missing_or_extra_tree_node_is_named() {
     // Node (1, 3), over leaves 6 and 7, is stored under 2^48 + 3.
-    for f in tampered(&["DELETE FROM ledger_nodes WHERE id = 281474976710659"]).await {
-        assert!(
-            f.starts_with("entry 6: ") && f.contains("level 1 covering it is missing"),
-            "{f}"
-        );
-    }
+    names(
+        &["DELETE FROM ledger_nodes WHERE id = 281474976710659"],
+        6,
+        "level 1 covering it is missing",
+    )
+    .await;
     // A leaf node past the last of the 21 entries.
     let extra = format!(
         "INSERT INTO ledger_nodes (id, hash) VALUES (21, '{}')",
         "ab".repeat(32)
     );
-    for f in tampered(&[&extra]).await {
-        assert!(
-            f.starts_with("entry 21: ") && f.contains("covers entries the ledger does not hold"),
-            "{f}"
-        );
-    }
+    names(&[&extra], 21, "covers entries the ledger does not hold").await;
 }
 
 #[tokio::test]
 async fn a_changed_pack_row_is_named() {
-    for f in tampered(&["UPDATE packs SET sha256 = 'cd' WHERE ledger_index = 0"]).await {
-        assert!(f.starts_with("entry 0: ") && f.contains("pack"), "{f}");
-    }
+    names(
+        &["UPDATE packs SET sha256 = 'cd' WHERE ledger_index = 0"],
+        0,
+        "pack",
+    )
+    .await;
 }
 
 #[tokio::test]
