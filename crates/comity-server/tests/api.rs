@@ -110,14 +110,35 @@ impl Server {
             .body(body)
     }
 
-    async fn submit(&self, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+    /// `method path` with no token: the status and the JSON answered.
+    async fn anonymous(&self, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
         json_of(
-            self.post("clerk", "/v1/requests", body)
+            self.http
+                .request(method, self.url(path))
                 .send()
                 .await
                 .unwrap(),
         )
         .await
+    }
+
+    /// `GET path` as `who`: the status and the JSON answered.
+    async fn get_json(&self, who: &str, path: &str) -> (StatusCode, Value) {
+        json_of(self.get(who, path).send().await.unwrap()).await
+    }
+
+    /// `POST path` of `body` as `who`: the status and the JSON answered.
+    async fn post_json(
+        &self,
+        who: &str,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        json_of(self.post(who, path, body).send().await.unwrap()).await
+    }
+
+    async fn submit(&self, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+        self.post_json("clerk", "/v1/requests", body).await
     }
 }
 
@@ -179,14 +200,9 @@ async fn round_trip(server: &Server) {
     assert_eq!(ledger["tree_size"], 4);
     assert_eq!(ledger["leaf_hash"].as_str().unwrap().len(), 64);
 
-    let (status, got) = json_of(
-        server
-            .get("clerk", "/v1/decisions/nyc-doc-2018-000123")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, got) = server
+        .get_json("clerk", "/v1/decisions/nyc-doc-2018-000123")
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(bare(&got), bare(&first));
     assert_eq!(got["ledger"]["index"], 3);
@@ -276,7 +292,7 @@ async fn round_trip(server: &Server) {
     let checkpoint = open_checkpoint(&note, &server.verifier).expect("signed by the ledger key");
     assert_eq!(checkpoint.size, 5);
     let path = format!("/v1/audit/proof?index=3&size={}", checkpoint.size);
-    let (status, proof) = json_of(server.get("auditor", &path).send().await.unwrap()).await;
+    let (status, proof) = server.get_json("auditor", &path).await;
     assert_eq!(status, StatusCode::OK, "{proof:#}");
     let hashes: Vec<_> = proof["hashes"]
         .as_array()
@@ -369,7 +385,7 @@ async fn arrays_and_json_lines_answer_in_their_shape_with_proofs_that_verify() {
             l["tree_size"].as_u64().unwrap(),
         );
         let path = format!("/v1/audit/proof?index={index}&size={size}");
-        let (status, proof) = json_of(server.get("supervisor", &path).send().await.unwrap()).await;
+        let (status, proof) = server.get_json("supervisor", &path).await;
         assert_eq!(status, StatusCode::OK);
         let hashes: Vec<_> = proof["hashes"]
             .as_array()
@@ -405,7 +421,7 @@ async fn arrays_and_json_lines_answer_in_their_shape_with_proofs_that_verify() {
             "size",
         ),
     ] {
-        let (got, body) = json_of(server.get("auditor", path).send().await.unwrap()).await;
+        let (got, body) = server.get_json("auditor", path).await;
         error(got, &body, status, field);
     }
     server.finish().await;
@@ -487,14 +503,7 @@ async fn tokens_are_required_and_each_role_gets_only_what_the_access_pack_grants
         error(status, body, StatusCode::FORBIDDEN, "");
         body["error"]["rule"].as_str().unwrap().to_owned()
     };
-    let (status, body) = json_of(
-        server
-            .post("auditor", "/v1/requests", EXAMPLE)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server.post_json("auditor", "/v1/requests", EXAMPLE).await;
     assert_eq!(
         refused_by(status, &body),
         "submit-needs-clerk-or-supervisor"
@@ -502,14 +511,9 @@ async fn tokens_are_required_and_each_role_gets_only_what_the_access_pack_grants
     assert_eq!(rows(&server.db).await, [0; 4]);
     let (status, _) = server.submit(EXAMPLE).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = json_of(
-        server
-            .get("auditor", "/v1/decisions/nyc-doc-2018-000123")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server
+        .get_json("auditor", "/v1/decisions/nyc-doc-2018-000123")
+        .await;
     assert_eq!(
         refused_by(status, &body),
         "personal-records-need-a-case-role"
@@ -520,41 +524,24 @@ async fn tokens_are_required_and_each_role_gets_only_what_the_access_pack_grants
             .unwrap()
             .contains("DESIGN.md")
     );
-    let (status, body) = json_of(
-        server
-            .get("admin", "/v1/requests/nyc-doc-2018-000123")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server
+        .get_json("admin", "/v1/requests/nyc-doc-2018-000123")
+        .await;
     assert_eq!(
         refused_by(status, &body),
         "personal-records-need-a-case-role"
     );
-    let (status, body) = json_of(
-        server
-            .get("clerk", "/v1/audit/checkpoint")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server.get_json("clerk", "/v1/audit/checkpoint").await;
     assert_eq!(
         refused_by(status, &body),
         "ledger-reads-need-supervisor-or-auditor"
     );
-    let (status, body) = json_of(server.get("clerk", "/metrics").send().await.unwrap()).await;
+    let (status, body) = server.get_json("clerk", "/metrics").await;
     assert_eq!(refused_by(status, &body), "metrics-need-auditor-or-admin");
     let new_token = json!({ "role": "clerk", "name": "desk-2" }).to_string();
-    let (status, body) = json_of(
-        server
-            .post("clerk", "/v1/tokens", new_token.clone())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server
+        .post_json("clerk", "/v1/tokens", new_token.clone())
+        .await;
     assert_eq!(refused_by(status, &body), "tokens-need-admin");
     for who in ["supervisor", "auditor"] {
         let status = server
@@ -572,25 +559,11 @@ async fn tokens_are_required_and_each_role_gets_only_what_the_access_pack_grants
         .unwrap()
         .status();
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = json_of(
-        server
-            .get("clerk", "/v1/decisions/nope")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server.get_json("clerk", "/v1/decisions/nope").await;
     error(status, &body, StatusCode::NOT_FOUND, "id");
 
     // An administrator creates a token; it works at once, and only its hash is stored.
-    let (status, created) = json_of(
-        server
-            .post("admin", "/v1/tokens", new_token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, created) = server.post_json("admin", "/v1/tokens", new_token).await;
     assert_eq!(status, StatusCode::CREATED, "{created:#}");
     assert_eq!(created["role"], "clerk");
     let token = created["token"].as_str().unwrap();
@@ -608,31 +581,21 @@ async fn tokens_are_required_and_each_role_gets_only_what_the_access_pack_grants
         .await
         .unwrap();
     assert_eq!(stored.unwrap().name, "desk-2");
-    let (status, body) = json_of(
-        server
-            .post(
-                "admin",
-                "/v1/tokens",
-                json!({ "role": "root", "name": "x" }).to_string(),
-            )
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server
+        .post_json(
+            "admin",
+            "/v1/tokens",
+            json!({ "role": "root", "name": "x" }).to_string(),
+        )
+        .await;
     assert!(error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "role").contains("root"));
-    let (status, body) = json_of(
-        server
-            .post(
-                "admin",
-                "/v1/tokens",
-                json!({ "role": "clerk" }).to_string(),
-            )
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server
+        .post_json(
+            "admin",
+            "/v1/tokens",
+            json!({ "role": "clerk" }).to_string(),
+        )
+        .await;
     error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "name");
     server.finish().await;
 }
@@ -648,35 +611,27 @@ async fn counsel_reads_only_about_the_subjects_it_subscribed_to() {
     assert_eq!(status, StatusCode::CREATED);
 
     let subscribe = |who: &'static str, subject: &str| {
-        server
-            .post(
-                who,
-                "/v1/subscriptions",
-                json!({ "subject_id": subject }).to_string(),
-            )
-            .send()
+        server.post_json(
+            who,
+            "/v1/subscriptions",
+            json!({ "subject_id": subject }).to_string(),
+        )
     };
-    let (status, body) = json_of(subscribe("aid-1", "local-person-881").await.unwrap()).await;
+    let (status, body) = subscribe("aid-1", "local-person-881").await;
     assert_eq!(status, StatusCode::CREATED, "{body:#}");
-    let (status, body) = json_of(subscribe("aid-1", "local-person-881").await.unwrap()).await;
+    let (status, body) = subscribe("aid-1", "local-person-881").await;
     assert_eq!(status, StatusCode::OK, "subscribing again changes nothing");
     assert_eq!(body["counsel"], "aid-1");
     assert_eq!(body["subscriptions"].as_array().unwrap().len(), 1);
-    let (status, body) = json_of(
-        server
-            .get("aid-1", "/v1/subscriptions")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server.get_json("aid-1", "/v1/subscriptions").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["subscriptions"][0]["subject_id"], "local-person-881");
 
-    let get = |who: &'static str, path: String| server.get(who, &path).send();
     for kind in ["decisions", "requests"] {
-        let response = get("aid-1", format!("/v1/{kind}/case-881")).await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "{kind}");
+        let (status, _) = server
+            .get_json("aid-1", &format!("/v1/{kind}/case-881"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{kind}");
         // Another subject, another counsel's client, or no such record: refused alike, by
         // the rule that requires a subscription.
         for (who, id) in [
@@ -684,7 +639,7 @@ async fn counsel_reads_only_about_the_subjects_it_subscribed_to() {
             ("aid-2", "case-881"),
             ("aid-1", "no-such-case"),
         ] {
-            let (status, body) = json_of(get(who, format!("/v1/{kind}/{id}")).await.unwrap()).await;
+            let (status, body) = server.get_json(who, &format!("/v1/{kind}/{id}")).await;
             error(status, &body, StatusCode::FORBIDDEN, "");
             assert_eq!(
                 body["error"]["rule"], "counsel-reads-only-subscribed-subjects",
@@ -698,33 +653,21 @@ async fn counsel_reads_only_about_the_subjects_it_subscribed_to() {
         }
     }
     // Counsel submits nothing; only counsel subscribes.
-    let (status, body) = json_of(
-        server
-            .post("aid-1", "/v1/requests", EXAMPLE)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server.post_json("aid-1", "/v1/requests", EXAMPLE).await;
     assert_eq!(
         body["error"]["rule"], "submit-needs-clerk-or-supervisor",
         "{status}"
     );
-    let (status, body) = json_of(subscribe("clerk", "local-person-881").await.unwrap()).await;
+    let (status, body) = subscribe("clerk", "local-person-881").await;
     error(status, &body, StatusCode::FORBIDDEN, "");
     assert_eq!(body["error"]["rule"], "subscriptions-are-counsel-only");
-    let (status, body) = json_of(
-        server
-            .post(
-                "aid-1",
-                "/v1/subscriptions",
-                json!({ "subject": "x" }).to_string(),
-            )
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server
+        .post_json(
+            "aid-1",
+            "/v1/subscriptions",
+            json!({ "subject": "x" }).to_string(),
+        )
+        .await;
     error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "subject");
     server.finish().await;
 }
@@ -732,15 +675,9 @@ async fn counsel_reads_only_about_the_subjects_it_subscribed_to() {
 #[tokio::test(flavor = "multi_thread")]
 async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
     let server = Server::sqlite().await;
-    let (status, doc) = json_of(
-        server
-            .http
-            .get(server.url("/openapi.json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, doc) = server
+        .anonymous(reqwest::Method::GET, "/openapi.json")
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
@@ -769,35 +706,13 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
     );
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 
-    let (status, body) = json_of(
-        server
-            .http
-            .get(server.url("/v2/nothing"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server.anonymous(reqwest::Method::GET, "/v2/nothing").await;
     error(status, &body, StatusCode::NOT_FOUND, "");
-    let (status, body) = json_of(
-        server
-            .http
-            .delete(server.url("/v1/requests"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = server
+        .anonymous(reqwest::Method::DELETE, "/v1/requests")
+        .await;
     error(status, &body, StatusCode::METHOD_NOT_ALLOWED, "");
-    let (status, health) = json_of(
-        server
-            .http
-            .get(server.url("/healthz"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, health) = server.anonymous(reqwest::Method::GET, "/healthz").await;
     assert_eq!((status, &health["status"]), (StatusCode::OK, &json!("ok")));
     server.finish().await;
 }
