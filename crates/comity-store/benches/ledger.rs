@@ -70,6 +70,10 @@ fn decisions(template: &str, from: usize, to: usize) -> Vec<NewDecision> {
         .collect()
 }
 
+/// The allocator the `comity` binary runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn per_second(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
