@@ -435,7 +435,12 @@ async fn a_killed_server_loses_nothing_accepted_and_delivers_nothing_twice() {
         tokio::spawn(async move { post_all(&client, &ports, &token, &requests, 10).await })
     };
     // Kill the server in the middle of the load, then start it again; clients send to it.
+    let deadline = Instant::now() + Duration::from_secs(120);
     while db.count("SELECT COUNT(*) FROM decisions").await < 400 {
+        assert!(
+            Instant::now() < deadline,
+            "the server recorded fewer than 400 requests in two minutes"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.process.0.kill().unwrap();
