@@ -9,32 +9,22 @@ use serde_json::{Value, json};
 mod common;
 use common::{comity, ok, repo};
 
-/// A Columbus, Ohio detainer asking for the release date and status (the federal pack permits
-/// both), and the repository's New York example (both acts forbidden), as JSON lines.
+/// The repository's Columbus, Ohio example asking for the release date and status (the
+/// federal pack permits both), once more from another agency, and its New York example (both
+/// acts forbidden), as JSON lines.
 fn requests(dir: &Path) -> PathBuf {
-    let ohio = json!({
-        "id": "oh-cli-1",
-        "received_at": "2019-03-01T09:00:00-05:00",
-        "jurisdiction": "ocd-division/country:us/state:oh/place:columbus",
-        "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
-        "to": { "agency": "FRANKLIN-COUNTY-SHERIFF", "kind": "sheriff" },
-        "form": "I-247A",
-        "basis": ["biometric-match"],
-        "purpose": "civil-immigration",
-        "warrant": { "kind": "administrative", "form": "I-200" },
-        "acts": ["notify-release", "share-status"],
-        "subject": { "id": "synthetic-oh-cli-1" },
-        "custody": { "status": "in-custody", "arrested_at": "2019-02-26T21:00:00-05:00",
-                     "release_at": "2019-03-04T10:00:00-05:00" }
-    });
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(repo().join("examples").join(name)).unwrap())
+            .unwrap()
+    };
+    let mut ohio = read("columbus-sheriff-detainer.json");
+    ohio["id"] = "oh-cli-1".into();
+    ohio["subject"]["id"] = "synthetic-oh-cli-1".into();
     let mut ohio_2 = ohio.clone();
     ohio_2["id"] = "oh-cli-2".into();
     ohio_2["from"]["agency"] = "DHS-ICE-HSI".into();
     ohio_2["acts"] = json!(["notify-release"]);
-    let example: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("examples/nyc-doc-detainer.json")).unwrap(),
-    )
-    .unwrap();
+    let example = read("nyc-doc-detainer.json");
     let path = dir.join("requests.jsonl");
     std::fs::write(&path, format!("{ohio}\n{ohio_2}\n{example}\n")).unwrap();
     path

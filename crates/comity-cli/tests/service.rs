@@ -203,20 +203,20 @@ fn dispatcher(dir: &Path, db: &str, name: &str) -> Process {
 /// federal pack permits the release notice and status), half to the NYC Department of
 /// Correction on an administrative warrant (the release notice is forbidden).
 fn requests(n: usize) -> Vec<Value> {
-    let base: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("examples/nyc-doc-detainer.json")).unwrap(),
-    )
-    .unwrap();
+    let example = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(repo().join("examples").join(name)).unwrap())
+            .unwrap()
+    };
+    let (columbus, new_york) = (
+        example("columbus-sheriff-detainer.json"),
+        example("nyc-doc-detainer.json"),
+    );
     (0..n)
         .map(|i| {
-            let mut r = base.clone();
+            let mut r = if i % 2 == 0 { &columbus } else { &new_york }.clone();
             r["id"] = format!("svc-{i:05}").into();
             r["subject"]["id"] = format!("synthetic-person-{i}").into();
             r["acts"] = json!(["notify-release", "share-status"]);
-            if i % 2 == 0 {
-                r["jurisdiction"] = "ocd-division/country:us/state:oh/place:columbus".into();
-                r["to"] = json!({ "agency": "FRANKLIN-CO-SHERIFF", "kind": "sheriff" });
-            }
             r
         })
         .collect()
@@ -372,15 +372,43 @@ fn audit_verify(dir: &Path, db: &str) {
     );
 }
 
+/// What each test starts from: its own PostgreSQL database and folder, a webhook sink with
+/// the configuration that delivers to it, a clerk's token, and an HTTP client.
+struct Setup {
+    db: TestDb,
+    dir: tempfile::TempDir,
+    sink: Arc<Mutex<Sink>>,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Setup {
+    async fn new() -> Setup {
+        let db = TestDb::postgres().await;
+        let dir = tempfile::tempdir().unwrap();
+        let (hook, sink) = start_sink().await;
+        write_config(dir.path(), &hook);
+        let token = token(dir.path(), db.url());
+        Setup {
+            db,
+            dir,
+            sink,
+            token,
+            client: reqwest::Client::new(),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_servers_two_dispatchers_deliver_each_permitted_disclosure_once() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let db = TestDb::postgres().await;
-    let dir = tempfile::tempdir().unwrap();
-    let (hook, sink) = start_sink().await;
-    write_config(dir.path(), &hook);
-    let token = token(dir.path(), db.url());
-    let client = reqwest::Client::new();
+    let Setup {
+        db,
+        dir,
+        sink,
+        token,
+        client,
+    } = Setup::new().await;
     let mut servers = Vec::new();
     for _ in 0..3 {
         servers.push(serve(&client, dir.path(), db.url(), "127.0.0.1:0").await);
@@ -413,12 +441,13 @@ async fn three_servers_two_dispatchers_deliver_each_permitted_disclosure_once() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_server_loses_nothing_accepted_and_delivers_nothing_twice() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let db = TestDb::postgres().await;
-    let dir = tempfile::tempdir().unwrap();
-    let (hook, sink) = start_sink().await;
-    write_config(dir.path(), &hook);
-    let token = token(dir.path(), db.url());
-    let client = reqwest::Client::new();
+    let Setup {
+        db,
+        dir,
+        sink,
+        token,
+        client,
+    } = Setup::new().await;
     let mut server = serve(&client, dir.path(), db.url(), "127.0.0.1:0").await;
     let ports: Ports = Arc::new(Mutex::new(vec![server.port]));
     let _dispatcher = dispatcher(dir.path(), db.url(), "d1");

@@ -107,24 +107,17 @@ fn decided(request: &Value) -> NewDecision {
     }
 }
 
-/// A detainer from ICE to a Columbus, Ohio sheriff: the federal pack alone applies, and
-/// permits every act asked.
+/// The repository's Columbus, Ohio example (a detainer from ICE to a sheriff: the federal
+/// pack alone applies, and permits every act asked), under another id and acts.
 fn ohio(id: &str, acts: &[&str]) -> Value {
-    json!({
-        "id": id,
-        "received_at": "2019-03-01T09:00:00-05:00",
-        "jurisdiction": "ocd-division/country:us/state:oh/place:columbus",
-        "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
-        "to": { "agency": "FRANKLIN-COUNTY-SHERIFF", "kind": "sheriff" },
-        "form": "I-247A",
-        "basis": ["biometric-match"],
-        "purpose": "civil-immigration",
-        "warrant": { "kind": "administrative", "form": "I-200" },
-        "acts": acts,
-        "subject": { "id": format!("synthetic-{id}") },
-        "custody": { "status": "in-custody", "arrested_at": "2019-02-26T21:00:00-05:00",
-                     "release_at": "2019-03-04T10:00:00-05:00" }
-    })
+    let mut request: Value = serde_json::from_str(include_str!(
+        "../../../examples/columbus-sheriff-detainer.json"
+    ))
+    .unwrap();
+    request["id"] = id.into();
+    request["acts"] = json!(acts);
+    request["subject"]["id"] = format!("synthetic-{id}").into();
+    request
 }
 
 /// A California release notification for a person with a serious felony: permitted, and it
