@@ -7,26 +7,22 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 mod common;
-use common::{comity, ok, repo};
+use common::{comity, example, ok};
 
 /// The repository's Columbus, Ohio example asking for the release date and status (the
 /// federal pack permits both), once more from another agency, and its New York example (both
 /// acts forbidden), as JSON lines.
 fn requests(dir: &Path) -> PathBuf {
-    let read = |name: &str| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(repo().join("examples").join(name)).unwrap())
-            .unwrap()
-    };
-    let mut ohio = read("columbus-sheriff-detainer.json");
+    let mut ohio = example("columbus-sheriff-detainer.json");
     ohio["id"] = "oh-cli-1".into();
     ohio["subject"]["id"] = "synthetic-oh-cli-1".into();
     let mut ohio_2 = ohio.clone();
     ohio_2["id"] = "oh-cli-2".into();
     ohio_2["from"]["agency"] = "DHS-ICE-HSI".into();
     ohio_2["acts"] = json!(["notify-release"]);
-    let example = read("nyc-doc-detainer.json");
+    let new_york = example("nyc-doc-detainer.json");
     let path = dir.join("requests.jsonl");
-    std::fs::write(&path, format!("{ohio}\n{ohio_2}\n{example}\n")).unwrap();
+    std::fs::write(&path, format!("{ohio}\n{ohio_2}\n{new_york}\n")).unwrap();
     path
 }
 

@@ -13,7 +13,7 @@
 //! Each test makes and drops its own PostgreSQL database (comity-testdb).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,18 +22,17 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use comity_testdb::TestDb;
+use common::{example, repo};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
+
+mod common;
 
 const SECRET: &str = "synthetic-shared-secret";
 
 /// The two tests each run several servers and thousands of requests: one at a time.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_comity")
@@ -203,10 +202,6 @@ fn dispatcher(dir: &Path, db: &str, name: &str) -> Process {
 /// federal pack permits the release notice and status), half to the NYC Department of
 /// Correction on an administrative warrant (the release notice is forbidden).
 fn requests(n: usize) -> Vec<Value> {
-    let example = |name: &str| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(repo().join("examples").join(name)).unwrap())
-            .unwrap()
-    };
     let (columbus, new_york) = (
         example("columbus-sheriff-detainer.json"),
         example("nyc-doc-detainer.json"),

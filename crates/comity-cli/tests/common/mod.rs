@@ -1,5 +1,8 @@
-//! What the CLI's tests share: the repository, and running `comity` in a directory of the
-//! test's own with none of the operator's environment.
+//! What the CLI's tests share: the repository and its example requests, and running
+//! `comity` in a directory of the test's own with none of the operator's environment.
+
+// Each test file uses the part it needs.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -7,6 +10,12 @@ use std::process::{Command, Output};
 /// The repository's root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// An example request of the repository's `examples/`, as JSON.
+pub fn example(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(repo().join("examples").join(name)).unwrap();
+    serde_json::from_str(&text).unwrap()
 }
 
 /// Runs `comity args…` in `dir`, with the repository's packs and no other `COMITY_*` setting.
