@@ -12,7 +12,7 @@ use comity_policy::DecideError;
 use comity_store::{NewDecision, Recorded, Store, StoreError};
 use serde_json::json;
 
-use crate::{Failure, PackArgs, outln, read_input, write_out};
+use crate::{Failure, Leniency, PackArgs, outln, read_input, write_out};
 
 /// Where the records and the ledger's key live.
 #[derive(Args)]
@@ -135,11 +135,11 @@ fn hex_all(hashes: &[Hash]) -> Vec<String> {
 pub fn ingest(
     packs: &PackArgs,
     db: &DbArgs,
-    allow_unknown: bool,
+    leniency: Leniency,
     batch: usize,
     file: &Path,
 ) -> Result<(), Failure> {
-    let engine = packs.engine(allow_unknown)?;
+    let engine = packs.engine(leniency)?;
     let text = read_input(file).map_err(|e| Failure::Input(format!("{e:#}")))?;
     let (_, received) = read_received(&text).map_err(|e| Failure::Input(e.to_string()))?;
     // Decide everything before writing anything: a bad request leaves nothing half-written.

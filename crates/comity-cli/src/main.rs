@@ -63,9 +63,8 @@ enum Command {
     Decide {
         #[command(flatten)]
         packs: PackArgs,
-        /// Decide requests naming offenses no catalog holds, with a warning.
-        #[arg(long)]
-        allow_unknown_offenses: bool,
+        #[command(flatten)]
+        leniency: Leniency,
         /// The request file, or `-` for standard input.
         file: PathBuf,
     },
@@ -74,9 +73,8 @@ enum Command {
     Explain {
         #[command(flatten)]
         packs: PackArgs,
-        /// Decide requests naming offenses no catalog holds, with a warning.
-        #[arg(long)]
-        allow_unknown_offenses: bool,
+        #[command(flatten)]
+        leniency: Leniency,
         /// Print the decision JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -107,9 +105,8 @@ enum Command {
         packs: PackArgs,
         #[command(flatten)]
         db: ledger::DbArgs,
-        /// Decide requests naming offenses no catalog holds, with a warning.
-        #[arg(long)]
-        allow_unknown_offenses: bool,
+        #[command(flatten)]
+        leniency: Leniency,
         /// Requests recorded per transaction.
         #[arg(long, default_value_t = 1000)]
         batch: usize,
@@ -146,6 +143,18 @@ enum BenchCommand {
     Http(bench::HttpBench),
 }
 
+/// What a decision may tolerate, each with a warning on the decision instead of a refusal.
+#[derive(Args, Default, Clone, Copy)]
+pub(crate) struct Leniency {
+    /// Decide requests naming offenses no catalog holds, with a warning.
+    #[arg(long)]
+    allow_unknown_offenses: bool,
+    /// Decide requests placed in a division the registry (catalog/divisions.toml) does not
+    /// know, by the law of the parts of its id it knows, with a warning.
+    #[arg(long)]
+    allow_unknown_places: bool,
+}
+
 #[derive(Args)]
 pub(crate) struct PackArgs {
     /// The pack directory [default: the project's packs/]
@@ -179,9 +188,11 @@ impl PackArgs {
     }
 
     /// The engine for deciding: a broken pack is bad input here.
-    fn engine(&self, allow_unknown_offenses: bool) -> Result<Engine, Failure> {
+    fn engine(&self, leniency: Leniency) -> Result<Engine, Failure> {
         let engine = self.load().map_err(|e| Failure::Input(pack_errors(e)))?;
-        Ok(engine.allow_unknown_offenses(allow_unknown_offenses))
+        Ok(engine
+            .allow_unknown_offenses(leniency.allow_unknown_offenses)
+            .allow_unknown_places(leniency.allow_unknown_places))
     }
 }
 
@@ -222,21 +233,21 @@ fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Decide {
             packs,
-            allow_unknown_offenses,
+            leniency,
             file,
         } => {
-            let engine = packs.engine(allow_unknown_offenses)?;
+            let engine = packs.engine(leniency)?;
             let (shape, decisions) = decide_file(&engine, &file)?;
             print_decisions(shape, &decisions);
             Ok(())
         }
         Command::Explain {
             packs,
-            allow_unknown_offenses,
+            leniency,
             json,
             file,
         } => {
-            let engine = packs.engine(allow_unknown_offenses)?;
+            let engine = packs.engine(leniency)?;
             let (shape, decisions) = decide_file(&engine, &file)?;
             if json {
                 print_decisions(shape, &decisions);
@@ -332,10 +343,10 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Ingest {
             packs,
             db,
-            allow_unknown_offenses,
+            leniency,
             batch,
             file,
-        } => ledger::ingest(&packs, &db, allow_unknown_offenses, batch, &file),
+        } => ledger::ingest(&packs, &db, leniency, batch, &file),
         Command::Audit { db, what } => ledger::audit(&db, &what),
         Command::Serve(args) => serve::serve(args),
         Command::Token { what } => serve::token(what),

@@ -10,7 +10,7 @@ use comity_server::http::{AppState, ServerOptions};
 use comity_store::Store;
 
 use crate::ledger::{DbArgs, runtime, signer, store_error};
-use crate::{Failure, PackArgs, outln};
+use crate::{Failure, Leniency, PackArgs, outln};
 
 /// `comity serve` options.
 #[derive(Args)]
@@ -69,7 +69,7 @@ pub(crate) async fn signalled() {
 /// Runs the API, and unless `--no-dispatch` one dispatcher, until Ctrl-C or SIGTERM; then
 /// finishes the calls and the dispatch pass in progress.
 pub fn serve(args: ServeArgs) -> Result<(), Failure> {
-    let engine = args.packs.engine(false)?;
+    let engine = args.packs.engine(Leniency::default())?;
     let access = Access::builtin().map_err(|e| Failure::Finding(format!("error: {e}")))?;
     let config = if args.no_dispatch {
         None

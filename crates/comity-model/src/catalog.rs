@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::division::Divisions;
 use crate::offense::OffenseCode;
 use crate::time::Date;
 use crate::vocab::OffenseClass;
@@ -67,11 +68,15 @@ pub struct CodeCatalog {
     by_parent: HashMap<String, Vec<String>>,
 }
 
-/// Every catalog, and every list they define.
+/// The division registry's file name in a catalog directory.
+pub const DIVISIONS_FILE: &str = "divisions.toml";
+
+/// Every catalog, and every list they define, and the division registry.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogs {
     codes: HashMap<String, CodeCatalog>,
     lists: BTreeMap<String, OffenseList>,
+    divisions: Divisions,
 }
 
 /// A catalog file that cannot be read or is not of the documented shape.
@@ -152,7 +157,8 @@ impl PartialEq for CodeCatalog {
 impl Eq for CodeCatalog {}
 
 impl Catalogs {
-    /// Loads every `*.toml` catalog in `dir`.
+    /// Loads every `*.toml` catalog in `dir`, and its division registry
+    /// ([`DIVISIONS_FILE`]), which must be there: without it no place is known.
     pub fn load(dir: &Path) -> Result<Catalogs, CatalogError> {
         let io = |path: &Path| {
             let path = path.to_owned();
@@ -165,7 +171,16 @@ impl Catalogs {
             .map_err(io(dir))?;
         paths.retain(|p| p.extension().is_some_and(|e| e == "toml"));
         paths.sort();
-        let mut catalogs = Catalogs::default();
+        let registry = dir.join(DIVISIONS_FILE);
+        paths.retain(|p| *p != registry);
+        let text = std::fs::read_to_string(&registry).map_err(io(&registry))?;
+        let mut catalogs = Catalogs {
+            divisions: Divisions::parse(&text).map_err(|message| CatalogError::Invalid {
+                path: registry.clone(),
+                message,
+            })?,
+            ..Catalogs::default()
+        };
         for path in paths {
             let text = std::fs::read_to_string(&path).map_err(io(&path))?;
             catalogs
@@ -176,6 +191,16 @@ impl Catalogs {
                 })?;
         }
         Ok(catalogs)
+    }
+
+    /// The division registry.
+    pub fn divisions(&self) -> &Divisions {
+        &self.divisions
+    }
+
+    /// Replaces the division registry.
+    pub fn set_divisions(&mut self, divisions: Divisions) {
+        self.divisions = divisions;
     }
 
     /// Adds one catalog file's text.

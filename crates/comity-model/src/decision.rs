@@ -46,8 +46,25 @@ pub struct ActDecision {
     pub outcome: Outcome,
     /// Why; never empty. Shared, since the same rule explains many decisions.
     pub reasons: Vec<Arc<Reason>>,
+    /// The restrictions that applied to the situation and were satisfied: for each, the rule
+    /// that restricts the act and, as its `summary`, the exception the situation met (e.g.
+    /// "§ 9-131(h)(1)(i): convicted of a violent or serious crime …"). What let a permitted
+    /// act through the local law, or what a forbidden act did satisfy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub met: Vec<Arc<Reason>>,
     /// Conditions on a permitted or required act.
     pub limits: Vec<Limit>,
+    /// What the agency does, in one plain line, from the deciding rule of the most local law
+    /// (its `@instruction`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instruction: Option<String>,
+}
+
+impl ActDecision {
+    /// The hold deadline that binds: the earliest `hold_until` among the limits.
+    pub fn binding_deadline(&self) -> Option<&Limit> {
+        self.limits.iter().find(|l| l.binding)
+    }
 }
 
 /// What the law makes of an act.
@@ -106,6 +123,10 @@ pub struct Limit {
     /// The person must be released by this instant if not taken into custody.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold_until: Option<Instant>,
+    /// Set on the one `hold_until` that binds, the earliest of the act's; the others are
+    /// context (each law's own limit).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub binding: bool,
     /// Who must be given notice (e.g. `subject`, `counsel`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notice: Vec<String>,

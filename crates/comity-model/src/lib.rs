@@ -7,6 +7,7 @@
 
 mod catalog;
 mod decision;
+mod division;
 mod error;
 mod input;
 mod offense;
@@ -15,10 +16,11 @@ mod time;
 mod vocab;
 
 pub use catalog::{
-    CatalogError, Catalogs, CodeCatalog, Confidence, Offense, OffenseList, Resolved,
-    UnknownOffenses,
+    CatalogError, Catalogs, CodeCatalog, Confidence, DIVISIONS_FILE, Offense, OffenseList,
+    Resolved, UnknownOffenses,
 };
 pub use decision::{ActDecision, Decision, Limit, Outcome, PackRef, Reason};
+pub use division::{Alias, Division, Divisions, Place, UnknownPlaces};
 pub use error::InputError;
 pub use input::{Received, Shape, read_received, read_requests};
 pub use offense::{BadOffenseCode, OffenseCode};

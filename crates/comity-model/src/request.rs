@@ -264,6 +264,34 @@ impl std::fmt::Display for Jurisdiction {
 }
 
 impl Request {
+    /// Refuses a judgment or a charge dated after the request was received (in the
+    /// request's own offset): the law in force then cannot have counted it.
+    fn check_dates(&self) -> Result<(), InputError> {
+        let received = Date(self.received_at.date());
+        let dated = self
+            .subject
+            .convictions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("subject.convictions[{i}].date"), c.date))
+            .chain(
+                self.subject
+                    .pending_charges
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (format!("subject.pending_charges[{i}].since"), c.since)),
+            );
+        for (field, date) in dated {
+            if date > received {
+                return Err(InputError::new(
+                    field,
+                    format!("`{date}` is after the request was received ({received})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Parses one request from JSON, refusing unknown fields and words with an error that
     /// names the field and the value, then checks what the types cannot say.
     pub fn from_json(text: &str) -> Result<Request, InputError> {
@@ -348,6 +376,7 @@ impl Request {
                 ));
             }
         }
+        self.check_dates()?;
         if let Some(w) = &self.warrant
             && w.form.is_some()
             && w.kind != WarrantKind::Administrative

@@ -22,6 +22,7 @@ use crate::schema::DUTY_SUFFIX;
 struct Hit {
     reason: Arc<Reason>,
     limits: Arc<[LimitSpec]>,
+    instruction: Option<Arc<str>>,
 }
 
 /// What one pack says of one act in one situation.
@@ -31,6 +32,9 @@ pub(crate) struct PackVerdict {
     permits: Vec<Hit>,
     duties: Vec<Hit>,
     duty_forbids: Vec<Hit>,
+    /// Restrictions of the act or its duty that applied and were excused, one per
+    /// exception met.
+    met: Vec<Hit>,
 }
 
 /// Per-pack memo of verdicts by act and context. A verdict depends only on the pack's
@@ -49,6 +53,7 @@ pub struct Engine {
     packs: PackSet,
     catalogs: Catalogs,
     unknown: UnknownOffenses,
+    places: UnknownPlaces,
     cached: bool,
     authorizer: Authorizer,
     entities: Entities,
@@ -78,6 +83,7 @@ impl Engine {
             packs,
             catalogs,
             unknown: UnknownOffenses::Refuse,
+            places: UnknownPlaces::Refuse,
             cached: true,
             authorizer: Authorizer::new(),
             entities: Entities::empty(),
@@ -94,6 +100,17 @@ impl Engine {
             UnknownOffenses::Warn
         } else {
             UnknownOffenses::Refuse
+        };
+        self
+    }
+
+    /// Decide requests placed in a division the registry does not know, by the law of the
+    /// parts of its id it knows, with a warning, instead of refusing them.
+    pub fn allow_unknown_places(mut self, allow: bool) -> Self {
+        self.places = if allow {
+            UnknownPlaces::Warn
+        } else {
+            UnknownPlaces::Refuse
         };
         self
     }
@@ -124,8 +141,13 @@ impl Engine {
 
     /// Decides one request by the law in force at its `received_at`.
     pub fn decide(&self, request: &Request) -> Result<Decision, DecideError> {
+        let place = self
+            .catalogs
+            .divisions()
+            .place(&request.jurisdiction, self.places)?;
         let mut warnings = self.catalogs.check_request(request, self.unknown)?;
-        let packs = self.packs.in_force(request)?;
+        warnings.extend(place.warning.clone());
+        let packs = self.packs.in_force(&place, request)?;
         let base = ContextKey::of_request(request);
         // Days and deadlines are counted in the place's own time zone: that of the most
         // local pack in force.
@@ -145,13 +167,6 @@ impl Engine {
                 }
             })
             .collect();
-        for s in &situation {
-            for w in &s.values.warnings {
-                if !warnings.contains(w) {
-                    warnings.push(w.clone());
-                }
-            }
-        }
         let mut acts = Vec::with_capacity(request.acts.len());
         for &act in &request.acts {
             let verdicts = situation
@@ -166,6 +181,7 @@ impl Engine {
                 &mut warnings,
             ));
         }
+        fact_warnings(&situation, &acts, &mut warnings);
         Ok(Decision {
             request: request.id.clone(),
             at: request.received_at,
@@ -208,7 +224,8 @@ impl Engine {
         Ok(verdict)
     }
 
-    /// Asks Cedar what a pack says of `act` and of the duty to do it.
+    /// Asks Cedar what a pack says of `act` and of the duty to do it, and which of their
+    /// restrictions the situation met.
     fn evaluate(&self, s: &Situation, act: Act) -> Result<PackVerdict, DecideError> {
         let pack = s.pack;
         let mut verdict = PackVerdict::default();
@@ -217,50 +234,78 @@ impl Engine {
             if slice.is_empty() {
                 continue;
             }
-            let action = &self.actions[crate::pack::slice_index(act, duty)];
-            // Built once per pack and request, and only if some act is not cached.
-            let context = s
-                .context
-                .get_or_init(|| s.key.to_cedar(&pack.fact_names))
-                .clone();
-            let request = cedar_policy::Request::new(
-                self.principal.clone(),
-                action.clone(),
-                self.resource.clone(),
-                context,
-                None,
-            )
-            .expect("no schema given, nothing to fail");
-            let response = self
-                .authorizer
-                .is_authorized(&request, slice, &self.entities);
-            if let Some(cedar_policy::AuthorizationError::PolicyEvaluationError(e)) =
-                response.diagnostics().errors().next()
-            {
-                return Err(DecideError::Evaluation {
-                    pack: pack.id.clone(),
-                    rule: e.policy_id().to_string(),
-                    message: e.inner().to_string(),
-                });
-            }
-            let mut fired: Vec<&Rule> = response
-                .diagnostics()
-                .reason()
-                .map(|id| &pack.rules[id.as_ref() as &str])
-                .collect();
-            fired.sort_by_key(|r| r.order);
+            let (decision, fired) = self.ask(s, act, duty, slice)?;
             let hits = fired
-                .into_iter()
-                .map(|rule| hit(pack, rule, &s.key))
+                .iter()
+                .map(|id| hit(pack, &pack.rules[id.as_str()], &s.key))
                 .collect();
-            match (response.decision(), duty) {
+            match (decision, duty) {
                 (CedarDecision::Allow, false) => verdict.permits = hits,
                 (CedarDecision::Deny, false) => verdict.forbids = hits,
                 (CedarDecision::Allow, true) => verdict.duties = hits,
                 (CedarDecision::Deny, true) => verdict.duty_forbids = hits,
             }
+            let met = pack.met_slice(act, duty);
+            if !met.is_empty() {
+                let (_, excused) = self.ask(s, act, duty, met)?;
+                verdict
+                    .met
+                    .extend(excused.iter().filter_map(|id| met_hit(pack, id, &s.key)));
+            }
         }
         Ok(verdict)
+    }
+
+    /// Evaluates one policy set for `act` (or its duty) in the situation: Cedar's decision
+    /// and the ids of the policies that determined it, in the pack's rule order.
+    fn ask(
+        &self,
+        s: &Situation,
+        act: Act,
+        duty: bool,
+        policies: &cedar_policy::PolicySet,
+    ) -> Result<(CedarDecision, Vec<String>), DecideError> {
+        let pack = s.pack;
+        let action = &self.actions[crate::pack::slice_index(act, duty)];
+        // Built once per pack and request, and only if some act is not cached.
+        let context = s
+            .context
+            .get_or_init(|| s.key.to_cedar(&pack.fact_names))
+            .clone();
+        let request = cedar_policy::Request::new(
+            self.principal.clone(),
+            action.clone(),
+            self.resource.clone(),
+            context,
+            None,
+        )
+        .expect("no schema given, nothing to fail");
+        let response = self
+            .authorizer
+            .is_authorized(&request, policies, &self.entities);
+        if let Some(cedar_policy::AuthorizationError::PolicyEvaluationError(e)) =
+            response.diagnostics().errors().next()
+        {
+            return Err(DecideError::Evaluation {
+                pack: pack.id.clone(),
+                rule: e.policy_id().to_string(),
+                message: e.inner().to_string(),
+            });
+        }
+        let order = |id: &str| {
+            let rule = crate::pack::met_id(id).map_or(id, |(rule, _)| rule);
+            (pack.rules[rule].order, id.to_owned())
+        };
+        let mut fired: Vec<(usize, String)> = response
+            .diagnostics()
+            .reason()
+            .map(|id| order(id.as_ref()))
+            .collect();
+        fired.sort();
+        Ok((
+            response.decision(),
+            fired.into_iter().map(|(_, id)| id).collect(),
+        ))
     }
 }
 
@@ -274,27 +319,82 @@ struct Situation<'a> {
 }
 
 fn hit(pack: &Pack, rule: &Rule, key: &ContextKey) -> Hit {
-    let facts = rule
-        .reads
-        .iter()
-        .map(|path| (path.clone(), key.value(path, &pack.fact_names)))
-        .collect();
     Hit {
         reason: Arc::new(Reason {
             rule: rule.id.clone(),
             pack: pack.id.clone(),
             citation: rule.citation.clone(),
             summary: rule.summary.clone(),
-            facts,
+            facts: facts_read(pack, rule, key),
             caution: rule.caution.clone(),
         }),
         limits: rule.limits.clone().into(),
+        instruction: Some(Arc::from(rule.instruction.as_str())),
     }
 }
 
+/// The requirement met by the exception `<rule>#<n>` names: the restricting rule, with the
+/// exception's own words (its `@exception`, else the rule's summary) as the summary.
+fn met_hit(pack: &Pack, id: &str, key: &ContextKey) -> Option<Hit> {
+    let (rule, n) = crate::pack::met_id(id)?;
+    let rule = &pack.rules[rule];
+    let summary = rule.exceptions.get(n).unwrap_or(&rule.summary).to_owned();
+    Some(Hit {
+        reason: Arc::new(Reason {
+            rule: rule.id.clone(),
+            pack: pack.id.clone(),
+            citation: rule.citation.clone(),
+            summary,
+            facts: facts_read(pack, rule, key),
+            caution: None,
+        }),
+        limits: Arc::new([]),
+        instruction: None,
+    })
+}
+
+/// The context values a rule reads, for this situation.
+fn facts_read(
+    pack: &Pack,
+    rule: &Rule,
+    key: &ContextKey,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    rule.reads
+        .iter()
+        .map(|path| (path.clone(), key.value(path, &pack.fact_names)))
+        .collect()
+}
+
+/// The warnings about how a pack's facts were measured, each only if some act's reasons or
+/// met requirements read that fact, and prefixed with those acts.
+fn fact_warnings(situation: &[Situation], acts: &[ActDecision], warnings: &mut Vec<String>) {
+    for s in situation {
+        for (fact, message) in &s.values.warnings {
+            let path = format!("facts.{fact}");
+            let reading: Vec<&str> = acts
+                .iter()
+                .filter(|a| {
+                    a.reasons
+                        .iter()
+                        .chain(&a.met)
+                        .any(|r| r.pack == s.pack.id && r.facts.contains_key(&path))
+                })
+                .map(|a| a.act.as_str())
+                .collect();
+            let warning = format!("{}: {message}", reading.join(", "));
+            if !reading.is_empty() && !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+        }
+    }
+}
+
+/// A pack's hit: the index of its pack in the situation, and the hit.
+type PackHit<'v> = (usize, &'v Hit);
+
 /// Combines the packs' verdicts on one act: any forbid wins; else a duty makes it
-/// required; else a permit makes it permitted; else it is forbidden because no pack
-/// permits it, and each silent pack is named.
+/// required; else a permit makes it permitted; else no law in force speaks to the act, and
+/// it is refused until a person decides.
 fn combine(
     act: Act,
     place_tz: &jiff::tz::TimeZone,
@@ -302,7 +402,7 @@ fn combine(
     verdicts: &[Arc<PackVerdict>],
     warnings: &mut Vec<String>,
 ) -> ActDecision {
-    let all = |f: fn(&PackVerdict) -> &Vec<Hit>| -> Vec<(usize, &Hit)> {
+    let all = |f: fn(&PackVerdict) -> &Vec<Hit>| -> Vec<PackHit> {
         verdicts
             .iter()
             .enumerate()
@@ -328,37 +428,84 @@ fn combine(
         let reasons = permits.iter().chain(&why_not_required).copied().collect();
         (Outcome::Permitted, reasons, permits)
     } else {
-        let silent = situation
-            .iter()
-            .map(|Situation { pack: p, .. }| Hit {
-                reason: Arc::new(Reason {
-                    rule: "no-rule-permits".to_owned(),
-                    pack: p.id.clone(),
-                    citation: "none: no rule of this pack permits the act".to_owned(),
-                    summary: format!(
-                        "{} is silent on {act} here; an act no pack permits is forbidden.",
-                        p.manifest.title
-                    ),
-                    facts: Default::default(),
-                    caution: None,
-                }),
-                limits: Arc::new([]),
-            })
-            .collect::<Vec<_>>();
-        let reasons = silent.iter().map(|h| h.reason.clone()).collect();
-        return ActDecision {
-            act,
-            outcome: Outcome::Forbidden,
-            reasons,
-            limits: Vec::new(),
-        };
+        return unspoken(act, situation, warnings);
     };
+    ActDecision {
+        act,
+        outcome,
+        instruction: instruction(situation, &reasons),
+        reasons: reasons.into_iter().map(|(_, h)| h.reason.clone()).collect(),
+        met: all(|v| &v.met)
+            .into_iter()
+            .map(|(_, h)| h.reason.clone())
+            .collect(),
+        limits: limits(act, place_tz, situation, &limited, warnings),
+    }
+}
+
+/// An act no law in force speaks to: refused, as the safety net, until a person decides;
+/// each pack in force is named as silent.
+fn unspoken(act: Act, situation: &[Situation], warnings: &mut Vec<String>) -> ActDecision {
+    warnings.push(format!(
+        "{act}: no law in force speaks to this act; refused until a person decides"
+    ));
+    let reasons = situation
+        .iter()
+        .map(|Situation { pack: p, .. }| {
+            Arc::new(Reason {
+                rule: "no-law-speaks".to_owned(),
+                pack: p.id.clone(),
+                citation: "none: no rule of this pack speaks to the act here".to_owned(),
+                summary: format!(
+                    "{} says nothing of {act} here. No law in force speaks to this act; it is refused until a person decides.",
+                    p.manifest.title
+                ),
+                facts: Default::default(),
+                caution: None,
+            })
+        })
+        .collect();
+    ActDecision {
+        act,
+        outcome: Outcome::Forbidden,
+        reasons,
+        met: Vec::new(),
+        limits: Vec::new(),
+        instruction: Some(
+            "Do not act on this request: no law in force decides it; refer it to agency counsel."
+                .to_owned(),
+        ),
+    }
+}
+
+/// The deciding rules' instruction: from the most local pack that gives one, its first
+/// deciding rule that has one.
+fn instruction(situation: &[Situation], reasons: &[PackHit]) -> Option<String> {
+    let locality = |i: usize| situation[i].pack.manifest.jurisdiction.segments().count();
+    reasons
+        .iter()
+        .filter_map(|(i, h)| h.instruction.as_ref().map(|t| (locality(*i), t)))
+        .rev()
+        .max_by_key(|(depth, _)| *depth)
+        .map(|(_, t)| t.to_string())
+}
+
+/// The limits the permits (or duties) of an act attach, with their instants computed; the
+/// earliest hold deadline is marked as the one that binds.
+fn limits(
+    act: Act,
+    place_tz: &jiff::tz::TimeZone,
+    situation: &[Situation],
+    limited: &[PackHit],
+    warnings: &mut Vec<String>,
+) -> Vec<Limit> {
     let mut limits = Vec::new();
     for (i, h) in limited {
-        let Situation { pack, values, .. } = &situation[i];
+        let Situation { pack, values, .. } = &situation[*i];
         for spec in h.limits.iter() {
             let mut limit = Limit {
                 hold_until: None,
+                binding: false,
                 notice: Vec::new(),
                 approval: None,
                 rule: h.reason.rule.clone(),
@@ -375,18 +522,14 @@ fn combine(
                         .iter()
                         .find(|(n, _)| n == fact)
                         .and_then(|(_, t)| *t);
-                    match until {
-                        Some(t) => {
-                            limit.hold_until = Some(Instant::new(t, place_tz.to_offset(t)));
-                        }
-                        None => {
-                            warnings.push(format!(
-                                "{act}: {} sets a hold deadline, but custody.release_at is absent",
-                                h.reason.rule
-                            ));
-                            continue;
-                        }
-                    }
+                    let Some(t) = until else {
+                        warnings.push(format!(
+                            "{act}: {} sets a hold deadline, but custody.release_at is absent",
+                            h.reason.rule
+                        ));
+                        continue;
+                    };
+                    limit.hold_until = Some(Instant::new(t, place_tz.to_offset(t)));
                 }
                 LimitSpec::Notice(who) => limit.notice = who.clone(),
                 LimitSpec::Approval(who) => limit.approval = Some(who.clone()),
@@ -394,11 +537,13 @@ fn combine(
             limits.push(limit);
         }
     }
-    let reasons = reasons.into_iter().map(|(_, h)| h.reason.clone()).collect();
-    ActDecision {
-        act,
-        outcome,
-        reasons,
-        limits,
+    let earliest = limits
+        .iter()
+        .enumerate()
+        .filter_map(|(n, l)| l.hold_until.map(|t| (t, n)))
+        .min();
+    if let Some((_, n)) = earliest {
+        limits[n].binding = true;
     }
+    limits
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use comity_model::{Confidence, Decision, Outcome};
+use comity_model::{Confidence, Decision, Outcome, Reason};
 
 use crate::packset::PackSet;
 
@@ -38,25 +38,37 @@ pub fn explain(decision: &Decision, packs: &PackSet) -> String {
         };
         let _ = writeln!(w, "\n{}: {verdict}", act.act);
         for r in &act.reasons {
-            let _ = writeln!(w, "  - {}\n    {}", r.citation, r.summary);
-            let _ = writeln!(w, "    rule {} ({})", r.rule, r.pack);
-            if !r.facts.is_empty() {
-                let facts: Vec<String> =
-                    r.facts.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-                let _ = writeln!(w, "    facts: {}", facts.join(", "));
-            }
-            if let Some(c) = &r.caution {
-                let _ = writeln!(w, "    caution: {c}");
+            reason(w, r);
+        }
+        if !act.met.is_empty() {
+            let _ = writeln!(w, "  requirements met:");
+            for r in &act.met {
+                let _ = writeln!(w, "  + {}", r.summary);
+                let _ = writeln!(
+                    w,
+                    "    an exception to {}, rule {} ({})",
+                    r.citation, r.rule, r.pack
+                );
             }
         }
+        let holds = act.limits.iter().filter(|l| l.hold_until.is_some()).count();
         for l in &act.limits {
             let what = match (&l.hold_until, l.notice.is_empty(), &l.approval) {
-                (Some(t), _, _) => format!("release by {t} unless taken into custody"),
+                (Some(t), _, _) if l.binding && holds > 1 => format!(
+                    "release by {t} unless taken into custody: BINDING, the earliest of {holds} hold limits"
+                ),
+                (Some(t), _, _) if l.binding => {
+                    format!("release by {t} unless taken into custody: BINDING")
+                }
+                (Some(t), _, _) => format!("{t}, this law's own hold limit (later: not binding)"),
                 (None, false, _) => format!("give notice to {}", l.notice.join(" and ")),
                 (None, true, Some(a)) => format!("get the approval of the {a} first"),
                 (None, true, None) => "condition".to_owned(),
             };
             let _ = writeln!(w, "  limit: {what} ({})", l.citation);
+        }
+        if let Some(todo) = &act.instruction {
+            let _ = writeln!(w, "  What to do: {todo}");
         }
     }
     if !decision.warnings.is_empty() {
@@ -66,4 +78,17 @@ pub fn explain(decision: &Decision, packs: &PackSet) -> String {
         }
     }
     out
+}
+
+/// One reason: citation, summary, rule, the facts it read, its caution.
+fn reason(w: &mut String, r: &Reason) {
+    let _ = writeln!(w, "  - {}\n    {}", r.citation, r.summary);
+    let _ = writeln!(w, "    rule {} ({})", r.rule, r.pack);
+    if !r.facts.is_empty() {
+        let facts: Vec<String> = r.facts.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        let _ = writeln!(w, "    facts: {}", facts.join(", "));
+    }
+    if let Some(c) = &r.caution {
+        let _ = writeln!(w, "    caution: {c}");
+    }
 }

@@ -117,8 +117,8 @@ pub struct FactValues {
     pub bits: u64,
     /// The pack's hold deadlines, by fact name; absent when the release time is unknown.
     pub deadlines: Vec<(String, Option<jiff::Timestamp>)>,
-    /// Warnings about how facts were measured.
-    pub warnings: Vec<String>,
+    /// Warnings about how facts were measured: the fact, and what to know of it.
+    pub warnings: Vec<(String, String)>,
 }
 
 impl FactSpec {
@@ -190,8 +190,9 @@ pub fn compute(
                     Since::Arrest => match request.custody.as_ref().and_then(|c| c.arrested_at) {
                         Some(at) => at.timestamp().to_zoned_datetime(tz.clone()).date(),
                         None => {
-                            out.warnings.push(format!(
-                                "fact `{name}`: custody.arrested_at is absent; look-back measured from received_at"
+                            out.warnings.push((
+                                name.clone(),
+                                format!("fact `{name}`: custody.arrested_at is absent; look-back measured from received_at"),
                             ));
                             received
                         }

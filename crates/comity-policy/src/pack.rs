@@ -84,6 +84,12 @@ pub struct Rule {
     pub summary: String,
     /// `@caution`, if any.
     pub caution: Option<String>,
+    /// `@instruction`: what the officer does when this rule decides the act, in one line.
+    pub instruction: String,
+    /// For a forbid, what each of its `unless` clauses excuses, in clause order
+    /// (`@exception`, `@exception_2`, …): the requirement a situation meets when that
+    /// clause holds.
+    pub exceptions: Vec<String>,
     /// The file it is written in, relative to the pack.
     pub file: String,
     /// The context paths it reads (`warrant_kind`, `facts.nyc_vsc_5y`).
@@ -125,6 +131,10 @@ pub struct Pack {
     /// The rules that can apply to each action, ahead of time: index
     /// `2 × act + (1 if duty)`.
     slices: Vec<PolicySet>,
+    /// For each slice, the restrictions it can excuse: for every forbid with `unless`
+    /// clauses, one permit per clause that holds when the forbid's situation does and that
+    /// clause's exception does (see [`met_policies`]).
+    met_slices: Vec<PolicySet>,
     /// Every rule, unsliced.
     policies: PolicySet,
     /// Verdicts already reached, by act and context.
@@ -159,10 +169,26 @@ const ANNOTATIONS: &[&str] = &[
     "citation",
     "summary",
     "caution",
+    "instruction",
+    "exception",
+    "exception_2",
+    "exception_3",
+    "exception_4",
     "hold_until",
     "notice",
     "approval",
 ];
+
+/// How many `unless` clauses a forbid may name exceptions for.
+const MAX_EXCEPTIONS: usize = 4;
+
+/// The annotation naming what the `n`-th `unless` clause (from 0) of a forbid excuses.
+fn exception_key(n: usize) -> String {
+    match n {
+        0 => "exception".to_owned(),
+        n => format!("exception_{}", n + 1),
+    }
+}
 
 impl Pack {
     /// Loads and checks the pack in `dir`, whose path under the pack root is `rel`.
@@ -284,7 +310,7 @@ impl Pack {
             return Err(err("the pack has no test cases (tests/*.yaml)".into()));
         }
 
-        let slices = action_names()
+        let slices: Vec<PolicySet> = action_names()
             .iter()
             .map(|action| {
                 let ps = policies
@@ -294,6 +320,11 @@ impl Pack {
                 PolicySet::from_policies(ps).expect("ids are unique")
             })
             .collect();
+        let met_slices = slices
+            .iter()
+            .map(met_policies)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)?;
 
         Ok(Pack {
             id: format!("{}@{}", manifest.jurisdiction, manifest.effective_from),
@@ -308,6 +339,7 @@ impl Pack {
             rules,
             case_files,
             slices,
+            met_slices,
             policies,
             cache: Default::default(),
         })
@@ -316,6 +348,12 @@ impl Pack {
     /// The rules that can apply to `act` (or its duty), sliced ahead of time.
     pub(crate) fn slice(&self, act: Act, duty: bool) -> &PolicySet {
         &self.slices[slice_index(act, duty)]
+    }
+
+    /// The excused restrictions of `act`'s slice (or its duty's): a permit `<rule>#<n>` for
+    /// the `n`-th `unless` clause of each forbid.
+    pub(crate) fn met_slice(&self, act: Act, duty: bool) -> &PolicySet {
+        &self.met_slices[slice_index(act, duty)]
     }
 
     /// Every rule of the pack as one Cedar policy set, re-keyed by `@id` (what Cedar alone
@@ -425,6 +463,7 @@ fn rule_of(
         ActionConstraint::In(uids) => uids.iter().map(action_name).collect(),
     };
     let json = policy.to_json().map_err(|e| e.to_string())?;
+    let exceptions = exceptions_of(policy, &json)?;
     let mut reads = Vec::new();
     context_paths(&json, &mut reads);
     reads.sort();
@@ -451,12 +490,89 @@ fn rule_of(
         citation: required("citation")?,
         summary: required("summary")?,
         caution: policy.annotation("caution").map(str::to_owned),
+        instruction: required("instruction")?,
+        exceptions,
         file: file.to_owned(),
         reads,
         limits,
         actions,
         order: 0,
     })
+}
+
+/// The `@exception…` annotations of a policy, one for each of its `unless` clauses, in
+/// clause order: none on a permit, one for every clause on a forbid.
+fn exceptions_of(policy: &Policy, json: &serde_json::Value) -> Result<Vec<String>, String> {
+    let clauses = unless_clauses(json).len();
+    let given: Vec<Option<&str>> = (0..MAX_EXCEPTIONS)
+        .map(|n| policy.annotation(exception_key(n)))
+        .collect();
+    let count = given.iter().filter(|g| g.is_some()).count();
+    if policy.effect() == Effect::Permit {
+        if count > 0 {
+            return Err("@exception belongs on a forbid, naming what its `unless` excuses".into());
+        }
+        return Ok(Vec::new());
+    }
+    if clauses > MAX_EXCEPTIONS || count != clauses || given[..clauses].iter().any(Option::is_none)
+    {
+        let keys: Vec<String> = (0..clauses).map(exception_key).collect();
+        return Err(format!(
+            "the rule has {clauses} `unless` clause(s): annotate them @{} in order",
+            keys.join(", @")
+        ));
+    }
+    Ok(given[..clauses]
+        .iter()
+        .map(|g| g.expect("checked").to_owned())
+        .collect())
+}
+
+/// Separates a met-policy id `<rule>#<n>` into the rule's id and the clause's number.
+pub(crate) fn met_id(id: &str) -> Option<(&str, usize)> {
+    let (rule, n) = id.rsplit_once('#')?;
+    Some((rule, n.parse().ok()?))
+}
+
+/// The restrictions a slice can excuse, as permits Cedar evaluates: for a forbid
+/// `when {S} unless {E1} unless {E2}`, the permits `when {S} when {E1}` (id `<rule>#0`) and
+/// `when {S} when {E2}` (`<rule>#1`). A permit holds exactly when the restriction applies to
+/// the situation and that exception excuses it: the requirement the situation met.
+fn met_policies(slice: &PolicySet) -> Result<PolicySet, String> {
+    let mut out = PolicySet::new();
+    for forbid in slice.policies().filter(|p| p.effect() == Effect::Forbid) {
+        let json = forbid.to_json().map_err(|e| e.to_string())?;
+        let whens: Vec<serde_json::Value> = json["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["kind"] == "when")
+            .cloned()
+            .collect();
+        for (n, body) in unless_clauses(&json).into_iter().enumerate() {
+            let mut derived = json.clone();
+            derived["effect"] = "permit".into();
+            derived["annotations"] = serde_json::json!({});
+            let mut conditions = whens.clone();
+            conditions.push(serde_json::json!({ "kind": "when", "body": body }));
+            derived["conditions"] = conditions.into();
+            let id = PolicyId::new(format!("{}#{n}", forbid.id()));
+            let policy = Policy::from_json(Some(id), derived).map_err(|e| e.to_string())?;
+            out.add(policy).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(out)
+}
+
+/// The bodies of a policy's `unless` clauses (in Cedar's JSON form), in order.
+fn unless_clauses(json: &serde_json::Value) -> Vec<&serde_json::Value> {
+    json["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["kind"] == "unless")
+        .map(|c| &c["body"])
+        .collect()
 }
 
 fn action_name(uid: &EntityUid) -> String {

@@ -1,43 +1,26 @@
 //! Every pack under a pack root, indexed by jurisdiction and date so that finding the packs
 //! in force for a request does not depend on how many packs there are.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use comity_model::{Catalogs, InputError, Jurisdiction, Request};
+use comity_model::{Catalogs, DIVISIONS_FILE, InputError, Jurisdiction, Place, Request};
 use jiff::Timestamp;
-use serde::Deserialize;
 
 use crate::error::PackError;
 use crate::pack::Pack;
 
-/// Every pack under a root, and the divisions that contain others.
+/// Every pack under a root.
 #[derive(Debug)]
 pub struct PackSet {
     /// The packs, grouped by jurisdiction, each group in date order.
     packs: Vec<Pack>,
     by_jurisdiction: BTreeMap<Jurisdiction, Vec<usize>>,
-    /// Division → divisions that contain it though their ids are not prefixes of its id.
-    within: BTreeMap<Jurisdiction, Vec<Jurisdiction>>,
-}
-
-/// `divisions.toml` at the pack root: containment that ids do not show.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Divisions {
-    #[serde(default)]
-    within: Vec<Within>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Within {
-    division: Jurisdiction,
-    parent: Jurisdiction,
 }
 
 impl PackSet {
-    /// Loads every pack (every directory holding a `pack.toml`) under `root`.
+    /// Loads every pack (every directory holding a `pack.toml`) under `root`. Each pack's
+    /// jurisdiction must be a division of the catalogs' registry.
     pub fn load(root: &Path, catalogs: &Catalogs) -> Result<PackSet, Vec<PackError>> {
         let mut dirs = Vec::new();
         find_packs(root, &mut dirs).map_err(|e| vec![e])?;
@@ -46,21 +29,29 @@ impl PackSet {
         let mut errors = Vec::new();
         for dir in dirs {
             match Pack::load(root, &dir, catalogs) {
+                Ok(p)
+                    if catalogs.divisions().canonical(&p.manifest.jurisdiction)
+                        != Some(&p.manifest.jurisdiction) =>
+                {
+                    errors.push(PackError::new(
+                        dir.join("pack.toml"),
+                        format!(
+                            "jurisdiction {} is not a canonical division of the registry ({DIVISIONS_FILE})",
+                            p.manifest.jurisdiction
+                        ),
+                    ));
+                }
                 Ok(p) => packs.push(p),
                 Err(e) => errors.push(e),
             }
         }
-        let within = read_divisions(root).map_err(|e| vec![e])?;
         if !errors.is_empty() {
             return Err(errors);
         }
-        Self::from_packs(packs, within).map_err(|e| vec![e])
+        Self::from_packs(packs).map_err(|e| vec![e])
     }
 
-    fn from_packs(
-        mut packs: Vec<Pack>,
-        within: BTreeMap<Jurisdiction, Vec<Jurisdiction>>,
-    ) -> Result<PackSet, PackError> {
+    fn from_packs(mut packs: Vec<Pack>) -> Result<PackSet, PackError> {
         packs.sort_by(|a, b| {
             (&a.manifest.jurisdiction, a.from).cmp(&(&b.manifest.jurisdiction, b.from))
         });
@@ -105,7 +96,6 @@ impl PackSet {
         Ok(PackSet {
             packs,
             by_jurisdiction,
-            within,
         })
     }
 
@@ -114,36 +104,18 @@ impl PackSet {
         &self.packs
     }
 
-    /// The divisions whose law applies in `j`: itself, every prefix of its id, and what
-    /// `divisions.toml` says contains them.
-    pub fn ancestors(&self, j: &Jurisdiction) -> BTreeSet<Jurisdiction> {
-        let mut out = BTreeSet::new();
-        let mut todo = vec![j.clone()];
-        while let Some(d) = todo.pop() {
-            let segments: Vec<&str> = d.segments().collect();
-            for n in 1..=segments.len() {
-                let prefix: Jurisdiction = format!("ocd-division/{}", segments[..n].join("/"))
-                    .parse()
-                    .expect("a prefix of a valid id is valid");
-                if out.insert(prefix.clone())
-                    && let Some(parents) = self.within.get(&prefix)
-                {
-                    todo.extend(parents.iter().cloned());
-                }
-            }
-        }
-        out
-    }
-
-    /// The packs in force for a request: every jurisdiction that covers its place, the
-    /// version in force at `received_at`. An unknown place, or a date no pack covers, is an
-    /// input error.
-    pub fn in_force(&self, request: &Request) -> Result<Vec<&Pack>, InputError> {
+    /// The packs in force for a request at `place` (the divisions containing it, from the
+    /// registry): for every one of them that has packs, the version in force at
+    /// `received_at`, the least local first. A place no pack covers, or a date no pack
+    /// covers, is an input error.
+    pub fn in_force(&self, place: &Place, request: &Request) -> Result<Vec<&Pack>, InputError> {
         let t: Timestamp = request.received_at.timestamp();
         let mut known = false;
         let mut out = Vec::new();
-        for j in self.ancestors(&request.jurisdiction) {
-            let Some(versions) = self.by_jurisdiction.get(&j) else {
+        let mut within: Vec<&Jurisdiction> = place.within.iter().collect();
+        within.sort_by_key(|j| (j.segments().count(), *j));
+        for j in within {
+            let Some(versions) = self.by_jurisdiction.get(j) else {
                 continue;
             };
             known = true;
@@ -188,18 +160,4 @@ fn find_packs(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), PackError> {
         }
     }
     Ok(())
-}
-
-fn read_divisions(root: &Path) -> Result<BTreeMap<Jurisdiction, Vec<Jurisdiction>>, PackError> {
-    let path = root.join("divisions.toml");
-    let mut within: BTreeMap<Jurisdiction, Vec<Jurisdiction>> = BTreeMap::new();
-    if !path.exists() {
-        return Ok(within);
-    }
-    let text = std::fs::read_to_string(&path).map_err(|e| PackError::new(&path, e.to_string()))?;
-    let d: Divisions = toml::from_str(&text).map_err(|e| PackError::new(&path, e.to_string()))?;
-    for w in d.within {
-        within.entry(w.division).or_default().push(w.parent);
-    }
-    Ok(within)
 }

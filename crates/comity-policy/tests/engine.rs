@@ -78,7 +78,10 @@ fn request() -> impl Strategy<Value = Value> {
         (acts, prop::collection::vec(conviction(), 0..3), any::<[bool; 4]>()),
         (pick(&["in-custody", "released"]), pick(&["civil", "criminal"]), pick(&["inside", "going-to", "elsewhere"]), pick(&["party", "witness", "other"]), pick(&["ny-ucs", "state", "federal"])),
     )
-        .prop_map(|((place, year, month, from), (to, form), (wkind, wfor, purpose), (acts, convictions, flags), (custody, atype, loc, role, system))| {
+        .prop_map(|((place, year, month, from), (to, form), (wkind, wfor, purpose), (acts, mut convictions, flags), (custody, atype, loc, role, system))| {
+            // A judgment after the request was received is refused as input.
+            let received = format!("{year}-{month:02}-10");
+            convictions.retain(|c| c["date"].as_str().is_some_and(|d| d <= received.as_str()));
             let mut r = json!({
                 "id": "generated",
                 "received_at": format!("{year}-{month:02}-10T10:00:00-05:00"),

@@ -42,14 +42,31 @@ const RULES: &str = r#"
 @id("hold-permitted")
 @citation("8 CFR 287.7(a)")
 @summary("A detainer is a request.")
+@instruction("You may hold the person.")
 permit (principal, action == Action::"hold", resource)
 when { context.from_kind == AgencyKind::"federal-immigration" };
 
 @id("hold-needs-judicial-warrant")
 @citation("Test § 1")
 @summary("Holds need a judicial warrant unless the person has a listed conviction.")
+@instruction("Release on schedule; do not hold.")
+@exception("Test § 1(a): a judicial warrant")
+@exception_2("Test § 1(b): a listed conviction")
 forbid (principal, action == Action::"hold", resource)
-unless { context.warrant_kind == WarrantKind::"judicial" || context.facts.vsc_ever };
+unless { context.warrant_kind == WarrantKind::"judicial" }
+unless { context.facts.vsc_ever };
+"#;
+
+/// The division registry of the fixtures.
+const DIVISIONS: &str = r#"
+source = "test"
+as_of = "2026-03-19"
+divisions = [
+  { id = "ocd-division/country:us", name = "United States" },
+  { id = "ocd-division/country:us/state:oh", name = "Ohio" },
+  { id = "ocd-division/country:us/state:tx", name = "Texas" },
+  { id = "ocd-division/country:us/state:tx/place:houston", name = "Houston city" },
+]
 "#;
 
 const CASES: &str = r#"
@@ -84,6 +101,7 @@ fn fixture(edits: &[(&str, &str)]) -> tempfile::TempDir {
     fs::create_dir_all(pack.join("tests")).unwrap();
     fs::create_dir_all(dir.path().join("catalog")).unwrap();
     fs::write(dir.path().join("catalog/ny.toml"), CATALOG).unwrap();
+    fs::write(dir.path().join("catalog/divisions.toml"), DIVISIONS).unwrap();
     fs::write(pack.join("pack.toml"), MANIFEST).unwrap();
     fs::write(pack.join("rules.cedar"), RULES).unwrap();
     fs::write(pack.join("tests/cases.yaml"), CASES).unwrap();
@@ -207,6 +225,31 @@ fn every_rule_needs_its_annotations() {
     refused(
         &[(
             "rules.cedar",
+            &RULES.replace("@instruction(\"You may hold the person.\")\n", ""),
+        )],
+        &["rules.cedar", "line 2", "@instruction"],
+    );
+    // Each `unless` clause of a forbid names the exception it is, in order; a permit has none.
+    refused(
+        &[(
+            "rules.cedar",
+            &RULES.replace("@exception_2(\"Test § 1(b): a listed conviction\")\n", ""),
+        )],
+        &["2 `unless` clause(s)", "@exception, @exception_2"],
+    );
+    refused(
+        &[(
+            "rules.cedar",
+            &RULES.replace(
+                "@instruction(\"You may hold the person.\")",
+                "@instruction(\"You may hold the person.\")\n@exception(\"none\")",
+            ),
+        )],
+        &["@exception belongs on a forbid"],
+    );
+    refused(
+        &[(
+            "rules.cedar",
             &RULES.replace("@citation(\"8 CFR 287.7(a)\")\n", ""),
         )],
         &["rules.cedar", "line 2", "@citation"],
@@ -313,6 +356,7 @@ fn duties_limits_and_silence_combine_across_packs() {
 @id("hold-required")
 @citation("Tex. Code Crim. Proc. art. 2.251(a)")
 @summary("Comply with the detainer.")
+@instruction("Hold the person as the detainer asks.")
 @notice("subject")
 permit (principal, action == Action::"hold!required", resource)
 when { context.from_kind == AgencyKind::"federal-immigration" };
@@ -320,6 +364,7 @@ when { context.from_kind == AgencyKind::"federal-immigration" };
 @id("not-required-with-proof")
 @citation("Tex. Code Crim. Proc. art. 2.251(b)")
 @summary("Not required when status is proved.")
+@instruction("You need not hold the person.")
 forbid (principal, action == Action::"hold!required", resource)
 when { context.status_proof_shown };
 "#,
@@ -350,14 +395,35 @@ when { context.status_proof_shown };
     let rules: Vec<_> = d.acts[0].reasons.iter().map(|r| r.rule.as_str()).collect();
     assert_eq!(rules, ["hold-required", "hold-permitted"]);
     assert_eq!(d.acts[0].limits[0].notice, ["subject"]);
-    // No pack speaks of sharing records: forbidden, naming each silent pack.
+    assert_eq!(
+        d.acts[0].instruction.as_deref(),
+        Some("Hold the person as the detainer asks."),
+        "the most local law's instruction"
+    );
+    // The restriction applied and its first exception excused it: a requirement met.
+    let met: Vec<_> = d.acts[0]
+        .met
+        .iter()
+        .map(|r| (r.rule.as_str(), r.summary.as_str()))
+        .collect();
+    assert_eq!(
+        met,
+        [(
+            "hold-needs-judicial-warrant",
+            "Test § 1(a): a judicial warrant"
+        )]
+    );
+    // No pack speaks of sharing records: refused until a person decides, naming each silent
+    // pack.
     assert_eq!(d.acts[1].outcome, Outcome::Forbidden);
     assert_eq!(d.acts[1].reasons.len(), 2);
+    assert!(d.acts[1].reasons.iter().all(|r| r.rule == "no-law-speaks"));
+    assert!(d.acts[1].met.is_empty());
     assert!(
-        d.acts[1]
-            .reasons
-            .iter()
-            .all(|r| r.rule == "no-rule-permits")
+        d.warnings.iter().any(|w| w
+            == "share-records: no law in force speaks to this act; refused until a person decides"),
+        "{:?}",
+        d.warnings
     );
 
     request["subject"]["status_proof_shown"] = true.into();

@@ -15,6 +15,9 @@ pub fn deliveries(request: &Request, decision: &Decision) -> Vec<NewDelivery> {
         if act.outcome == Outcome::Forbidden {
             continue;
         }
+        // An act whose permit names an approval is carried out only after it: its
+        // disclosure and the notices it owes wait for it together.
+        let awaiting_approval = act.limits.iter().any(|l| l.approval.is_some());
         if let Some(fields) = disclosed(act.act, request) {
             let mut payload = Map::new();
             payload.insert("request".into(), request.id.clone().into());
@@ -28,6 +31,7 @@ pub fn deliveries(request: &Request, decision: &Decision) -> Vec<NewDelivery> {
                 recipient: request.recipient().agency.clone(),
                 subject_id: request.subject.id.clone(),
                 payload: Value::Object(payload),
+                awaiting_approval,
             });
         }
         for limit in &act.limits {
@@ -46,6 +50,7 @@ pub fn deliveries(request: &Request, decision: &Decision) -> Vec<NewDelivery> {
                         "rule": limit.rule,
                         "agency": request.to.agency,
                     }),
+                    awaiting_approval,
                 });
             }
         }
@@ -146,6 +151,7 @@ mod tests {
         } else {
             vec![Limit {
                 hold_until: None,
+                binding: false,
                 notice: notice.iter().map(|s| s.to_string()).collect(),
                 approval: None,
                 rule: "ca-release-notice-to-person-and-counsel".into(),
@@ -157,7 +163,9 @@ mod tests {
             act,
             outcome,
             reasons: vec![reason],
+            met: vec![],
             limits,
+            instruction: None,
         }
     }
 

@@ -57,6 +57,8 @@ fn decisions(template: &str, from: usize, to: usize) -> Vec<NewDecision> {
                         outcome: Outcome::Forbidden,
                         reasons: vec![reason.clone()],
                         limits: vec![],
+                        met: vec![],
+                        instruction: None,
                     })
                     .collect(),
                 warnings: vec![],

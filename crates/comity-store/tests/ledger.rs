@@ -40,6 +40,8 @@ fn decision(id: &str, outcome: Outcome) -> NewDecision {
             outcome,
             reasons: vec![Arc::new(reason)],
             limits: vec![],
+            met: vec![],
+            instruction: None,
         }],
         warnings: vec![],
     };
@@ -328,6 +330,7 @@ async fn deliveries_are_written_with_their_decision_and_only_once() {
                 recipient: to.into(),
                 subject_id: "synthetic-person".into(),
                 payload: serde_json::json!({ "request": "synthetic-00001" }),
+                awaiting_approval: false,
             })
             .collect();
         let mut other = d.clone();

@@ -38,6 +38,8 @@ fn decided(id: &str, subject: &str, outcome: Outcome) -> NewDecision {
         outcome,
         reasons: vec![reason.clone()],
         limits: vec![],
+        met: vec![],
+        instruction: None,
     };
     let decision = Decision {
         request: id.to_owned(),
@@ -61,6 +63,7 @@ fn decided(id: &str, subject: &str, outcome: Outcome) -> NewDecision {
             recipient: "DHS-ICE-ERO".into(),
             subject_id: subject.into(),
             payload: serde_json::json!({ "request": id, "release_at": "2019-03-04T10:00:00-05:00" }),
+            awaiting_approval: false,
         }]
     };
     NewDecision {
