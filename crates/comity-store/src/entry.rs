@@ -19,6 +19,8 @@ pub enum EntryKind {
     DispatchResult,
     /// A pack brought into use.
     PackLoaded,
+    /// An approval (or refusal) of a permitted act whose permit names one.
+    Approval,
 }
 
 impl EntryKind {
@@ -29,6 +31,7 @@ impl EntryKind {
             EntryKind::DispatchAttempt => "dispatch-attempt",
             EntryKind::DispatchResult => "dispatch-result",
             EntryKind::PackLoaded => "pack-loaded",
+            EntryKind::Approval => "approval",
         }
     }
 }

@@ -7,6 +7,7 @@
 //! PostgreSQL), so several processes never fork the tree, and a batch of decisions is
 //! appended in one transaction (group commit).
 
+mod approval;
 mod entry;
 mod integrator;
 mod ledger;
@@ -22,6 +23,7 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+pub use approval::{ApprovalError, ApprovalRecord, NewApproval, Verdict, approval_entry};
 pub use entry::{
     EntryKind, attempt_entry, canonical_decision, decision_entry, decision_in_entry, result_entry,
     sha256_hex,

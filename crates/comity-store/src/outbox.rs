@@ -8,6 +8,8 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
+use comity_model::{ActDecision, Decision, Outcome};
+
 use crate::entry::{EntryKind, attempt_entry, decision_in_entry, result_entry};
 use crate::ledger::Appender;
 use crate::rows::{Cell, Table, placeholders};
@@ -107,8 +109,10 @@ pub struct OutboxCounts {
     pub delivered: u64,
     /// Dead-lettered.
     pub dead: u64,
-    /// Refused: the ledger did not permit them.
+    /// Refused: the ledger did not permit them, or their approval was refused.
     pub refused: u64,
+    /// Waiting for an approval their permit names.
+    pub awaiting_approval: u64,
 }
 
 /// A claim in SQLite: the due rows, the longest-waiting first, marked claimed and returned
@@ -242,7 +246,9 @@ impl Store {
     /// Checks in the ledger itself that a decision permits `act` on `request_id`: the
     /// decision row's ledger entry must be a decision entry, hash to its stored leaf, agree
     /// with the decision and request rows (that request, its SHA-256, the time recorded; as
-    /// `verify` checks it), and decide that act exactly once, as permitted or required.
+    /// `verify` checks it), and decide that act exactly once, as permitted or required;
+    /// and every approval that permit names must be in the ledger as given
+    /// ([`Store::approval_granted`]).
     ///
     /// Notices ride on the act they belong to: a notice the act owes (to the person, to
     /// counsel), and a notice to a counsel subscribed to the subject, are permitted exactly
@@ -252,6 +258,25 @@ impl Store {
         request_id: &str,
         act: &str,
     ) -> Result<Permit, StoreError> {
+        let (index, approvals) = match self.permitting_decision(request_id, act).await? {
+            Ok(granted) => granted,
+            Err(why) => return Ok(Permit::Refused(why)),
+        };
+        for approval in &approvals {
+            if let Err(why) = self.approval_granted(request_id, act, approval).await? {
+                return Ok(Permit::Refused(why));
+            }
+        }
+        Ok(Permit::Granted(index))
+    }
+
+    /// The ledger index of the decision entry that permits or requires `act` on
+    /// `request_id`, and the approvals the act's limits name; or why there is none.
+    pub(crate) async fn permitting_decision(
+        &self,
+        request_id: &str,
+        act: &str,
+    ) -> Result<Result<(u64, Vec<String>), String>, StoreError> {
         let row = sqlx::query(
             "SELECT d.ledger_index, d.recorded_at, r.sha256, \
                 COALESCE(e.kind, ''), COALESCE(e.body, ''), COALESCE(n.hash, '') \
@@ -263,53 +288,20 @@ impl Store {
         .bind(request_id)
         .fetch_optional(&self.pool)
         .await?;
-        let refused = |why: String| Ok(Permit::Refused(why));
         let Some(row) = row else {
-            return refused(format!(
+            return Ok(Err(format!(
                 "no decision on request {request_id} is in the ledger"
-            ));
+            )));
         };
-        let index = row.get::<i64, _>(0) as u64;
-        let (recorded_at, sha): (String, String) = (row.get(1), row.get(2));
-        let (kind, body, leaf): (String, String, String) = (row.get(3), row.get(4), row.get(5));
-        if kind != "decision" {
-            return refused(format!(
-                "the decision on request {request_id} points at ledger entry {index}, which is not a decision entry"
-            ));
-        }
-        let Some(decision) = decision_in_entry(&body, &recorded_at, request_id, &sha) else {
-            return refused(format!(
-                "the decision row of request {request_id} differs from its ledger entry {index}"
-            ));
+        let stored = StoredDecision {
+            index: row.get::<i64, _>(0) as u64,
+            recorded_at: row.get(1),
+            request_sha256: row.get(2),
+            kind: row.get(3),
+            body: row.get(4),
+            leaf: row.get(5),
         };
-        if leaf != comity_ledger::to_hex(&comity_ledger::leaf_hash(body.as_bytes())) {
-            return refused(format!(
-                "ledger entry {index} no longer hashes to its leaf in the tree"
-            ));
-        }
-        let decision: serde_json::Value = match serde_json::from_str(decision) {
-            Ok(v) => v,
-            Err(e) => return refused(format!("ledger entry {index} is not JSON: {e}")),
-        };
-        let decided: Vec<&str> = decision["acts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|a| a["act"].as_str() == Some(act))
-            .map(|a| a["outcome"].as_str().unwrap_or(""))
-            .collect();
-        match decided[..] {
-            [] => refused(format!(
-                "the decision on request {request_id} (ledger entry {index}) does not decide `{act}`"
-            )),
-            ["permitted" | "required"] => Ok(Permit::Granted(index)),
-            [outcome] => refused(format!(
-                "the decision on request {request_id} (ledger entry {index}) finds `{act}` {outcome}"
-            )),
-            _ => refused(format!(
-                "the decision on request {request_id} (ledger entry {index}) decides `{act}` more than once"
-            )),
-        }
+        Ok(stored.decides(request_id, act))
     }
 
     /// Records an attempt on each delivery, about to be sent, with the ledger index of the
@@ -442,6 +434,7 @@ impl Store {
                 "delivered" => counts.delivered = n,
                 "dead" => counts.dead = n,
                 "refused" => counts.refused = n,
+                crate::record::AWAITING_APPROVAL => counts.awaiting_approval = n,
                 other => {
                     return Err(StoreError::Corrupt(format!(
                         "an outbox row has the unknown status `{other}`"
@@ -450,6 +443,73 @@ impl Store {
             }
         }
         Ok(counts)
+    }
+}
+
+/// A request's decision row, with the ledger entry and leaf it points at.
+struct StoredDecision {
+    index: u64,
+    recorded_at: String,
+    request_sha256: String,
+    kind: String,
+    body: String,
+    leaf: String,
+}
+
+impl StoredDecision {
+    /// What the entry says of `act` on `request_id`, if the entry is the decision its rows
+    /// say it is: the index and the approvals the act needs when it permits or requires
+    /// the act; else why not.
+    fn decides(&self, request_id: &str, act: &str) -> Result<(u64, Vec<String>), String> {
+        let StoredDecision {
+            index,
+            recorded_at,
+            request_sha256: sha,
+            kind,
+            body,
+            leaf,
+        } = self;
+        let index = *index;
+        if kind != EntryKind::Decision.as_str() {
+            return Err(format!(
+                "the decision on request {request_id} points at ledger entry {index}, which is not a decision entry"
+            ));
+        }
+        let Some(decision) = decision_in_entry(body, recorded_at, request_id, sha) else {
+            return Err(format!(
+                "the decision row of request {request_id} differs from its ledger entry {index}"
+            ));
+        };
+        if *leaf != comity_ledger::to_hex(&comity_ledger::leaf_hash(body.as_bytes())) {
+            return Err(format!(
+                "ledger entry {index} no longer hashes to its leaf in the tree"
+            ));
+        }
+        let decision: Decision = serde_json::from_str(decision)
+            .map_err(|e| format!("ledger entry {index} does not hold a decision: {e}"))?;
+        let decided: Vec<&ActDecision> = decision
+            .acts
+            .iter()
+            .filter(|a| a.act.as_str() == act)
+            .collect();
+        match decided[..] {
+            [] => Err(format!(
+                "the decision on request {request_id} (ledger entry {index}) does not decide `{act}`"
+            )),
+            [a] if a.outcome == Outcome::Forbidden => Err(format!(
+                "the decision on request {request_id} (ledger entry {index}) finds `{act}` forbidden"
+            )),
+            [a] => {
+                let mut approvals: Vec<String> =
+                    a.limits.iter().filter_map(|l| l.approval.clone()).collect();
+                approvals.sort();
+                approvals.dedup();
+                Ok((index, approvals))
+            }
+            _ => Err(format!(
+                "the decision on request {request_id} (ledger entry {index}) decides `{act}` more than once"
+            )),
+        }
     }
 }
 

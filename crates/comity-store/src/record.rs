@@ -35,6 +35,10 @@ pub struct NewDelivery {
     pub subject_id: String,
     /// What it carries: only the fields the permit names.
     pub payload: serde_json::Value,
+    /// Whether the act it carries out needs an approval first (the permit's `approval`
+    /// limit): it then waits, `awaiting-approval`, until [`Store::decide_approval`] records
+    /// one.
+    pub awaiting_approval: bool,
 }
 
 /// What a delivery is.
@@ -108,6 +112,9 @@ impl Prepared {
         }
     }
 }
+
+/// The outbox status of a delivery whose act waits for an approval.
+pub(crate) const AWAITING_APPROVAL: &str = "awaiting-approval";
 
 /// The outbox's columns, in the order rows are built above.
 const OUTBOX_COLUMNS: &[&str] = &[
@@ -259,7 +266,11 @@ impl Store {
                     Cell::Text(d.subject_id.clone()),
                     Cell::Int(index as i64),
                     Cell::Text(d.payload.to_string()),
-                    Cell::Text("pending".into()),
+                    Cell::Text(if d.awaiting_approval {
+                        AWAITING_APPROVAL.into()
+                    } else {
+                        "pending".into()
+                    }),
                     Cell::Int(0),
                     Cell::Int(0),
                     Cell::Int(0),

@@ -146,7 +146,9 @@ fn check_entries(page: &crate::rows::Page) -> Result<Vec<CheckedEntry>, StoreErr
             return Err(StoreError::Corrupt("an entry read back malformed".into()));
         };
         let index = parse_id(index)? as u64;
-        let dispatched = kind == "dispatch-attempt" || kind == "dispatch-result";
+        // Dispatch and approval entries are about one outbox row.
+        let dispatched =
+            kind == "dispatch-attempt" || kind == "dispatch-result" || kind == "approval";
         let names = || {
             serde_json::from_str::<serde_json::Value>(body)
                 .ok()
