@@ -18,6 +18,7 @@ use comity_policy::{DecideError, Engine, PackError, explain, run_cases};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod approve;
 mod bench;
 mod dispatch;
 mod ledger;
@@ -122,6 +123,11 @@ enum Command {
     },
     /// Run a dispatcher alone: deliver the permitted disclosures and notices in the outbox.
     Dispatch(dispatch::DispatchArgs),
+    /// Record the approval (or, with --refuse, the refusal) a permit names before its act is
+    /// carried out; the act's waiting deliveries go to the dispatcher (or are refused).
+    Approve(approve::ApproveArgs),
+    /// List a request's deliveries and where each stands.
+    Deliveries(approve::DeliveriesArgs),
     /// Measure: a bounded load test of the HTTP API on loopback.
     Bench {
         #[command(subcommand)]
@@ -351,6 +357,8 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Serve(args) => serve::serve(args),
         Command::Token { what } => serve::token(what),
         Command::Dispatch(args) => dispatch::run(args),
+        Command::Approve(args) => approve::approve(args),
+        Command::Deliveries(args) => approve::deliveries(args),
         Command::Bench {
             what: BenchCommand::Http(args),
         } => bench::http(args),

@@ -103,11 +103,13 @@ pub enum ApiAction {
     ReadSubscriptions,
     /// `POST /v1/tokens`.
     ManageTokens,
+    /// `POST /v1/deliveries/{id}/approval`.
+    Approve,
 }
 
 impl ApiAction {
     /// Every action.
-    pub const ALL: [ApiAction; 8] = [
+    pub const ALL: [ApiAction; 9] = [
         ApiAction::Submit,
         ApiAction::ReadRequest,
         ApiAction::ReadDecision,
@@ -116,6 +118,7 @@ impl ApiAction {
         ApiAction::Subscribe,
         ApiAction::ReadSubscriptions,
         ApiAction::ManageTokens,
+        ApiAction::Approve,
     ];
 
     /// The action's name in the pack.
@@ -129,6 +132,7 @@ impl ApiAction {
             ApiAction::Subscribe => "subscribe",
             ApiAction::ReadSubscriptions => "read-subscriptions",
             ApiAction::ManageTokens => "manage-tokens",
+            ApiAction::Approve => "approve",
         }
     }
 }
@@ -495,12 +499,17 @@ mod tests {
         assert_eq!(allowed(Role::Auditor, ReadLedger), 2);
         assert_eq!(allowed(Role::Admin, ManageTokens), 2);
         assert_eq!(allowed(Role::Admin, ReadRequest), 0);
+        // Only a supervisor approves.
+        for role in Role::ALL {
+            let expected = if role == Role::Supervisor { 2 } else { 0 };
+            assert_eq!(allowed(role, Approve), expected, "{role} approve");
+        }
         let total: usize = Role::ALL
             .iter()
             .flat_map(|r| ApiAction::ALL.iter().map(move |a| allowed(*r, *a)))
             .sum();
-        // clerk 3, supervisor 4, counsel 2 (+2 subscribed reads), auditor 2, admin 2: × 2.
-        assert_eq!(total, 2 * (3 + 4 + 2 + 2 + 2) + 2);
+        // clerk 3, supervisor 5, counsel 2 (+2 subscribed reads), auditor 2, admin 2: × 2.
+        assert_eq!(total, 2 * (3 + 5 + 2 + 2 + 2) + 2);
     }
 
     #[test]

@@ -685,6 +685,8 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
         ("/v1/requests", "post"),
         ("/v1/requests/{id}", "get"),
         ("/v1/decisions/{id}", "get"),
+        ("/v1/requests/{id}/deliveries", "get"),
+        ("/v1/deliveries/{id}/approval", "post"),
         ("/v1/audit/checkpoint", "get"),
         ("/v1/audit/proof", "get"),
         ("/v1/subscriptions", "post"),
@@ -699,7 +701,7 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
             "{method} {path}"
         );
     }
-    assert_eq!(paths.len(), 10);
+    assert_eq!(paths.len(), 12);
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
@@ -781,5 +783,126 @@ async fn metrics_are_prometheus_text_counting_calls_and_decisions() {
         sample("comity_http_request_duration_seconds_bucket{route=\"/v1/requests\",le=\"+Inf\"}"),
         2.0
     );
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn places_are_known_or_refused_and_boroughs_are_new_york_city() {
+    let server = Server::sqlite().await;
+    // A well-formed id the registry does not know: 422 naming it, nothing stored.
+    for place in [
+        "ocd-division/country:us/state:ny/place:new_yrok",
+        "ocd-division/country:us/state:zz/place:atlantis",
+    ] {
+        let mut r = request("unknown-place", "local-person-3");
+        r["jurisdiction"] = place.into();
+        let (status, body) = server.submit(r.to_string()).await;
+        let message = error(
+            status,
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "jurisdiction",
+        );
+        assert!(message.contains(place), "{message}");
+    }
+    assert_eq!(rows(&server.db).await, [0, 0, 0, 0]);
+    // Brooklyn, by its canonical county id and by its borough alias: New York City's law.
+    for (id, place) in [
+        ("kings", "ocd-division/country:us/state:ny/county:kings"),
+        (
+            "brooklyn",
+            "ocd-division/country:us/state:ny/borough:brooklyn",
+        ),
+    ] {
+        let mut r = request(id, "local-person-4");
+        r["jurisdiction"] = place.into();
+        let (status, decision) = server.submit(r.to_string()).await;
+        assert_eq!(status, StatusCode::CREATED, "{decision:#}");
+        let packs: Vec<&str> = decision["packs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            packs.contains(&"ocd-division/country:us/state:ny/place:new_york@2017-12-01"),
+            "{packs:?}"
+        );
+        assert_eq!(
+            decision["acts"][0]["reasons"][0]["rule"],
+            "nyc-doc-detainer-needs-judicial-warrant"
+        );
+    }
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_supervisor_approves_what_a_permit_says_needs_approval() {
+    let server = Server::sqlite().await;
+    let mut r = request("apr-api-1", "local-person-5");
+    r["received_at"] = "2019-03-02T14:05:00-05:00".into();
+    r["warrant"] = json!({ "kind": "judicial" });
+    r["acts"] = json!(["notify-release"]);
+    r["subject"]["convictions"][0]["date"] = "2016-05-01".into();
+    r["subject"]["pending_charges"] = json!([]);
+    r["custody"] = json!({ "status": "in-custody", "arrested_at": "2019-02-28T22:10:00-05:00",
+                           "release_at": "2019-03-04T10:00:00-05:00" });
+    let (status, decision) = server.submit(r.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{decision:#}");
+    assert_eq!(decision["acts"][0]["outcome"], "permitted");
+    let listing = "/v1/requests/apr-api-1/deliveries";
+    let (status, list) = server.get_json("clerk", listing).await;
+    assert_eq!(status, StatusCode::OK, "{list:#}");
+    let delivery = &list["deliveries"][0];
+    assert_eq!(delivery["id"], "apr-api-1/notify-release/DHS-ICE-ERO");
+    assert_eq!(delivery["status"], "awaiting-approval");
+
+    let path = "/v1/deliveries/apr-api-1%2Fnotify-release%2FDHS-ICE-ERO/approval";
+    let approve = json!({ "decision": "approved" }).to_string();
+    // The clerk who submitted does not approve.
+    let (status, body) = server.post_json("clerk", path, approve.clone()).await;
+    error(status, &body, StatusCode::FORBIDDEN, "");
+    assert_eq!(body["error"]["rule"], "approvals-need-supervisor");
+    let (status, body) = server
+        .post_json(
+            "supervisor",
+            path,
+            json!({ "decision": "maybe" }).to_string(),
+        )
+        .await;
+    error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "decision");
+    let (status, body) = server
+        .post_json(
+            "supervisor",
+            path,
+            json!({ "decision": "approved", "approval": "mayor" }).to_string(),
+        )
+        .await;
+    error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "approval");
+    let (status, record) = server.post_json("supervisor", path, approve.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{record:#}");
+    assert_eq!(record["approval"], "privacy-officer");
+    assert_eq!(record["by"], "supervisor (supervisor)");
+    assert_eq!(record["deliveries"], 1);
+    let (_, list) = server.get_json("supervisor", listing).await;
+    assert_eq!(list["deliveries"][0]["status"], "pending");
+    let (status, body) = server.post_json("supervisor", path, approve).await;
+    error(status, &body, StatusCode::CONFLICT, "id");
+    let (status, body) = server
+        .post_json(
+            "supervisor",
+            "/v1/deliveries/nobody%2Fhold%2FX/approval",
+            json!({ "decision": "refused" }).to_string(),
+        )
+        .await;
+    error(status, &body, StatusCode::NOT_FOUND, "id");
+    // The approval is a ledger entry, and the ledger verifies.
+    let entry = server
+        .store
+        .entry(record["ledger_index"].as_u64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(entry.contains("\"kind\":\"approval\""), "{entry}");
     server.finish().await;
 }

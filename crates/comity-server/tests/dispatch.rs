@@ -661,3 +661,234 @@ async fn email_goes_out_by_smtp_with_a_message_id_from_the_delivery() {
     store.close().await;
     fixture.drop_database().await;
 }
+
+/// A NYC DOC detainer in 2019 with a judicial warrant for a person convicted of a violent
+/// felony within five years: telling ICE the release date is permitted (§ 9-131(b)(1)), and
+/// needs the privacy officer's approval first (§ 23-1202(c)).
+fn nyc_with_judicial_warrant(id: &str) -> Value {
+    let mut r = new_york();
+    r["id"] = id.into();
+    r["received_at"] = "2019-03-02T14:05:00-05:00".into();
+    r["warrant"] = json!({ "kind": "judicial" });
+    r["acts"] = json!(["notify-release"]);
+    r["subject"]["id"] = format!("synthetic-{id}").into();
+    r["subject"]["convictions"][0]["date"] = "2016-05-01".into();
+    r["subject"]["pending_charges"] = json!([]);
+    r["custody"] = json!({ "status": "in-custody", "arrested_at": "2019-02-28T22:10:00-05:00",
+                           "release_at": "2019-03-04T10:00:00-05:00" });
+    r
+}
+
+#[tokio::test]
+async fn a_disclosure_that_needs_approval_is_sent_only_after_it_and_once() {
+    use comity_store::{ApprovalError, NewApproval, Verdict};
+    for (store, fixture) in stores().await {
+        let (base, log) = webhook_sink().await;
+        let batch: Vec<NewDecision> = ["apr-1", "apr-2", "apr-3"]
+            .iter()
+            .map(|id| decided(&nyc_with_judicial_warrant(id)))
+            .collect();
+        let limits = &batch[0].decision.acts[0].limits;
+        assert!(
+            limits
+                .iter()
+                .any(|l| l.approval.as_deref() == Some("privacy-officer")),
+            "{limits:?}"
+        );
+        store.record_decisions(&batch).await.unwrap();
+        let config = config(
+            [("DHS-ICE-ERO", webhook(format!("{base}/ok")))],
+            DispatchConfig::default(),
+        );
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+        dispatch_all(&dispatcher, &store).await;
+        assert!(
+            log.lock().unwrap().is_empty(),
+            "nothing is sent before approval"
+        );
+        assert_eq!(store.outbox_counts().await.unwrap().awaiting_approval, 3);
+
+        // A waiting row set to pending by hand is refused: the ledger holds no approval.
+        fixture
+            .exec("UPDATE outbox SET status = 'pending' WHERE request_id = 'apr-3'")
+            .await;
+        dispatch_all(&dispatcher, &store).await;
+        assert!(log.lock().unwrap().is_empty());
+        let rows = outbox(&fixture).await;
+        let (status, _, error) = &rows["apr-3/notify-release/DHS-ICE-ERO"];
+        assert_eq!(status, "refused");
+        assert!(error.contains("privacy-officer"), "{error}");
+
+        // Approved by a supervisor: released, sent once; a second approval is refused.
+        let approve = |delivery: &'static str, verdict| NewApproval {
+            delivery,
+            approval: None,
+            verdict,
+            by: "synthetic-supervisor (supervisor)",
+        };
+        let record = store
+            .decide_approval(approve(
+                "apr-1/notify-release/DHS-ICE-ERO",
+                Verdict::Approved,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(record.approval, "privacy-officer");
+        assert_eq!(record.deliveries, 1);
+        dispatch_all(&dispatcher, &store).await;
+        dispatch_all(&dispatcher, &store).await;
+        assert_eq!(
+            arrivals(&log),
+            BTreeMap::from([("apr-1/notify-release/DHS-ICE-ERO".to_owned(), 1)])
+        );
+        let again = store
+            .decide_approval(approve(
+                "apr-1/notify-release/DHS-ICE-ERO",
+                Verdict::Approved,
+            ))
+            .await;
+        assert!(matches!(again, Err(ApprovalError::AlreadyDecided { .. })));
+
+        // Refused: never sent.
+        store
+            .decide_approval(approve(
+                "apr-2/notify-release/DHS-ICE-ERO",
+                Verdict::Refused,
+            ))
+            .await
+            .unwrap();
+        dispatch_all(&dispatcher, &store).await;
+        let rows = outbox(&fixture).await;
+        assert_eq!(rows["apr-2/notify-release/DHS-ICE-ERO"].0, "refused");
+        assert_eq!(arrivals(&log).len(), 1);
+
+        // An act that needs no approval cannot be approved.
+        let ohio = decided(&ohio("oh-apr", &["notify-release"]));
+        store.record_decisions(&[ohio]).await.unwrap();
+        let needless = store
+            .decide_approval(approve(
+                "oh-apr/notify-release/DHS-ICE-ERO",
+                Verdict::Approved,
+            ))
+            .await;
+        assert!(matches!(needless, Err(ApprovalError::NotNeeded { .. })));
+        verify_clean(&store).await;
+    }
+}
+
+/// A warrant check started by a New York City agency in 2019, before a court appearance,
+/// revealing `records` to `recipient`, about a person with no conviction.
+fn nyc_warrant_check(
+    id: &str,
+    agency: (&str, &str),
+    records: &[&str],
+    recipient: (&str, &str),
+) -> Value {
+    let mut r = new_york();
+    r["id"] = id.into();
+    r["received_at"] = "2019-05-06T08:30:00-04:00".into();
+    r["from"] = json!({ "agency": agency.0, "kind": "local" });
+    r["to"] = json!({ "agency": agency.0, "kind": agency.1 });
+    r["recipient"] = json!({ "agency": recipient.0, "kind": recipient.1 });
+    r["acts"] = json!(["warrant-check"]);
+    r["records"] = json!(records);
+    // No conviction: § 9-131(h)(1)(i) does not lift DOC's bar.
+    r["subject"] = json!({ "id": format!("synthetic-{id}") });
+    for key in ["form", "basis", "purpose", "warrant"] {
+        r.as_object_mut().unwrap().remove(key);
+    }
+    r["court_event"]["at"] = "2019-05-07T09:30:00-04:00".into();
+    r["custody"] = json!({ "status": "in-custody" });
+    r
+}
+
+#[tokio::test]
+async fn a_warrant_check_that_would_tell_ice_a_court_date_sends_nothing() {
+    for (store, _fixture) in stores().await {
+        let (base, log) = webhook_sink().await;
+        let ice = ("DHS-ICE-LESC", "federal-immigration");
+        let fbi = ("FBI-NCIC", "federal-other");
+        let cases = [
+            nyc_warrant_check(
+                "wc-nypd",
+                ("NYPD", "police"),
+                &["identity", "court-date"],
+                ice,
+            ),
+            nyc_warrant_check(
+                "wc-doc",
+                ("NYC-DOC", "corrections"),
+                &["identity", "court-date"],
+                ice,
+            ),
+            nyc_warrant_check("wc-identity", ("NYPD", "police"), &["identity"], ice),
+            nyc_warrant_check(
+                "wc-fbi",
+                ("NYPD", "police"),
+                &["identity", "court-date"],
+                fbi,
+            ),
+        ];
+        let batch: Vec<NewDecision> = cases.iter().map(decided).collect();
+        let outcomes: Vec<(&str, comity_model::Outcome)> = batch
+            .iter()
+            .map(|d| (d.decision.request.as_str(), d.decision.acts[0].outcome))
+            .collect();
+        use comity_model::Outcome::{Forbidden, Permitted};
+        assert_eq!(
+            outcomes,
+            [
+                ("wc-nypd", Forbidden),
+                ("wc-doc", Forbidden),
+                ("wc-identity", Permitted),
+                ("wc-fbi", Permitted)
+            ]
+        );
+        let rules = |i: usize| -> Vec<String> {
+            batch[i].decision.acts[0]
+                .reasons
+                .iter()
+                .map(|r| r.citation.clone())
+                .collect()
+        };
+        assert!(
+            rules(0).iter().any(|c| c.contains("§ 10-178(c)")),
+            "{:?}",
+            rules(0)
+        );
+        assert!(
+            rules(1).iter().any(|c| c.contains("§ 9-131(h)(1)")),
+            "{:?}",
+            rules(1)
+        );
+        assert!(batch[0].deliveries.is_empty() && batch[1].deliveries.is_empty());
+        store.record_decisions(&batch).await.unwrap();
+        let config = config(
+            [
+                ("DHS-ICE-LESC", webhook(format!("{base}/ok"))),
+                ("FBI-NCIC", webhook(format!("{base}/ok"))),
+            ],
+            DispatchConfig::default(),
+        );
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+        dispatch_all(&dispatcher, &store).await;
+        let got = log.lock().unwrap().clone();
+        let keys: BTreeSet<&str> = got.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from([
+                "wc-fbi/warrant-check/FBI-NCIC",
+                "wc-identity/warrant-check/DHS-ICE-LESC"
+            ])
+        );
+        let identity = got
+            .iter()
+            .find(|r| r.key.starts_with("wc-identity"))
+            .unwrap();
+        assert!(
+            identity.body["payload"].get("court-date").is_none(),
+            "ICE learns no court date"
+        );
+        verify_clean(&store).await;
+    }
+}

@@ -30,7 +30,7 @@ pub use entry::{
 };
 pub use integrator::{Integrator, Receipt};
 pub use ledger::InclusionProof;
-pub use outbox::{Completion, Delivery, OutboxCounts, Permit};
+pub use outbox::{Completion, Delivery, DeliveryStatus, OutboxCounts, Permit};
 pub use record::{Committed, DeliveryKind, NewDecision, NewDelivery, Recorded};
 pub use service::{StoredToken, Subscription};
 pub use verify::{Finding, VerifyReport};

@@ -100,6 +100,25 @@ impl Completion {
     }
 }
 
+/// A delivery as the outbox holds it, for showing where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryStatus {
+    /// Its id (also the receiver's idempotency key).
+    pub id: String,
+    /// The act it carries out.
+    pub act: String,
+    /// `disclosure` or `notice`.
+    pub kind: String,
+    /// Who receives it.
+    pub recipient: String,
+    /// `awaiting-approval`, `pending`, `delivered`, `dead` or `refused`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: u64,
+    /// The last error, or why it was refused.
+    pub last_error: String,
+}
+
 /// How many outbox rows are in each state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutboxCounts {
@@ -419,6 +438,29 @@ impl Store {
         let entries = Table::new("ledger_entries", ENTRY_COLUMNS, entries);
         self.commit_append(tx, appender, vec![entries]).await?;
         Ok(out)
+    }
+
+    /// Every delivery planned for a request, in id order.
+    pub async fn deliveries_of(&self, request_id: &str) -> Result<Vec<DeliveryStatus>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, act, kind, recipient, status, attempts, last_error FROM outbox \
+             WHERE request_id = $1 ORDER BY id",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DeliveryStatus {
+                id: r.get(0),
+                act: r.get(1),
+                kind: r.get(2),
+                recipient: r.get(3),
+                status: r.get(4),
+                attempts: r.get::<i64, _>(5) as u64,
+                last_error: r.get(6),
+            })
+            .collect())
     }
 
     /// How many outbox rows are in each state.

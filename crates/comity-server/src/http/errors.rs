@@ -79,6 +79,11 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, field, message)
     }
 
+    /// 409: the request conflicts with what is recorded.
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::CONFLICT, field, message)
+    }
+
     /// 401: no valid bearer token.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::UNAUTHORIZED, "authorization", message)

@@ -6,6 +6,8 @@
 //! | `/v1/requests` | POST | clerk, supervisor |
 //! | `/v1/requests/{id}` | GET | clerk, supervisor, counsel (subscribed subjects) |
 //! | `/v1/decisions/{id}` | GET | clerk, supervisor, counsel (subscribed subjects) |
+//! | `/v1/requests/{id}/deliveries` | GET | clerk, supervisor, counsel (subscribed subjects) |
+//! | `/v1/deliveries/{id}/approval` | POST | supervisor |
 //! | `/v1/audit/checkpoint` | GET | supervisor, auditor |
 //! | `/v1/audit/proof?index=N[&size=M]` | GET | supervisor, auditor |
 //! | `/v1/subscriptions` | POST, GET | counsel |
@@ -16,6 +18,7 @@
 //! Every error is JSON (see [`errors`]).
 
 pub mod audit;
+pub mod deliveries;
 pub mod errors;
 pub mod requests;
 pub mod subscriptions;
@@ -204,7 +207,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/requests", post(requests::submit))
         .route("/v1/requests/{id}", get(requests::request))
+        .route("/v1/requests/{id}/deliveries", get(deliveries::list))
         .route("/v1/decisions/{id}", get(requests::decision))
+        .route("/v1/deliveries/{id}/approval", post(deliveries::approve))
         .route("/v1/audit/checkpoint", get(audit::checkpoint))
         .route("/v1/audit/proof", get(audit::proof))
         .route(
@@ -333,6 +338,8 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
         requests::submit,
         requests::request,
         requests::decision,
+        deliveries::list,
+        deliveries::approve,
         audit::checkpoint,
         audit::proof,
         subscriptions::subscribe,
@@ -350,6 +357,11 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
         Role,
         audit::Proof,
         requests::RecordedDecision,
+        deliveries::Deliveries,
+        deliveries::DeliveryItem,
+        deliveries::NewApprovalBody,
+        deliveries::ApprovalDecision,
+        deliveries::RecordedApproval,
         subscriptions::NewSubscription,
         subscriptions::SubscriptionItem,
         subscriptions::Subscriptions,

@@ -317,7 +317,7 @@ fn with_ledger(decision: &Decision, ledger: LedgerRef) -> Value {
 }
 
 /// Whether `caller` is counsel subscribed to the subject of the request `body`.
-async fn subscribed(
+pub(crate) async fn subscribed(
     state: &AppState,
     caller: &Caller,
     body: Option<&str>,
