@@ -156,6 +156,16 @@ fn bad_input_exits_2_naming_field_and_value() {
             "ocd-division/country:mx".into(),
             "jurisdiction: `ocd-division/country:mx`",
         ),
+        (
+            "/jurisdiction",
+            "ocd-division/country:us/state:ny/place:new_yrok".into(),
+            "jurisdiction: `ocd-division/country:us/state:ny/place:new_yrok` is not a division comity knows",
+        ),
+        (
+            "/subject/convictions/0/date",
+            "2018-03-03".into(),
+            "subject.convictions[0].date: `2018-03-03` is after the request was received (2018-03-02)",
+        ),
     ];
     for (pointer, value, message) in cases {
         let mut request = example();
@@ -194,6 +204,107 @@ fn unknown_offenses_can_be_allowed_with_a_warning() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let d: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(d["warnings"][0].as_str().unwrap().contains("NY PL 999.99"));
+}
+
+#[test]
+fn unknown_places_can_be_allowed_with_a_warning_and_law_of_their_known_parts() {
+    let mut request = example();
+    request["jurisdiction"] = "ocd-division/country:us/state:ny/place:new_yrok".into();
+    let out = comity(
+        &["decide", "--allow-unknown-places", "-"],
+        Some(&request.to_string()),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packs: Vec<&str> = d["packs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        packs,
+        [
+            "ocd-division/country:us@2017-04-02",
+            "ocd-division/country:us/state:ny@2017-09-15"
+        ]
+    );
+    let warning = d["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("place:new_yrok"), "{warning}");
+}
+
+#[test]
+fn a_fact_warning_is_given_only_for_acts_that_read_the_fact() {
+    let mut request = example();
+    request["custody"]
+        .as_object_mut()
+        .unwrap()
+        .remove("arrested_at");
+    // Status information reads no conviction look-back; the release notice does.
+    request["acts"] = serde_json::json!(["share-status"]);
+    let out = comity(&["decide", "-"], Some(&request.to_string()));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(d.get("warnings").is_none(), "{d:#}");
+    request["acts"] = serde_json::json!(["share-status", "notify-release"]);
+    let out = comity(&["decide", "-"], Some(&request.to_string()));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings: Vec<&str> = d["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w
+                .starts_with("notify-release: fact `nyc_vsc_5y`: custody.arrested_at is absent")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn explain_names_the_binding_deadline_the_requirements_met_and_what_to_do() {
+    let mut request = example();
+    request["received_at"] = "2019-03-01T14:05:00-05:00".into();
+    request["warrant"] = serde_json::json!({ "kind": "judicial" });
+    request["subject"]["convictions"][0]["date"] = "2016-05-01".into();
+    request["subject"]["pending_charges"] = serde_json::json!([]);
+    request["custody"] = serde_json::json!({ "status": "in-custody",
+        "arrested_at": "2019-02-28T22:10:00-05:00", "release_at": "2019-03-01T10:00:00-05:00" });
+    request["acts"] = serde_json::json!(["hold"]);
+    let out = comity(&["decide", "-"], Some(&request.to_string()));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hold = &d["acts"][0];
+    assert_eq!(hold["outcome"], "permitted");
+    // Released Friday 10:00: the I-247A's own 48 hours end Sunday; 8 CFR 287.7(d), which
+    // skips the weekend, ends Tuesday. The earliest binds.
+    let limits = hold["limits"].as_array().unwrap();
+    let binding: Vec<&Value> = limits.iter().filter(|l| l["binding"] == true).collect();
+    assert_eq!(binding.len(), 1, "{limits:#?}");
+    assert_eq!(binding[0]["hold_until"], "2019-03-03T10:00:00-05:00");
+    assert_eq!(binding[0]["citation"], "Form I-247A (rev. 02/17)");
+    let met: Vec<&str> = hold["met"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        met.contains(&"nyc-doc-detainer-needs-judicial-warrant"),
+        "{met:?}"
+    );
+    assert!(hold["instruction"].as_str().unwrap().len() > 10);
+
+    let out = comity(&["explain", "-"], Some(&request.to_string()));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("release by 2019-03-03T10:00:00-05:00 unless taken into custody: BINDING, the earliest of 2 hold limits"),
+        "{shown}"
+    );
+    assert!(shown.contains("requirements met:"), "{shown}");
+    assert!(shown.contains("§ 9-131(b)(1)(i): "), "{shown}");
+    assert!(shown.contains("What to do: "), "{shown}");
 }
 
 #[test]

@@ -133,3 +133,60 @@ proptest! {
         }
     }
 }
+
+/// Every division and alias of the registry decides, by the law of the places that contain
+/// it: the United States everywhere, the state's law in New York, California and Texas, and
+/// New York City's in the city and each of its five boroughs, by any of their ids.
+#[test]
+fn every_division_of_the_registry_is_decided_by_the_law_that_contains_it() {
+    let (engine, _) = engines();
+    let divisions = engine.catalogs().divisions();
+    let nyc = "ocd-division/country:us/state:ny/place:new_york";
+    let boroughs = ["bronx", "kings", "new_york", "queens", "richmond"]
+        .map(|c| format!("ocd-division/country:us/state:ny/county:{c}"));
+    let ids: Vec<(String, String)> = divisions
+        .divisions()
+        .map(|d| (d.id.to_string(), d.id.to_string()))
+        .chain(
+            divisions
+                .aliases()
+                .map(|(alias, canonical)| (alias.to_string(), canonical.to_string())),
+        )
+        .collect();
+    assert!(ids.len() > 450, "{}", ids.len());
+    let mut in_nyc = 0;
+    for (id, canonical) in &ids {
+        let request = Request::from_value(json!({
+            "id": "walk", "received_at": "2019-06-03T11:00:00-04:00",
+            "jurisdiction": id,
+            "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
+            "to": { "agency": "SHERIFF", "kind": "sheriff" },
+            "acts": ["notify-release"],
+            "subject": { "id": "synthetic-walk" },
+        }))
+        .unwrap();
+        let decision = engine
+            .decide(&request)
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        let packs: Vec<&str> = decision
+            .packs
+            .iter()
+            .map(|p| p.id.split('@').next().unwrap())
+            .collect();
+        let state = canonical
+            .split('/')
+            .nth(2)
+            .filter(|s| ["state:ny", "state:ca", "state:tx"].contains(s))
+            .map(|s| format!("ocd-division/country:us/{s}"));
+        let city = canonical == nyc || boroughs.contains(canonical);
+        in_nyc += usize::from(city);
+        let mut expected = vec!["ocd-division/country:us".to_owned()];
+        expected.extend(state);
+        if city {
+            expected.push(nyc.to_owned());
+        }
+        assert_eq!(packs, expected, "{id}");
+    }
+    // The city, its five boroughs, and their ten aliases.
+    assert_eq!(in_nyc, 16);
+}
