@@ -275,17 +275,21 @@ async fn audit_with(store: &Store, db: &DbArgs, what: &Audit) -> Result<(), Fail
                 .await
                 .map_err(store_error)?;
             bar.finish_and_clear();
-            match report {
-                Ok(r) => outln!(
-                    "ok: {} entries, {} tree nodes, {} decisions, {} checkpoints verified; root {}",
-                    r.entries,
-                    r.nodes,
-                    r.decisions,
-                    r.checkpoints,
-                    to_hex(&r.root)
-                ),
-                Err(finding) => return Err(Failure::Finding(format!("TAMPERED: {finding}"))),
-            }
+            let tampered = |finding| Failure::Finding(format!("TAMPERED: {finding}"));
+            let r = report.map_err(tampered)?;
+            let outbox = store
+                .verify_outbox(comity_server::plan::deliveries)
+                .await
+                .map_err(store_error)?
+                .map_err(tampered)?;
+            outln!(
+                "ok: {} entries, {} tree nodes, {} decisions, {} checkpoints, {outbox} outbox rows verified; root {}",
+                r.entries,
+                r.nodes,
+                r.decisions,
+                r.checkpoints,
+                to_hex(&r.root)
+            );
         }
     }
     Ok(())

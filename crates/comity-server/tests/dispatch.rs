@@ -892,3 +892,66 @@ async fn a_warrant_check_that_would_tell_ice_a_court_date_sends_nothing() {
         verify_clean(&store).await;
     }
 }
+
+#[tokio::test]
+async fn an_outbox_row_edited_after_planning_is_refused_and_verify_names_it() {
+    for (store, fixture) in stores().await {
+        let (base, log) = webhook_sink().await;
+        let batch: Vec<NewDecision> = ["ed-1", "ed-2", "ed-3", "ed-4", "ed-5"]
+            .iter()
+            .map(|id| decided(&ohio(id, &["notify-release"])))
+            .collect();
+        store.record_decisions(&batch).await.unwrap();
+        let plan = comity_server::plan::deliveries;
+        assert_eq!(store.verify_outbox(plan).await.unwrap(), Ok(5));
+        // An address and a criminal history added; another recipient; a request's body
+        // rewritten (its stored SHA-256 left as it was); a forbidden act's row forged.
+        let edits = [
+            "UPDATE outbox SET payload = '{\"request\":\"ed-1\",\"act\":\"notify-release\",\"address\":\"1 Synthetic St\",\"criminal-history\":\"…\"}' WHERE request_id = 'ed-1'",
+            "UPDATE outbox SET recipient = 'OTHER-AGENCY' WHERE request_id = 'ed-2'",
+            "UPDATE requests SET body = replace(body, '2019-03-04T10:00:00-05:00', '2019-03-09T10:00:00-05:00') WHERE id = 'ed-3'",
+            "UPDATE outbox SET act = 'notify-court-date' WHERE request_id = 'ed-4'",
+        ];
+        // Made last first, so that each is the first row `verify` finds at fault.
+        for (n, sql) in edits.iter().enumerate().rev() {
+            fixture.exec(sql).await;
+            let finding = store.verify_outbox(plan).await.unwrap().unwrap_err();
+            let id = format!("outbox row ed-{}/notify-release/", n + 1);
+            assert!(finding.what.starts_with(&id), "{sql}: {finding}");
+        }
+        let config = config(
+            [
+                ("DHS-ICE-ERO", webhook(format!("{base}/ok"))),
+                ("OTHER-AGENCY", webhook(format!("{base}/ok"))),
+            ],
+            DispatchConfig::default(),
+        );
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+        dispatch_all(&dispatcher, &store).await;
+        assert_eq!(
+            arrivals(&log),
+            BTreeMap::from([("ed-5/notify-release/DHS-ICE-ERO".to_owned(), 1)]),
+            "only the untouched row is sent"
+        );
+        let rows = outbox(&fixture).await;
+        for (id, why) in [
+            ("ed-1/notify-release/DHS-ICE-ERO", "payload differs"),
+            ("ed-2/notify-release/DHS-ICE-ERO", "recipient differs"),
+            (
+                "ed-3/notify-release/DHS-ICE-ERO",
+                "no longer matches the SHA-256",
+            ),
+            (
+                "ed-4/notify-release/DHS-ICE-ERO",
+                "does not decide `notify-court-date`",
+            ),
+        ] {
+            let (status, _, error) = &rows[id];
+            assert_eq!(status, "refused", "{id}");
+            assert!(error.contains(why), "{id}: {error}");
+        }
+        // Refused rows are settled, their refusal in the ledger; the rest agrees. (The
+        // rewritten request itself is `verify`'s finding, not the outbox's.)
+        assert_eq!(store.verify_outbox(plan).await.unwrap(), Ok(1));
+    }
+}

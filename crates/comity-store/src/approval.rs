@@ -151,10 +151,11 @@ impl Store {
             .map_err(StoreError::from)?
             .ok_or_else(|| ApprovalError::UnknownDelivery(new.delivery.to_owned()))?;
         let (request, act): (String, String) = (row.get(0), row.get(1));
-        let (_, needed) = self
-            .permitting_decision(&request, &act)
+        let needed = self
+            .permitted_decision(&request, &act)
             .await?
-            .map_err(ApprovalError::NotPermitted)?;
+            .map_err(ApprovalError::NotPermitted)?
+            .approvals;
         let approval = chosen(&request, &act, new.approval, &needed)?;
         let mut tx = self.begin_append().await?;
         if let Some((verdict, by)) = decided(&mut tx, &request, &act, &approval).await? {

@@ -12,6 +12,7 @@ mod entry;
 mod integrator;
 mod ledger;
 mod outbox;
+mod permit;
 mod record;
 mod rows;
 mod service;
@@ -30,7 +31,8 @@ pub use entry::{
 };
 pub use integrator::{Integrator, Receipt};
 pub use ledger::InclusionProof;
-pub use outbox::{Completion, Delivery, DeliveryStatus, OutboxCounts, Permit};
+pub use outbox::{Completion, Delivery, DeliveryStatus, OutboxCounts};
+pub use permit::{Permit, Planner};
 pub use record::{Committed, DeliveryKind, NewDecision, NewDelivery, Recorded};
 pub use service::{StoredToken, Subscription};
 pub use verify::{Finding, VerifyReport};

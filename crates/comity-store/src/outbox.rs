@@ -8,9 +8,7 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use comity_model::{ActDecision, Decision, Outcome};
-
-use crate::entry::{EntryKind, attempt_entry, decision_in_entry, result_entry};
+use crate::entry::{EntryKind, attempt_entry, result_entry};
 use crate::ledger::Appender;
 use crate::rows::{Cell, Table, placeholders};
 use crate::{Backend, DeliveryKind, Store, StoreError};
@@ -43,16 +41,6 @@ pub struct Delivery {
     /// The claim that holds it (`<dispatcher>#<nonce>`); recording an attempt or a result
     /// needs the claim to be held still.
     pub claim: String,
-}
-
-/// What the ledger says about a delivery's request and act.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Permit {
-    /// The ledger entry, at this index, of a decision on exactly that request that permits or
-    /// requires exactly that act.
-    Granted(u64),
-    /// There is no such entry; why.
-    Refused(String),
 }
 
 /// How a claimed delivery ended, or how its attempt went.
@@ -171,7 +159,7 @@ fn plain(text: &str) -> String {
 }
 
 /// Reads a claimed row.
-fn delivery(row: &sqlx::any::AnyRow, claim: &str) -> Delivery {
+pub(crate) fn delivery(row: &sqlx::any::AnyRow, claim: &str) -> Delivery {
     Delivery {
         id: row.get(0),
         request_id: row.get(1),
@@ -260,67 +248,6 @@ impl Store {
         let mut out: Vec<Delivery> = rows.iter().map(|r| delivery(r, &claim)).collect();
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
-    }
-
-    /// Checks in the ledger itself that a decision permits `act` on `request_id`: the
-    /// decision row's ledger entry must be a decision entry, hash to its stored leaf, agree
-    /// with the decision and request rows (that request, its SHA-256, the time recorded; as
-    /// `verify` checks it), and decide that act exactly once, as permitted or required;
-    /// and every approval that permit names must be in the ledger as given
-    /// ([`Store::approval_granted`]).
-    ///
-    /// Notices ride on the act they belong to: a notice the act owes (to the person, to
-    /// counsel), and a notice to a counsel subscribed to the subject, are permitted exactly
-    /// when the decision permits or requires that act.
-    pub async fn permitting_entry(
-        &self,
-        request_id: &str,
-        act: &str,
-    ) -> Result<Permit, StoreError> {
-        let (index, approvals) = match self.permitting_decision(request_id, act).await? {
-            Ok(granted) => granted,
-            Err(why) => return Ok(Permit::Refused(why)),
-        };
-        for approval in &approvals {
-            if let Err(why) = self.approval_granted(request_id, act, approval).await? {
-                return Ok(Permit::Refused(why));
-            }
-        }
-        Ok(Permit::Granted(index))
-    }
-
-    /// The ledger index of the decision entry that permits or requires `act` on
-    /// `request_id`, and the approvals the act's limits name; or why there is none.
-    pub(crate) async fn permitting_decision(
-        &self,
-        request_id: &str,
-        act: &str,
-    ) -> Result<Result<(u64, Vec<String>), String>, StoreError> {
-        let row = sqlx::query(
-            "SELECT d.ledger_index, d.recorded_at, r.sha256, \
-                COALESCE(e.kind, ''), COALESCE(e.body, ''), COALESCE(n.hash, '') \
-             FROM decisions d JOIN requests r ON r.id = d.request_id \
-             LEFT JOIN ledger_entries e ON e.idx = d.ledger_index \
-             LEFT JOIN ledger_nodes n ON n.id = d.ledger_index \
-             WHERE d.request_id = $1",
-        )
-        .bind(request_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(Err(format!(
-                "no decision on request {request_id} is in the ledger"
-            )));
-        };
-        let stored = StoredDecision {
-            index: row.get::<i64, _>(0) as u64,
-            recorded_at: row.get(1),
-            request_sha256: row.get(2),
-            kind: row.get(3),
-            body: row.get(4),
-            leaf: row.get(5),
-        };
-        Ok(stored.decides(request_id, act))
     }
 
     /// Records an attempt on each delivery, about to be sent, with the ledger index of the
@@ -485,73 +412,6 @@ impl Store {
             }
         }
         Ok(counts)
-    }
-}
-
-/// A request's decision row, with the ledger entry and leaf it points at.
-struct StoredDecision {
-    index: u64,
-    recorded_at: String,
-    request_sha256: String,
-    kind: String,
-    body: String,
-    leaf: String,
-}
-
-impl StoredDecision {
-    /// What the entry says of `act` on `request_id`, if the entry is the decision its rows
-    /// say it is: the index and the approvals the act needs when it permits or requires
-    /// the act; else why not.
-    fn decides(&self, request_id: &str, act: &str) -> Result<(u64, Vec<String>), String> {
-        let StoredDecision {
-            index,
-            recorded_at,
-            request_sha256: sha,
-            kind,
-            body,
-            leaf,
-        } = self;
-        let index = *index;
-        if kind != EntryKind::Decision.as_str() {
-            return Err(format!(
-                "the decision on request {request_id} points at ledger entry {index}, which is not a decision entry"
-            ));
-        }
-        let Some(decision) = decision_in_entry(body, recorded_at, request_id, sha) else {
-            return Err(format!(
-                "the decision row of request {request_id} differs from its ledger entry {index}"
-            ));
-        };
-        if *leaf != comity_ledger::to_hex(&comity_ledger::leaf_hash(body.as_bytes())) {
-            return Err(format!(
-                "ledger entry {index} no longer hashes to its leaf in the tree"
-            ));
-        }
-        let decision: Decision = serde_json::from_str(decision)
-            .map_err(|e| format!("ledger entry {index} does not hold a decision: {e}"))?;
-        let decided: Vec<&ActDecision> = decision
-            .acts
-            .iter()
-            .filter(|a| a.act.as_str() == act)
-            .collect();
-        match decided[..] {
-            [] => Err(format!(
-                "the decision on request {request_id} (ledger entry {index}) does not decide `{act}`"
-            )),
-            [a] if a.outcome == Outcome::Forbidden => Err(format!(
-                "the decision on request {request_id} (ledger entry {index}) finds `{act}` forbidden"
-            )),
-            [a] => {
-                let mut approvals: Vec<String> =
-                    a.limits.iter().filter_map(|l| l.approval.clone()).collect();
-                approvals.sort();
-                approvals.dedup();
-                Ok((index, approvals))
-            }
-            _ => Err(format!(
-                "the decision on request {request_id} (ledger entry {index}) decides `{act}` more than once"
-            )),
-        }
     }
 }
 

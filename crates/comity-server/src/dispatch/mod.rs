@@ -3,8 +3,11 @@
 //! One pass claims a batch of due deliveries, then for each:
 //!
 //! 1. checks in the ledger itself that a decision on exactly that request permits or requires
-//!    exactly that act ([`Store::permitting_entry`]), and that it is the decision the outbox
-//!    row names; if not, the delivery is refused, never sent, and the refusal is recorded;
+//!    exactly that act, with every approval it names, that it is the decision the outbox row
+//!    names, and that the row is exactly what that decision and the request as recorded
+//!    determine (recipient, kind, subject, payload: derived again by [`crate::plan`], not
+//!    read from the row) ([`Store::permitted_delivery`]); if not, the delivery is refused,
+//!    never sent, and the refusal is recorded;
 //! 2. finds the recipient's channel in `comity.toml`; a recipient without one is
 //!    dead-lettered at once, with that reason;
 //! 3. records the attempt (a `dispatch-attempt` ledger entry, naming the permitting entry);
@@ -130,16 +133,12 @@ impl Dispatcher {
         let mut settled: Vec<(&Delivery, Completion)> = Vec::new();
         let mut ready = Vec::new();
         for d in &claimed {
-            let permit = match self.store.permitting_entry(&d.request_id, &d.act).await? {
-                Permit::Granted(index) if index == d.decision_index => index,
-                Permit::Granted(index) => {
-                    let reason = format!(
-                        "the outbox row names ledger entry {} as its permit, but the decision on request {} is entry {index}",
-                        d.decision_index, d.request_id
-                    );
-                    settled.push((d, Completion::Refused { reason }));
-                    continue;
-                }
+            let permit = match self
+                .store
+                .permitted_delivery(d, crate::plan::deliveries)
+                .await?
+            {
+                Permit::Granted(index) => index,
                 Permit::Refused(reason) => {
                     settled.push((d, Completion::Refused { reason }));
                     continue;

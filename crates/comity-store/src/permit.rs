@@ -1,0 +1,402 @@
+//! What the ledger permits a dispatcher to send: a delivery goes out only if the ledger holds
+//! the decision that permits exactly its act, every approval that permit names, and the
+//! delivery is exactly what that decision and the request as recorded determine (its
+//! recipient, kind, subject and payload derived again, not read from the outbox row).
+
+use comity_model::{ActDecision, Decision, Outcome, Request};
+use sqlx::Row;
+
+use crate::entry::{EntryKind, decision_in_entry, sha256_hex};
+use crate::outbox::{Delivery, delivery};
+use crate::record::NewDelivery;
+use crate::verify::Finding;
+use crate::{DeliveryKind, Store, StoreError};
+
+/// Plans the deliveries a decision permits for a request (the service's planner): what an
+/// outbox row is checked against.
+pub type Planner = fn(&Request, &Decision) -> Vec<NewDelivery>;
+
+/// What the ledger says about a delivery's request and act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Permit {
+    /// The ledger entry, at this index, of a decision on exactly that request that permits or
+    /// requires exactly that act.
+    Granted(u64),
+    /// There is no such entry; why.
+    Refused(String),
+}
+
+/// A decision the ledger holds that permits or requires an act, with the request as
+/// recorded (its SHA-256 checked against the entry).
+#[derive(Debug, Clone)]
+pub(crate) struct Permitted {
+    /// The decision's ledger index.
+    pub index: u64,
+    /// The decision.
+    pub decision: Decision,
+    /// The request exactly as received.
+    pub request: String,
+    /// The approvals the act's permit names.
+    pub approvals: Vec<String>,
+}
+
+/// A request's decision row, with the request, and the ledger entry and leaf it points at.
+struct StoredDecision {
+    index: u64,
+    recorded_at: String,
+    request_sha256: String,
+    request: String,
+    kind: String,
+    body: String,
+    leaf: String,
+}
+
+impl Store {
+    /// Checks in the ledger itself that a decision permits `act` on `request_id`: the
+    /// decision row's ledger entry must be a decision entry, hash to its stored leaf, agree
+    /// with the decision and request rows (that request, whose body hashes to the SHA-256
+    /// the entry records, and the time recorded), and decide that act exactly once, as
+    /// permitted or required; and every approval that permit names must be in the ledger as
+    /// given ([`Store::approval_granted`]).
+    ///
+    /// Notices ride on the act they belong to: a notice the act owes (to the person, to
+    /// counsel), and a notice to a counsel subscribed to the subject, are permitted exactly
+    /// when the decision permits or requires that act.
+    pub async fn permitting_entry(
+        &self,
+        request_id: &str,
+        act: &str,
+    ) -> Result<Permit, StoreError> {
+        Ok(match self.permitted(request_id, act).await? {
+            Ok(p) => Permit::Granted(p.index),
+            Err(why) => Permit::Refused(why),
+        })
+    }
+
+    /// Checks a claimed delivery against the ledger before it is sent: as
+    /// [`Store::permitting_entry`] for its request and act, and, in addition, the row must be
+    /// what the decision and the request as recorded determine, by `plan` (its id,
+    /// recipient, kind, subject and payload, exactly), or a notice to a counsel subscribed to
+    /// the subject of a delivered disclosure so determined, carrying exactly that
+    /// disclosure. A row edited after it was planned is refused, naming what differs.
+    pub async fn permitted_delivery(
+        &self,
+        d: &Delivery,
+        plan: Planner,
+    ) -> Result<Permit, StoreError> {
+        let permitted = match self.permitted(&d.request_id, &d.act).await? {
+            Ok(p) => p,
+            Err(why) => return Ok(Permit::Refused(why)),
+        };
+        if permitted.index != d.decision_index {
+            return Ok(Permit::Refused(format!(
+                "the outbox row names ledger entry {} as its permit, but the decision on request {} is entry {}",
+                d.decision_index, d.request_id, permitted.index
+            )));
+        }
+        let planned = match planned(&permitted, plan) {
+            Ok(p) => p,
+            Err(why) => return Ok(Permit::Refused(why)),
+        };
+        let bound = match planned.iter().find(|p| p.id(&d.request_id) == d.id) {
+            Some(p) => same(d, p),
+            None => self.counsel_notice(d, &planned).await?,
+        };
+        Ok(match bound {
+            Ok(()) => Permit::Granted(permitted.index),
+            Err(why) => Permit::Refused(why),
+        })
+    }
+
+    /// The decision that permits `act` on `request_id`, with its request, every approval it
+    /// names given; or why there is none.
+    pub(crate) async fn permitted(
+        &self,
+        request_id: &str,
+        act: &str,
+    ) -> Result<Result<Permitted, String>, StoreError> {
+        let permitted = match self.permitted_decision(request_id, act).await? {
+            Ok(p) => p,
+            Err(why) => return Ok(Err(why)),
+        };
+        for approval in &permitted.approvals {
+            if let Err(why) = self.approval_granted(request_id, act, approval).await? {
+                return Ok(Err(why));
+            }
+        }
+        Ok(Ok(permitted))
+    }
+
+    /// The decision that permits `act` on `request_id`, with its request, whether or not its
+    /// approvals are given yet; or why there is none.
+    pub(crate) async fn permitted_decision(
+        &self,
+        request_id: &str,
+        act: &str,
+    ) -> Result<Result<Permitted, String>, StoreError> {
+        Ok(match self.stored_decision(request_id).await? {
+            Some(stored) => stored.decides(request_id, act),
+            None => Err(format!(
+                "no decision on request {request_id} is in the ledger"
+            )),
+        })
+    }
+
+    /// A request's decision row, its request and the entry and leaf the row points at.
+    async fn stored_decision(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<StoredDecision>, StoreError> {
+        let row = sqlx::query(
+            "SELECT d.ledger_index, d.recorded_at, r.sha256, r.body, \
+                COALESCE(e.kind, ''), COALESCE(e.body, ''), COALESCE(n.hash, '') \
+             FROM decisions d JOIN requests r ON r.id = d.request_id \
+             LEFT JOIN ledger_entries e ON e.idx = d.ledger_index \
+             LEFT JOIN ledger_nodes n ON n.id = d.ledger_index \
+             WHERE d.request_id = $1",
+        )
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| StoredDecision {
+            index: row.get::<i64, _>(0) as u64,
+            recorded_at: row.get(1),
+            request_sha256: row.get(2),
+            request: row.get(3),
+            kind: row.get(4),
+            body: row.get(5),
+            leaf: row.get(6),
+        }))
+    }
+
+    /// Whether `d`, not a planned delivery, is the notice a subscribed counsel is owed for a
+    /// planned disclosure that was delivered, carrying exactly that disclosure.
+    async fn counsel_notice(
+        &self,
+        d: &Delivery,
+        planned: &[NewDelivery],
+    ) -> Result<Result<(), String>, StoreError> {
+        let not_planned = || {
+            Err(format!(
+                "it is not a delivery the decision on request {} determines",
+                d.request_id
+            ))
+        };
+        let Some(counsel) = d.recipient.strip_prefix("counsel:") else {
+            return Ok(not_planned());
+        };
+        let Ok(payload) = serde_json::from_str::<serde_json::Value>(&d.payload) else {
+            return Ok(Err("its payload is not JSON".to_owned()));
+        };
+        let disclosure = payload["disclosure"].as_str().unwrap_or_default();
+        let Some(source) = planned
+            .iter()
+            .find(|p| p.kind == DeliveryKind::Disclosure && p.id(&d.request_id) == disclosure)
+        else {
+            return Ok(not_planned());
+        };
+        let expected = [
+            ("request", serde_json::Value::from(d.request_id.as_str())),
+            ("act", source.act.as_str().into()),
+            ("notice_to", d.recipient.as_str().into()),
+            ("subject", source.subject_id.as_str().into()),
+            ("disclosed_to", source.recipient.as_str().into()),
+            ("disclosed", source.payload.clone()),
+        ];
+        for (key, value) in expected {
+            if payload[key] != value {
+                return Ok(Err(format!(
+                    "its `{key}` differs from what the ledger determines"
+                )));
+            }
+        }
+        if d.kind != DeliveryKind::Notice.as_str()
+            || d.act != source.act.as_str()
+            || d.subject_id != source.subject_id
+        {
+            return Ok(Err(
+                "its kind, act or subject differs from the disclosure it reports".to_owned(),
+            ));
+        }
+        if !self.is_subscribed(counsel, &source.subject_id).await? {
+            return Ok(Err(format!(
+                "{counsel} is not subscribed to the disclosure's subject"
+            )));
+        }
+        let delivered = sqlx::query("SELECT status FROM outbox WHERE id = $1")
+            .bind(disclosure)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some_and(|r| r.get::<String, _>(0) == "delivered");
+        Ok(if delivered {
+            Ok(())
+        } else {
+            Err(format!(
+                "the disclosure {disclosure} it reports was not delivered"
+            ))
+        })
+    }
+}
+
+impl Store {
+    /// Checks every outbox row against the ledger, as the dispatcher checks a row before
+    /// sending it: each must be what its request's permitting decision and the request as
+    /// recorded determine (by `plan`), or a subscribed counsel's notice of such a disclosure
+    /// delivered; a row delivered must have had every approval its permit names. Rows the
+    /// dispatcher refused are skipped: their refusal, and why, is in the ledger. Returns the
+    /// rows checked, or the first that disagrees.
+    pub async fn verify_outbox(&self, plan: Planner) -> Result<Result<u64, Finding>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, request_id, act, kind, recipient, subject_id, decision_index, payload,                 attempts, status FROM outbox WHERE status <> 'refused' ORDER BY request_id, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut checked = 0;
+        for row in &rows {
+            let d = delivery(row, "");
+            let status: String = row.get(9);
+            let fault = |what: String| {
+                Ok(Err(Finding {
+                    index: Some(d.decision_index),
+                    what: format!("outbox row {}: {what}", d.id),
+                }))
+            };
+            let permitted = match self.permitted_decision(&d.request_id, &d.act).await? {
+                Ok(p) => p,
+                Err(why) => return fault(why),
+            };
+            if permitted.index != d.decision_index {
+                return fault(format!(
+                    "it names ledger entry {} as its permit, but the decision on request {} is entry {}",
+                    d.decision_index, d.request_id, permitted.index
+                ));
+            }
+            if status == "delivered" {
+                for approval in &permitted.approvals {
+                    if let Err(why) = self
+                        .approval_granted(&d.request_id, &d.act, approval)
+                        .await?
+                    {
+                        return fault(format!("delivered, but {why}"));
+                    }
+                }
+            }
+            let planned = match planned(&permitted, plan) {
+                Ok(p) => p,
+                Err(why) => return fault(why),
+            };
+            let bound = match planned.iter().find(|p| p.id(&d.request_id) == d.id) {
+                Some(p) => same(&d, p),
+                None => self.counsel_notice(&d, &planned).await?,
+            };
+            if let Err(why) = bound {
+                return fault(why);
+            }
+            checked += 1;
+        }
+        Ok(Ok(checked))
+    }
+}
+
+/// The deliveries the permitting decision determines for its request as recorded.
+pub(crate) fn planned(permitted: &Permitted, plan: Planner) -> Result<Vec<NewDelivery>, String> {
+    let request = Request::from_json(&permitted.request).map_err(|e| {
+        format!(
+            "the request recorded for ledger entry {} no longer reads as a request: {e}",
+            permitted.index
+        )
+    })?;
+    Ok(plan(&request, &permitted.decision))
+}
+
+/// Whether an outbox row is exactly the planned delivery `p`.
+pub(crate) fn same(d: &Delivery, p: &NewDelivery) -> Result<(), String> {
+    let payload: Option<serde_json::Value> = serde_json::from_str(&d.payload).ok();
+    let differs = [
+        ("act", d.act != p.act.as_str()),
+        ("kind", d.kind != p.kind.as_str()),
+        ("recipient", d.recipient != p.recipient),
+        ("subject", d.subject_id != p.subject_id),
+        ("payload", payload.as_ref() != Some(&p.payload)),
+    ];
+    match differs.iter().find(|(_, differs)| *differs) {
+        Some((field, _)) => Err(format!(
+            "its {field} differs from what the ledger determines"
+        )),
+        None => Ok(()),
+    }
+}
+
+impl StoredDecision {
+    /// What the entry says of `act` on `request_id`, if the entry is the decision its rows
+    /// say it is and the request hashes to what it records: the decision when it permits or
+    /// requires the act; else why not.
+    fn decides(self, request_id: &str, act: &str) -> Result<Permitted, String> {
+        let StoredDecision {
+            index,
+            recorded_at,
+            request_sha256: sha,
+            request,
+            kind,
+            body,
+            leaf,
+        } = self;
+        if kind != EntryKind::Decision.as_str() {
+            return Err(format!(
+                "the decision on request {request_id} points at ledger entry {index}, which is not a decision entry"
+            ));
+        }
+        let Some(decision) = decision_in_entry(&body, &recorded_at, request_id, &sha) else {
+            return Err(format!(
+                "the decision row of request {request_id} differs from its ledger entry {index}"
+            ));
+        };
+        if leaf != comity_ledger::to_hex(&comity_ledger::leaf_hash(body.as_bytes())) {
+            return Err(format!(
+                "ledger entry {index} no longer hashes to its leaf in the tree"
+            ));
+        }
+        if sha256_hex(request.as_bytes()) != sha {
+            return Err(format!(
+                "request {request_id} no longer matches the SHA-256 its entry {index} records"
+            ));
+        }
+        let decision: Decision = serde_json::from_str(decision)
+            .map_err(|e| format!("ledger entry {index} does not hold a decision: {e}"))?;
+        let decided: Vec<&ActDecision> = decision
+            .acts
+            .iter()
+            .filter(|a| a.act.as_str() == act)
+            .collect();
+        let approvals = match decided[..] {
+            [] => {
+                return Err(format!(
+                    "the decision on request {request_id} (ledger entry {index}) does not decide `{act}`"
+                ));
+            }
+            [a] if a.outcome == Outcome::Forbidden => {
+                return Err(format!(
+                    "the decision on request {request_id} (ledger entry {index}) finds `{act}` forbidden"
+                ));
+            }
+            [a] => {
+                let mut approvals: Vec<String> =
+                    a.limits.iter().filter_map(|l| l.approval.clone()).collect();
+                approvals.sort();
+                approvals.dedup();
+                approvals
+            }
+            _ => {
+                return Err(format!(
+                    "the decision on request {request_id} (ledger entry {index}) decides `{act}` more than once"
+                ));
+            }
+        };
+        Ok(Permitted {
+            index,
+            decision,
+            request,
+            approvals,
+        })
+    }
+}
