@@ -8,8 +8,17 @@ use comity_model::{Act, Decision, Outcome, RecordField, Request};
 use comity_store::{DeliveryKind, NewDelivery};
 use serde_json::{Map, Value, json};
 
-/// The deliveries `decision` permits for `request`.
+/// The deliveries `decision` permits for `request`, each once (two permits owing the same
+/// notice owe it once).
 pub fn deliveries(request: &Request, decision: &Decision) -> Vec<NewDelivery> {
+    let mut out = planned(request, decision);
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|d| seen.insert(d.id(&request.id)));
+    out
+}
+
+/// Every delivery the decision's permitted acts call for, in the order of its acts.
+fn planned(request: &Request, decision: &Decision) -> Vec<NewDelivery> {
     let mut out = Vec::new();
     for act in &decision.acts {
         if act.outcome == Outcome::Forbidden {

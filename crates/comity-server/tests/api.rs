@@ -906,3 +906,39 @@ async fn a_supervisor_approves_what_a_permit_says_needs_approval() {
     assert!(entry.contains("\"kind\":\"approval\""), "{entry}");
     server.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ids_holding_slashes_never_make_two_deliveries_one() {
+    let server = Server::sqlite().await;
+    let ohio: Value = serde_json::from_str(include_str!(
+        "../../../examples/columbus-sheriff-detainer.json"
+    ))
+    .unwrap();
+    // Written plainly, both deliveries would be `oh/notify-release/A/notify-release/B`.
+    let mut first = ohio.clone();
+    first["id"] = "oh/notify-release/A".into();
+    first["from"]["agency"] = "B".into();
+    first["acts"] = json!(["notify-release"]);
+    let mut second = ohio;
+    second["id"] = "oh".into();
+    second["from"]["agency"] = "A/notify-release/B".into();
+    second["acts"] = json!(["notify-release"]);
+    for (r, id) in [(first, "oh%2Fnotify-release%2FA"), (second, "oh")] {
+        let (status, decision) = server.submit(r.to_string()).await;
+        assert_eq!(status, StatusCode::CREATED, "{decision:#}");
+        assert_eq!(decision["acts"][0]["outcome"], "permitted");
+        let (status, list) = server
+            .get_json("clerk", &format!("/v1/requests/{id}/deliveries"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{list:#}");
+        assert_eq!(list["deliveries"].as_array().unwrap().len(), 1, "{list:#}");
+    }
+    assert_eq!(
+        server
+            .db
+            .count("SELECT COUNT(DISTINCT id) FROM outbox")
+            .await,
+        2
+    );
+    server.finish().await;
+}

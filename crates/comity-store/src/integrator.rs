@@ -27,7 +27,9 @@ pub struct Receipt {
     pub leaf: Option<Hash>,
 }
 
-/// Commits a batch and tells each waiter what became of its decision.
+/// Commits a batch and tells each waiter what became of its decision. A batch that fails
+/// is committed again one decision at a time, so that a decision that cannot be recorded
+/// fails alone and the others that shared its batch are recorded.
 async fn commit(store: &Store, (decisions, waiters): (Vec<Prepared>, Vec<Waiter>)) {
     match store.commit_prepared(&decisions).await {
         Ok(c) => {
@@ -43,6 +45,11 @@ async fn commit(store: &Store, (decisions, waiters): (Vec<Prepared>, Vec<Waiter>
                     leaf,
                 };
                 let _ = waiter.send(Ok(receipt));
+            }
+        }
+        Err(_) if decisions.len() > 1 => {
+            for (decision, waiter) in decisions.into_iter().zip(waiters) {
+                Box::pin(commit(store, (vec![decision], vec![waiter]))).await;
             }
         }
         Err(e) => {

@@ -33,7 +33,7 @@ pub use integrator::{Integrator, Receipt};
 pub use ledger::InclusionProof;
 pub use outbox::{Completion, Delivery, DeliveryStatus, OutboxCounts};
 pub use permit::{Permit, Planner};
-pub use record::{Committed, DeliveryKind, NewDecision, NewDelivery, Recorded};
+pub use record::{Committed, DeliveryKind, NewDecision, NewDelivery, Recorded, delivery_id};
 pub use service::{StoredToken, Subscription};
 pub use verify::{Finding, VerifyReport};
 

@@ -465,7 +465,11 @@ async fn notify_counsel(
          VALUES ($1, $2, $3, 'notice', $4, $5, $6, $7, 'pending', 0, 0, 0, '', $8) \
          ON CONFLICT (id) DO NOTHING",
     )
-    .bind(format!("{}/{}/{recipient}", d.request_id, d.act))
+    .bind(crate::record::delivery_id(
+        &d.request_id,
+        &d.act,
+        &recipient,
+    ))
     .bind(d.request_id.as_str())
     .bind(d.act.as_str())
     .bind(recipient.as_str())

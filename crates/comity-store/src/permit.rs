@@ -211,11 +211,12 @@ impl Store {
             }
         }
         if d.kind != DeliveryKind::Notice.as_str()
+            || d.id != crate::record::delivery_id(&d.request_id, source.act.as_str(), &d.recipient)
             || d.act != source.act.as_str()
             || d.subject_id != source.subject_id
         {
             return Ok(Err(
-                "its kind, act or subject differs from the disclosure it reports".to_owned(),
+                "its id, kind, act or subject differs from the disclosure it reports".to_owned(),
             ));
         }
         if !self.is_subscribed(counsel, &source.subject_id).await? {

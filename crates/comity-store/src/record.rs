@@ -61,11 +61,25 @@ impl DeliveryKind {
 }
 
 impl NewDelivery {
-    /// The delivery's id, unique and stable: `<request>/<act>/<recipient>`. Receivers use it
-    /// as the idempotency key.
+    /// The delivery's id, unique and stable: see [`delivery_id`]. Receivers use it as the
+    /// idempotency key.
     pub fn id(&self, request: &str) -> String {
-        format!("{request}/{}/{}", self.act, self.recipient)
+        delivery_id(request, self.act.as_str(), &self.recipient)
     }
+}
+
+/// A delivery's id: `<request>/<act>/<recipient>`, with `%` and `/` in the request id and
+/// the recipient written `%25` and `%2F`, so that two different deliveries never share an
+/// id (request ids and agency names may hold `/`), and an id without them reads as before.
+pub fn delivery_id(request: &str, act: &str, recipient: &str) -> String {
+    fn escaped(part: &str) -> std::borrow::Cow<'_, str> {
+        if part.contains(['%', '/']) {
+            part.replace('%', "%25").replace('/', "%2F").into()
+        } else {
+            part.into()
+        }
+    }
+    format!("{}/{act}/{}", escaped(request), escaped(recipient))
 }
 
 /// What recording did with one request.
@@ -383,4 +397,26 @@ async fn existing(
         None => crate::ledger::ledger_size(conn).await?,
     };
     Ok((out, size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delivery_id;
+
+    #[test]
+    fn delivery_ids_never_collide_and_plain_ones_read_as_before() {
+        assert_eq!(
+            delivery_id("nyc-1", "notify-release", "DHS-ICE-ERO"),
+            "nyc-1/notify-release/DHS-ICE-ERO"
+        );
+        // The collision of `<request>/<act>/<recipient>` written plainly.
+        let a = delivery_id("r1/notify-release/X", "notify-release", "Y");
+        let b = delivery_id("r1", "notify-release", "X/notify-release/Y");
+        assert_ne!(a, b);
+        assert_eq!(a, "r1%2Fnotify-release%2FX/notify-release/Y");
+        assert_ne!(
+            delivery_id("a%2Fb", "hold", "c"),
+            delivery_id("a/b", "hold", "c")
+        );
+    }
 }

@@ -396,3 +396,39 @@ async fn a_delivered_disclosure_notifies_subscribed_counsel_and_verify_checks_ev
         fixture.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn a_decision_that_cannot_be_recorded_fails_alone_in_its_group_commit() {
+    for (store, fixture) in stores().await {
+        store
+            .record_decisions(&[decided("planted", "synthetic-p", Outcome::Permitted)])
+            .await
+            .unwrap();
+        // A row already holding the id the victim's delivery will have (a database edited
+        // by hand: ids of different deliveries never collide).
+        fixture
+            .exec(
+                "INSERT INTO outbox (id, request_id, act, kind, recipient, subject_id, decision_index, payload, status, attempts, next_at, claimed_until, last_error, created_at) \
+                 VALUES ('victim/notify-release/DHS-ICE-ERO', 'planted', 'notify-release', 'disclosure', 'DHS-ICE-ERO', 'synthetic-p', 0, '{}', 'refused', 0, 0, 0, '', 'now')",
+            )
+            .await;
+        let integrator = comity_store::Integrator::start(store.clone(), 64);
+        let ids = ["innocent-1", "victim", "innocent-2", "innocent-3"];
+        let results = futures_util::future::join_all(ids.iter().map(|id| {
+            integrator.record(decided(id, &format!("synthetic-{id}"), Outcome::Permitted))
+        }))
+        .await;
+        for (id, result) in ids.iter().zip(&results) {
+            assert_eq!(result.is_ok(), *id != "victim", "{id}: {result:?}");
+        }
+        assert_eq!(
+            fixture.count("SELECT COUNT(*) FROM decisions").await,
+            4,
+            "the planted request and the three innocent ones"
+        );
+        let signer = NoteSigner::generate("comity.test/ledger").unwrap();
+        store.sign_checkpoint(&signer).await.unwrap();
+        let report = store.verify(&signer.verifier(), &|_, _| {}).await.unwrap();
+        assert!(report.is_ok(), "{report:?}");
+    }
+}

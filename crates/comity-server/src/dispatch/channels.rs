@@ -53,8 +53,13 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", comity_ledger::to_hex(&tag.into()))
 }
 
+/// The longest file name written, in bytes (most file systems take 255).
+const MAX_FILE_NAME: usize = 200;
+
 /// `id` as a file name: every byte but ASCII letters, digits, `-`, `_` and `.` written `%XX`,
-/// so `/` in a delivery id never makes a directory.
+/// so `/` in a delivery id never makes a directory. A name that would be longer than
+/// [`MAX_FILE_NAME`] keeps its beginning and ends in `~` and the SHA-256 of the whole id, so
+/// it stays unique and stable (the file holds the id itself).
 pub fn file_name(id: &str) -> String {
     let mut out = String::with_capacity(id.len() + 5);
     for b in id.bytes() {
@@ -63,6 +68,14 @@ pub fn file_name(id: &str) -> String {
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
+    }
+    if out.len() + ".json".len() > MAX_FILE_NAME {
+        let digest = comity_ledger::to_hex(&<Sha256 as sha2::Digest>::digest(id.as_bytes()).into());
+        let keep = MAX_FILE_NAME - ".json".len() - 1 - digest.len();
+        // Only ASCII was written: any byte is a character boundary.
+        out.truncate(keep);
+        out.push('~');
+        out.push_str(&digest);
     }
     out.push_str(".json");
     out
@@ -247,6 +260,18 @@ mod tests {
             "ca-1%2Fnotify-release%2Fcounsel%3Alegal%20aid.json"
         );
         assert_eq!(file_name("a.b_c-d"), "a.b_c-d.json");
+    }
+
+    #[test]
+    fn long_ids_make_short_distinct_file_names() {
+        // 200 `%` become 600 bytes escaped: kept short, and told apart by the digest.
+        let long = format!("{}/notify-release/subject", "%".repeat(200));
+        let other = format!("{}/notify-release/subject", "%".repeat(199));
+        let (a, b) = (file_name(&long), file_name(&other));
+        assert!(a.len() <= MAX_FILE_NAME && b.len() <= MAX_FILE_NAME, "{a}");
+        assert_ne!(a, b);
+        assert_eq!(a, file_name(&long), "stable");
+        assert!(a.ends_with(".json") && a.contains('~'));
     }
 
     #[test]
