@@ -162,6 +162,12 @@ fn bad_input_exits_2_naming_field_and_value() {
             "jurisdiction: `ocd-division/country:us/state:ny/place:new_yrok` is not a division comity knows",
         ),
         (
+            "/custody/release_at",
+            "9999-12-30T10:00:00-05:00".into(),
+            "custody.release_at: `9999-12-30T10:00:00-05:00` is outside the years comity decides (1900–2199)",
+        ),
+        ("/subject/id", "x".repeat(201).into(), "subject.id: "),
+        (
             "/subject/convictions/0/date",
             "2018-03-03".into(),
             "subject.convictions[0].date: `2018-03-03` is after the request was received (2018-03-02)",

@@ -31,13 +31,24 @@ impl InputError {
     }
 
     pub(crate) fn from_serde(path: String, err: &serde_json::Error) -> Self {
-        // serde_json appends " at line L column C" to messages; the path says more.
+        // serde_json appends " at line L column C" to messages: for a wrong value the path
+        // says more; for broken JSON the position is what there is.
         let text = err.to_string();
         let message = match text.rfind(" at line ") {
-            Some(i) if err.line() > 0 => text[..i].to_owned(),
+            Some(i) if err.line() > 0 && err.is_data() => text[..i].to_owned(),
             _ => text,
         };
-        let field = if path == "." { String::new() } else { path };
+        // An unknown, missing or repeated field is reported at its parent: name the field.
+        let named = ["unknown field `", "missing field `", "duplicate field `"]
+            .iter()
+            .find_map(|p| message.strip_prefix(p))
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), named) {
+            (".", Some(name)) => name.to_owned(),
+            (".", None) => String::new(),
+            (_, Some(name)) if !path.ends_with(name) => format!("{path}.{name}"),
+            _ => path,
+        };
         InputError { field, message }
     }
 }

@@ -55,10 +55,12 @@ pub fn read_received(text: &str) -> Result<(Shape, Vec<Received>), InputError> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .collect();
+    // Several lines, the first a whole JSON object by itself: JSON lines, each line judged
+    // on its own, so that a bad line is reported by its own number.
     let one_object_per_line = lines.len() > 1
-        && lines
-            .iter()
-            .all(|(_, l)| serde_json::from_str::<serde_json::Value>(l).is_ok());
+        && lines.first().is_some_and(|(_, l)| {
+            serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v.is_object())
+        });
     if one_object_per_line {
         let requests = lines
             .into_iter()

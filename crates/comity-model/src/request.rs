@@ -263,10 +263,60 @@ impl std::fmt::Display for Jurisdiction {
     }
 }
 
+/// The longest name (a subject's id, an agency, a court) a request may give, in characters.
+pub const MAX_NAME: usize = 200;
+
+/// The years a request's dates may fall in: its law is encoded from 1997 on, and a deadline
+/// is always computable within them.
+pub const YEARS: std::ops::RangeInclusive<i16> = 1900..=2199;
+
 impl Request {
-    /// Refuses a judgment or a charge dated after the request was received (in the
-    /// request's own offset): the law in force then cannot have counted it.
+    /// Refuses a date outside the years comity decides ([`YEARS`]), and a judgment or a
+    /// charge dated after the request was received (in the request's own offset): the law
+    /// in force then cannot have counted it.
     fn check_dates(&self) -> Result<(), InputError> {
+        let custody = self.custody.as_ref();
+        let instants = [
+            ("received_at", Some(self.received_at)),
+            ("custody.arrested_at", custody.and_then(|c| c.arrested_at)),
+            ("custody.release_at", custody.and_then(|c| c.release_at)),
+            ("court_event.at", self.court_event.as_ref().map(|c| c.at)),
+        ];
+        let days = instants
+            .iter()
+            .filter_map(|(field, at)| at.map(|t| (field.to_string(), t.to_string(), t.date())))
+            .chain(self.subject.convictions.iter().enumerate().map(|(i, c)| {
+                (
+                    format!("subject.convictions[{i}].date"),
+                    c.date.to_string(),
+                    c.date.0,
+                )
+            }))
+            .chain(
+                self.subject
+                    .pending_charges
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        (
+                            format!("subject.pending_charges[{i}].since"),
+                            c.since.to_string(),
+                            c.since.0,
+                        )
+                    }),
+            );
+        for (field, text, day) in days {
+            if !YEARS.contains(&day.year()) {
+                return Err(InputError::new(
+                    field,
+                    format!(
+                        "`{text}` is outside the years comity decides ({}–{})",
+                        YEARS.start(),
+                        YEARS.end()
+                    ),
+                ));
+            }
+        }
         let received = Date(self.received_at.date());
         let dated = self
             .subject
@@ -354,11 +404,20 @@ impl Request {
             .recipient
             .as_ref()
             .map(|r| ("recipient.agency", &r.agency));
-        for (field, name) in names.into_iter().chain(recipient) {
-            if name.is_empty() || name.chars().any(char::is_control) {
+        let court = self
+            .court_event
+            .as_ref()
+            .map(|c| ("court_event.court", &c.court));
+        for (field, name) in names.into_iter().chain(recipient).chain(court) {
+            if name.is_empty()
+                || name.chars().count() > MAX_NAME
+                || name.chars().any(char::is_control)
+            {
                 return Err(InputError::new(
                     field,
-                    format!("{name:?} must be non-empty, without control characters"),
+                    format!(
+                        "{name:?} must be 1 to {MAX_NAME} characters, without control characters"
+                    ),
                 ));
             }
         }

@@ -149,6 +149,26 @@ fn documents_of_every_shape() {
     let e = read_requests(&format!("{one}\n{bad}")).unwrap_err();
     assert_eq!(e.field, "line 2.acts[0]");
     assert!(read_requests("   ").is_err());
+    // A broken line 6 of JSON lines is line 6, whether its JSON or its request is bad.
+    let broken = "{\"id\": \"broken\", \"acts\": [\"hold\"";
+    let six = format!("{one}\n{one}\n{one}\n{one}\n{one}\n{broken}\n{one}\n");
+    let e = read_requests(&six).unwrap_err();
+    assert!(e.field.starts_with("line 6"), "{e:?}");
+    assert!(e.message.contains("column"), "{e:?}");
+    let six = six.replace(broken, "{\"id\": \"broken\"}");
+    assert_eq!(read_requests(&six).unwrap_err().field, "line 6.received_at");
+}
+
+#[test]
+fn a_repeated_field_is_named() {
+    let text = example().to_string().replacen(
+        "\"watchlist_match\":false",
+        "\"watchlist_match\":false,\"watchlist_match\":true",
+        1,
+    );
+    let e = Request::from_json(&text).unwrap_err();
+    assert_eq!(e.field, "subject.watchlist_match", "{e:?}");
+    assert!(e.message.contains("duplicate field"), "{e:?}");
 }
 
 proptest! {

@@ -22,8 +22,9 @@ pub enum SkipDay {
 }
 
 /// The instant `hours` of running time after `from`, where time does not run on the local
-/// days (in `tz`) that `skip` names.
-pub fn deadline(from: Timestamp, hours: i64, skip: &[SkipDay], tz: &TimeZone) -> Timestamp {
+/// days (in `tz`) that `skip` names; `None` when it would fall past the calendar's end
+/// (year 9999).
+pub fn deadline(from: Timestamp, hours: i64, skip: &[SkipDay], tz: &TimeZone) -> Option<Timestamp> {
     let mut remaining = jiff::SignedDuration::from_hours(hours);
     let mut at = from;
     loop {
@@ -31,14 +32,14 @@ pub fn deadline(from: Timestamp, hours: i64, skip: &[SkipDay], tz: &TimeZone) ->
         let next_midnight = local
             .date()
             .tomorrow()
-            .expect("dates before 9999")
+            .ok()?
             .to_zoned_datetime(tz.clone())
-            .expect("midnight exists in every zone comity uses")
+            .ok()?
             .timestamp();
         if !skipped(local.date(), skip) {
             let left_today = at.duration_until(next_midnight);
             if remaining <= left_today {
-                return at + remaining;
+                return at.checked_add(remaining).ok();
             }
             remaining -= left_today;
         }
@@ -101,13 +102,20 @@ fn holidays(year: i16) -> Vec<Date> {
 }
 
 /// `from` plus a flat number of hours.
-pub fn flat_deadline(from: Timestamp, hours: i64) -> Timestamp {
-    from + hours.hours()
+pub fn flat_deadline(from: Timestamp, hours: i64) -> Option<Timestamp> {
+    from.checked_add(hours.hours()).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deadline_past_the_calendar_is_none_not_a_panic() {
+        let end = ts("9999-12-30T15:00:00Z");
+        assert_eq!(deadline(end, 48, ALL, &ny()), None);
+        assert_eq!(flat_deadline(end, 48), None);
+    }
 
     fn ny() -> TimeZone {
         TimeZone::get("America/New_York").unwrap()
@@ -157,7 +165,7 @@ mod tests {
     #[test]
     fn weekday_release_runs_48_hours_straight() {
         // Monday 10:00 → Wednesday 10:00.
-        let d = deadline(ts("2018-03-05T15:00:00Z"), 48, ALL, &ny());
+        let d = deadline(ts("2018-03-05T15:00:00Z"), 48, ALL, &ny()).unwrap();
         assert_eq!(d, ts("2018-03-07T15:00:00Z"));
     }
 
@@ -165,10 +173,10 @@ mod tests {
     fn friday_release_skips_the_weekend() {
         // Friday 2018-03-02 10:00 EST: 14 h Friday, weekend skipped, 24 h Monday, 10 h
         // Tuesday → Tuesday 10:00.
-        let d = deadline(ts("2018-03-02T15:00:00Z"), 48, ALL, &ny());
+        let d = deadline(ts("2018-03-02T15:00:00Z"), 48, ALL, &ny()).unwrap();
         assert_eq!(d, ts("2018-03-06T15:00:00Z"));
         assert_eq!(
-            flat_deadline(ts("2018-03-02T15:00:00Z"), 48),
+            flat_deadline(ts("2018-03-02T15:00:00Z"), 48).unwrap(),
             ts("2018-03-04T15:00:00Z")
         );
     }
@@ -176,7 +184,7 @@ mod tests {
     #[test]
     fn saturday_release_starts_on_monday_and_skips_holidays() {
         // Saturday 2018-11-10; Monday 11-12 is Veterans Day observed: runs Tue–Wed.
-        let d = deadline(ts("2018-11-10T15:00:00Z"), 48, ALL, &ny());
+        let d = deadline(ts("2018-11-10T15:00:00Z"), 48, ALL, &ny()).unwrap();
         assert_eq!(d, ts("2018-11-15T05:00:00Z"));
     }
 
@@ -184,7 +192,7 @@ mod tests {
     fn dst_change_counts_real_hours() {
         // Thursday 2018-03-08 12:00 EST; Sunday 03-11 (DST start) is skipped anyway:
         // 12 h Thu, 24 h Fri, then 12 h Monday → Monday 12:00 EDT = 16:00Z.
-        let d = deadline(ts("2018-03-08T17:00:00Z"), 48, ALL, &ny());
+        let d = deadline(ts("2018-03-08T17:00:00Z"), 48, ALL, &ny()).unwrap();
         assert_eq!(d, ts("2018-03-12T16:00:00Z"));
     }
 }

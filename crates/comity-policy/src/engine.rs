@@ -524,7 +524,7 @@ fn limits(
                         .and_then(|(_, t)| *t);
                     let Some(t) = until else {
                         warnings.push(format!(
-                            "{act}: {} sets a hold deadline, but custody.release_at is absent",
+                            "{act}: {} sets a hold deadline, but custody.release_at is absent or past the calendar",
                             h.reason.rule
                         ));
                         continue;

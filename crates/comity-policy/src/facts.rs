@@ -164,7 +164,7 @@ pub fn compute(
         match spec {
             FactSpec::HoldDeadline { hours, skip, .. } => {
                 let release = request.custody.as_ref().and_then(|c| c.release_at);
-                let until = release.map(|r| deadline(r.timestamp(), *hours, skip, tz));
+                let until = release.and_then(|r| deadline(r.timestamp(), *hours, skip, tz));
                 out.deadlines.push((name.clone(), until));
                 continue;
             }

@@ -380,8 +380,8 @@ pub fn new_token() -> Result<String, getrandom::Error> {
 /// Why a token could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    /// The holder's name is empty or not one line.
-    #[error("a token's holder is named by one line of text, not `{0}`")]
+    /// The holder's name is empty, not one line, or longer than [`MAX_TOKEN_NAME`].
+    #[error("a token's holder is named by one line of 1 to {MAX_TOKEN_NAME} characters, not `{0}`")]
     BadName(String),
     /// The operating system gave no randomness.
     #[error("generating a token: {0}")]
@@ -391,11 +391,17 @@ pub enum TokenError {
     Store(#[from] StoreError),
 }
 
+/// The longest holder name a token takes, in characters.
+pub const MAX_TOKEN_NAME: usize = 100;
+
 /// Creates a token bound to `role` for `name`, stores its SHA-256 and returns the token,
 /// which is shown this once and never stored.
 pub async fn create_token(store: &Store, role: Role, name: &str) -> Result<String, TokenError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().any(char::is_control) {
+    if name.is_empty()
+        || name.chars().count() > MAX_TOKEN_NAME
+        || name.chars().any(char::is_control)
+    {
         return Err(TokenError::BadName(name.to_owned()));
     }
     let token = new_token().map_err(TokenError::Randomness)?;
