@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use comity_server::auth::{Access, Role, TokenError, create_token};
+use comity_server::auth::{Access, DEFAULT_TOKEN_DAYS, Role, TokenError, create_token};
 use comity_server::config::Config;
 use comity_server::dispatch::{CancellationToken, run_dispatcher};
 use comity_server::http::{AppState, ServerOptions};
@@ -47,6 +47,24 @@ pub enum TokenCommand {
         /// Who holds it; for counsel, the name its subscriptions and notices go by.
         #[arg(long)]
         name: String,
+        /// How many days it works (1 to 366).
+        #[arg(long, default_value_t = DEFAULT_TOKEN_DAYS)]
+        expires_in_days: u32,
+    },
+    /// List every token: id, role, holder, created, expires, revoked (never the tokens).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a token by its id: every server refuses it within 2 seconds.
+    Revoke {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Who revokes it, as recorded.
+        #[arg(long)]
+        by: String,
+        /// The token's id, as `comity token list` shows it.
+        id: String,
     },
 }
 
@@ -133,21 +151,73 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
 
 /// Runs a token command.
 pub fn token(what: TokenCommand) -> Result<(), Failure> {
-    let TokenCommand::Create { db, role, name } = what;
     runtime()?.block_on(async {
-        let store = Store::open(&db.db).await.map_err(store_error)?;
-        let token = create_token(&store, role, &name).await;
-        store.close().await;
-        let token = token.map_err(|e| match e {
-            TokenError::BadName(_) => Failure::Input(format!("--name: {e}")),
-            TokenError::Store(e) => store_error(e),
-            TokenError::Randomness(_) => Failure::Finding(format!("error: {e}")),
-        })?;
-        eprintln!(
-            "created a {role} token for {}: it is shown this once, only its hash is kept",
-            name.trim()
-        );
-        outln!("{token}");
+        match what {
+            TokenCommand::Create {
+                db,
+                role,
+                name,
+                expires_in_days,
+            } => {
+                let store = Store::open(&db.db).await.map_err(store_error)?;
+                let issued = create_token(&store, role, &name, expires_in_days).await;
+                store.close().await;
+                let issued = issued.map_err(|e| match e {
+                    TokenError::BadName(_) => Failure::Input(format!("--name: {e}")),
+                    TokenError::BadLifetime(_) => {
+                        Failure::Input(format!("--expires-in-days: {e}"))
+                    }
+                    TokenError::Store(e) => store_error(e),
+                    TokenError::Randomness(_) => Failure::Finding(format!("error: {e}")),
+                })?;
+                eprintln!(
+                    "created {role} token {} for {}, working until {}: it is shown this once, only its hash is kept",
+                    issued.id,
+                    name.trim(),
+                    issued.expires_at
+                );
+                outln!("{}", issued.token);
+            }
+            TokenCommand::List { db } => {
+                let store = Store::open(&db.db).await.map_err(store_error)?;
+                let tokens = store.tokens().await;
+                store.close().await;
+                for t in tokens.map_err(store_error)? {
+                    let expires = t.expires_at.map_or("never".to_owned(), |e| e.to_string());
+                    let revoked = t
+                        .revoked
+                        .map_or(String::new(), |(at, by)| format!("revoked {at} by {by}"));
+                    outln!(
+                        "{}\t{}\t{}\tcreated {}\texpires {expires}\t{revoked}",
+                        t.id,
+                        t.role,
+                        t.name,
+                        t.created_at
+                    );
+                }
+            }
+            TokenCommand::Revoke { db, by, id } => {
+                let by = by.trim();
+                if by.is_empty() || by.chars().any(char::is_control) {
+                    return Err(Failure::Input("--by: name who revokes, on one line".into()));
+                }
+                let store = Store::open(&db.db).await.map_err(store_error)?;
+                let revoked = store
+                    .revoke_token(&id, &format!("{by} (command line)"))
+                    .await;
+                store.close().await;
+                match revoked.map_err(store_error)? {
+                    Some(t) => outln!(
+                        "token {} ({} {}) revoked{}",
+                        t.id,
+                        t.role,
+                        t.name,
+                        t.revoked.map_or(String::new(), |(at, by)| format!(" {at} by {by}"))
+                    ),
+                    None => return Err(Failure::Input(format!("no token `{id}`"))),
+                }
+            }
+        }
         Ok(())
     })
 }

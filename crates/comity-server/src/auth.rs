@@ -368,6 +368,8 @@ pub struct Caller {
     pub role: Role,
     /// The token's holder (for counsel, the counsel's name).
     pub name: String,
+    /// The token's public id.
+    pub token: String,
 }
 
 /// A new token: `comity_` and 64 hexadecimal digits (256 random bits).
@@ -383,6 +385,9 @@ pub enum TokenError {
     /// The holder's name is empty, not one line, or longer than [`MAX_TOKEN_NAME`].
     #[error("a token's holder is named by one line of 1 to {MAX_TOKEN_NAME} characters, not `{0}`")]
     BadName(String),
+    /// A lifetime outside 1 to [`MAX_TOKEN_DAYS`] days.
+    #[error("a token works for 1 to {MAX_TOKEN_DAYS} days, not {0}")]
+    BadLifetime(u32),
     /// The operating system gave no randomness.
     #[error("generating a token: {0}")]
     Randomness(getrandom::Error),
@@ -394,9 +399,32 @@ pub enum TokenError {
 /// The longest holder name a token takes, in characters.
 pub const MAX_TOKEN_NAME: usize = 100;
 
-/// Creates a token bound to `role` for `name`, stores its SHA-256 and returns the token,
-/// which is shown this once and never stored.
-pub async fn create_token(store: &Store, role: Role, name: &str) -> Result<String, TokenError> {
+/// How long a token works when its creator does not say, in days.
+pub const DEFAULT_TOKEN_DAYS: u32 = 90;
+
+/// The longest a token may be made to work, in days.
+pub const MAX_TOKEN_DAYS: u32 = 366;
+
+/// A token just created: the token itself (shown this once), its public id and its expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The bearer token.
+    pub token: String,
+    /// Its public id, to list and revoke it by.
+    pub id: String,
+    /// When it stops working.
+    pub expires_at: jiff::Timestamp,
+}
+
+/// Creates a token bound to `role` for `name`, working for `days` days (1 to
+/// [`MAX_TOKEN_DAYS`]), stores its SHA-256 and returns it; the token is shown this once and
+/// never stored.
+pub async fn create_token(
+    store: &Store,
+    role: Role,
+    name: &str,
+    days: u32,
+) -> Result<IssuedToken, TokenError> {
     let name = name.trim();
     if name.is_empty()
         || name.chars().count() > MAX_TOKEN_NAME
@@ -404,24 +432,45 @@ pub async fn create_token(store: &Store, role: Role, name: &str) -> Result<Strin
     {
         return Err(TokenError::BadName(name.to_owned()));
     }
+    if !(1..=MAX_TOKEN_DAYS).contains(&days) {
+        return Err(TokenError::BadLifetime(days));
+    }
     let token = new_token().map_err(TokenError::Randomness)?;
-    store
-        .create_token(&sha256_hex(token.as_bytes()), role.as_str(), name)
+    let expires_at = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+        .expect("a year from now is a timestamp");
+    let id = store
+        .create_token(
+            &sha256_hex(token.as_bytes()),
+            role.as_str(),
+            name,
+            expires_at,
+        )
         .await?;
-    Ok(token)
+    Ok(IssuedToken {
+        token,
+        id,
+        expires_at,
+    })
 }
 
-/// How long a token, once looked up, is trusted without asking the store again.
-const TOKEN_TTL: Duration = Duration::from_secs(60);
+/// How long a token, once looked up, is trusted without asking the store again: the bound
+/// on how long a token revoked through another server (or by `comity token revoke`) keeps
+/// working on this one. The server that revokes a token forgets it at once.
+pub const TOKEN_TTL: Duration = Duration::from_secs(2);
 /// Most tokens remembered; past it the cache starts afresh.
 const TOKEN_CACHE_LIMIT: usize = 10_000;
 
 /// Tokens recently looked up, by SHA-256, so that a busy client does not cost a query per
-/// call. Only tokens found are remembered, for [`TOKEN_TTL`].
+/// call. Only tokens found and in force are remembered, for [`TOKEN_TTL`], with their
+/// expiry.
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    map: RwLock<HashMap<String, (Caller, Instant)>>,
+    map: RwLock<HashMap<String, Remembered>>,
 }
+
+/// A token found in force: its caller, its expiry, and when it was looked up.
+type Remembered = (Caller, Option<jiff::Timestamp>, Instant);
 
 /// Why a token was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -429,6 +478,12 @@ pub enum AuthError {
     /// No token matches.
     #[error("the bearer token is not one this service issued")]
     UnknownToken,
+    /// The token was revoked.
+    #[error("the bearer token was revoked")]
+    Revoked,
+    /// The token's time ran out.
+    #[error("the bearer token expired at {0}")]
+    Expired(jiff::Timestamp),
     /// The stored token is bound to a word that is not a role.
     #[error("the token is bound to an unknown role: {0}")]
     BadRole(#[from] UnknownRole),
@@ -438,25 +493,50 @@ pub enum AuthError {
 }
 
 impl TokenCache {
-    /// The caller `token` identifies.
+    /// The caller `token` identifies, if the token is in force: issued, not revoked, not
+    /// expired.
     pub async fn authenticate(&self, store: &Store, token: &str) -> Result<Caller, AuthError> {
         let digest = sha256_hex(token.as_bytes());
-        if let Some((caller, at)) = self.map.read().expect("token cache lock").get(&digest)
-            && at.elapsed() < TOKEN_TTL
-        {
-            return Ok(caller.clone());
+        let now = jiff::Timestamp::now();
+        let remembered = self
+            .map
+            .read()
+            .expect("token cache lock")
+            .get(&digest)
+            .filter(|(_, _, at)| at.elapsed() < TOKEN_TTL)
+            .cloned();
+        if let Some((caller, expires_at, _)) = remembered {
+            return match expires_at {
+                Some(t) if t <= now => Err(AuthError::Expired(t)),
+                _ => Ok(caller),
+            };
         }
         let stored = store.token(&digest).await?.ok_or(AuthError::UnknownToken)?;
+        if stored.revoked.is_some() {
+            return Err(AuthError::Revoked);
+        }
+        if let Some(t) = stored.expires_at.filter(|t| *t <= now) {
+            return Err(AuthError::Expired(t));
+        }
         let caller = Caller {
             role: stored.role.parse()?,
             name: stored.name,
+            token: stored.id,
         };
         let mut map = self.map.write().expect("token cache lock");
         if map.len() >= TOKEN_CACHE_LIMIT {
             map.clear();
         }
-        map.insert(digest, (caller.clone(), Instant::now()));
+        map.insert(digest, (caller.clone(), stored.expires_at, Instant::now()));
         Ok(caller)
+    }
+
+    /// Forgets the token `id` at once (it was revoked here).
+    pub fn forget(&self, id: &str) {
+        self.map
+            .write()
+            .expect("token cache lock")
+            .retain(|_, (caller, _, _)| caller.token != id);
     }
 }
 

@@ -51,7 +51,8 @@ impl Server {
             ("aid-1", Role::Counsel),
             ("aid-2", Role::Counsel),
         ] {
-            tokens.insert(holder, create_token(&store, role, holder).await.unwrap());
+            let issued = create_token(&store, role, holder, 1).await.unwrap();
+            tokens.insert(holder, issued.token);
         }
         let state = AppState::new(
             store.clone(),
@@ -692,6 +693,8 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
         ("/v1/subscriptions", "post"),
         ("/v1/subscriptions", "get"),
         ("/v1/tokens", "post"),
+        ("/v1/tokens", "get"),
+        ("/v1/tokens/{id}", "delete"),
         ("/healthz", "get"),
         ("/metrics", "get"),
         ("/openapi.json", "get"),
@@ -701,7 +704,7 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
             "{method} {path}"
         );
     }
-    assert_eq!(paths.len(), 12);
+    assert_eq!(paths.len(), 13);
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
@@ -940,5 +943,139 @@ async fn ids_holding_slashes_never_make_two_deliveries_one() {
             .await,
         2
     );
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_are_listed_expire_and_once_revoked_are_refused_by_every_server() {
+    let server = Server::sqlite().await;
+    // A second server over the same database, with its own token cache.
+    let other = AppState::new(
+        Store::open(server.db.url()).await.unwrap(),
+        engine(),
+        NoteSigner::generate("comity.test/ledger").unwrap(),
+        Access::builtin().unwrap(),
+        ServerOptions::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(listener, other, std::future::pending()));
+
+    let (status, created) = server
+        .post_json(
+            "admin",
+            "/v1/tokens",
+            json!({ "role": "admin", "name": "second-admin", "expires_in_days": 7 }).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created:#}");
+    let (token, id) = (
+        created["token"].as_str().unwrap().to_owned(),
+        created["id"].as_str().unwrap().to_owned(),
+    );
+    let (status, body) = server
+        .post_json(
+            "admin",
+            "/v1/tokens",
+            json!({ "role": "clerk", "name": "x", "expires_in_days": 400 }).to_string(),
+        )
+        .await;
+    error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "expires_in_days",
+    );
+    let (status, list) = server.get_json("admin", "/v1/tokens").await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(listed["role"], "admin");
+    assert!(listed.get("token").is_none(), "never the token itself");
+    assert!(!list.to_string().contains(&token));
+
+    // The new admin works on both servers (each now remembers it).
+    let mint = |base: String, token: String| async move {
+        reqwest::Client::new()
+            .post(format!("{base}/v1/tokens"))
+            .bearer_auth(token)
+            .body(json!({ "role": "admin", "name": "minted" }).to_string())
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(
+        mint(server.base.clone(), token.clone()).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        mint(other_base.clone(), token.clone()).await,
+        StatusCode::CREATED
+    );
+    // Revoked through the first server: refused there at once, and by the other within
+    // the cache's bound, so a revoked admin cannot mint another.
+    let revoked = server
+        .http
+        .delete(server.url(&format!("/v1/tokens/{id}")))
+        .bearer_auth(&server.tokens["admin"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(
+        mint(server.base.clone(), token.clone()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let bound = comity_server::auth::TOKEN_TTL + std::time::Duration::from_millis(500);
+    let started = std::time::Instant::now();
+    loop {
+        let status = mint(other_base.clone(), token.clone()).await;
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(started.elapsed() < bound, "still accepted after {bound:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (status, body) = server
+        .anonymous(reqwest::Method::GET, "/v1/decisions/x")
+        .await;
+    error(status, &body, StatusCode::UNAUTHORIZED, "authorization");
+    let response = server
+        .http
+        .delete(server.url("/v1/tokens/0000000000000000"))
+        .bearer_auth(&server.tokens["admin"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    // A token whose time ran out is refused, saying so.
+    let expired = "comity_expired-synthetic-token";
+    server
+        .store
+        .create_token(
+            &comity_store::sha256_hex(expired.as_bytes()),
+            "clerk",
+            "old-desk",
+            "2020-01-01T00:00:00Z".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    let response = server
+        .http
+        .get(server.url("/v1/decisions/x"))
+        .bearer_auth(expired)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(response).await;
+    let message = error(status, &body, StatusCode::UNAUTHORIZED, "authorization");
+    assert!(message.contains("expired"), "{message}");
     server.finish().await;
 }

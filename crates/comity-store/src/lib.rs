@@ -16,6 +16,7 @@ mod permit;
 mod record;
 mod rows;
 mod service;
+mod tokens;
 mod verify;
 
 use std::path::Path;
@@ -34,7 +35,8 @@ pub use ledger::InclusionProof;
 pub use outbox::{Completion, Delivery, DeliveryStatus, OutboxCounts};
 pub use permit::{Permit, Planner};
 pub use record::{Committed, DeliveryKind, NewDecision, NewDelivery, Recorded, delivery_id};
-pub use service::{StoredToken, Subscription};
+pub use service::Subscription;
+pub use tokens::{StoredToken, token_id};
 pub use verify::{Finding, VerifyReport};
 
 /// Which database holds the store.

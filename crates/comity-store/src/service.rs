@@ -1,5 +1,5 @@
 //! What the HTTP API reads and writes besides decisions: requests as received, tree heads
-//! with the leaf hashes of entries, API tokens (by their SHA-256 only) and counsel's subscriptions.
+//! with the leaf hashes of entries, and counsel's subscriptions.
 
 use std::collections::HashMap;
 
@@ -8,15 +8,6 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::record::LOOKUP_CHUNK;
 use crate::rows::placeholders;
 use crate::{Store, StoreError};
-
-/// An API token as stored: never the token itself, only its hash, its role and its holder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredToken {
-    /// The role the token is bound to (`clerk`, `supervisor`, `counsel`, `auditor`, `admin`).
-    pub role: String,
-    /// Who holds it; for counsel, the counsel's name.
-    pub name: String,
-}
 
 /// A subject a counsel subscribed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,37 +49,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// Stores a token's SHA-256 (hex) with its role and holder.
-    pub async fn create_token(
-        &self,
-        sha256: &str,
-        role: &str,
-        name: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO api_tokens (sha256, role, name, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(sha256)
-        .bind(role)
-        .bind(name)
-        .bind(jiff::Timestamp::now().to_string())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// The token whose SHA-256 (hex) is `sha256`, if one was created.
-    pub async fn token(&self, sha256: &str) -> Result<Option<StoredToken>, StoreError> {
-        let row = sqlx::query("SELECT role, name FROM api_tokens WHERE sha256 = $1")
-            .bind(sha256)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| StoredToken {
-            role: r.get(0),
-            name: r.get(1),
-        }))
     }
 
     /// Subscribes `counsel` to `subject_id`; `false` if it already was.

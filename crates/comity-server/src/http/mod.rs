@@ -11,7 +11,8 @@
 //! | `/v1/audit/checkpoint` | GET | supervisor, auditor |
 //! | `/v1/audit/proof?index=N[&size=M]` | GET | supervisor, auditor |
 //! | `/v1/subscriptions` | POST, GET | counsel |
-//! | `/v1/tokens` | POST | admin |
+//! | `/v1/tokens` | POST, GET | admin |
+//! | `/v1/tokens/{id}` | DELETE | admin |
 //! | `/metrics` | GET | auditor, admin |
 //! | `/healthz`, `/openapi.json` | GET | anyone |
 //!
@@ -34,7 +35,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use comity_ledger::{NoteSigner, to_hex};
 use comity_policy::Engine;
 use comity_store::{Integrator, Store};
@@ -216,7 +217,8 @@ pub fn router(state: AppState) -> Router {
             "/v1/subscriptions",
             post(subscriptions::subscribe).get(subscriptions::list),
         )
-        .route("/v1/tokens", post(tokens::create))
+        .route("/v1/tokens", post(tokens::create).get(tokens::list))
+        .route("/v1/tokens/{id}", delete(tokens::revoke))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
@@ -345,6 +347,8 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
         subscriptions::subscribe,
         subscriptions::list,
         tokens::create,
+        tokens::list,
+        tokens::revoke,
         health,
         metrics,
         openapi,
@@ -367,6 +371,8 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
         subscriptions::Subscriptions,
         tokens::NewToken,
         tokens::CreatedToken,
+        tokens::TokenItem,
+        tokens::Tokens,
     )),
     modifiers(&BearerAuth),
     tags(
