@@ -761,6 +761,46 @@ async fn a_disclosure_that_needs_approval_is_sent_only_after_it_and_once() {
         let rows = outbox(&fixture).await;
         assert_eq!(rows["apr-2/notify-release/DHS-ICE-ERO"].0, "refused");
         assert_eq!(arrivals(&log).len(), 1);
+        let plan = comity_server::plan::deliveries;
+        assert_eq!(store.verify_outbox(plan).await.unwrap().map(|_| ()), Ok(()));
+
+        // A refusal is final: its row deleted, the approval is still refused by the ledger;
+        // a row forged to say approved, and the delivery set pending by hand, send nothing,
+        // and verify names the approval.
+        fixture
+            .exec("DELETE FROM approvals WHERE request_id = 'apr-2'")
+            .await;
+        let again = store
+            .decide_approval(approve(
+                "apr-2/notify-release/DHS-ICE-ERO",
+                Verdict::Approved,
+            ))
+            .await;
+        assert!(
+            matches!(
+                again,
+                Err(ApprovalError::AlreadyDecided {
+                    verdict: Verdict::Refused,
+                    ..
+                })
+            ),
+            "{again:?}"
+        );
+        let finding = store.verify_outbox(plan).await.unwrap().unwrap_err();
+        assert!(finding.what.contains("no approvals row"), "{finding}");
+        fixture
+            .exec(
+                "INSERT INTO approvals (request_id, act, approval, delivery, decision, decided_by, recorded_at, ledger_index) \
+                 VALUES ('apr-2', 'notify-release', 'privacy-officer', 'apr-2/notify-release/DHS-ICE-ERO', 'approved', 'mallory', 'now', \
+                 (SELECT idx FROM ledger_entries WHERE kind = 'approval' AND delivery = 'apr-2/notify-release/DHS-ICE-ERO'))",
+            )
+            .await;
+        fixture
+            .exec("UPDATE outbox SET status = 'pending' WHERE request_id = 'apr-2'")
+            .await;
+        dispatch_all(&dispatcher, &store).await;
+        assert_eq!(arrivals(&log).len(), 1, "the refused act is never sent");
+        assert!(store.verify_outbox(plan).await.unwrap().is_err());
 
         // An act that needs no approval cannot be approved.
         let ohio = decided(&ohio("oh-apr", &["notify-release"]));

@@ -16,3 +16,5 @@ CREATE TABLE approvals (
     PRIMARY KEY (request_id, act, approval)
 );
 CREATE INDEX outbox_request ON outbox (request_id);
+-- The entries about one delivery (its attempts, results, approvals), found by the delivery.
+CREATE INDEX ledger_entries_delivery ON ledger_entries (delivery) WHERE delivery <> '';

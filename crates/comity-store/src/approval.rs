@@ -11,6 +11,7 @@ use crate::entry::EntryKind;
 use crate::ledger::Appender;
 use crate::record::AWAITING_APPROVAL;
 use crate::rows::{Cell, Table};
+use crate::verify::Finding;
 use crate::{Store, StoreError};
 
 /// What an approver decided.
@@ -228,6 +229,30 @@ impl Store {
         act: &str,
         approval: &str,
     ) -> Result<Result<(), String>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let entries = entries_of(&mut conn, request_id, act, approval).await?;
+        drop(conn);
+        match &entries[..] {
+            [] => {
+                return Ok(Err(format!(
+                    "`{act}` on request {request_id} needs the approval of the {approval}, which the ledger does not hold"
+                )));
+            }
+            [(_, verdict, by)] if verdict != Verdict::Approved.as_str() => {
+                return Ok(Err(format!(
+                    "the {approval} refused `{act}` on request {request_id} ({by})"
+                )));
+            }
+            [_] => {}
+            more => {
+                let indices: Vec<String> = more.iter().map(|(i, ..)| i.to_string()).collect();
+                return Ok(Err(format!(
+                    "the ledger holds {} decisions of the {approval} on `{act}` of request {request_id} (entries {}); an approval is decided once",
+                    more.len(),
+                    indices.join(", ")
+                )));
+            }
+        }
         let row = sqlx::query(
             "SELECT a.delivery, a.decision, a.decided_by, a.recorded_at, a.ledger_index, \
                 COALESCE(e.kind, ''), COALESCE(e.body, ''), COALESCE(n.hash, '') \
@@ -252,7 +277,10 @@ impl Store {
         let (kind, body, leaf): (String, String, String) = (row.get(5), row.get(6), row.get(7));
         let expected = approval_entry(request_id, act, approval, &verdict, &by, &delivery, &at);
         Ok(
-            if kind != EntryKind::Approval.as_str() || body != expected {
+            if kind != EntryKind::Approval.as_str()
+                || body != expected
+                || entries[0].0 != index as u64
+            {
                 Err(format!(
                     "the approval row of `{act}` on request {request_id} differs from its ledger entry {index}"
                 ))
@@ -268,6 +296,75 @@ impl Store {
                 Ok(())
             },
         )
+    }
+}
+
+impl Store {
+    /// Checks every approval against the ledger: each approval entry has exactly one
+    /// approvals row, pointing at it and saying what it says, and no approval is decided
+    /// twice. Returns the approvals checked, or the first that does not hold.
+    pub async fn verify_approvals(&self) -> Result<Result<u64, Finding>, StoreError> {
+        let entries = sqlx::query(
+            "SELECT idx, body FROM ledger_entries WHERE kind = 'approval' ORDER BY idx",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT request_id, act, approval, delivery, decision, decided_by, recorded_at, ledger_index FROM approvals",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_index = std::collections::HashMap::new();
+        for r in &rows {
+            let text = |i: usize| r.get::<String, _>(i);
+            let rebuilt = approval_entry(
+                &text(0),
+                &text(1),
+                &text(2),
+                &text(4),
+                &text(5),
+                &text(3),
+                &text(6),
+            );
+            by_index.insert(r.get::<i64, _>(7) as u64, rebuilt);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for e in &entries {
+            let index = e.get::<i64, _>(0) as u64;
+            let body: String = e.get(1);
+            let fault = |what: String| {
+                Ok(Err(Finding {
+                    index: Some(index),
+                    what,
+                }))
+            };
+            let Ok(json) = serde_json::from_str::<serde_json::Value>(&body) else {
+                return fault("an approval entry that is not JSON".into());
+            };
+            let key = (
+                json["request"].to_string(),
+                json["act"].to_string(),
+                json["approval"].to_string(),
+            );
+            if !seen.insert(key) {
+                return fault(format!(
+                    "a second decision of the {} on `{}` of request {}: an approval is decided once",
+                    json["approval"], json["act"], json["request"]
+                ));
+            }
+            match by_index.remove(&index) {
+                Some(rebuilt) if rebuilt == body => {}
+                Some(_) => return fault("its approvals row differs from the entry".into()),
+                None => return fault("the approval entry has no approvals row".into()),
+            }
+        }
+        if let Some(index) = by_index.keys().min() {
+            return Ok(Err(Finding {
+                index: Some(*index),
+                what: "an approvals row points at a ledger entry that is not its approval".into(),
+            }));
+        }
+        Ok(Ok(entries.len() as u64))
     }
 }
 
@@ -295,28 +392,54 @@ fn chosen(
     }
 }
 
-/// What was decided of an approval already, if anything.
+/// The approval entries the ledger holds for `approval` of `act` on `request`: each entry's
+/// index and what it says (`approved` or `refused`) and who decided, in ledger order. The
+/// ledger, not the approvals table, is what an approval is judged by: a row deleted or
+/// edited does not undo an entry.
+async fn entries_of(
+    conn: &mut AnyConnection,
+    request: &str,
+    act: &str,
+    approval: &str,
+) -> Result<Vec<(u64, String, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT idx, body FROM ledger_entries WHERE kind = 'approval' AND delivery IN \
+            (SELECT id FROM outbox WHERE request_id = $1 AND act = $2) ORDER BY idx",
+    )
+    .bind(request)
+    .bind(act)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let body: serde_json::Value = serde_json::from_str(&row.get::<String, _>(1))
+            .map_err(|e| StoreError::Corrupt(format!("an approval entry is not JSON: {e}")))?;
+        if body["approval"] == approval && body["request"] == request && body["act"] == act {
+            let text = |k: &str| body[k].as_str().unwrap_or_default().to_owned();
+            out.push((row.get::<i64, _>(0) as u64, text("decision"), text("by")));
+        }
+    }
+    Ok(out)
+}
+
+/// What was decided of an approval already, if anything: by the ledger's entries.
 async fn decided(
     conn: &mut AnyConnection,
     request: &str,
     act: &str,
     approval: &str,
 ) -> Result<Option<(Verdict, String)>, StoreError> {
-    let row = sqlx::query(
-        "SELECT decision, decided_by FROM approvals WHERE request_id = $1 AND act = $2 AND approval = $3",
-    )
-    .bind(request)
-    .bind(act)
-    .bind(approval)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.map(|r| {
-        let verdict = if r.get::<String, _>(0) == Verdict::Approved.as_str() {
+    let entries = entries_of(conn, request, act, approval).await?;
+    let refused = entries
+        .iter()
+        .find(|(_, v, _)| v == Verdict::Refused.as_str());
+    Ok(refused.or(entries.first()).map(|(_, verdict, by)| {
+        let verdict = if verdict == Verdict::Approved.as_str() {
             Verdict::Approved
         } else {
             Verdict::Refused
         };
-        (verdict, r.get(1))
+        (verdict, by.clone())
     }))
 }
 

@@ -240,13 +240,16 @@ impl Store {
 }
 
 impl Store {
-    /// Checks every outbox row against the ledger, as the dispatcher checks a row before
-    /// sending it: each must be what its request's permitting decision and the request as
+    /// Checks every approval against the ledger ([`Store::verify_approvals`]), then every
+    /// outbox row, as the dispatcher checks a row before sending it: each must be what its request's permitting decision and the request as
     /// recorded determine (by `plan`), or a subscribed counsel's notice of such a disclosure
     /// delivered; a row delivered must have had every approval its permit names. Rows the
     /// dispatcher refused are skipped: their refusal, and why, is in the ledger. Returns the
     /// rows checked, or the first that disagrees.
     pub async fn verify_outbox(&self, plan: Planner) -> Result<Result<u64, Finding>, StoreError> {
+        if let Err(finding) = self.verify_approvals().await? {
+            return Ok(Err(finding));
+        }
         let rows = sqlx::query(
             "SELECT id, request_id, act, kind, recipient, subject_id, decision_index, payload,                 attempts, status FROM outbox WHERE status <> 'refused' ORDER BY request_id, id",
         )
