@@ -106,8 +106,10 @@ enum Command {
         packs: PackArgs,
         #[command(flatten)]
         db: ledger::DbArgs,
-        #[command(flatten)]
-        leniency: Leniency,
+        /// Decide requests naming offenses no catalog holds, with a warning. (Unknown places
+        /// are never recorded: what is recorded may be disclosed.)
+        #[arg(long)]
+        allow_unknown_offenses: bool,
         /// Requests recorded per transaction.
         #[arg(long, default_value_t = 1000)]
         batch: usize,
@@ -349,10 +351,19 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Ingest {
             packs,
             db,
-            leniency,
+            allow_unknown_offenses,
             batch,
             file,
-        } => ledger::ingest(&packs, &db, leniency, batch, &file),
+        } => ledger::ingest(
+            &packs,
+            &db,
+            Leniency {
+                allow_unknown_offenses,
+                allow_unknown_places: false,
+            },
+            batch,
+            &file,
+        ),
         Command::Audit { db, what } => ledger::audit(&db, &what),
         Command::Serve(args) => serve::serve(args),
         Command::Token { what } => serve::token(what),

@@ -105,8 +105,9 @@ pub enum Since {
     /// The request's `received_at`.
     #[default]
     Received,
-    /// The instant arrest (`custody.arrested_at`); `received_at` when the request does not
-    /// state it, with a warning.
+    /// The instant arrest (`custody.arrested_at`). When the request does not state it the
+    /// window cannot be placed, and the fact is taken as not holding, with a warning: a
+    /// look-back measured from a later day would count more.
     Arrest,
 }
 
@@ -190,11 +191,14 @@ pub fn compute(
                     Since::Arrest => match request.custody.as_ref().and_then(|c| c.arrested_at) {
                         Some(at) => at.timestamp().to_zoned_datetime(tz.clone()).date(),
                         None => {
+                            // The window cannot be placed: the fact is not taken to hold, so
+                            // an exception it would open stays closed.
                             out.warnings.push((
                                 name.clone(),
-                                format!("fact `{name}`: custody.arrested_at is absent; look-back measured from received_at"),
+                                format!("fact `{name}`: custody.arrested_at is absent, so the look-back from arrest cannot be measured; taken as not holding"),
                             ));
-                            received
+                            bit += 1;
+                            continue;
                         }
                     },
                 };
