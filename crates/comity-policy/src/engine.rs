@@ -14,7 +14,7 @@ use crate::context::ContextKey;
 use crate::error::{DecideError, PackError};
 use crate::facts::{self, FactValues};
 use crate::pack::{LimitSpec, Pack, Rule};
-use crate::packset::PackSet;
+use crate::packset::{Gap, InForce, PackSet};
 use crate::schema::DUTY_SUFFIX;
 
 /// A rule that fired, as it explains a decision and the limits it attaches.
@@ -147,18 +147,21 @@ impl Engine {
             .place(&request.jurisdiction, self.places)?;
         let mut warnings = self.catalogs.check_request(request, self.unknown)?;
         warnings.extend(place.warning.clone());
-        let packs = self.packs.in_force(&place, request)?;
-        let base = ContextKey::of_request(request);
+        let law = self.packs.in_force(&place, request)?;
         // Days and deadlines are counted in the place's own time zone: that of the most
         // local pack in force.
-        let place = packs
+        let local = law
+            .packs
             .iter()
             .max_by_key(|p| p.manifest.jurisdiction.segments().count())
             .expect("at least one pack is in force");
-        let situation: Vec<Situation> = packs
+        warnings.extend(unencoded_local_law(&place, &law, local));
+        let base = ContextKey::of_request(request);
+        let situation: Vec<Situation> = law
+            .packs
             .iter()
             .map(|p| {
-                let values = facts::compute(&p.facts, request, &self.catalogs, &place.tz);
+                let values = facts::compute(&p.facts, request, &self.catalogs, &local.tz);
                 Situation {
                     pack: p,
                     key: base.with_facts(values.bits),
@@ -169,13 +172,18 @@ impl Engine {
             .collect();
         let mut acts = Vec::with_capacity(request.acts.len());
         for &act in &request.acts {
+            let gaps: Vec<&Gap> = law.gaps.iter().filter(|g| g.covers(act)).collect();
+            if !gaps.is_empty() {
+                acts.push(undetermined(act, &gaps, &mut warnings));
+                continue;
+            }
             let verdicts = situation
                 .iter()
                 .map(|s| self.verdict(s, act))
                 .collect::<Result<Vec<_>, _>>()?;
             acts.push(combine(
                 act,
-                &place.tz,
+                &local.tz,
                 &situation,
                 &verdicts,
                 &mut warnings,
@@ -185,7 +193,8 @@ impl Engine {
         Ok(Decision {
             request: request.id.clone(),
             at: request.received_at,
-            packs: packs
+            packs: law
+                .packs
                 .iter()
                 .map(|p| PackRef {
                     id: p.id.clone(),
@@ -386,6 +395,65 @@ fn fact_warnings(situation: &[Situation], acts: &[ActDecision], warnings: &mut V
                 warnings.push(warning);
             }
         }
+    }
+}
+
+/// A warning when the place lies deeper than any law encoded for it (a city or county with
+/// no pack of its own): its own law, if it has any, is not applied. (A jurisdiction whose
+/// law at the time is not encoded is refused act by act instead.)
+fn unencoded_local_law(place: &Place, law: &InForce, local: &Pack) -> Option<String> {
+    let deepest = place.within.iter().max_by_key(|j| j.segments().count())?;
+    let encoded = &local.manifest.jurisdiction;
+    let depth = law
+        .gaps
+        .iter()
+        .map(|g| g.jurisdiction.segments().count())
+        .chain(std::iter::once(encoded.segments().count()))
+        .max()
+        .unwrap_or(0);
+    (deepest.segments().count() > depth).then(|| {
+        format!(
+            "no pack encodes the law of {deepest} itself: decided by the law of {encoded} and what contains it"
+        )
+    })
+}
+
+/// An act the law in force cannot decide, because some law in force on the request's date
+/// is not encoded: refused until a person decides, naming that law.
+fn undetermined(act: Act, gaps: &[&Gap], warnings: &mut Vec<String>) -> ActDecision {
+    let reasons = gaps
+        .iter()
+        .map(|g| {
+            warnings.push(format!(
+                "{act}: the law of {} before {} is not encoded; refused until a person decides",
+                g.jurisdiction, g.until
+            ));
+            Arc::new(Reason {
+                rule: "law-not-encoded".to_owned(),
+                pack: format!("{}@before-{}", g.jurisdiction, g.until),
+                citation: format!(
+                    "none: the law of {} before {} is not encoded",
+                    g.jurisdiction, g.until
+                ),
+                summary: format!(
+                    "What the law of {} allowed before {} is not encoded, so it cannot be determined; the act is refused until a person decides.",
+                    g.jurisdiction, g.until
+                ),
+                facts: Default::default(),
+                caution: None,
+            })
+        })
+        .collect();
+    ActDecision {
+        act,
+        outcome: Outcome::Forbidden,
+        reasons,
+        met: Vec::new(),
+        limits: Vec::new(),
+        instruction: Some(
+            "Do not act on this request: the law in force on its date is not encoded; refer it to agency counsel."
+                .to_owned(),
+        ),
     }
 }
 

@@ -47,6 +47,26 @@ pub struct Manifest {
     /// The facts the pack's rules read, by name.
     #[serde(default)]
     pub facts: BTreeMap<String, FactSpec>,
+    /// On a jurisdiction's first version: what is known of its law before that day.
+    #[serde(default)]
+    pub earlier_law: EarlierLaw,
+    /// With `earlier_law = "none"`: the acts some earlier law of the jurisdiction did speak
+    /// to, though it is not encoded; they are refused before the first version.
+    #[serde(default)]
+    pub earlier_law_except: Vec<Act>,
+}
+
+/// What is known of a jurisdiction's law before its first version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EarlierLaw {
+    /// Earlier law exists but is not encoded: before the first version every act is refused
+    /// until a person decides (the default: fail closed).
+    #[default]
+    NotEncoded,
+    /// No law of the jurisdiction spoke to these acts before (say why in `note`): before the
+    /// first version the law of the divisions containing it decides.
+    None,
 }
 
 /// A statute or other source a pack encodes.
@@ -219,6 +239,21 @@ impl Pack {
                 .map(|z| z.timestamp())
                 .map_err(|e| err(format!("date {d}: {e}")))
         };
+        if manifest.supersedes.is_some()
+            && (manifest.earlier_law != EarlierLaw::NotEncoded
+                || !manifest.earlier_law_except.is_empty())
+        {
+            return Err(err(
+                "earlier_law belongs on a jurisdiction's first version, not on one that supersedes another"
+                    .into(),
+            ));
+        }
+        if manifest.earlier_law == EarlierLaw::NotEncoded && !manifest.earlier_law_except.is_empty()
+        {
+            return Err(err(
+                "earlier_law_except names acts excepted from earlier_law = \"none\"".into(),
+            ));
+        }
         let from = local_midnight(manifest.effective_from)?;
         let until = manifest.effective_until.map(local_midnight).transpose()?;
         if until.is_some_and(|u| u <= from) {

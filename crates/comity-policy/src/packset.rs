@@ -8,7 +8,7 @@ use comity_model::{Catalogs, DIVISIONS_FILE, InputError, Jurisdiction, Place, Re
 use jiff::Timestamp;
 
 use crate::error::PackError;
-use crate::pack::Pack;
+use crate::pack::{EarlierLaw, Pack};
 
 /// Every pack under a root.
 #[derive(Debug)]
@@ -104,35 +104,50 @@ impl PackSet {
         &self.packs
     }
 
-    /// The packs in force for a request at `place` (the divisions containing it, from the
+    /// The law in force for a request at `place` (the divisions containing it, from the
     /// registry): for every one of them that has packs, the version in force at
-    /// `received_at`, the least local first. A place no pack covers, or a date no pack
-    /// covers, is an input error.
-    pub fn in_force(&self, place: &Place, request: &Request) -> Result<Vec<&Pack>, InputError> {
+    /// `received_at`, the least local first; and the jurisdictions whose law at that time is
+    /// not encoded (before their first version, unless it declares there was none). A date
+    /// no pack covers at all is an input error.
+    pub fn in_force<'a>(
+        &'a self,
+        place: &Place,
+        request: &Request,
+    ) -> Result<InForce<'a>, InputError> {
         let t: Timestamp = request.received_at.timestamp();
-        let mut known = false;
-        let mut out = Vec::new();
+        let mut out = InForce {
+            packs: Vec::new(),
+            gaps: Vec::new(),
+        };
         let mut within: Vec<&Jurisdiction> = place.within.iter().collect();
         within.sort_by_key(|j| (j.segments().count(), *j));
         for j in within {
             let Some(versions) = self.by_jurisdiction.get(j) else {
                 continue;
             };
-            known = true;
             let after = versions.partition_point(|&i| self.packs[i].from <= t);
-            if let Some(&i) = after.checked_sub(1).map(|k| &versions[k])
-                && self.packs[i].in_force(t)
-            {
-                out.push(&self.packs[i]);
+            match after.checked_sub(1).map(|k| &self.packs[versions[k]]) {
+                Some(pack) if pack.in_force(t) => out.packs.push(pack),
+                // Lapsed without a successor: no law of this jurisdiction is in force.
+                Some(_) => {}
+                None => {
+                    let first = &self.packs[versions[0]];
+                    let except = match first.manifest.earlier_law {
+                        EarlierLaw::None if first.manifest.earlier_law_except.is_empty() => {
+                            continue;
+                        }
+                        EarlierLaw::None => Some(first.manifest.earlier_law_except.clone()),
+                        EarlierLaw::NotEncoded => None,
+                    };
+                    out.gaps.push(Gap {
+                        jurisdiction: j.clone(),
+                        until: first.manifest.effective_from,
+                        acts: except,
+                    });
+                }
             }
         }
-        if !known {
-            return Err(InputError::new(
-                "jurisdiction",
-                format!("`{}` is covered by no policy pack", request.jurisdiction),
-            ));
-        }
-        if out.is_empty() {
+        if out.packs.is_empty() {
             return Err(InputError::new(
                 "received_at",
                 format!(
@@ -142,6 +157,33 @@ impl PackSet {
             ));
         }
         Ok(out)
+    }
+}
+
+/// The law in force for a request: the packs, and the gaps where the law is not encoded.
+#[derive(Debug)]
+pub struct InForce<'a> {
+    /// The packs in force, the least local first.
+    pub packs: Vec<&'a Pack>,
+    /// Jurisdictions whose law at that time is not encoded.
+    pub gaps: Vec<Gap>,
+}
+
+/// A jurisdiction whose law at a request's time is not encoded: before its first version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    /// The jurisdiction.
+    pub jurisdiction: Jurisdiction,
+    /// The first day its encoded law is in force.
+    pub until: comity_model::Date,
+    /// The acts the gap covers; `None`: every act.
+    pub acts: Option<Vec<comity_model::Act>>,
+}
+
+impl Gap {
+    /// Whether the gap leaves `act` undetermined.
+    pub fn covers(&self, act: comity_model::Act) -> bool {
+        self.acts.as_ref().is_none_or(|acts| acts.contains(&act))
     }
 }
 

@@ -444,3 +444,107 @@ when { context.status_proof_shown };
     assert!(d.warnings.iter().any(|w| w.contains("requires it")));
     assert_eq!(d.acts[0].reasons[0].facts["warrant_kind"], "none");
 }
+
+/// A state pack from 2017-09-01 over the fixture's federal pack, with `earlier` added to its
+/// manifest, and a Houston request of `date` asking `acts`.
+fn before_first_version(earlier: &str, date: &str, acts: &[&str]) -> comity_model::Decision {
+    let dir = fixture(&[]);
+    let state = dir.path().join("packs/country-us/state-tx/2017-09-01");
+    fs::create_dir_all(state.join("tests")).unwrap();
+    fs::write(
+        state.join("pack.toml"),
+        format!("jurisdiction = \"ocd-division/country:us/state:tx\"\ntitle = \"Test state\"\neffective_from = \"2017-09-01\"\ntimezone = \"America/Chicago\"\nconfidence = \"VERIFIED\"\n{earlier}\n[[sources]]\ncitation = \"x\"\n"),
+    )
+    .unwrap();
+    fs::write(
+        state.join("rules.cedar"),
+        "@id(\"no-holds\")\n@citation(\"Test § 2\")\n@summary(\"No holds.\")\n@instruction(\"Do not hold.\")\nforbid (principal, action == Action::\"hold\", resource);\n",
+    )
+    .unwrap();
+    fs::write(state.join("tests/t.yaml"), "base: {}\ncases: []\n").unwrap();
+    let engine = load(dir.path()).unwrap();
+    let request = Request::from_value(serde_json::json!({
+        "id": "t", "received_at": format!("{date}T09:00:00-05:00"),
+        "jurisdiction": "ocd-division/country:us/state:tx/place:houston",
+        "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
+        "to": { "agency": "HARRIS-CO", "kind": "sheriff" },
+        "warrant": { "kind": "judicial" },
+        "acts": acts,
+        "subject": { "id": "synthetic-1" }
+    }))
+    .unwrap();
+    engine.decide(&request).unwrap()
+}
+
+#[test]
+fn law_before_a_first_version_is_refused_unless_the_pack_says_there_was_none() {
+    let rules = |d: &comity_model::Decision| -> Vec<(String, Outcome)> {
+        d.acts
+            .iter()
+            .map(|a| (a.reasons[0].rule.clone(), a.outcome))
+            .collect()
+    };
+    // Not said: what Texas allowed before its first version cannot be determined.
+    let d = before_first_version("", "2017-06-01", &["hold"]);
+    assert_eq!(
+        rules(&d),
+        [("law-not-encoded".to_owned(), Outcome::Forbidden)]
+    );
+    assert_eq!(
+        d.acts[0].reasons[0].pack,
+        "ocd-division/country:us/state:tx@before-2017-09-01"
+    );
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("before 2017-09-01 is not encoded"))
+    );
+    // Said to be none: federal law decides; the act it excepts is still refused.
+    let d = before_first_version("earlier_law = \"none\"", "2017-06-01", &["hold"]);
+    assert_eq!(
+        rules(&d),
+        [("hold-permitted".to_owned(), Outcome::Permitted)]
+    );
+    let d = before_first_version(
+        "earlier_law = \"none\"\nearlier_law_except = [\"hold\"]",
+        "2017-06-01",
+        &["hold", "share-records"],
+    );
+    assert_eq!(d.acts[0].reasons[0].rule, "law-not-encoded");
+    assert_eq!(d.acts[1].reasons[0].rule, "no-law-speaks");
+    // From the first day the pack decides.
+    let d = before_first_version("", "2017-09-01", &["hold"]);
+    assert_eq!(rules(&d), [("no-holds".to_owned(), Outcome::Forbidden)]);
+    // A local place without a pack of its own is decided with a warning saying so.
+    assert!(
+        d.warnings.iter().any(|w| w.contains(
+            "no pack encodes the law of ocd-division/country:us/state:tx/place:houston itself"
+        )),
+        "{:?}",
+        d.warnings
+    );
+}
+
+#[test]
+fn earlier_law_is_said_only_on_a_first_version_and_excepts_only_from_none() {
+    refused(
+        &[(
+            "pack.toml",
+            &MANIFEST.replace(
+                "confidence = \"VERIFIED\"",
+                "confidence = \"VERIFIED\"\nearlier_law_except = [\"hold\"]",
+            ),
+        )],
+        &["earlier_law_except names acts excepted"],
+    );
+    refused(
+        &[(
+            "pack.toml",
+            &MANIFEST.replace(
+                "confidence = \"VERIFIED\"",
+                "confidence = \"VERIFIED\"\nsupersedes = \"2010-01-01\"\nearlier_law = \"none\"",
+            ),
+        )],
+        &["earlier_law belongs on a jurisdiction's first version"],
+    );
+}
