@@ -2,9 +2,9 @@
 //! command line, and where a request's deliveries stand.
 
 use clap::Args;
-use comity_store::{ApprovalError, NewApproval, Store, Verdict};
+use comity_store::{ApprovalError, NewApproval, Verdict};
 
-use crate::ledger::{DbArgs, runtime, store_error};
+use crate::ledger::{DbArgs, open_existing, runtime, store_error};
 use crate::{Failure, outln};
 
 /// `comity approve`.
@@ -47,7 +47,7 @@ pub fn approve(args: ApproveArgs) -> Result<(), Failure> {
     }
     let by = format!("{by} (command line)");
     runtime()?.block_on(async {
-        let store = Store::open(&args.db.db).await.map_err(store_error)?;
+        let store = open_existing(&args.db).await?;
         let record = store
             .decide_approval(NewApproval {
                 delivery: &args.delivery,
@@ -91,15 +91,22 @@ pub fn approve(args: ApproveArgs) -> Result<(), Failure> {
 /// Prints a request's deliveries, one a line: id, status, attempts, last error.
 pub fn deliveries(args: DeliveriesArgs) -> Result<(), Failure> {
     runtime()?.block_on(async {
-        let store = Store::open(&args.db.db).await.map_err(store_error)?;
+        let store = open_existing(&args.db).await?;
+        let known = store.request(&args.request).await;
         let list = store.deliveries_of(&args.request).await;
         store.close().await;
-        let list = list.map_err(store_error)?;
-        if list.is_empty() {
+        if known.map_err(store_error)?.is_none() {
             return Err(Failure::Input(format!(
-                "request {}: no deliveries are recorded",
+                "no request `{}` is recorded",
                 args.request
             )));
+        }
+        let list = list.map_err(store_error)?;
+        if list.is_empty() {
+            outln!(
+                "request {}: no deliveries (its decision permits nothing that is sent)",
+                args.request
+            );
         }
         for d in list {
             outln!(

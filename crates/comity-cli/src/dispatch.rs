@@ -6,9 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 use comity_server::config::Config;
 use comity_server::dispatch::{CancellationToken, DispatchError, Dispatcher, Done};
-use comity_store::Store;
 
-use crate::ledger::{DbArgs, runtime, store_error};
+use crate::ledger::{DbArgs, open_existing, runtime, store_error};
 use crate::{Failure, outln};
 
 /// `comity dispatch` options.
@@ -55,7 +54,7 @@ pub fn run(args: DispatchArgs) -> Result<(), Failure> {
         .name
         .unwrap_or_else(|| format!("dispatch-{}", std::process::id()));
     runtime()?.block_on(async {
-        let store = Store::open(&args.db.db).await.map_err(store_error)?;
+        let store = open_existing(&args.db).await?;
         let dispatcher = Dispatcher::new(store.clone(), config, name).map_err(dispatch_error)?;
         if args.once {
             loop {

@@ -76,6 +76,25 @@ pub(crate) fn store_error(e: StoreError) -> Failure {
     }
 }
 
+/// Opens the store `db` names, which must exist already: a command that reads or changes
+/// what was recorded never creates an empty database where a path was mistyped.
+pub(crate) async fn open_existing(db: &DbArgs) -> Result<Store, Failure> {
+    let location = db.db.as_str();
+    if !location.starts_with("postgres://") && !location.starts_with("postgresql://") {
+        let path = location
+            .strip_prefix("sqlite://")
+            .or_else(|| location.strip_prefix("sqlite:"))
+            .unwrap_or(location);
+        let path = path.split('?').next().unwrap_or(path);
+        if !Path::new(path).exists() {
+            return Err(Failure::Input(format!(
+                "--db: `{location}` does not exist: nothing has been recorded there"
+            )));
+        }
+    }
+    Store::open(location).await.map_err(store_error)
+}
+
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -202,7 +221,7 @@ pub fn audit(db: &DbArgs, what: &Audit) -> Result<(), Failure> {
     }
     let rt = runtime()?;
     rt.block_on(async {
-        let store = Store::open(&db.db).await.map_err(store_error)?;
+        let store = open_existing(db).await?;
         let result = audit_with(&store, db, what).await;
         store.close().await;
         result

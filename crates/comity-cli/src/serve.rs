@@ -9,7 +9,7 @@ use comity_server::dispatch::{CancellationToken, run_dispatcher};
 use comity_server::http::{AppState, ServerOptions};
 use comity_store::Store;
 
-use crate::ledger::{DbArgs, runtime, signer, store_error};
+use crate::ledger::{DbArgs, open_existing, runtime, signer, store_error};
 use crate::{Failure, Leniency, PackArgs, outln};
 
 /// `comity serve` options.
@@ -179,7 +179,7 @@ pub fn token(what: TokenCommand) -> Result<(), Failure> {
                 outln!("{}", issued.token);
             }
             TokenCommand::List { db } => {
-                let store = Store::open(&db.db).await.map_err(store_error)?;
+                let store = open_existing(&db).await?;
                 let tokens = store.tokens().await;
                 store.close().await;
                 for t in tokens.map_err(store_error)? {
@@ -201,7 +201,7 @@ pub fn token(what: TokenCommand) -> Result<(), Failure> {
                 if by.is_empty() || by.chars().any(char::is_control) {
                     return Err(Failure::Input("--by: name who revokes, on one line".into()));
                 }
-                let store = Store::open(&db.db).await.map_err(store_error)?;
+                let store = open_existing(&db).await?;
                 let revoked = store
                     .revoke_token(&id, &format!("{by} (command line)"))
                     .await;

@@ -149,3 +149,70 @@ fn bad_requests_write_nothing_and_bad_arguments_exit_2() {
         "nothing was recorded, so there is no entry 0"
     );
 }
+
+#[test]
+fn approvals_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing recorded yet: the reading commands refuse, and create no database.
+    for args in [
+        &["deliveries", "nyc-approval-1"][..],
+        &["approve", "--by", "synthetic-officer", "x/notify-release/y"][..],
+        &["audit", "verify"][..],
+        &["token", "list"][..],
+    ] {
+        let out = comity(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    }
+    assert!(!dir.path().join("comity.db").exists());
+
+    // A NYC DOC release notice with a judicial warrant in 2019: permitted, after the privacy
+    // officer's approval.
+    let mut r: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/nyc-doc-detainer.json")).unwrap(),
+    )
+    .unwrap();
+    r["id"] = "nyc-approval-1".into();
+    r["received_at"] = "2019-03-02T14:05:00-05:00".into();
+    r["warrant"] = serde_json::json!({ "kind": "judicial" });
+    r["acts"] = serde_json::json!(["notify-release"]);
+    r["subject"]["convictions"][0]["date"] = "2016-05-01".into();
+    r["subject"]["pending_charges"] = serde_json::json!([]);
+    r["custody"] = serde_json::json!({ "status": "in-custody",
+        "arrested_at": "2019-02-28T22:10:00-05:00", "release_at": "2019-03-04T10:00:00-05:00" });
+    let file = dir.path().join("r.json");
+    std::fs::write(&file, r.to_string()).unwrap();
+    ok(&comity(dir.path(), &["ingest", file.to_str().unwrap()]));
+    let delivery = "nyc-approval-1/notify-release/DHS-ICE-ERO";
+    let listed = ok(&comity(dir.path(), &["deliveries", "nyc-approval-1"]));
+    assert!(
+        listed.starts_with(&format!("{delivery}\tawaiting-approval")),
+        "{listed}"
+    );
+    let out = comity(dir.path(), &["deliveries", "nobody"]);
+    assert_eq!(out.status.code(), Some(2));
+    let approved = ok(&comity(
+        dir.path(),
+        &["approve", "--by", "synthetic-privacy-officer", delivery],
+    ));
+    assert!(approved.contains("privacy-officer approved"), "{approved}");
+    let listed = ok(&comity(dir.path(), &["deliveries", "nyc-approval-1"]));
+    assert!(
+        listed.starts_with(&format!("{delivery}\tpending")),
+        "{listed}"
+    );
+    let again = comity(
+        dir.path(),
+        &[
+            "approve",
+            "--by",
+            "synthetic-privacy-officer",
+            "--refuse",
+            delivery,
+        ],
+    );
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already approved"));
+    let verified = ok(&comity(dir.path(), &["audit", "verify"]));
+    assert!(verified.contains("1 outbox rows verified"), "{verified}");
+}
