@@ -20,6 +20,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod approve;
 mod bench;
+mod counsel;
 mod dispatch;
 mod ledger;
 mod serve;
@@ -130,6 +131,11 @@ enum Command {
     Approve(approve::ApproveArgs),
     /// List a request's deliveries and where each stands.
     Deliveries(approve::DeliveriesArgs),
+    /// Assign counsel to the people it represents, end an assignment, list them.
+    Counsel {
+        #[command(subcommand)]
+        what: counsel::CounselCommand,
+    },
     /// Measure: a bounded load test of the HTTP API on loopback.
     Bench {
         #[command(subcommand)]
@@ -370,6 +376,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Dispatch(args) => dispatch::run(args),
         Command::Approve(args) => approve::approve(args),
         Command::Deliveries(args) => approve::deliveries(args),
+        Command::Counsel { what } => counsel::run(what),
         Command::Bench {
             what: BenchCommand::Http(args),
         } => bench::http(args),

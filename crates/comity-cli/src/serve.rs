@@ -44,7 +44,7 @@ pub enum TokenCommand {
         /// The role: clerk, supervisor, counsel, auditor or admin.
         #[arg(long)]
         role: Role,
-        /// Who holds it; for counsel, the name its subscriptions and notices go by.
+        /// Who holds it; for counsel, the name its assignments and notices go by.
         #[arg(long)]
         name: String,
         /// How many days it works (1 to 366).

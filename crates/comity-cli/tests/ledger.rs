@@ -215,4 +215,35 @@ fn approvals_from_the_command_line() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already approved"));
     let verified = ok(&comity(dir.path(), &["audit", "verify"]));
     assert!(verified.contains("1 outbox rows verified"), "{verified}");
+
+    // Counsel is assigned by the operator, and the end of an assignment is kept.
+    let assign = [
+        "counsel",
+        "assign",
+        "--by",
+        "synthetic-admin",
+        "legal-aid-1",
+        "local-person-881",
+    ];
+    assert!(
+        ok(&comity(dir.path(), &assign)).contains("legal-aid-1 is assigned to local-person-881")
+    );
+    assert!(ok(&comity(dir.path(), &assign)).contains("already assigned"));
+    let end = [
+        "counsel",
+        "end",
+        "--by",
+        "synthetic-admin",
+        "legal-aid-1",
+        "local-person-881",
+    ];
+    assert!(ok(&comity(dir.path(), &end)).contains("no longer assigned"));
+    assert_eq!(comity(dir.path(), &end).status.code(), Some(2));
+    let listed = ok(&comity(dir.path(), &["counsel", "list"]));
+    assert!(
+        listed.contains("assigned ")
+            && listed.contains("ended ")
+            && listed.contains("synthetic-admin (command line)"),
+        "{listed}"
+    );
 }

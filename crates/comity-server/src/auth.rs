@@ -32,7 +32,7 @@ pub enum Role {
     Clerk,
     /// A clerk who also reads the ledger.
     Supervisor,
-    /// Reads requests and decisions about the subjects it subscribed to.
+    /// Reads requests and decisions about the people assigned to it.
     Counsel,
     /// Reads the ledger and the metrics; no personal fields.
     Auditor,
@@ -97,10 +97,10 @@ pub enum ApiAction {
     ReadLedger,
     /// `GET /metrics`.
     ReadMetrics,
-    /// `POST /v1/subscriptions`.
-    Subscribe,
-    /// `GET /v1/subscriptions`.
-    ReadSubscriptions,
+    /// `POST /v1/assignments`, `POST /v1/assignments/end`.
+    AssignCounsel,
+    /// `GET /v1/assignments`.
+    ReadAssignments,
     /// `POST /v1/tokens`.
     ManageTokens,
     /// `POST /v1/deliveries/{id}/approval`.
@@ -115,8 +115,8 @@ impl ApiAction {
         ApiAction::ReadDecision,
         ApiAction::ReadLedger,
         ApiAction::ReadMetrics,
-        ApiAction::Subscribe,
-        ApiAction::ReadSubscriptions,
+        ApiAction::AssignCounsel,
+        ApiAction::ReadAssignments,
         ApiAction::ManageTokens,
         ApiAction::Approve,
     ];
@@ -129,8 +129,8 @@ impl ApiAction {
             ApiAction::ReadDecision => "read-decision",
             ApiAction::ReadLedger => "read-ledger",
             ApiAction::ReadMetrics => "read-metrics",
-            ApiAction::Subscribe => "subscribe",
-            ApiAction::ReadSubscriptions => "read-subscriptions",
+            ApiAction::AssignCounsel => "assign-counsel",
+            ApiAction::ReadAssignments => "read-assignments",
             ApiAction::ManageTokens => "manage-tokens",
             ApiAction::Approve => "approve",
         }
@@ -197,7 +197,7 @@ pub struct Access {
     roles: HashMap<Role, EntityUid>,
     actions: HashMap<ApiAction, EntityUid>,
     endpoint: EntityTypeName,
-    /// The context for `subscribed` false and true.
+    /// The context for `assigned` false and true.
     contexts: [Context; 2],
 }
 
@@ -281,10 +281,10 @@ impl Access {
             .map(|a| Ok((a, uid(format!("Action::{:?}", a.as_str()))?)))
             .collect::<Result<HashMap<_, _>, AccessError>>()?;
         let endpoint = EntityTypeName::from_str("Endpoint").map_err(|e| fail(e.to_string()))?;
-        let context = |subscribed: bool| {
+        let context = |assigned: bool| {
             Context::from_pairs([(
-                "subscribed".to_owned(),
-                RestrictedExpression::new_bool(subscribed),
+                "assigned".to_owned(),
+                RestrictedExpression::new_bool(assigned),
             )])
             .map_err(|e| fail(e.to_string()))
         };
@@ -314,14 +314,14 @@ impl Access {
     }
 
     /// Whether `role` may do `action` at `endpoint` (a route, such as
-    /// `/v1/decisions/{id}`); `subscribed` says whether counsel subscribed to the subject of
+    /// `/v1/decisions/{id}`); `assigned` says whether counsel assigned to the subject of
     /// the record asked for.
     pub fn check(
         &self,
         role: Role,
         action: ApiAction,
         endpoint: &str,
-        subscribed: bool,
+        assigned: bool,
     ) -> Result<(), Refusal> {
         let resource =
             EntityUid::from_type_name_and_id(self.endpoint.clone(), EntityId::new(endpoint));
@@ -329,7 +329,7 @@ impl Access {
             self.roles[&role].clone(),
             self.actions[&action].clone(),
             resource,
-            self.contexts[usize::from(subscribed)].clone(),
+            self.contexts[usize::from(assigned)].clone(),
             None,
         )
         .expect("no schema given, nothing to fail");
@@ -552,9 +552,9 @@ mod tests {
         let mut granted = Vec::new();
         for role in Role::ALL {
             for action in ApiAction::ALL {
-                for subscribed in [false, true] {
-                    match access.check(role, action, "/", subscribed) {
-                        Ok(()) => granted.push((role, action, subscribed)),
+                for assigned in [false, true] {
+                    match access.check(role, action, "/", assigned) {
+                        Ok(()) => granted.push((role, action, assigned)),
                         Err(Refusal::Denied { rule: Some(r), .. }) => assert!(r.forbids),
                         Err(other) => panic!("{role} {action}: {other:?}"),
                     }
@@ -574,7 +574,7 @@ mod tests {
         }
         assert_eq!(allowed(Role::Supervisor, ReadLedger), 2);
         assert_eq!(allowed(Role::Clerk, ReadLedger), 0);
-        // Counsel reads only what it subscribed to.
+        // Counsel reads only what it assigned to.
         assert_eq!(allowed(Role::Counsel, ReadDecision), 1);
         assert!(granted.contains(&(Role::Counsel, ReadDecision, true)));
         assert_eq!(allowed(Role::Counsel, Submit), 0);
@@ -594,20 +594,23 @@ mod tests {
             .iter()
             .flat_map(|r| ApiAction::ALL.iter().map(move |a| allowed(*r, *a)))
             .sum();
-        // clerk 3, supervisor 5, counsel 2 (+2 subscribed reads), auditor 2, admin 2: × 2.
-        assert_eq!(total, 2 * (3 + 5 + 2 + 2 + 2) + 2);
+        // Assignments come from an administrator, never from counsel itself.
+        assert_eq!(allowed(Role::Counsel, AssignCounsel), 0);
+        assert_eq!(allowed(Role::Admin, AssignCounsel), 2);
+        // clerk 3, supervisor 5, counsel 1 (+2 assigned reads), auditor 2, admin 4: × 2.
+        assert_eq!(total, 2 * (3 + 5 + 1 + 2 + 4) + 2);
     }
 
     #[test]
     fn a_refusal_names_the_requirement_that_failed() {
         let access = Access::builtin().unwrap();
-        let rule = |role, action, subscribed| match access.check(role, action, "/", subscribed) {
+        let rule = |role, action, assigned| match access.check(role, action, "/", assigned) {
             Err(Refusal::Denied { rule: Some(r), .. }) => r.id,
             other => panic!("{other:?}"),
         };
         assert_eq!(
             rule(Role::Counsel, ApiAction::ReadDecision, false),
-            "counsel-reads-only-subscribed-subjects"
+            "counsel-reads-only-assigned-subjects"
         );
         assert_eq!(
             rule(Role::Auditor, ApiAction::ReadRequest, false),
@@ -621,12 +624,9 @@ mod tests {
 
     #[test]
     fn packs_are_validated_strictly_and_need_their_annotations() {
-        let misspelt = API_POLICIES.replace("context.subscribed", "context.subscribd");
+        let misspelt = API_POLICIES.replace("context.assigned", "context.subscribd");
         let e = Access::from_text(&misspelt, API_SCHEMA).unwrap_err();
-        assert!(
-            e.0.contains("counsel-reads-only-subscribed-subjects"),
-            "{e}"
-        );
+        assert!(e.0.contains("counsel-reads-only-assigned-subjects"), "{e}");
         let no_citation = "@id(\"x\")\n@summary(\"s\")\npermit (principal, action, resource);";
         let e = Access::from_text(no_citation, API_SCHEMA).unwrap_err();
         assert!(e.0.contains("needs @citation"), "{e}");

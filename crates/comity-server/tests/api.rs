@@ -602,7 +602,7 @@ async fn tokens_are_required_and_each_role_gets_only_what_the_access_pack_grants
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn counsel_reads_only_about_the_subjects_it_subscribed_to() {
+async fn counsel_reads_only_about_the_people_an_administrator_assigned_to_it() {
     let server = Server::sqlite().await;
     let body = json!([
         request("case-881", "local-person-881"),
@@ -611,65 +611,87 @@ async fn counsel_reads_only_about_the_subjects_it_subscribed_to() {
     let (status, _) = server.submit(body.to_string()).await;
     assert_eq!(status, StatusCode::CREATED);
 
-    let subscribe = |who: &'static str, subject: &str| {
+    // Counsel cannot assign itself, to anyone; neither can a clerk.
+    let assign = |who: &'static str, counsel: &str, subject: &str| {
         server.post_json(
             who,
-            "/v1/subscriptions",
-            json!({ "subject_id": subject }).to_string(),
+            "/v1/assignments",
+            json!({ "counsel": counsel, "subject_id": subject }).to_string(),
         )
     };
-    let (status, body) = subscribe("aid-1", "local-person-881").await;
+    for who in ["aid-1", "clerk"] {
+        let (status, body) = assign(who, "aid-1", "local-person-999").await;
+        error(status, &body, StatusCode::FORBIDDEN, "");
+        assert_eq!(body["error"]["rule"], "assignments-need-admin");
+    }
+    let (status, body) = assign("admin", "aid-1", "local-person-881").await;
     assert_eq!(status, StatusCode::CREATED, "{body:#}");
-    let (status, body) = subscribe("aid-1", "local-person-881").await;
-    assert_eq!(status, StatusCode::OK, "subscribing again changes nothing");
-    assert_eq!(body["counsel"], "aid-1");
-    assert_eq!(body["subscriptions"].as_array().unwrap().len(), 1);
-    let (status, body) = server.get_json("aid-1", "/v1/subscriptions").await;
+    assert_eq!(body["assignments"][0]["assigned_by"], "admin (admin)");
+    let (status, _) = assign("admin", "aid-1", "local-person-881").await;
+    assert_eq!(status, StatusCode::OK, "assigning again changes nothing");
+    let (status, body) = server.get_json("aid-1", "/v1/assignments").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["subscriptions"][0]["subject_id"], "local-person-881");
+    assert_eq!(body["assignments"].as_array().unwrap().len(), 1);
+    assert_eq!(body["assignments"][0]["subject_id"], "local-person-881");
+    let (status, body) = server.get_json("aid-2", "/v1/assignments").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body["assignments"].as_array().unwrap().is_empty(),
+        "only its own"
+    );
 
+    let shared = &server;
+    let refused_read = |who: &'static str, kind: &'static str, id: &'static str| async move {
+        let (status, body) = shared.get_json(who, &format!("/v1/{kind}/{id}")).await;
+        error(status, &body, StatusCode::FORBIDDEN, "");
+        assert_eq!(
+            body["error"]["rule"], "counsel-reads-only-assigned-subjects",
+            "{who} {kind} {id}"
+        );
+    };
     for kind in ["decisions", "requests"] {
         let (status, _) = server
             .get_json("aid-1", &format!("/v1/{kind}/case-881"))
             .await;
         assert_eq!(status, StatusCode::OK, "{kind}");
-        // Another subject, another counsel's client, or no such record: refused alike, by
-        // the rule that requires a subscription.
-        for (who, id) in [
-            ("aid-1", "case-999"),
-            ("aid-2", "case-881"),
-            ("aid-1", "no-such-case"),
-        ] {
-            let (status, body) = server.get_json(who, &format!("/v1/{kind}/{id}")).await;
-            error(status, &body, StatusCode::FORBIDDEN, "");
-            assert_eq!(
-                body["error"]["rule"], "counsel-reads-only-subscribed-subjects",
-                "{who} {kind} {id}"
-            );
-            let message = body["error"]["message"].as_str().unwrap();
-            assert!(
-                message.contains("counsel-reads-only-subscribed-subjects"),
-                "{message}"
-            );
-        }
+        // Another person, another counsel's client, or no such record: refused alike.
+        refused_read("aid-1", kind, "case-999").await;
+        refused_read("aid-2", kind, "case-881").await;
+        refused_read("aid-1", kind, "no-such-case").await;
     }
-    // Counsel submits nothing; only counsel subscribes.
+    // Ended: counsel reads nothing more about the person; the assignment and its end stay.
+    let (status, body) = server
+        .post_json(
+            "admin",
+            "/v1/assignments/end",
+            json!({ "counsel": "aid-1", "subject_id": "local-person-881" }).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    assert_eq!(body["assignments"][0]["ended_by"], "admin (admin)");
+    refused_read("aid-1", "decisions", "case-881").await;
+    let (status, body) = server
+        .post_json(
+            "admin",
+            "/v1/assignments/end",
+            json!({ "counsel": "aid-1", "subject_id": "local-person-881" }).to_string(),
+        )
+        .await;
+    error(status, &body, StatusCode::NOT_FOUND, "counsel");
+    let (status, body) = server
+        .post_json(
+            "admin",
+            "/v1/assignments",
+            json!({ "counsel": "aid-1", "subject": "x" }).to_string(),
+        )
+        .await;
+    error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "subject");
+    // Counsel submits nothing.
     let (status, body) = server.post_json("aid-1", "/v1/requests", EXAMPLE).await;
     assert_eq!(
         body["error"]["rule"], "submit-needs-clerk-or-supervisor",
         "{status}"
     );
-    let (status, body) = subscribe("clerk", "local-person-881").await;
-    error(status, &body, StatusCode::FORBIDDEN, "");
-    assert_eq!(body["error"]["rule"], "subscriptions-are-counsel-only");
-    let (status, body) = server
-        .post_json(
-            "aid-1",
-            "/v1/subscriptions",
-            json!({ "subject": "x" }).to_string(),
-        )
-        .await;
-    error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "subject");
     server.finish().await;
 }
 
@@ -690,8 +712,9 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
         ("/v1/deliveries/{id}/approval", "post"),
         ("/v1/audit/checkpoint", "get"),
         ("/v1/audit/proof", "get"),
-        ("/v1/subscriptions", "post"),
-        ("/v1/subscriptions", "get"),
+        ("/v1/assignments", "post"),
+        ("/v1/assignments", "get"),
+        ("/v1/assignments/end", "post"),
         ("/v1/tokens", "post"),
         ("/v1/tokens", "get"),
         ("/v1/tokens/{id}", "delete"),
@@ -704,7 +727,7 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
             "{method} {path}"
         );
     }
-    assert_eq!(paths.len(), 13);
+    assert_eq!(paths.len(), 14);
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"

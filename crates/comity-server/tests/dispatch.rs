@@ -4,7 +4,7 @@
 //!
 //! - permitted disclosures arrive once each, signed, under their delivery id as
 //!   `Idempotency-Key`; a delivery the ledger does not permit is refused, never sent, and the
-//!   refusal is in the ledger; a notice goes to a subscribed counsel; the file channel writes
+//!   refusal is in the ledger; a notice goes to an assigned counsel; the file channel writes
 //!   whole files; a recipient without a channel is dead-lettered at once;
 //! - a failing receiver is tried again with growing delays, then dead-lettered;
 //! - two dispatchers on one database never deliver one delivery twice;
@@ -325,7 +325,7 @@ async fn only_permitted_deliveries_are_sent_once_each_signed_and_refusals_are_in
         );
         assert!(
             store
-                .subscribe("legal-aid-1", "synthetic-oh-1")
+                .assign("legal-aid-1", "synthetic-oh-1", "synthetic-admin (admin)")
                 .await
                 .unwrap()
         );
@@ -376,7 +376,7 @@ async fn only_permitted_deliveries_are_sent_once_each_signed_and_refusals_are_in
         let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
         dispatch_all(&dispatcher, &store).await;
 
-        // Exactly the permitted disclosures, and the notice to the subscribed counsel, once
+        // Exactly the permitted disclosures, and the notice to the assigned counsel, once
         // each, signed, under their delivery id.
         let sent = [
             "ca-1/notify-release/DHS-ICE-ERO",

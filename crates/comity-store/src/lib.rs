@@ -8,6 +8,7 @@
 //! appended in one transaction (group commit).
 
 mod approval;
+mod assignments;
 mod entry;
 mod integrator;
 mod ledger;
@@ -26,6 +27,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
 pub use approval::{ApprovalError, ApprovalRecord, NewApproval, Verdict, approval_entry};
+pub use assignments::Assignment;
 pub use entry::{
     EntryKind, attempt_entry, canonical_decision, decision_entry, decision_in_entry, result_entry,
     sha256_hex,
@@ -35,7 +37,6 @@ pub use ledger::InclusionProof;
 pub use outbox::{Completion, Delivery, DeliveryStatus, OutboxCounts};
 pub use permit::{Permit, Planner};
 pub use record::{Committed, DeliveryKind, NewDecision, NewDelivery, Recorded, delivery_id};
-pub use service::Subscription;
 pub use tokens::{StoredToken, token_id};
 pub use verify::{Finding, VerifyReport};
 

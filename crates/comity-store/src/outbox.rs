@@ -1,8 +1,8 @@
 //! The outbox, from the dispatcher's side: claiming the deliveries that are due, checking in
 //! the ledger that a decision permits each one, and recording every attempt and every result
 //! as a ledger entry in the same transaction that moves its outbox row on. And counsel's
-//! subscriptions: a delivered disclosure about a subject adds a notice to each counsel
-//! subscribed to that subject, in the transaction that records the delivery.
+//! assignments: a delivered disclosure about a subject adds a notice to each counsel
+//! assigned to that subject, in the transaction that records the delivery.
 
 use std::collections::HashMap;
 
@@ -300,7 +300,7 @@ impl Store {
     /// moved on (delivered, dead, refused, or pending again from `retry_at`; its claim
     /// released), in one transaction. A disclosure delivered adds, in the same transaction, a
     /// notice (`recipient = "counsel:<name>"`, kind `notice`, same request and act) to each
-    /// counsel subscribed to its subject; such a notice is permitted exactly when the act is
+    /// counsel assigned to its subject; such a notice is permitted exactly when the act is
     /// (see [`Store::permitting_entry`]). Returns, for each, whether it was recorded: `false`
     /// for a delivery whose claim is no longer held.
     pub async fn complete_deliveries(
@@ -322,7 +322,7 @@ impl Store {
             })
             .map(|(d, _)| d.subject_id.as_str())
             .collect();
-        let counsel = subscribers_of(&mut tx, &subjects).await?;
+        let counsel = assigned_counsel(&mut tx, &subjects).await?;
         let mut appender = Appender::start(&mut tx, self.backend, &self.nodes).await?;
         let at = jiff::Timestamp::now().to_string();
         let now = now_ms();
@@ -415,8 +415,8 @@ impl Store {
     }
 }
 
-/// The counsel subscribed to each of `subjects`, by name.
-async fn subscribers_of(
+/// The counsel assigned to each of `subjects` now, by name.
+async fn assigned_counsel(
     conn: &mut AnyConnection,
     subjects: &[&str],
 ) -> Result<HashMap<String, Vec<String>>, StoreError> {
@@ -425,7 +425,7 @@ async fn subscribers_of(
         return Ok(out);
     }
     let sql = format!(
-        "SELECT subject_id, counsel FROM subscriptions WHERE subject_id IN ({}) ORDER BY counsel",
+        "SELECT subject_id, counsel FROM assignments WHERE ended_at = '' AND subject_id IN ({}) ORDER BY counsel",
         placeholders(Backend::of(conn), subjects.len())
     );
     let mut query = sqlx::query(AssertSqlSafe(sql));

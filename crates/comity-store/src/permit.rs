@@ -60,7 +60,7 @@ impl Store {
     /// given ([`Store::approval_granted`]).
     ///
     /// Notices ride on the act they belong to: a notice the act owes (to the person, to
-    /// counsel), and a notice to a counsel subscribed to the subject, are permitted exactly
+    /// counsel), and a notice to a counsel assigned to the subject, are permitted exactly
     /// when the decision permits or requires that act.
     pub async fn permitting_entry(
         &self,
@@ -76,7 +76,7 @@ impl Store {
     /// Checks a claimed delivery against the ledger before it is sent: as
     /// [`Store::permitting_entry`] for its request and act, and, in addition, the row must be
     /// what the decision and the request as recorded determine, by `plan` (its id,
-    /// recipient, kind, subject and payload, exactly), or a notice to a counsel subscribed to
+    /// recipient, kind, subject and payload, exactly), or a notice to a counsel assigned to
     /// the subject of a delivered disclosure so determined, carrying exactly that
     /// disclosure. A row edited after it was planned is refused, naming what differs.
     pub async fn permitted_delivery(
@@ -169,7 +169,7 @@ impl Store {
         }))
     }
 
-    /// Whether `d`, not a planned delivery, is the notice a subscribed counsel is owed for a
+    /// Whether `d`, not a planned delivery, is the notice an assigned counsel is owed for a
     /// planned disclosure that was delivered, carrying exactly that disclosure.
     async fn counsel_notice(
         &self,
@@ -219,9 +219,9 @@ impl Store {
                 "its id, kind, act or subject differs from the disclosure it reports".to_owned(),
             ));
         }
-        if !self.is_subscribed(counsel, &source.subject_id).await? {
+        if !self.is_assigned(counsel, &source.subject_id).await? {
             return Ok(Err(format!(
-                "{counsel} is not subscribed to the disclosure's subject"
+                "{counsel} is not assigned to the disclosure's subject"
             )));
         }
         let delivered = sqlx::query("SELECT status FROM outbox WHERE id = $1")
@@ -242,7 +242,7 @@ impl Store {
 impl Store {
     /// Checks every approval against the ledger ([`Store::verify_approvals`]), then every
     /// outbox row, as the dispatcher checks a row before sending it: each must be what its request's permitting decision and the request as
-    /// recorded determine (by `plan`), or a subscribed counsel's notice of such a disclosure
+    /// recorded determine (by `plan`), or an assigned counsel's notice of such a disclosure
     /// delivered; a row delivered must have had every approval its permit names. Rows the
     /// dispatcher refused are skipped: their refusal, and why, is in the ledger. Returns the
     /// rows checked, or the first that disagrees.

@@ -268,12 +268,21 @@ async fn settle(store: &Store, completion: Completion) -> Vec<Delivery> {
 }
 
 #[tokio::test]
-async fn a_delivered_disclosure_notifies_subscribed_counsel_and_verify_checks_every_dispatch_entry()
-{
+async fn a_delivered_disclosure_notifies_assigned_counsel_and_verify_checks_every_dispatch_entry() {
     for (store, fixture) in stores().await {
         store.record_decisions(&permitted(0, 3)).await.unwrap();
-        assert!(store.subscribe("legal-aid-1", "p-0000").await.unwrap());
-        assert!(store.subscribe("legal-aid-2", "p-0000").await.unwrap());
+        assert!(
+            store
+                .assign("legal-aid-1", "p-0000", "synthetic-admin (admin)")
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .assign("legal-aid-2", "p-0000", "synthetic-admin (admin)")
+                .await
+                .unwrap()
+        );
         let delivered = settle(&store, Completion::Delivered).await;
         assert_eq!(delivered.len(), 3);
         // Two notices, to the two counsel of p-0000, same request and act, permitted by the

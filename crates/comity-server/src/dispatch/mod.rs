@@ -24,7 +24,7 @@
 //! repeats by the idempotency key (webhooks), the Message-ID (email) or the file name.
 //!
 //! Notices are deliveries of their own: those a permitted act owes (to the person, to
-//! counsel) are planned with the decision; a notice to each counsel subscribed to the subject
+//! counsel) are planned with the decision; a notice to each counsel assigned to the subject
 //! is added when a disclosure is delivered (see [`Store::complete_deliveries`]).
 
 mod channels;

@@ -97,7 +97,7 @@ pub struct RecordedApproval {
     responses(
         (status = 200, description = "The request's deliveries", body = Deliveries),
         (status = 401, description = "No valid token", body = super::ErrorBody),
-        (status = 403, description = "The role may not read the request (counsel: not subscribed to its subject); names the access rule", body = super::ErrorBody),
+        (status = 403, description = "The role may not read the request (counsel: not assigned to its subject); names the access rule", body = super::ErrorBody),
         (status = 404, description = "No request has that id", body = super::ErrorBody),
     )
 )]
@@ -107,12 +107,12 @@ pub async fn list(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Deliveries>, ApiError> {
     let body = state.inner.store.request(&id).await?;
-    let subscribed = super::requests::subscribed(&state, &caller, body.as_deref()).await?;
+    let assigned = super::requests::assigned(&state, &caller, body.as_deref()).await?;
     state.authorize(
         &caller,
         ApiAction::ReadRequest,
         "/v1/requests/{id}/deliveries",
-        subscribed,
+        assigned,
     )?;
     if body.is_none() {
         return Err(ApiError::not_found("id", format!("no request `{id}`")));

@@ -51,7 +51,7 @@ pub struct ErrorDetail {
     pub message: String,
     /// For a 403: the `@id` of the access rule that refused.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "counsel-reads-only-subscribed-subjects")]
+    #[schema(example = "counsel-reads-only-assigned-subjects")]
     pub rule: Option<String>,
     /// For a 403: the rule's citation.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -4,13 +4,14 @@
 //! | route | method | roles |
 //! |---|---|---|
 //! | `/v1/requests` | POST | clerk, supervisor |
-//! | `/v1/requests/{id}` | GET | clerk, supervisor, counsel (subscribed subjects) |
-//! | `/v1/decisions/{id}` | GET | clerk, supervisor, counsel (subscribed subjects) |
-//! | `/v1/requests/{id}/deliveries` | GET | clerk, supervisor, counsel (subscribed subjects) |
+//! | `/v1/requests/{id}` | GET | clerk, supervisor, counsel (assigned subjects) |
+//! | `/v1/decisions/{id}` | GET | clerk, supervisor, counsel (assigned subjects) |
+//! | `/v1/requests/{id}/deliveries` | GET | clerk, supervisor, counsel (assigned subjects) |
 //! | `/v1/deliveries/{id}/approval` | POST | supervisor |
 //! | `/v1/audit/checkpoint` | GET | supervisor, auditor |
 //! | `/v1/audit/proof?index=N[&size=M]` | GET | supervisor, auditor |
-//! | `/v1/subscriptions` | POST, GET | counsel |
+//! | `/v1/assignments`, `/v1/assignments/end` | POST | admin |
+//! | `/v1/assignments` | GET | counsel (its own), admin |
 //! | `/v1/tokens` | POST, GET | admin |
 //! | `/v1/tokens/{id}` | DELETE | admin |
 //! | `/metrics` | GET | auditor, admin |
@@ -18,11 +19,11 @@
 //!
 //! Every error is JSON (see [`errors`]).
 
+pub mod assignments;
 pub mod audit;
 pub mod deliveries;
 pub mod errors;
 pub mod requests;
-pub mod subscriptions;
 pub mod tokens;
 
 use std::future::Future;
@@ -114,19 +115,19 @@ impl AppState {
         }
     }
 
-    /// Whether `caller` may do `action` at `endpoint` (a route template); `subscribed`:
-    /// whether counsel subscribed to the subject of the record asked for.
+    /// Whether `caller` may do `action` at `endpoint` (a route template); `assigned`:
+    /// whether counsel assigned to the subject of the record asked for.
     pub(crate) fn authorize(
         &self,
         caller: &Caller,
         action: ApiAction,
         endpoint: &str,
-        subscribed: bool,
+        assigned: bool,
     ) -> Result<(), ApiError> {
         Ok(self
             .inner
             .access
-            .check(caller.role, action, endpoint, subscribed)?)
+            .check(caller.role, action, endpoint, assigned)?)
     }
 }
 
@@ -214,9 +215,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/audit/checkpoint", get(audit::checkpoint))
         .route("/v1/audit/proof", get(audit::proof))
         .route(
-            "/v1/subscriptions",
-            post(subscriptions::subscribe).get(subscriptions::list),
+            "/v1/assignments",
+            post(assignments::assign).get(assignments::list),
         )
+        .route("/v1/assignments/end", post(assignments::end))
         .route("/v1/tokens", post(tokens::create).get(tokens::list))
         .route("/v1/tokens/{id}", delete(tokens::revoke))
         .route("/healthz", get(health))
@@ -344,8 +346,9 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
         deliveries::approve,
         audit::checkpoint,
         audit::proof,
-        subscriptions::subscribe,
-        subscriptions::list,
+        assignments::assign,
+        assignments::end,
+        assignments::list,
         tokens::create,
         tokens::list,
         tokens::revoke,
@@ -366,9 +369,9 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
         deliveries::NewApprovalBody,
         deliveries::ApprovalDecision,
         deliveries::RecordedApproval,
-        subscriptions::NewSubscription,
-        subscriptions::SubscriptionItem,
-        subscriptions::Subscriptions,
+        assignments::AssignmentBody,
+        assignments::AssignmentItem,
+        assignments::Assignments,
         tokens::NewToken,
         tokens::CreatedToken,
         tokens::TokenItem,
@@ -378,7 +381,7 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
     tags(
         (name = "requests", description = "Requests in, decisions out"),
         (name = "audit", description = "The ledger: signed checkpoints and inclusion proofs"),
-        (name = "counsel", description = "Counsel's subscriptions to subjects"),
+        (name = "counsel", description = "Counsel's assignments to the people it represents"),
         (name = "admin", description = "API tokens"),
         (name = "service", description = "Health, metrics and this document"),
     )

@@ -316,8 +316,8 @@ fn with_ledger(decision: &Decision, ledger: LedgerRef) -> Value {
     value
 }
 
-/// Whether `caller` is counsel subscribed to the subject of the request `body`.
-pub(crate) async fn subscribed(
+/// Whether `caller` is counsel assigned to the subject of the request `body`.
+pub(crate) async fn assigned(
     state: &AppState,
     caller: &Caller,
     body: Option<&str>,
@@ -336,7 +336,7 @@ pub(crate) async fn subscribed(
         Some(subject) => Ok(state
             .inner
             .store
-            .is_subscribed(&caller.name, &subject)
+            .is_assigned(&caller.name, &subject)
             .await?),
         None => Ok(false),
     }
@@ -352,7 +352,7 @@ pub(crate) async fn subscribed(
     responses(
         (status = 200, description = "The request as received (FORMATS.md \"Request\")", body = Object),
         (status = 401, description = "No valid token", body = super::ErrorBody),
-        (status = 403, description = "The role may not read it (counsel: not subscribed to its subject); names the access rule", body = super::ErrorBody),
+        (status = 403, description = "The role may not read it (counsel: not assigned to its subject); names the access rule", body = super::ErrorBody),
         (status = 404, description = "No request has that id", body = super::ErrorBody),
     )
 )]
@@ -363,12 +363,12 @@ pub async fn request(
 ) -> Result<Response, ApiError> {
     let body = state.inner.store.request(&id).await?;
     // Counsel is refused alike whether the id is unknown or about another subject.
-    let subscribed = subscribed(&state, &caller, body.as_deref()).await?;
+    let assigned = assigned(&state, &caller, body.as_deref()).await?;
     state.authorize(
         &caller,
         ApiAction::ReadRequest,
         "/v1/requests/{id}",
-        subscribed,
+        assigned,
     )?;
     let body = body.ok_or_else(|| ApiError::not_found("id", format!("no request `{id}`")))?;
     let mut response = Response::new(Body::from(body));
@@ -389,7 +389,7 @@ pub async fn request(
     responses(
         (status = 200, description = "The decision (FORMATS.md \"Decision\") with `ledger`", body = RecordedDecision),
         (status = 401, description = "No valid token", body = super::ErrorBody),
-        (status = 403, description = "The role may not read it (counsel: not subscribed to its subject); names the access rule", body = super::ErrorBody),
+        (status = 403, description = "The role may not read it (counsel: not assigned to its subject); names the access rule", body = super::ErrorBody),
         (status = 404, description = "No decision for that id", body = super::ErrorBody),
     )
 )]
@@ -403,12 +403,12 @@ pub async fn decision(
     } else {
         None
     };
-    let subscribed = subscribed(&state, &caller, body.as_deref()).await?;
+    let assigned = assigned(&state, &caller, body.as_deref()).await?;
     state.authorize(
         &caller,
         ApiAction::ReadDecision,
         "/v1/decisions/{id}",
-        subscribed,
+        assigned,
     )?;
     let (stored, index) = state
         .inner

@@ -22,7 +22,7 @@ use crate::auth::{ApiAction, Caller, DEFAULT_TOKEN_DAYS, Role, TokenError, creat
 pub struct NewToken {
     /// The role it is bound to.
     pub role: Role,
-    /// Who holds it; for counsel, the name its subscriptions and notices go by.
+    /// Who holds it; for counsel, the name its assignments and notices go by.
     #[schema(example = "intake-desk-3")]
     pub name: String,
     /// How many days it works, 1 to 366 (default 90).

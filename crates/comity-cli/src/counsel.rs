@@ -1,0 +1,120 @@
+//! `comity counsel`: which counsel represents which person, assigned by the operator (an
+//! authority), never by counsel itself; each assignment and its end are kept.
+
+use clap::Subcommand;
+
+use crate::ledger::{DbArgs, open_existing, runtime, store_error};
+use crate::{Failure, outln};
+
+/// What `comity counsel` does.
+#[derive(Subcommand)]
+pub enum CounselCommand {
+    /// Assign a counsel to a person: counsel then reads requests and decisions about them and
+    /// is sent a notice of each disclosure about them.
+    Assign {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Who assigns it, as recorded (with "(command line)").
+        #[arg(long)]
+        by: String,
+        /// The counsel, by the name its token is issued to.
+        counsel: String,
+        /// The person, by the id requests give (`subject.id`).
+        subject: String,
+    },
+    /// End an assignment.
+    End {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Who ends it, as recorded.
+        #[arg(long)]
+        by: String,
+        /// The counsel.
+        counsel: String,
+        /// The person.
+        subject: String,
+    },
+    /// List every assignment, standing and ended.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// One line of text naming who does something, as recorded.
+fn who(by: &str) -> Result<String, Failure> {
+    let by = by.trim();
+    if by.is_empty() || by.chars().any(char::is_control) {
+        return Err(Failure::Input(format!(
+            "--by: `{by}` must name who decides, on one line"
+        )));
+    }
+    Ok(format!("{by} (command line)"))
+}
+
+/// Runs a counsel command.
+pub fn run(what: CounselCommand) -> Result<(), Failure> {
+    runtime()?.block_on(async {
+        match what {
+            CounselCommand::Assign {
+                db,
+                by,
+                counsel,
+                subject,
+            } => {
+                let by = who(&by)?;
+                let store = open_existing(&db).await?;
+                let made = store.assign(counsel.trim(), subject.trim(), &by).await;
+                store.close().await;
+                let made = made.map_err(store_error)?;
+                outln!(
+                    "{} is {}assigned to {}",
+                    counsel.trim(),
+                    if made { "" } else { "already " },
+                    subject.trim()
+                );
+            }
+            CounselCommand::End {
+                db,
+                by,
+                counsel,
+                subject,
+            } => {
+                let by = who(&by)?;
+                let store = open_existing(&db).await?;
+                let ended = store
+                    .end_assignment(counsel.trim(), subject.trim(), &by)
+                    .await;
+                store.close().await;
+                if !ended.map_err(store_error)? {
+                    return Err(Failure::Input(format!(
+                        "`{counsel}` is not assigned to `{subject}`"
+                    )));
+                }
+                outln!(
+                    "{} is no longer assigned to {}",
+                    counsel.trim(),
+                    subject.trim()
+                );
+            }
+            CounselCommand::List { db } => {
+                let store = open_existing(&db).await?;
+                let all = store.assignments(None).await;
+                store.close().await;
+                for a in all.map_err(store_error)? {
+                    let ended = a
+                        .ended
+                        .map_or(String::new(), |(at, by)| format!("\tended {at} by {by}"));
+                    outln!(
+                        "{}\t{}\tassigned {} by {}{ended}",
+                        a.counsel,
+                        a.subject_id,
+                        a.assigned_at,
+                        a.assigned_by
+                    );
+                }
+            }
+        }
+        Ok(())
+    })
+}
