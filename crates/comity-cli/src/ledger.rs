@@ -28,6 +28,13 @@ pub(crate) struct DbArgs {
     origin: String,
 }
 
+impl DbArgs {
+    /// The data directory.
+    pub(crate) fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
 /// What `comity audit` can do.
 #[derive(Subcommand)]
 pub enum Audit {
@@ -64,6 +71,10 @@ pub enum Audit {
         /// Check checkpoints against this public key (vkey) instead of the data directory's.
         #[arg(long)]
         public_key: Option<String>,
+        /// A checkpoint published earlier (`comity serve` writes one outside the database):
+        /// the ledger must still extend it, or what is missing is named.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
     },
     /// Print the ledger's public key (vkey format), for auditors.
     Key,
@@ -274,7 +285,10 @@ async fn audit_with(store: &Store, db: &DbArgs, what: &Audit) -> Result<(), Fail
             });
             outln!("{proof:#}");
         }
-        Audit::Verify { public_key } => {
+        Audit::Verify {
+            public_key,
+            checkpoint,
+        } => {
             let verifier = match public_key {
                 Some(k) => NoteVerifier::from_verifier_key(k)
                     .map_err(|e| Failure::Input(format!("--public-key: {e}")))?,
@@ -301,6 +315,21 @@ async fn audit_with(store: &Store, db: &DbArgs, what: &Audit) -> Result<(), Fail
                 .await
                 .map_err(store_error)?
                 .map_err(tampered)?;
+            if let Some(file) = checkpoint {
+                let note = fs::read_to_string(file)
+                    .map_err(|e| Failure::Input(format!("--checkpoint {}: {e}", file.display())))?;
+                let published = comity_ledger::open_checkpoint(&note, &verifier).map_err(|e| {
+                    Failure::Finding(format!(
+                        "TAMPERED: --checkpoint {}: not a checkpoint this log's key signed: {e}",
+                        file.display()
+                    ))
+                })?;
+                store
+                    .extends(&published)
+                    .await
+                    .map_err(store_error)?
+                    .map_err(tampered)?;
+            }
             outln!(
                 "ok: {} entries, {} tree nodes, {} decisions, {} checkpoints, {outbox} outbox rows verified; root {}",
                 r.entries,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use comity_server::auth::{Access, DEFAULT_TOKEN_DAYS, Role, TokenError, create_token};
+use comity_server::checkpoints::publish_checkpoints;
 use comity_server::config::Config;
 use comity_server::dispatch::{CancellationToken, run_dispatcher};
 use comity_server::http::{AppState, ServerOptions};
@@ -32,6 +33,13 @@ pub struct ServeArgs {
     /// Serve the API only, without a dispatcher (run `comity dispatch` elsewhere).
     #[arg(long)]
     no_dispatch: bool,
+    /// Where the latest signed checkpoint is published, outside the database, for auditors
+    /// and witnesses to copy [default: `checkpoint` in the data directory].
+    #[arg(long, env = "COMITY_CHECKPOINT_FILE")]
+    checkpoint_file: Option<PathBuf>,
+    /// How often, in seconds, a checkpoint is signed and published while the ledger grows.
+    #[arg(long, env = "COMITY_CHECKPOINT_EVERY", default_value_t = 60)]
+    checkpoint_every: u64,
 }
 
 /// `comity token …`.
@@ -117,6 +125,25 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
                 result
             })
         });
+        let publisher = {
+            let path = args
+                .checkpoint_file
+                .clone()
+                .unwrap_or_else(|| args.db.data_dir().join("checkpoint"));
+            let every = std::time::Duration::from_secs(args.checkpoint_every.max(1));
+            let (store, signer, stop) = (
+                store.clone(),
+                crate::ledger::signer(&args.db)?,
+                stop.clone(),
+            );
+            tokio::spawn(async move {
+                let result = publish_checkpoints(store, signer, path, every, stop.clone()).await;
+                if result.is_err() {
+                    stop.cancel();
+                }
+                result
+            })
+        };
         let state = AppState::new(store.clone(), engine, signer, access, options);
         match listener.local_addr() {
             Ok(addr) => eprintln!("comity: serving on http://{addr}"),
@@ -134,6 +161,11 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         };
         let served = comity_server::http::serve(listener, state, shutdown).await;
         stop.cancel();
+        match publisher.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(Failure::Finding(format!("error: {e}"))),
+            Err(e) => return Err(Failure::Finding(format!("error: checkpoints: {e}"))),
+        }
         let dispatched = match dispatcher {
             Some(task) => match task.await {
                 Ok(result) => {

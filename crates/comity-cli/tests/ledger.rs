@@ -247,3 +247,67 @@ fn approvals_from_the_command_line() {
         "{listed}"
     );
 }
+
+/// Copies the SQLite database (with its write-ahead log) from `from` to `to`.
+fn copy_db(from: &Path, to: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let source = from.join(format!("comity.db{suffix}"));
+        let target = to.join(format!("comity.db{suffix}"));
+        if source.exists() {
+            std::fs::copy(&source, &target).unwrap();
+        } else if target.exists() {
+            std::fs::remove_file(&target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_ledger_cut_short_or_forked_no_longer_extends_its_published_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = tempfile::tempdir().unwrap();
+    let file = requests(dir.path());
+    let lines: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let write = |name: &str, from: usize, to: usize| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, lines[from..to].join("\n")).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let (first, second) = (write("first.jsonl", 0, 3), write("second.jsonl", 3, 6));
+    ok(&comity(dir.path(), &["ingest", &first]));
+    copy_db(dir.path(), saved.path());
+    ok(&comity(dir.path(), &["ingest", &second]));
+    // Published outside the database: a checkpoint of 9 entries (3 packs, 6 decisions).
+    let published = dir.path().join("published-checkpoint");
+    std::fs::write(
+        &published,
+        ok(&comity(dir.path(), &["audit", "checkpoint"])),
+    )
+    .unwrap();
+    let published = published.to_str().unwrap();
+    let verified = ok(&comity(
+        dir.path(),
+        &["audit", "verify", "--checkpoint", published],
+    ));
+    assert!(verified.starts_with("ok: 9 entries"), "{verified}");
+
+    // The newest entries deleted cleanly (their rows, nodes and checkpoints with them): the
+    // ledger agrees with itself, but no longer extends what was published.
+    copy_db(saved.path(), dir.path());
+    assert!(ok(&comity(dir.path(), &["audit", "verify"])).starts_with("ok: 6 entries"));
+    let out = comity(dir.path(), &["audit", "verify", "--checkpoint", published]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("entries 6 to 8 are missing"), "{said}");
+
+    // Forked: as many entries again, but other ones.
+    let other = write("other.jsonl", 6, 9);
+    ok(&comity(dir.path(), &["ingest", &other]));
+    let out = comity(dir.path(), &["audit", "verify", "--checkpoint", published]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("first 9 entries no longer hash"), "{said}");
+}

@@ -503,6 +503,36 @@ impl Store {
             .unwrap_or(note))
     }
 
+    /// Whether the ledger still extends a checkpoint published earlier (already opened with
+    /// the log's key): it holds at least that many entries, and its first `size` entries
+    /// still hash to that root. Otherwise the finding names what is missing or changed.
+    pub async fn extends(
+        &self,
+        published: &comity_ledger::Checkpoint,
+    ) -> Result<Result<(), crate::Finding>, StoreError> {
+        let size = self.size().await?;
+        if published.size > size {
+            return Ok(Err(crate::Finding {
+                index: Some(size),
+                what: format!(
+                    "the ledger holds {size} entries, but a published checkpoint commits to {}: entries {size} to {} are missing",
+                    published.size,
+                    published.size - 1
+                ),
+            }));
+        }
+        if self.root(published.size).await? != published.root {
+            return Ok(Err(crate::Finding {
+                index: None,
+                what: format!(
+                    "the ledger's first {} entries no longer hash to the root of the published checkpoint",
+                    published.size
+                ),
+            }));
+        }
+        Ok(Ok(()))
+    }
+
     /// The latest stored checkpoint: its size and signed note.
     pub async fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, StoreError> {
         let row = sqlx::query("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
