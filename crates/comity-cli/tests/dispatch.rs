@@ -1,6 +1,7 @@
 //! `comity dispatch --once` on a SQLite file, as an operator runs it after `comity ingest`:
-//! one line per delivery, the permitted disclosures written by the file channel, a recipient
-//! without a channel dead-lettered, a bad name refused with exit 2, and `audit verify` clean.
+//! one line per delivery, the permitted disclosures written by the file channel, an agency the
+//! configuration does not vouch for refused, a bad name refused with exit 2, and `audit
+//! verify` clean.
 
 use std::path::{Path, PathBuf};
 
@@ -33,7 +34,7 @@ fn dispatch_once_delivers_what_is_due_and_stops() {
     ok(&comity(d, &["ingest", requests(d).to_str().unwrap()]));
     std::fs::write(
         d.join("comity.toml"),
-        "[channels.\"DHS-ICE-ERO\"]\nfile = { dir = \"drop\" }\n",
+        "[agencies]\n\"DHS-ICE-ERO\" = \"federal-immigration\"\n\n[channels.\"DHS-ICE-ERO\"]\nfile = { dir = \"drop\" }\n",
     )
     .unwrap();
 
@@ -56,14 +57,18 @@ fn dispatch_once_delivers_what_is_due_and_stops() {
         [
             ("oh-cli-1/notify-release/DHS-ICE-ERO", "delivered", "1"),
             ("oh-cli-1/share-status/DHS-ICE-ERO", "delivered", "1"),
-            ("oh-cli-2/notify-release/DHS-ICE-HSI", "dead", "-"),
+            ("oh-cli-2/notify-release/DHS-ICE-HSI", "refused", "-"),
         ]
     );
-    let dead = lines.iter().find(|l| l[1] == "dead").unwrap();
-    assert!(dead[3].contains("no channel is configured for recipient `DHS-ICE-HSI`"));
+    // An agency whose kind the configuration does not vouch for is sent nothing.
+    let refused = lines.iter().find(|l| l[1] == "refused").unwrap();
+    assert!(
+        refused[3].contains("does not say what kind of agency `DHS-ICE-HSI` is"),
+        "{refused:?}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("0 pending, 2 delivered, 1 dead, 0 refused"),
+        stderr.contains("0 pending, 2 delivered, 0 dead, 1 refused"),
         "{stderr}"
     );
     let written =

@@ -240,6 +240,7 @@ fn permitted_webhook_deliveries(requests: &[Value]) -> BTreeSet<String> {
 fn write_config(dir: &Path, hook: &str) {
     let config = format!(
         "[dispatch]\nmax_attempts = 20\nbase_delay_ms = 50\nmax_delay_ms = 1000\n\n\
+         [agencies]\n\"DHS-ICE-ERO\" = \"federal-immigration\"\n\n\
          [channels.\"DHS-ICE-ERO\"]\nwebhook = {{ url = \"{hook}\", secret = \"{SECRET}\" }}\n\n\
          [channels.subject]\nfile = {{ dir = \"notices/subject\" }}\n\n\
          [channels.counsel]\nfile = {{ dir = \"notices/counsel\" }}\n"

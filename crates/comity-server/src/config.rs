@@ -6,6 +6,10 @@
 //! base_delay_ms = 500       # the first retry waits about this long, doubling, with jitter
 //! max_delay_ms = 60000
 //!
+//! [agencies]               # what kind of agency each one that receives disclosures is
+//! "DHS-ICE-ERO" = "federal-immigration"
+//! "FBI-NCIC" = "federal-other"
+//!
 //! [channels."DHS-ICE-ERO"]  # a recipient: an agency, `subject`, or `counsel:<name>`
 //! webhook = { url = "https://…/comity", secret = "…" }
 //!
@@ -31,6 +35,11 @@ pub struct Config {
     /// How each recipient is reached, by recipient name.
     #[serde(default)]
     pub channels: BTreeMap<String, Channel>,
+    /// What kind of agency each agency that receives disclosures is. A disclosure goes only
+    /// to an agency listed here, and only if it is the kind of recipient its decision was
+    /// made for: a request cannot make ICE a `federal-other` recipient by saying so.
+    #[serde(default)]
+    pub agencies: BTreeMap<String, comity_model::AgencyKind>,
 }
 
 /// How hard the dispatcher tries.

@@ -273,12 +273,22 @@ fn config(
     channels: impl IntoIterator<Item = (&'static str, Channel)>,
     policy: DispatchConfig,
 ) -> Config {
+    use comity_model::AgencyKind::{FederalImmigration, FederalOther};
     Config {
         dispatch: policy,
         channels: channels
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect(),
+        // The agencies these tests disclose to, as the configuration vouches for them.
+        agencies: [
+            ("DHS-ICE-ERO", FederalImmigration),
+            ("DHS-ICE-LESC", FederalImmigration),
+            ("FBI-NCIC", FederalOther),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect(),
     }
 }
 
@@ -844,7 +854,7 @@ fn nyc_warrant_check(
 
 #[tokio::test]
 async fn a_warrant_check_that_would_tell_ice_a_court_date_sends_nothing() {
-    for (store, _fixture) in stores().await {
+    for (store, fixture) in stores().await {
         let (base, log) = webhook_sink().await;
         let ice = ("DHS-ICE-LESC", "federal-immigration");
         let fbi = ("FBI-NCIC", "federal-other");
@@ -907,6 +917,7 @@ async fn a_warrant_check_that_would_tell_ice_a_court_date_sends_nothing() {
             [
                 ("DHS-ICE-LESC", webhook(format!("{base}/ok"))),
                 ("FBI-NCIC", webhook(format!("{base}/ok"))),
+                ("SOME-TASK-FORCE", webhook(format!("{base}/ok"))),
             ],
             DispatchConfig::default(),
         );
@@ -928,6 +939,38 @@ async fn a_warrant_check_that_would_tell_ice_a_court_date_sends_nothing() {
         assert!(
             identity.body["payload"].get("court-date").is_none(),
             "ICE learns no court date"
+        );
+
+        // A request that calls ICE's support center `federal-other` is permitted as the
+        // request states it, but the configuration says what ICE is: nothing is sent. Nor
+        // to an agency whose kind the configuration does not vouch for.
+        let disguised = decided(&nyc_warrant_check(
+            "wc-disguised",
+            ("NYPD", "police"),
+            &["identity", "court-date"],
+            ("DHS-ICE-LESC", "federal-other"),
+        ));
+        let unknown = decided(&nyc_warrant_check(
+            "wc-unlisted",
+            ("NYPD", "police"),
+            &["identity", "court-date"],
+            ("SOME-TASK-FORCE", "federal-other"),
+        ));
+        store.record_decisions(&[disguised, unknown]).await.unwrap();
+        dispatch_all(&dispatcher, &store).await;
+        assert_eq!(log.lock().unwrap().len(), 2, "nothing more was sent");
+        let rows = outbox(&fixture).await;
+        let (status, _, error) = &rows["wc-disguised/warrant-check/DHS-ICE-LESC"];
+        assert_eq!(status, "refused");
+        assert!(
+            error.contains("is a federal-immigration agency by the configuration"),
+            "{error}"
+        );
+        let (status, _, error) = &rows["wc-unlisted/warrant-check/SOME-TASK-FORCE"];
+        assert_eq!(status, "refused");
+        assert!(
+            error.contains("does not say what kind of agency"),
+            "{error}"
         );
         verify_clean(&store).await;
     }

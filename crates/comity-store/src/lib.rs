@@ -35,7 +35,7 @@ pub use entry::{
 pub use integrator::{Integrator, Receipt};
 pub use ledger::InclusionProof;
 pub use outbox::{Completion, Delivery, DeliveryStatus, OutboxCounts};
-pub use permit::{Permit, Planner};
+pub use permit::{Permit, Planner, RecipientKinds};
 pub use record::{Committed, DeliveryKind, NewDecision, NewDelivery, Recorded, delivery_id};
 pub use tokens::{StoredToken, token_id};
 pub use verify::{Finding, VerifyReport};

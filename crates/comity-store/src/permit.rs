@@ -3,7 +3,7 @@
 //! delivery is exactly what that decision and the request as recorded determine (its
 //! recipient, kind, subject and payload derived again, not read from the outbox row).
 
-use comity_model::{ActDecision, Decision, Outcome, Request};
+use comity_model::{ActDecision, AgencyKind, Decision, Outcome, Request};
 use sqlx::Row;
 
 use crate::entry::{EntryKind, decision_in_entry, sha256_hex};
@@ -15,6 +15,10 @@ use crate::{DeliveryKind, Store, StoreError};
 /// Plans the deliveries a decision permits for a request (the service's planner): what an
 /// outbox row is checked against.
 pub type Planner = fn(&Request, &Decision) -> Vec<NewDelivery>;
+
+/// The kind of agency a recipient is, as the configuration vouches for it (`None`: it does
+/// not say).
+pub type RecipientKinds<'a> = &'a (dyn Fn(&str) -> Option<AgencyKind> + Sync);
 
 /// What the ledger says about a delivery's request and act.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,11 +82,14 @@ impl Store {
     /// what the decision and the request as recorded determine, by `plan` (its id,
     /// recipient, kind, subject and payload, exactly), or a notice to a counsel assigned to
     /// the subject of a delivered disclosure so determined, carrying exactly that
-    /// disclosure. A row edited after it was planned is refused, naming what differs.
+    /// disclosure. A row edited after it was planned is refused, naming what differs. A
+    /// disclosure goes only to an agency whose kind `kinds` (the configuration) vouches for,
+    /// and only if that is the kind of recipient the decision was made for.
     pub async fn permitted_delivery(
         &self,
         d: &Delivery,
         plan: Planner,
+        kinds: RecipientKinds<'_>,
     ) -> Result<Permit, StoreError> {
         let permitted = match self.permitted(&d.request_id, &d.act).await? {
             Ok(p) => p,
@@ -94,12 +101,12 @@ impl Store {
                 d.decision_index, d.request_id, permitted.index
             )));
         }
-        let planned = match planned(&permitted, plan) {
+        let (request, planned) = match planned(&permitted, plan) {
             Ok(p) => p,
             Err(why) => return Ok(Permit::Refused(why)),
         };
         let bound = match planned.iter().find(|p| p.id(&d.request_id) == d.id) {
-            Some(p) => same(d, p),
+            Some(p) => same(d, p).and_then(|()| vouched(d, &request, kinds)),
             None => self.counsel_notice(d, &planned).await?,
         };
         Ok(match bound {
@@ -286,7 +293,7 @@ impl Store {
                 }
             }
             let planned = match planned(&permitted, plan) {
-                Ok(p) => p,
+                Ok((_, p)) => p,
                 Err(why) => return fault(why),
             };
             let bound = match planned.iter().find(|p| p.id(&d.request_id) == d.id) {
@@ -302,15 +309,39 @@ impl Store {
     }
 }
 
-/// The deliveries the permitting decision determines for its request as recorded.
-pub(crate) fn planned(permitted: &Permitted, plan: Planner) -> Result<Vec<NewDelivery>, String> {
+/// The request as recorded, and the deliveries the permitting decision determines for it.
+pub(crate) fn planned(
+    permitted: &Permitted,
+    plan: Planner,
+) -> Result<(Request, Vec<NewDelivery>), String> {
     let request = Request::from_json(&permitted.request).map_err(|e| {
         format!(
             "the request recorded for ledger entry {} no longer reads as a request: {e}",
             permitted.index
         )
     })?;
-    Ok(plan(&request, &permitted.decision))
+    let planned = plan(&request, &permitted.decision);
+    Ok((request, planned))
+}
+
+/// Whether a disclosure goes to an agency of the kind its decision was made for: the kind
+/// the configuration vouches for (`kinds`) must be the recipient's kind the request stated.
+fn vouched(d: &Delivery, request: &Request, kinds: RecipientKinds) -> Result<(), String> {
+    if d.kind != DeliveryKind::Disclosure.as_str() {
+        return Ok(());
+    }
+    let stated = request.recipient().kind;
+    match kinds(&d.recipient) {
+        None => Err(format!(
+            "the configuration does not say what kind of agency `{}` is: a disclosure goes only to an agency whose kind it vouches for",
+            d.recipient
+        )),
+        Some(kind) if kind != stated => Err(format!(
+            "`{}` is a {kind} agency by the configuration, but the decision was made for a {stated} recipient",
+            d.recipient
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Whether an outbox row is exactly the planned delivery `p`.

@@ -133,9 +133,10 @@ impl Dispatcher {
         let mut settled: Vec<(&Delivery, Completion)> = Vec::new();
         let mut ready = Vec::new();
         for d in &claimed {
+            let kinds = |agency: &str| self.config.agencies.get(agency).copied();
             let permit = match self
                 .store
-                .permitted_delivery(d, crate::plan::deliveries)
+                .permitted_delivery(d, crate::plan::deliveries, &kinds)
                 .await?
             {
                 Permit::Granted(index) => index,
