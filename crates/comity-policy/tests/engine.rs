@@ -190,3 +190,90 @@ fn every_division_of_the_registry_is_decided_by_the_law_that_contains_it() {
     // The city, its five boroughs, and their ten aliases.
     assert_eq!(in_nyc, 16);
 }
+
+/// Forbids added to the packs, one engine each: a forbid on one act in one situation, on
+/// every act of one pack, and on duties. Each is written into a copy of the repository's
+/// packs, beside the real rules.
+const EXTRA_FORBIDS: &[(&str, &str)] = &[
+    (
+        "country-us/2017-04-02",
+        r#"forbid (principal, action == Action::"notify-release", resource) when { context.from_kind == AgencyKind::"federal-immigration" };"#,
+    ),
+    (
+        "country-us/state-ny/place-new_york/2017-12-01",
+        r#"forbid (principal, action, resource) when { context.watchlist_match };"#,
+    ),
+    (
+        "country-us/state-ca/2018-01-01",
+        r#"forbid (principal, action in [Action::"hold", Action::"hold!required", Action::"warrant-check"], resource) when { context.records.contains(RecordField::"identity") };"#,
+    ),
+    (
+        "country-us/state-tx/2026-01-01",
+        r#"forbid (principal, action in [Action::"hold!required", Action::"share-status"], resource);"#,
+    ),
+];
+
+/// Engines over copies of the packs, each with one of [`EXTRA_FORBIDS`] added.
+fn engines_with_forbids() -> &'static Vec<Engine> {
+    static ENGINES: OnceLock<Vec<Engine>> = OnceLock::new();
+    ENGINES.get_or_init(|| {
+        EXTRA_FORBIDS
+            .iter()
+            .map(|(pack, rule)| {
+                let dir = tempfile::tempdir().unwrap();
+                copy_dir(&repo().join("packs"), &dir.path().join("packs"));
+                let text = format!(
+                    "@id(\"extra-forbid\")\n@citation(\"none: a property test's rule\")\n@summary(\"A forbid added by a test.\")\n@instruction(\"Do not.\")\n{rule}\n"
+                );
+                std::fs::write(dir.path().join("packs").join(pack).join("zz-extra.cedar"), text)
+                    .unwrap();
+                Engine::load(&dir.path().join("packs"), &repo().join("catalog"))
+                    .expect("packs with the extra forbid load")
+            })
+            .collect()
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// How much an outcome lets the agency do.
+fn latitude(o: comity_model::Outcome) -> u8 {
+    match o {
+        comity_model::Outcome::Forbidden => 0,
+        comity_model::Outcome::Permitted => 1,
+        comity_model::Outcome::Required => 2,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// Adding a forbid never makes an act more permitted: no act goes from forbidden to
+    /// permitted or required, nor from permitted to required.
+    #[test]
+    fn adding_a_forbid_never_permits_more(value in request(), which in 0..EXTRA_FORBIDS.len()) {
+        let (base, _) = engines();
+        let request = Request::from_value(value).expect("generated requests are valid");
+        let (Ok(before), Ok(after)) = (base.decide(&request), engines_with_forbids()[which].decide(&request)) else {
+            return Ok(());
+        };
+        for (b, a) in before.acts.iter().zip(&after.acts) {
+            prop_assert!(
+                latitude(a.outcome) <= latitude(b.outcome),
+                "{}: {} became {} with forbid {which}",
+                b.act, b.outcome, a.outcome
+            );
+        }
+    }
+}
