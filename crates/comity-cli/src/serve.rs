@@ -97,16 +97,14 @@ pub(crate) async fn signalled() {
 pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     let engine = args.packs.engine(Leniency::default())?;
     let access = Access::builtin().map_err(|e| Failure::Finding(format!("error: {e}")))?;
-    let config = if args.no_dispatch {
-        None
-    } else {
-        Some(Config::load(&args.config).map_err(|e| Failure::Input(e.to_string()))?)
-    };
+    let loaded = Config::load(&args.config).map_err(|e| Failure::Input(e.to_string()))?;
     let signer = signer(&args.db)?;
     let options = ServerOptions {
         max_body: args.max_body,
+        feeds: loaded.feeds.clone(),
         ..ServerOptions::default()
     };
+    let config = (!args.no_dispatch).then_some(loaded);
     runtime()?.block_on(async {
         let store = Store::open(&args.db.db).await.map_err(store_error)?;
         let listener = tokio::net::TcpListener::bind(&args.listen)

@@ -10,6 +10,12 @@
 //! "DHS-ICE-ERO" = "federal-immigration"
 //! "FBI-NCIC" = "federal-other"
 //!
+//! [[feeds]]                 # a source comity expects to hear from: silent longer, an alarm
+//! name = "ICE detainers to DOC"
+//! from = "DHS-ICE-ERO"
+//! to = "NYC-DOC"            # optional
+//! silent_after_hours = 72
+//!
 //! [channels."DHS-ICE-ERO"]  # a recipient: an agency, `subject`, or `counsel:<name>`
 //! webhook = { url = "https://…/comity", secret = "…" }
 //!
@@ -40,6 +46,24 @@ pub struct Config {
     /// made for: a request cannot make ICE a `federal-other` recipient by saying so.
     #[serde(default)]
     pub agencies: BTreeMap<String, comity_model::AgencyKind>,
+    /// The sources comity expects to hear from, and how often.
+    #[serde(default)]
+    pub feeds: Vec<Feed>,
+}
+
+/// A source comity expects requests from: an alarm is raised when it is silent too long.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feed {
+    /// What to call it in alarms.
+    pub name: String,
+    /// The requesting agency (`from.agency`).
+    pub from: String,
+    /// The agency asked (`to.agency`); any when absent.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Silent this many hours without a request, the feed is reported silent.
+    pub silent_after_hours: u32,
 }
 
 /// How hard the dispatcher tries.

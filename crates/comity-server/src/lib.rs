@@ -5,6 +5,7 @@ pub mod auth;
 pub mod checkpoints;
 pub mod config;
 pub mod dispatch;
+pub mod feeds;
 pub mod http;
 pub mod metrics;
 pub mod plan;

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use comity_model::Decision;
 
+use crate::feeds::FeedStatus;
+
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -68,7 +70,7 @@ impl Metrics {
     }
 
     /// Everything, as Prometheus text.
-    pub fn render(&self) -> String {
+    pub fn render(&self, feeds: &[FeedStatus]) -> String {
         let c = self.counters.lock().expect("metrics lock");
         let mut out = String::new();
         let w = &mut out;
@@ -147,6 +149,38 @@ impl Metrics {
             "Requests decided and recorded in the ledger by this process.",
         );
         line(w, "comity_requests_recorded_total", &[], c.recorded as f64);
+        if !feeds.is_empty() {
+            header(
+                w,
+                "comity_feed_silent",
+                "gauge",
+                "1 when an expected source has sent no request for longer than it may, by feed.",
+            );
+            for f in feeds {
+                line(
+                    w,
+                    "comity_feed_silent",
+                    &[("feed", &f.name)],
+                    f64::from(u8::from(f.silent)),
+                );
+            }
+            header(
+                w,
+                "comity_feed_last_seen_seconds",
+                "gauge",
+                "When a request from an expected source was last recorded (Unix seconds), by feed.",
+            );
+            for f in feeds {
+                if let Some(at) = f.last_seen {
+                    line(
+                        w,
+                        "comity_feed_last_seen_seconds",
+                        &[("feed", &f.name)],
+                        at.as_second() as f64,
+                    );
+                }
+            }
+        }
         out
     }
 }
@@ -184,7 +218,7 @@ mod tests {
         m.observe_call("/v1/requests", "POST", 201, Duration::from_micros(800));
         m.observe_call("/v1/requests", "POST", 201, Duration::from_millis(30));
         m.observe_call("a\"b", "GET", 404, Duration::from_secs(60));
-        let text = m.render();
+        let text = m.render(&[]);
         assert!(text.contains(
             "comity_http_requests_total{route=\"/v1/requests\",method=\"POST\",status=\"201\"} 2"
         ));

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use comity_ledger::{
     NoteSigner, NoteVerifier, from_hex, leaf_hash, open_checkpoint, verify_inclusion,
@@ -1100,5 +1101,264 @@ async fn tokens_are_listed_expire_and_once_revoked_are_refused_by_every_server()
     let (status, body) = json_of(response).await;
     let message = error(status, &body, StatusCode::UNAUTHORIZED, "authorization");
     assert!(message.contains("expired"), "{message}");
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fbi_asking_a_court_date_for_a_criminal_investigation_is_permitted_by_cited_law() {
+    let server = Server::sqlite().await;
+    let mut r = request("fbi-1", "local-person-6");
+    r["received_at"] = "2019-03-02T14:05:00-05:00".into();
+    r["from"] = json!({ "agency": "FBI-NY", "kind": "federal-other" });
+    r["purpose"] = "criminal-investigation".into();
+    r["acts"] = json!(["notify-court-date"]);
+    for key in ["form", "basis", "warrant"] {
+        r.as_object_mut().unwrap().remove(key);
+    }
+    r["subject"]["convictions"] = json!([]);
+    r["subject"]["pending_charges"] = json!([]);
+    r["custody"] = json!({ "status": "in-custody", "arrested_at": "2019-02-28T22:10:00-05:00" });
+    r["court_event"]["at"] = "2019-03-05T09:30:00-05:00".into();
+    let (status, decision) = server.submit(r.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{decision:#}");
+    let act = &decision["acts"][0];
+    assert_eq!(act["outcome"], "permitted", "{decision:#}");
+    let rules: Vec<&str> = act["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"us-criminal-justice-information-exchange"),
+        "{rules:?}"
+    );
+    let citation = act["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "us-criminal-justice-information-exchange")
+        .unwrap()["citation"]
+        .clone();
+    assert!(
+        citation.as_str().unwrap().contains("28 U.S.C. § 534"),
+        "{citation}"
+    );
+    server.finish().await;
+}
+
+/// The hostile-input table: each body is refused with a 4xx naming the field at fault (where
+/// there is one), the server keeps serving, and nothing is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_inputs_are_refused_by_name_and_store_nothing() {
+    let server = Server::sqlite().await;
+    let example: Value = serde_json::from_str(EXAMPLE).unwrap();
+    let with = |pointer: &str, value: Value| {
+        let mut v = example.clone();
+        *v.pointer_mut(pointer).unwrap() = value;
+        v.to_string()
+    };
+    let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
+    let many_acts = with("/acts", json!(vec!["hold"; 50_000]));
+    let table: Vec<(&str, String, StatusCode, &str)> = vec![
+        (
+            "empty body",
+            String::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "",
+        ),
+        (
+            "not JSON",
+            "hold them".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "",
+        ),
+        (
+            "truncated",
+            EXAMPLE[..EXAMPLE.len() / 2].into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "",
+        ),
+        (
+            "nested 5,000 deep",
+            deep,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "",
+        ),
+        (
+            "a repeated field",
+            EXAMPLE.replacen(
+                "\"form\": \"I-247A\",",
+                "\"form\": \"I-247A\", \"form\": \"I-247N\",",
+                1,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form",
+        ),
+        (
+            "a NUL in the id",
+            with("/id", "nyc\u{0}1".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "id",
+        ),
+        (
+            "an id of 201 bytes",
+            with("/id", "x".repeat(201).into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "id",
+        ),
+        (
+            "a subject id of 10,000 characters",
+            with("/subject/id", "é".repeat(10_000).into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "subject.id",
+        ),
+        (
+            "an agency with a newline",
+            with("/from/agency", "DHS\nICE".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "from.agency",
+        ),
+        (
+            "50,000 acts",
+            many_acts,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "acts[1]",
+        ),
+        (
+            "a release in the year 9999",
+            with("/custody/release_at", "9999-12-30T10:00:00-05:00".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "custody.release_at",
+        ),
+        (
+            "a judgment in the year 1066",
+            with("/subject/convictions/0/date", "1066-10-14".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "subject.convictions[0].date",
+        ),
+        (
+            "a time without an offset",
+            with("/received_at", "2018-03-02T14:05:00".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "received_at",
+        ),
+        (
+            "a negative number of days served",
+            with("/subject/convictions/0/incarcerated_days", json!(-1)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "subject.convictions[0].incarcerated_days",
+        ),
+        (
+            "a number where a word belongs",
+            with("/to/kind", json!(7)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "to.kind",
+        ),
+        (
+            "an unknown place",
+            with("/jurisdiction", "ocd-division/country:us/state:zz".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "jurisdiction",
+        ),
+        (
+            "mixed JSON lines, the second bad",
+            format!("{}\n{{\"id\": 1}}\n", example),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "line 2",
+        ),
+    ];
+    for (what, body, expected, field) in table {
+        let (status, answer) = server.submit(body).await;
+        assert_eq!(status, expected, "{what}: {answer:#}");
+        let at = answer["error"]["field"].as_str().unwrap();
+        assert!(
+            at.starts_with(field),
+            "{what}: field `{at}`, expected `{field}`"
+        );
+        assert_eq!(rows(&server.db).await, [0; 4], "{what}: nothing stored");
+    }
+    // Still serving.
+    let (status, _) = server.submit(EXAMPLE).await;
+    assert_eq!(status, StatusCode::CREATED);
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_silent_past_its_cadence_degrades_health_and_raises_the_alarm() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    // A clock the test moves.
+    let now = Arc::new(AtomicI64::new(
+        "2026-03-02T09:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_second(),
+    ));
+    let read = now.clone();
+    let clock = comity_server::feeds::Clock::new(move || {
+        jiff::Timestamp::from_second(read.load(Ordering::SeqCst)).unwrap()
+    });
+    let feed = |name: &str, from: &str, to: Option<&str>| comity_server::config::Feed {
+        name: name.into(),
+        from: from.into(),
+        to: to.map(str::to_owned),
+        silent_after_hours: 24,
+    };
+    let options = ServerOptions {
+        feeds: vec![
+            feed("ICE to DOC", "DHS-ICE-ERO", Some("NYC-DOC")),
+            feed("FBI, anywhere", "FBI-NY", None),
+        ],
+        clock,
+        ..ServerOptions::default()
+    };
+    let server = Server::start(TestDb::sqlite(), options).await;
+    let advance = |hours: i64| now.fetch_add(hours * 3600, Ordering::SeqCst);
+    let health = || async {
+        let (status, body) = server.anonymous(reqwest::Method::GET, "/healthz").await;
+        assert_eq!(status, StatusCode::OK, "degraded, not down");
+        body
+    };
+    let metrics = || async {
+        server
+            .get("auditor", "/metrics")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    // Just started: nothing is overdue yet.
+    assert_eq!(health().await["status"], "ok");
+    advance(25);
+    let body = health().await;
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["silent_feeds"], json!(["ICE to DOC", "FBI, anywhere"]));
+    assert!(
+        metrics()
+            .await
+            .contains("comity_feed_silent{feed=\"ICE to DOC\"} 1")
+    );
+    // ICE's detainer to DOC arrives: that feed is healthy again; the FBI's is still silent.
+    let (status, _) = server.submit(EXAMPLE).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let body = health().await;
+    assert_eq!(body["silent_feeds"], json!(["FBI, anywhere"]));
+    let text = metrics().await;
+    assert!(
+        text.contains("comity_feed_silent{feed=\"ICE to DOC\"} 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("comity_feed_last_seen_seconds{feed=\"ICE to DOC\"}"),
+        "{text}"
+    );
+    // A day and an hour on with nothing more: silent again.
+    advance(25);
+    assert_eq!(
+        health().await["silent_feeds"],
+        json!(["ICE to DOC", "FBI, anywhere"])
+    );
     server.finish().await;
 }

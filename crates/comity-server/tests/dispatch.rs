@@ -289,6 +289,7 @@ fn config(
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect(),
+        feeds: Vec::new(),
     }
 }
 

@@ -10,6 +10,7 @@
 mod approval;
 mod assignments;
 mod entry;
+mod feeds;
 mod integrator;
 mod ledger;
 mod outbox;

@@ -46,6 +46,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::auth::{Access, ApiAction, AuthError, Caller, Role, TokenCache};
+use crate::feeds::{FLUSH_EVERY, FeedHealth};
 use crate::metrics::Metrics;
 use errors::{ApiError, ErrorBody, ErrorDetail};
 
@@ -56,6 +57,10 @@ pub struct ServerOptions {
     pub max_body: usize,
     /// The most decisions recorded in one transaction (the integrator's group commit).
     pub max_batch: usize,
+    /// The sources the service expects requests from (`comity.toml`'s `[[feeds]]`).
+    pub feeds: Vec<crate::config::Feed>,
+    /// The time feeds are judged by.
+    pub clock: crate::feeds::Clock,
 }
 
 impl Default for ServerOptions {
@@ -63,6 +68,8 @@ impl Default for ServerOptions {
         ServerOptions {
             max_body: 1 << 20,
             max_batch: 256,
+            feeds: Vec::new(),
+            clock: crate::feeds::Clock::default(),
         }
     }
 }
@@ -81,6 +88,7 @@ struct Inner {
     signer: NoteSigner,
     metrics: Metrics,
     tokens: TokenCache,
+    feeds: FeedHealth,
     options: ServerOptions,
     openapi: String,
 }
@@ -100,7 +108,8 @@ impl AppState {
         let openapi = ApiDoc::openapi()
             .to_json()
             .expect("the OpenAPI document serializes");
-        AppState {
+        let feeds = FeedHealth::new(options.feeds.clone(), options.clock.clone());
+        let state = AppState {
             inner: Arc::new(Inner {
                 store,
                 integrator,
@@ -109,10 +118,24 @@ impl AppState {
                 signer,
                 metrics: Metrics::default(),
                 tokens: TokenCache::default(),
+                feeds,
                 options,
                 openapi,
             }),
-        }
+        };
+        // What this server heard from each source, written for every server to see; the task
+        // ends with the last handle to the state.
+        let weak = Arc::downgrade(&state.inner);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(FLUSH_EVERY).await;
+                let Some(inner) = weak.upgrade() else { return };
+                // A failure is retried at the next flush; what was heard stays in memory only
+                // if the write failed before draining, and health reads flush again.
+                let _ = inner.feeds.flush(&inner.store).await;
+            }
+        });
+        state
     }
 
     /// Whether `caller` may do `action` at `endpoint` (a route template); `assigned`:
@@ -268,10 +291,13 @@ async fn track(State(state): State<AppState>, request: Request, next: Next) -> R
 /// Whether the service is up.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`.
+    /// `ok`, or `degraded` when a source it expects requests from has gone silent.
     pub status: String,
     /// The number of entries in the ledger.
     pub ledger_size: u64,
+    /// The expected sources silent longer than they may be (`comity.toml`'s `[[feeds]]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub silent_feeds: Vec<String>,
 }
 
 /// Is the service up, and can it read its database?
@@ -280,15 +306,30 @@ pub struct Health {
     path = "/healthz",
     tag = "service",
     responses(
-        (status = 200, description = "Up, and the database answers", body = Health),
+        (status = 200, description = "Up, and the database answers; `degraded` names the sources gone silent", body = Health),
         (status = 500, description = "The database does not answer", body = ErrorBody),
     )
 )]
 pub async fn health(State(state): State<AppState>) -> Result<axum::Json<Health>, ApiError> {
     let ledger_size = state.inner.store.size().await?;
+    let silent_feeds: Vec<String> = state
+        .inner
+        .feeds
+        .status(&state.inner.store)
+        .await?
+        .into_iter()
+        .filter(|f| f.silent)
+        .map(|f| f.name)
+        .collect();
     Ok(axum::Json(Health {
-        status: "ok".into(),
+        status: if silent_feeds.is_empty() {
+            "ok"
+        } else {
+            "degraded"
+        }
+        .into(),
         ledger_size,
+        silent_feeds,
     }))
 }
 
@@ -307,7 +348,8 @@ pub async fn health(State(state): State<AppState>) -> Result<axum::Json<Health>,
 )]
 pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     state.authorize(&caller, ApiAction::ReadMetrics, "/metrics", false)?;
-    let mut response = state.inner.metrics.render().into_response();
+    let feeds = state.inner.feeds.status(&state.inner.store).await?;
+    let mut response = state.inner.metrics.render(&feeds).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

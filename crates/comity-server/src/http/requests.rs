@@ -108,6 +108,10 @@ pub async fn submit(
     let integrator = &state.inner.integrator;
     let receipts = try_join_all(items.map(|i| integrator.record(i))).await?;
     let recorded: Vec<&Recorded> = receipts.iter().map(|r| &r.recorded).collect();
+    for (received, _) in &decided {
+        let r = &received.request;
+        state.inner.feeds.heard(&r.from.agency, &r.to.agency);
+    }
 
     let mut indices = Vec::with_capacity(recorded.len());
     let mut decisions = Vec::with_capacity(recorded.len());
