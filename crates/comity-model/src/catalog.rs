@@ -29,7 +29,8 @@ pub struct OffenseList {
     pub confidence: Confidence,
 }
 
-/// How well a fact of law is verified (the labels of LAW.md).
+/// How well a fact of law is verified: VERIFIED (the text was read), SECONDARY (a reliable
+/// secondary source), UNCONFIRMED (not found in text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum Confidence {
     /// Checked against the text of the law or a primary source.

@@ -1,4 +1,4 @@
-//! The decision contract (FORMATS.md, "Decision").
+//! The decision contract (`docs/formats.md`, "Decision").
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The contracts of comity (FORMATS.md, version 1): requests as other agencies send them,
+//! The contracts of comity (`docs/formats.md`, version 1): requests as other agencies send them,
 //! decisions as comity answers them, the offense catalogs requests are checked against,
 //! and the closed vocabularies both use.
 //!

@@ -1,4 +1,4 @@
-//! The request contract (FORMATS.md, "Request").
+//! The request contract (`docs/formats.md`, "Request").
 
 use std::collections::BTreeSet;
 
@@ -131,7 +131,7 @@ pub struct Conviction {
     #[serde(default)]
     pub incarcerated_days: u32,
     /// Whether the judgment was for attempting, conspiring, soliciting or facilitating the
-    /// offense named (an extension of FORMATS.md v1).
+    /// offense named (an extension of format version 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inchoate: Option<Inchoate>,
 }
@@ -366,7 +366,7 @@ impl Request {
         self.recipient.as_ref().unwrap_or(&self.from)
     }
 
-    /// Checks the rules of FORMATS.md that the types alone do not enforce.
+    /// Checks the rules of `docs/formats.md` that the types alone do not enforce.
     fn check(&self) -> Result<(), InputError> {
         let id_ok = !self.id.is_empty()
             && self.id.len() <= 200

@@ -1,4 +1,4 @@
-//! Instants and dates as FORMATS.md writes them.
+//! Instants and dates as `docs/formats.md` writes them.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,4 +1,4 @@
-//! The closed vocabularies of FORMATS.md: every kind, act and class a request may name.
+//! The closed vocabularies of `docs/formats.md`: every kind, act and class a request may name.
 //!
 //! Each vocabulary is an enum whose wire names are listed once, here; the same list feeds
 //! serde (an unknown word is an error that names it and the words allowed) and the Cedar
@@ -12,7 +12,7 @@ use std::str::FromStr;
 pub trait Vocabulary: Copy + Eq + Sized + 'static {
     /// The name of the vocabulary (also the Cedar entity type that holds its words).
     const NAME: &'static str;
-    /// Every value, in the order FORMATS.md lists them.
+    /// Every value, in the order `docs/formats.md` lists them.
     const ALL: &'static [Self];
     /// The wire name of this value.
     fn as_str(self) -> &'static str;
@@ -94,7 +94,7 @@ macro_rules! vocabulary {
 }
 
 vocabulary! {
-    /// What a request asks the local agency to do (FORMATS.md `acts`).
+    /// What a request asks the local agency to do (`docs/formats.md`, `acts`).
     Act: "Act" {
         /// Keep the person in custody past release.
         Hold = "hold",

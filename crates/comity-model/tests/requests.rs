@@ -1,4 +1,4 @@
-//! The request contract: the FORMATS.md example parses and round-trips; every kind of bad
+//! The request contract: the example request parses and round-trips; every kind of bad
 //! input is refused with an error naming the field and the value; no input panics.
 
 use comity_model::{Act, InputError, Request, Shape, read_requests};

@@ -524,7 +524,7 @@ async fn tokens_are_required_and_each_role_gets_only_what_the_access_pack_grants
         body["error"]["citation"]
             .as_str()
             .unwrap()
-            .contains("DESIGN.md")
+            .contains("least data")
     );
     let (status, body) = server
         .get_json("admin", "/v1/requests/nyc-doc-2018-000123")
@@ -1144,6 +1144,12 @@ async fn the_fbi_asking_a_court_date_for_a_criminal_investigation_is_permitted_b
         citation.as_str().unwrap().contains("28 U.S.C. § 534"),
         "{citation}"
     );
+    // The same asked for civil immigration enforcement is not.
+    let mut civil = r.clone();
+    civil["id"] = "fbi-2".into();
+    civil["purpose"] = "civil-immigration".into();
+    let (_, decision) = server.submit(civil.to_string()).await;
+    assert_eq!(decision["acts"][0]["outcome"], "forbidden", "{decision:#}");
     server.finish().await;
 }
 

@@ -378,7 +378,7 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
 #[openapi(
     info(
         title = "comity",
-        description = "Decide, record and prove what the law lets an agency do when another agency asks it to act on a person. Requests and decisions follow FORMATS.md version 1."
+        description = "Decide, record and prove what the law lets an agency do when another agency asks it to act on a person. Requests and decisions follow format version 1 (docs/formats.md in the repository)."
     ),
     paths(
         requests::submit,

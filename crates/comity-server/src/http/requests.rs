@@ -27,7 +27,7 @@ use super::{AppState, LedgerRef};
 use crate::auth::{ApiAction, Caller, Role};
 use crate::plan;
 
-/// A recorded decision (FORMATS.md "Decision") with where it is in the ledger: the shape
+/// A recorded decision (docs/formats.md, "Decision") with where it is in the ledger: the shape
 /// of each decision the API answers.
 #[derive(Debug, ToSchema)]
 pub struct RecordedDecision {
@@ -49,7 +49,7 @@ pub struct RecordedDecision {
     pub ledger: LedgerRef,
 }
 
-/// Decide and record requests: one JSON object, a JSON array of them, or JSON lines (FORMATS.md
+/// Decide and record requests: one JSON object, a JSON array of them, or JSON lines (docs/formats.md
 /// "Request"). Idempotent by id: the same body again answers the first decision (200);
 /// another body under a recorded id is refused (409) and nothing of the body is recorded.
 ///
@@ -61,7 +61,7 @@ pub struct RecordedDecision {
     tag = "requests",
     security(("bearer" = [])),
     request_body(
-        description = "One request (FORMATS.md), a JSON array of requests, or JSON lines",
+        description = "One request (docs/formats.md), a JSON array of requests, or JSON lines",
         content(
             (Object = "application/json"),
             ("application/x-ndjson")
@@ -354,7 +354,7 @@ pub(crate) async fn assigned(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The request's id")),
     responses(
-        (status = 200, description = "The request as received (FORMATS.md \"Request\")", body = Object),
+        (status = 200, description = "The request as received (docs/formats.md, \"Request\")", body = Object),
         (status = 401, description = "No valid token", body = super::ErrorBody),
         (status = 403, description = "The role may not read it (counsel: not assigned to its subject); names the access rule", body = super::ErrorBody),
         (status = 404, description = "No request has that id", body = super::ErrorBody),
@@ -391,7 +391,7 @@ pub async fn request(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The request's id")),
     responses(
-        (status = 200, description = "The decision (FORMATS.md \"Decision\") with `ledger`", body = RecordedDecision),
+        (status = 200, description = "The decision (docs/formats.md, \"Decision\") with `ledger`", body = RecordedDecision),
         (status = 401, description = "No valid token", body = super::ErrorBody),
         (status = 403, description = "The role may not read it (counsel: not assigned to its subject); names the access rule", body = super::ErrorBody),
         (status = 404, description = "No decision for that id", body = super::ErrorBody),
