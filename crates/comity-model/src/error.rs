@@ -30,7 +30,9 @@ impl InputError {
         InputError { field, ..self }
     }
 
-    pub(crate) fn from_serde(path: String, err: &serde_json::Error) -> Self {
+    /// The error serde gave at `path` (as `serde_path_to_error` writes it), naming the
+    /// field: an unknown, missing or repeated field is named itself, not its parent.
+    pub fn from_serde(path: String, err: &serde_json::Error) -> Self {
         // serde_json appends " at line L column C" to messages: for a wrong value the path
         // says more; for broken JSON the position is what there is.
         let text = err.to_string();

@@ -444,16 +444,23 @@ fn undetermined(act: Act, gaps: &[&Gap], warnings: &mut Vec<String>) -> ActDecis
             })
         })
         .collect();
+    refused_until_decided(
+        act,
+        reasons,
+        "Do not act on this request: the law in force on its date is not encoded; refer it to agency counsel.",
+    )
+}
+
+/// An act refused because the law cannot decide it, until a person does: its reasons say
+/// why, and the instruction what to do meanwhile.
+fn refused_until_decided(act: Act, reasons: Vec<Arc<Reason>>, instruction: &str) -> ActDecision {
     ActDecision {
         act,
         outcome: Outcome::Forbidden,
         reasons,
         met: Vec::new(),
         limits: Vec::new(),
-        instruction: Some(
-            "Do not act on this request: the law in force on its date is not encoded; refer it to agency counsel."
-                .to_owned(),
-        ),
+        instruction: Some(instruction.to_owned()),
     }
 }
 
@@ -533,17 +540,11 @@ fn unspoken(act: Act, situation: &[Situation], warnings: &mut Vec<String>) -> Ac
             })
         })
         .collect();
-    ActDecision {
+    refused_until_decided(
         act,
-        outcome: Outcome::Forbidden,
         reasons,
-        met: Vec::new(),
-        limits: Vec::new(),
-        instruction: Some(
-            "Do not act on this request: no law in force decides it; refer it to agency counsel."
-                .to_owned(),
-        ),
-    }
+        "Do not act on this request: no law in force decides it; refer it to agency counsel.",
+    )
 }
 
 /// The deciding rules' instruction: from the most local pack that gives one, its first

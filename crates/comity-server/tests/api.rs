@@ -162,6 +162,16 @@ fn request(id: &str, subject: &str) -> Value {
     v
 }
 
+/// The text at `key` of each object of the JSON array `array`.
+fn strings<'a>(array: &'a Value, key: &str) -> Vec<&'a str> {
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[key].as_str().unwrap())
+        .collect()
+}
+
 /// Asserts an error answer's shape, status and field; returns its message.
 fn error(status: StatusCode, body: &Value, expected: StatusCode, field: &str) -> String {
     assert_eq!(status, expected, "{body:#}");
@@ -845,12 +855,7 @@ async fn places_are_known_or_refused_and_boroughs_are_new_york_city() {
         r["jurisdiction"] = place.into();
         let (status, decision) = server.submit(r.to_string()).await;
         assert_eq!(status, StatusCode::CREATED, "{decision:#}");
-        let packs: Vec<&str> = decision["packs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["id"].as_str().unwrap())
-            .collect();
+        let packs = strings(&decision["packs"], "id");
         assert!(
             packs.contains(&"ocd-division/country:us/state:ny/place:new_york@2017-12-01"),
             "{packs:?}"
@@ -1123,12 +1128,7 @@ async fn the_fbi_asking_a_court_date_for_a_criminal_investigation_is_permitted_b
     assert_eq!(status, StatusCode::CREATED, "{decision:#}");
     let act = &decision["acts"][0];
     assert_eq!(act["outcome"], "permitted", "{decision:#}");
-    let rules: Vec<&str> = act["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["rule"].as_str().unwrap())
-        .collect();
+    let rules = strings(&act["reasons"], "rule");
     assert!(
         rules.contains(&"us-criminal-justice-information-exchange"),
         "{rules:?}"

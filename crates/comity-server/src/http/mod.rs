@@ -447,23 +447,6 @@ impl Modify for BearerAuth {
 /// names the field at fault.
 pub(crate) fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let text = e.inner().to_string();
-        let message = match text.rfind(" at line ") {
-            Some(i) => text[..i].to_owned(),
-            None => text,
-        };
-        // An unknown or missing field is reported at its parent: name the field itself.
-        let named = ["unknown field `", "missing field `"]
-            .iter()
-            .find_map(|p| message.strip_prefix(p))
-            .and_then(|rest| rest.split('`').next());
-        let field = match (path.as_str(), named) {
-            (".", Some(name)) => name.to_owned(),
-            (".", None) => String::new(),
-            _ => path,
-        };
-        ApiError::input(field, message)
-    })
+    serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| comity_model::InputError::from_serde(e.path().to_string(), e.inner()).into())
 }
