@@ -12,7 +12,7 @@ use comity_ledger::{
     NoteSigner, NoteVerifier, from_hex, leaf_hash, open_checkpoint, verify_inclusion,
 };
 use comity_policy::Engine;
-use comity_server::auth::{Access, Role, create_token};
+use comity_server::auth::{Access, ApiAction, Role, create_token};
 use comity_server::http::{AppState, ServerOptions, serve};
 use comity_store::Store;
 use comity_testdb::TestDb;
@@ -1366,5 +1366,306 @@ async fn a_source_silent_past_its_cadence_degrades_health_and_raises_the_alarm()
         health().await["silent_feeds"],
         json!(["ICE to DOC", "FBI, anywhere"])
     );
+    server.finish().await;
+}
+
+/// One call of the API, for the authorization matrix: the route as the OpenAPI document
+/// names it, the path and body to call it with, the action the access pack decides it by,
+/// and whether it reads a person's record (so counsel's assignment matters).
+struct Call {
+    route: &'static str,
+    method: reqwest::Method,
+    path: String,
+    body: Option<String>,
+    action: ApiAction,
+    personal: bool,
+}
+
+/// Every route of the API but the open ones (`/healthz`, `/openapi.json`), for a request
+/// `id` about a person counsel `aid-1` is assigned to.
+fn every_call(id: &str) -> Vec<Call> {
+    use reqwest::Method;
+    let call = |route, method, path: String, body: Option<String>, action, personal| Call {
+        route,
+        method,
+        path,
+        body,
+        action,
+        personal,
+    };
+    let delivery = format!("{id}%2Fnotify-release%2FDHS-ICE-ERO");
+    let assignment = json!({ "counsel": "aid-9", "subject_id": "local-person-9" }).to_string();
+    vec![
+        call(
+            "/v1/requests",
+            Method::POST,
+            "/v1/requests".into(),
+            Some(EXAMPLE.into()),
+            ApiAction::Submit,
+            false,
+        ),
+        call(
+            "/v1/requests/{id}",
+            Method::GET,
+            format!("/v1/requests/{id}"),
+            None,
+            ApiAction::ReadRequest,
+            true,
+        ),
+        call(
+            "/v1/decisions/{id}",
+            Method::GET,
+            format!("/v1/decisions/{id}"),
+            None,
+            ApiAction::ReadDecision,
+            true,
+        ),
+        call(
+            "/v1/requests/{id}/deliveries",
+            Method::GET,
+            format!("/v1/requests/{id}/deliveries"),
+            None,
+            ApiAction::ReadRequest,
+            true,
+        ),
+        call(
+            "/v1/deliveries/{id}/approval",
+            Method::POST,
+            format!("/v1/deliveries/{delivery}/approval"),
+            Some(json!({ "decision": "refused" }).to_string()),
+            ApiAction::Approve,
+            false,
+        ),
+        call(
+            "/v1/audit/checkpoint",
+            Method::GET,
+            "/v1/audit/checkpoint".into(),
+            None,
+            ApiAction::ReadLedger,
+            false,
+        ),
+        call(
+            "/v1/audit/proof",
+            Method::GET,
+            "/v1/audit/proof?index=0".into(),
+            None,
+            ApiAction::ReadLedger,
+            false,
+        ),
+        call(
+            "/v1/assignments",
+            Method::POST,
+            "/v1/assignments".into(),
+            Some(assignment.clone()),
+            ApiAction::AssignCounsel,
+            false,
+        ),
+        call(
+            "/v1/assignments",
+            Method::GET,
+            "/v1/assignments".into(),
+            None,
+            ApiAction::ReadAssignments,
+            false,
+        ),
+        call(
+            "/v1/assignments/end",
+            Method::POST,
+            "/v1/assignments/end".into(),
+            Some(assignment),
+            ApiAction::AssignCounsel,
+            false,
+        ),
+        call(
+            "/v1/tokens",
+            Method::POST,
+            "/v1/tokens".into(),
+            Some(json!({ "role": "clerk", "name": "matrix" }).to_string()),
+            ApiAction::ManageTokens,
+            false,
+        ),
+        call(
+            "/v1/tokens",
+            Method::GET,
+            "/v1/tokens".into(),
+            None,
+            ApiAction::ManageTokens,
+            false,
+        ),
+        call(
+            "/v1/tokens/{id}",
+            Method::DELETE,
+            "/v1/tokens/0000000000000000".into(),
+            None,
+            ApiAction::ManageTokens,
+            false,
+        ),
+        call(
+            "/metrics",
+            Method::GET,
+            "/metrics".into(),
+            None,
+            ApiAction::ReadMetrics,
+            false,
+        ),
+    ]
+}
+
+/// The authorization matrix, from the access pack: every route × every role × a person
+/// counsel is assigned to and one it is not × a missing, malformed, unknown, expired and
+/// revoked token. A role the pack refuses gets 403 naming the rule; one it allows is never
+/// refused for its role; a token not in force gets 401, everywhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_authorization_matrix_holds_in_every_cell() {
+    let server = Server::sqlite().await;
+    let access = Access::builtin().unwrap();
+    let mut approved = request("matrix-own", "local-person-1");
+    approved["received_at"] = "2019-03-02T14:05:00-05:00".into();
+    approved["warrant"] = json!({ "kind": "judicial" });
+    approved["acts"] = json!(["notify-release"]);
+    approved["subject"]["convictions"][0]["date"] = "2016-05-01".into();
+    approved["subject"]["pending_charges"] = json!([]);
+    approved["custody"] = json!({ "status": "in-custody", "arrested_at": "2019-02-28T22:10:00-05:00",
+                                  "release_at": "2019-03-04T10:00:00-05:00" });
+    let mut other = approved.clone();
+    other["id"] = "matrix-other".into();
+    other["subject"]["id"] = "local-person-2".into();
+    let (status, _) = server.submit(json!([approved, other]).to_string()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = server
+        .post_json(
+            "admin",
+            "/v1/assignments",
+            json!({ "counsel": "aid-1", "subject_id": "local-person-1" }).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Every route of the API is in the matrix.
+    let (_, doc) = server
+        .anonymous(reqwest::Method::GET, "/openapi.json")
+        .await;
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        for method in methods.as_object().unwrap().keys() {
+            if path != "/healthz" && path != "/openapi.json" {
+                documented.push((path.clone(), method.to_uppercase()));
+            }
+        }
+    }
+    let mut listed: Vec<(String, String)> = every_call("x")
+        .iter()
+        .map(|c| (c.route.to_owned(), c.method.to_string()))
+        .collect();
+    documented.sort();
+    listed.sort();
+    assert_eq!(
+        documented, listed,
+        "every documented route is in the matrix"
+    );
+
+    let roles = [
+        ("clerk", Role::Clerk),
+        ("supervisor", Role::Supervisor),
+        ("aid-1", Role::Counsel),
+        ("auditor", Role::Auditor),
+        ("admin", Role::Admin),
+    ];
+    let mut cells = 0;
+    for id in ["matrix-own", "matrix-other"] {
+        for call in every_call(id) {
+            for (who, role) in roles {
+                let assigned = call.personal && role == Role::Counsel && id == "matrix-own";
+                let allowed = access
+                    .check(role, call.action, call.route, assigned)
+                    .is_ok();
+                let mut builder = server
+                    .http
+                    .request(call.method.clone(), server.url(&call.path))
+                    .bearer_auth(&server.tokens[who]);
+                if let Some(body) = &call.body {
+                    builder = builder.body(body.clone());
+                }
+                let response = builder.send().await.unwrap();
+                let status = response.status();
+                let body: Value = response.json().await.unwrap_or(Value::Null);
+                if allowed {
+                    assert!(
+                        status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
+                        "{who} {} {}: {status} {body}",
+                        call.method,
+                        call.path
+                    );
+                } else {
+                    assert_eq!(
+                        status,
+                        StatusCode::FORBIDDEN,
+                        "{who} {} {}",
+                        call.method,
+                        call.path
+                    );
+                    assert!(body["error"]["rule"].is_string(), "{body}");
+                }
+                cells += 1;
+            }
+        }
+    }
+    assert_eq!(cells, 2 * every_call("x").len() * roles.len());
+
+    // Tokens not in force: refused as unauthenticated, on every route.
+    let expired = "comity_expired-matrix-token";
+    server
+        .store
+        .create_token(
+            &comity_store::sha256_hex(expired.as_bytes()),
+            "admin",
+            "expired-admin",
+            "2020-01-01T00:00:00Z".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    let (_, created) = server
+        .post_json(
+            "admin",
+            "/v1/tokens",
+            json!({ "role": "admin", "name": "soon-revoked" }).to_string(),
+        )
+        .await;
+    let revoked = created["token"].as_str().unwrap().to_owned();
+    let gone = server
+        .http
+        .delete(server.url(&format!("/v1/tokens/{}", created["id"].as_str().unwrap())))
+        .bearer_auth(&server.tokens["admin"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::OK);
+    for call in every_call("matrix-own") {
+        for header in [
+            None,
+            Some("Basic YWRtaW46YWRtaW4=".to_owned()),
+            Some("Bearer comity_unknown".to_owned()),
+            Some(format!("Bearer {expired}")),
+            Some(format!("Bearer {revoked}")),
+        ] {
+            let mut builder = server
+                .http
+                .request(call.method.clone(), server.url(&call.path));
+            if let Some(h) = &header {
+                builder = builder.header(header::AUTHORIZATION, h);
+            }
+            if let Some(body) = &call.body {
+                builder = builder.body(body.clone());
+            }
+            let status = builder.send().await.unwrap().status();
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{header:?} {} {}",
+                call.method,
+                call.path
+            );
+        }
+    }
     server.finish().await;
 }
