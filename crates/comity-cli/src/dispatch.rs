@@ -25,6 +25,11 @@ pub struct DispatchArgs {
     /// Deliver what is due now, then stop (a retry not yet due is left for later).
     #[arg(long)]
     once: bool,
+    /// How long, in seconds, a claimed delivery is held before another dispatcher may take
+    /// it (a dispatcher that dies leaves it that long); keep it longer than a batch's sends
+    /// take (at most 10 s).
+    #[arg(long, default_value_t = 60)]
+    lease_seconds: u64,
 }
 
 fn dispatch_error(e: DispatchError) -> Failure {
@@ -55,7 +60,9 @@ pub fn run(args: DispatchArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| format!("dispatch-{}", std::process::id()));
     runtime()?.block_on(async {
         let store = open_existing(&args.db).await?;
-        let dispatcher = Dispatcher::new(store.clone(), config, name).map_err(dispatch_error)?;
+        let dispatcher = Dispatcher::new(store.clone(), config, name)
+            .map_err(dispatch_error)?
+            .lease(std::time::Duration::from_secs(args.lease_seconds.max(1)));
         if args.once {
             loop {
                 let done = dispatcher.dispatch_due().await.map_err(dispatch_error)?;

@@ -44,9 +44,9 @@ use channels::{SendError, Sender};
 /// Deliveries claimed at once.
 const BATCH: usize = 64;
 
-/// How long a claim lasts: longer than a batch's sends take (each at most
+/// How long a claim lasts by default: longer than a batch's sends take (each at most
 /// [`channels::SEND_TIMEOUT`], all of a batch at once).
-const LEASE_MS: i64 = 60_000;
+pub const LEASE: Duration = Duration::from_secs(60);
 
 /// How long an idle dispatcher waits before looking again.
 const IDLE_POLL: Duration = Duration::from_millis(250);
@@ -88,6 +88,7 @@ pub struct Dispatcher {
     sender: Arc<Sender>,
     batch: usize,
     idle_poll: Duration,
+    lease: Duration,
 }
 
 impl Dispatcher {
@@ -104,12 +105,21 @@ impl Dispatcher {
             sender: Arc::new(Sender::new()?),
             batch: BATCH,
             idle_poll: IDLE_POLL,
+            lease: LEASE,
         })
     }
 
     /// Claims at most `n` deliveries per pass (default 64).
     pub fn batch(mut self, n: usize) -> Dispatcher {
         self.batch = n.max(1);
+        self
+    }
+
+    /// Holds what it claims for `lease` (default [`LEASE`]): a dispatcher that dies leaves its
+    /// claims to others when their lease runs out. A lease shorter than a batch's sends take
+    /// lets another dispatcher send the same delivery again.
+    pub fn lease(mut self, lease: Duration) -> Dispatcher {
+        self.lease = lease;
         self
     }
 
@@ -124,7 +134,7 @@ impl Dispatcher {
     pub async fn dispatch_due(&self) -> Result<Vec<Done>, DispatchError> {
         let claimed = self
             .store
-            .claim_deliveries(&self.name, self.batch, LEASE_MS)
+            .claim_deliveries(&self.name, self.batch, self.lease.as_millis() as i64)
             .await?;
         if claimed.is_empty() {
             return Ok(Vec::new());
