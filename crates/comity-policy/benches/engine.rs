@@ -308,7 +308,9 @@ fn stream(n: usize) -> Vec<Request> {
                 "records": ["identity", "release-date"],
                 "subject": { "id": format!("synthetic-{i}"), "watchlist_match": next(100) == 0,
                              "convictions": [{ "offense": offense, "class": class,
-                                               "date": format!("{}-06-01", 2005 + next(15)),
+                                               // Before the earliest request (2018): a judgment
+                                               // after the request is refused as input.
+                                               "date": format!("{}-06-01", 2005 + next(13)),
                                                "incarcerated_days": next(900) }] },
                 "custody": { "status": "in-custody", "arrested_at": format!("{year}-01-05T10:00:00-05:00"),
                              "release_at": format!("{year}-12-0{}T10:00:00-05:00", 1 + next(9)) },
