@@ -1,7 +1,7 @@
 //! `comity counsel`: which counsel represents which person, assigned by the operator (an
 //! authority), never by counsel itself; each assignment and its end are kept.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use crate::ledger::{DbArgs, open_existing, runtime, store_error};
 use crate::{Failure, outln};
@@ -11,34 +11,28 @@ use crate::{Failure, outln};
 pub enum CounselCommand {
     /// Assign a counsel to a person: counsel then reads requests and decisions about them and
     /// is sent a notice of each disclosure about them.
-    Assign {
-        #[command(flatten)]
-        db: DbArgs,
-        /// Who assigns it, as recorded (with "(command line)").
-        #[arg(long)]
-        by: String,
-        /// The counsel, by the name its token is issued to.
-        counsel: String,
-        /// The person, by the id requests give (`subject.id`).
-        subject: String,
-    },
+    Assign(AssignmentArgs),
     /// End an assignment.
-    End {
-        #[command(flatten)]
-        db: DbArgs,
-        /// Who ends it, as recorded.
-        #[arg(long)]
-        by: String,
-        /// The counsel.
-        counsel: String,
-        /// The person.
-        subject: String,
-    },
+    End(AssignmentArgs),
     /// List every assignment, standing and ended.
     List {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// An assignment to make or end, and who does it.
+#[derive(Args)]
+pub struct AssignmentArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Who assigns it or ends it, as recorded (with "(command line)").
+    #[arg(long)]
+    by: String,
+    /// The counsel, by the name its token is issued to.
+    counsel: String,
+    /// The person, by the id requests give (`subject.id`).
+    subject: String,
 }
 
 /// One line of text naming who does something, as recorded.
@@ -56,12 +50,12 @@ fn who(by: &str) -> Result<String, Failure> {
 pub fn run(what: CounselCommand) -> Result<(), Failure> {
     runtime()?.block_on(async {
         match what {
-            CounselCommand::Assign {
+            CounselCommand::Assign(AssignmentArgs {
                 db,
                 by,
                 counsel,
                 subject,
-            } => {
+            }) => {
                 let by = who(&by)?;
                 let store = open_existing(&db).await?;
                 let made = store.assign(counsel.trim(), subject.trim(), &by).await;
@@ -74,12 +68,12 @@ pub fn run(what: CounselCommand) -> Result<(), Failure> {
                     subject.trim()
                 );
             }
-            CounselCommand::End {
+            CounselCommand::End(AssignmentArgs {
                 db,
                 by,
                 counsel,
                 subject,
-            } => {
+            }) => {
                 let by = who(&by)?;
                 let store = open_existing(&db).await?;
                 let ended = store

@@ -199,11 +199,6 @@ impl Catalogs {
         &self.divisions
     }
 
-    /// Replaces the division registry.
-    pub fn set_divisions(&mut self, divisions: Divisions) {
-        self.divisions = divisions;
-    }
-
     /// Adds one catalog file's text.
     pub fn add(&mut self, text: &str) -> Result<(), String> {
         let file: CatalogFile = toml::from_str(text).map_err(|e| e.to_string())?;

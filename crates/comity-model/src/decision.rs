@@ -60,13 +60,6 @@ pub struct ActDecision {
     pub instruction: Option<String>,
 }
 
-impl ActDecision {
-    /// The hold deadline that binds: the earliest `hold_until` among the limits.
-    pub fn binding_deadline(&self) -> Option<&Limit> {
-        self.limits.iter().find(|l| l.binding)
-    }
-}
-
 /// What the law makes of an act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -172,6 +172,35 @@ fn strings<'a>(array: &'a Value, key: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// A NYC DOC detainer of 2019 with a judicial warrant, for a person convicted of a violent
+/// felony within five years, asking only for the release notice: permitted, once the privacy
+/// officer approves it (NYC Admin. Code § 23-1202(c)).
+fn release_notice_needing_approval(id: &str, subject: &str) -> Value {
+    let mut r = request(id, subject);
+    r["received_at"] = "2019-03-02T14:05:00-05:00".into();
+    r["warrant"] = json!({ "kind": "judicial" });
+    r["acts"] = json!(["notify-release"]);
+    r["subject"]["convictions"][0]["date"] = "2016-05-01".into();
+    r["subject"]["pending_charges"] = json!([]);
+    r["custody"] = json!({ "status": "in-custody", "arrested_at": "2019-02-28T22:10:00-05:00",
+                           "release_at": "2019-03-04T10:00:00-05:00" });
+    r
+}
+
+/// Stores `token` for `role` with an expiry long past.
+async fn expired_token(server: &Server, token: &str, role: &str) {
+    server
+        .store
+        .create_token(
+            &comity_store::sha256_hex(token.as_bytes()),
+            role,
+            &format!("expired-{role}"),
+            "2020-01-01T00:00:00Z".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+}
+
 /// Asserts an error answer's shape, status and field; returns its message.
 fn error(status: StatusCode, body: &Value, expected: StatusCode, field: &str) -> String {
     assert_eq!(status, expected, "{body:#}");
@@ -871,14 +900,7 @@ async fn places_are_known_or_refused_and_boroughs_are_new_york_city() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_supervisor_approves_what_a_permit_says_needs_approval() {
     let server = Server::sqlite().await;
-    let mut r = request("apr-api-1", "local-person-5");
-    r["received_at"] = "2019-03-02T14:05:00-05:00".into();
-    r["warrant"] = json!({ "kind": "judicial" });
-    r["acts"] = json!(["notify-release"]);
-    r["subject"]["convictions"][0]["date"] = "2016-05-01".into();
-    r["subject"]["pending_charges"] = json!([]);
-    r["custody"] = json!({ "status": "in-custody", "arrested_at": "2019-02-28T22:10:00-05:00",
-                           "release_at": "2019-03-04T10:00:00-05:00" });
+    let r = release_notice_needing_approval("apr-api-1", "local-person-5");
     let (status, decision) = server.submit(r.to_string()).await;
     assert_eq!(status, StatusCode::CREATED, "{decision:#}");
     assert_eq!(decision["acts"][0]["outcome"], "permitted");
@@ -1086,16 +1108,7 @@ async fn tokens_are_listed_expire_and_once_revoked_are_refused_by_every_server()
 
     // A token whose time ran out is refused, saying so.
     let expired = "comity_expired-synthetic-token";
-    server
-        .store
-        .create_token(
-            &comity_store::sha256_hex(expired.as_bytes()),
-            "clerk",
-            "old-desk",
-            "2020-01-01T00:00:00Z".parse().unwrap(),
-        )
-        .await
-        .unwrap();
+    expired_token(&server, expired, "clerk").await;
     let response = server
         .http
         .get(server.url("/v1/decisions/x"))
@@ -1519,14 +1532,7 @@ fn every_call(id: &str) -> Vec<Call> {
 async fn the_authorization_matrix_holds_in_every_cell() {
     let server = Server::sqlite().await;
     let access = Access::builtin().unwrap();
-    let mut approved = request("matrix-own", "local-person-1");
-    approved["received_at"] = "2019-03-02T14:05:00-05:00".into();
-    approved["warrant"] = json!({ "kind": "judicial" });
-    approved["acts"] = json!(["notify-release"]);
-    approved["subject"]["convictions"][0]["date"] = "2016-05-01".into();
-    approved["subject"]["pending_charges"] = json!([]);
-    approved["custody"] = json!({ "status": "in-custody", "arrested_at": "2019-02-28T22:10:00-05:00",
-                                  "release_at": "2019-03-04T10:00:00-05:00" });
+    let approved = release_notice_needing_approval("matrix-own", "local-person-1");
     let mut other = approved.clone();
     other["id"] = "matrix-other".into();
     other["subject"]["id"] = "local-person-2".into();
@@ -1614,16 +1620,7 @@ async fn the_authorization_matrix_holds_in_every_cell() {
 
     // Tokens not in force: refused as unauthenticated, on every route.
     let expired = "comity_expired-matrix-token";
-    server
-        .store
-        .create_token(
-            &comity_store::sha256_hex(expired.as_bytes()),
-            "admin",
-            "expired-admin",
-            "2020-01-01T00:00:00Z".parse().unwrap(),
-        )
-        .await
-        .unwrap();
+    expired_token(&server, expired, "admin").await;
     let (_, created) = server
         .post_json(
             "admin",

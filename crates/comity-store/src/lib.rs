@@ -38,7 +38,7 @@ pub use ledger::InclusionProof;
 pub use outbox::{Completion, Delivery, DeliveryStatus, OutboxCounts};
 pub use permit::{Permit, Planner, RecipientKinds};
 pub use record::{Committed, DeliveryKind, NewDecision, NewDelivery, Recorded, delivery_id};
-pub use tokens::{StoredToken, token_id};
+pub use tokens::StoredToken;
 pub use verify::{Finding, VerifyReport};
 
 /// Which database holds the store.

@@ -24,7 +24,7 @@ pub struct StoredToken {
 }
 
 /// A token's public id, from its SHA-256 (hex).
-pub fn token_id(sha256: &str) -> String {
+fn token_id(sha256: &str) -> String {
     sha256.chars().take(16).collect()
 }
 
