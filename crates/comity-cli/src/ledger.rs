@@ -83,6 +83,7 @@ pub enum Audit {
 pub(crate) fn store_error(e: StoreError) -> Failure {
     match e {
         StoreError::NotFound(m) => Failure::Input(m),
+        e @ StoreError::EntryTooLong { .. } => Failure::Input(e.to_string()),
         other => Failure::Finding(format!("error: {other}")),
     }
 }

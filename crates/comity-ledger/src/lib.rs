@@ -12,17 +12,23 @@
 //! - [`proof`]: [`verify_inclusion`], [`verify_consistency`].
 //! - [`checkpoint`] and [`note`]: [`Checkpoint`], [`NoteSigner`], [`NoteVerifier`],
 //!   [`open_checkpoint`].
+//! - [`tiles`]: the log as C2SP tlog-tiles serves it: [`TileAddress`], [`entry_bundle`].
 
 pub mod checkpoint;
 pub mod hash;
 pub mod note;
 pub mod proof;
+pub mod tiles;
 pub mod tree;
 
 pub use checkpoint::{Checkpoint, CheckpointError, open_checkpoint};
 pub use hash::{Hash, HexError, empty_root, from_hex, leaf_hash, node_hash, to_hex};
 pub use note::{KeyError, NoteError, NoteSigner, NoteVerifier, open_note};
 pub use proof::{ProofError, verify_consistency, verify_inclusion};
+pub use tiles::{
+    BadTilePath, EntryTooLong, MAX_ENTRY_BYTES, TILE_WIDTH, TileAddress, TileContent,
+    bundle_entries, entry_bundle,
+};
 pub use tree::{
     MemoryTree, Nodes, TreeError, completed_nodes, consistency_proof, inclusion_proof, root,
 };

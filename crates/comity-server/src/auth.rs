@@ -93,8 +93,11 @@ pub enum ApiAction {
     ReadRequest,
     /// `GET /v1/decisions/{id}`.
     ReadDecision,
-    /// `GET /v1/audit/checkpoint`, `GET /v1/audit/proof`.
+    /// `GET /v1/audit/checkpoint`, `GET /v1/audit/proof`, `GET /checkpoint`, and the hash
+    /// tiles `GET /tile/<L>/<N>`.
     ReadLedger,
+    /// The entry bundles `GET /tile/entries/<N>`: the ledger's entries, decisions among them.
+    ReadEntries,
     /// `GET /metrics`.
     ReadMetrics,
     /// `POST /v1/assignments`, `POST /v1/assignments/end`.
@@ -109,11 +112,12 @@ pub enum ApiAction {
 
 impl ApiAction {
     /// Every action.
-    pub const ALL: [ApiAction; 9] = [
+    pub const ALL: [ApiAction; 10] = [
         ApiAction::Submit,
         ApiAction::ReadRequest,
         ApiAction::ReadDecision,
         ApiAction::ReadLedger,
+        ApiAction::ReadEntries,
         ApiAction::ReadMetrics,
         ApiAction::AssignCounsel,
         ApiAction::ReadAssignments,
@@ -128,6 +132,7 @@ impl ApiAction {
             ApiAction::ReadRequest => "read-request",
             ApiAction::ReadDecision => "read-decision",
             ApiAction::ReadLedger => "read-ledger",
+            ApiAction::ReadEntries => "read-entries",
             ApiAction::ReadMetrics => "read-metrics",
             ApiAction::AssignCounsel => "assign-counsel",
             ApiAction::ReadAssignments => "read-assignments",
@@ -583,6 +588,11 @@ mod tests {
             assert_eq!(allowed(Role::Auditor, action), 0, "auditor {action}");
         }
         assert_eq!(allowed(Role::Auditor, ReadLedger), 2);
+        // The ledger's entries hold every decision: only a supervisor reads them whole.
+        for role in Role::ALL {
+            let expected = if role == Role::Supervisor { 2 } else { 0 };
+            assert_eq!(allowed(role, ReadEntries), expected, "{role} read-entries");
+        }
         assert_eq!(allowed(Role::Admin, ManageTokens), 2);
         assert_eq!(allowed(Role::Admin, ReadRequest), 0);
         // Only a supervisor approves.
@@ -597,8 +607,8 @@ mod tests {
         // Assignments come from an administrator, never from counsel itself.
         assert_eq!(allowed(Role::Counsel, AssignCounsel), 0);
         assert_eq!(allowed(Role::Admin, AssignCounsel), 2);
-        // clerk 3, supervisor 5, counsel 1 (+2 assigned reads), auditor 2, admin 4: × 2.
-        assert_eq!(total, 2 * (3 + 5 + 1 + 2 + 4) + 2);
+        // clerk 3, supervisor 6, counsel 1 (+2 assigned reads), auditor 2, admin 4: × 2.
+        assert_eq!(total, 2 * (3 + 6 + 1 + 2 + 4) + 2);
     }
 
     #[test]

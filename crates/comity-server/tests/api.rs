@@ -468,6 +468,134 @@ async fn arrays_and_json_lines_answer_in_their_shape_with_proofs_that_verify() {
     server.finish().await;
 }
 
+/// Tiles of the log read over HTTP, for `tlog_tiles`' client, which checks each against the
+/// checkpoint it was given.
+struct HttpTiles<'a> {
+    server: &'a Server,
+}
+
+impl tlog_tiles::TileReader for HttpTiles<'_> {
+    fn height(&self) -> u8 {
+        8
+    }
+
+    fn read_tiles(&self, tiles: &[tlog_tiles::Tile]) -> Result<Vec<Vec<u8>>, tlog_tiles::Error> {
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                let mut read = Vec::new();
+                for tile in tiles {
+                    // tlog_tiles names tiles as Go's sumdb does, with the height: tile/8/L/N.
+                    let path = tile.path().replace("tile/8/", "/tile/");
+                    let response = self.server.get("auditor", &path).send().await.unwrap();
+                    assert_eq!(response.status(), StatusCode::OK, "{path}");
+                    read.push(response.bytes().await.unwrap().to_vec());
+                }
+                Ok(read)
+            })
+        })
+    }
+
+    fn save_tiles(&self, _: &[tlog_tiles::Tile], _: &[Vec<u8>]) {}
+}
+
+/// `/checkpoint` as an outside client reads it: the note's signature checked by the
+/// `signed_note` crate against the log's verifier key, the checkpoint parsed by `tlog_tiles`.
+async fn outside_checkpoint(server: &Server) -> tlog_tiles::Checkpoint {
+    let response = server.get("auditor", "/checkpoint").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/plain; charset=utf-8"
+    );
+    let note = signed_note::Note::from_bytes(&response.bytes().await.unwrap()).unwrap();
+    let verifier = signed_note::StandardVerifier::new(&server.verifier.verifier_key()).unwrap();
+    let verifiers = signed_note::VerifierList::new(vec![Box::new(verifier)]);
+    note.verify(&verifiers).unwrap();
+    tlog_tiles::Checkpoint::from_bytes(note.text()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_log_is_served_as_tlog_tiles_that_outside_clients_check() {
+    let server = Server::sqlite().await;
+    let (status, _) = server.submit(request("t-0", "p-0").to_string()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let old = outside_checkpoint(&server).await;
+    let batch: Vec<Value> = (1..300)
+        .map(|i| request(&format!("t-{i}"), &format!("p-{i}")))
+        .collect();
+    let (status, _) = server.submit(Value::from(batch).to_string()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let new = outside_checkpoint(&server).await;
+    let size = new.size();
+    assert!(size > 300, "{size}");
+    assert_eq!(new.origin(), "comity.test/ledger");
+
+    // tlog_tiles' client reads the tiles it needs (level 0 and level 1, whole and partial),
+    // checks them against the checkpoint, and proves entries and the older tree from them.
+    let tiles = HttpTiles { server: &server };
+    let reader = tlog_tiles::TileHashReader::new(size, *new.hash(), &tiles);
+    assert_eq!(tlog_tiles::tree_hash(size, &reader).unwrap(), *new.hash());
+    let consistency = tlog_tiles::prove_tree(size, old.size(), &reader).unwrap();
+    tlog_tiles::check_tree(&consistency, size, *new.hash(), old.size(), *old.hash()).unwrap();
+    let response = server
+        .get("supervisor", "/tile/entries/001.p/10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CACHE_CONTROL],
+        "private, max-age=31536000, immutable"
+    );
+    let bundle = response.bytes().await.unwrap();
+    let entries = comity_ledger::bundle_entries(&bundle).unwrap();
+    assert_eq!(entries.len(), 10);
+    for (index, entry) in (256..).zip(&entries) {
+        assert_eq!(
+            *entry,
+            server.store.entry(index).await.unwrap().unwrap().as_bytes()
+        );
+        let proof = tlog_tiles::prove_record(size, index, &reader).unwrap();
+        let leaf = tlog_tiles::record_hash(entry);
+        tlog_tiles::check_record(&proof, size, *new.hash(), index, leaf).unwrap();
+    }
+
+    // Entry bundles hold decisions: an auditor may read hashes, not them.
+    let (status, body) = server.get_json("auditor", "/tile/entries/000").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["rule"], "ledger-entries-need-supervisor");
+    let (status, body) = server.get_json("clerk", "/tile/0/000").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body:#}");
+    // Paths that name no tile, and tiles not yet whole, are 404 naming the path.
+    for path in [
+        "/tile/0/000.p/0",
+        "/tile/0/000.p/256",
+        "/tile/0/1",
+        "/tile/data/000",
+        "/tile/0/x001/000",
+        "/tile/0/002",
+        "/tile/1/000",
+        "/tile/2/000.p/1",
+        "/tile/0/x018/x446/x744/x073/x709/x551/615.p/1",
+    ] {
+        let (status, body) = server.get_json("auditor", path).await;
+        error(status, &body, StatusCode::NOT_FOUND, "path");
+    }
+
+    // A stored leaf hash changed by SQL: the proof of its neighbour, read from the tiles,
+    // no longer leads to the checkpoint's root.
+    sqlx::query("UPDATE ledger_nodes SET hash = $1 WHERE id = 5")
+        .bind("00".repeat(32))
+        .execute(&server.db.pool().await)
+        .await
+        .unwrap();
+    let fresh = tlog_tiles::TileHashReader::new(size, *new.hash(), &tiles);
+    let proof = tlog_tiles::prove_record(size, 4, &fresh).unwrap();
+    let leaf = tlog_tiles::record_hash(server.store.entry(4).await.unwrap().unwrap().as_bytes());
+    assert!(tlog_tiles::check_record(&proof, size, *new.hash(), 4, leaf).is_err());
+    server.finish().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bodies_over_the_limit_are_413_and_record_nothing() {
     let options = ServerOptions {
@@ -752,6 +880,8 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
         ("/v1/deliveries/{id}/approval", "post"),
         ("/v1/audit/checkpoint", "get"),
         ("/v1/audit/proof", "get"),
+        ("/checkpoint", "get"),
+        ("/tile/{path}", "get"),
         ("/v1/assignments", "post"),
         ("/v1/assignments", "get"),
         ("/v1/assignments/end", "post"),
@@ -767,7 +897,7 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
             "{method} {path}"
         );
     }
-    assert_eq!(paths.len(), 14);
+    assert_eq!(paths.len(), 16);
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
@@ -1466,6 +1596,30 @@ fn every_call(id: &str) -> Vec<Call> {
             false,
         ),
         call(
+            "/checkpoint",
+            Method::GET,
+            "/checkpoint".into(),
+            None,
+            ApiAction::ReadLedger,
+            false,
+        ),
+        call(
+            "/tile/{path}",
+            Method::GET,
+            "/tile/0/000.p/1".into(),
+            None,
+            ApiAction::ReadLedger,
+            false,
+        ),
+        call(
+            "/tile/{path}",
+            Method::GET,
+            "/tile/entries/000.p/1".into(),
+            None,
+            ApiAction::ReadEntries,
+            false,
+        ),
+        call(
             "/v1/assignments",
             Method::POST,
             "/v1/assignments".into(),
@@ -1565,6 +1719,8 @@ async fn the_authorization_matrix_holds_in_every_cell() {
         .collect();
     documented.sort();
     listed.sort();
+    // A route decided by two actions (tiles: hashes and entries) is called once for each.
+    listed.dedup();
     assert_eq!(
         documented, listed,
         "every documented route is in the matrix"

@@ -108,11 +108,11 @@ impl Integrator {
 
     /// Records one decision with whatever else is waiting, and returns once it is committed.
     /// The decision is made ready to record (canonical form, request digest) here, in the
-    /// caller's task.
+    /// caller's task, and refused here if its entry would be too long.
     pub async fn record(&self, decision: NewDecision) -> Result<Receipt, StoreError> {
         let (done, result) = oneshot::channel();
         self.jobs
-            .send((Prepared::new(decision), done))
+            .send((Prepared::new(decision)?, done))
             .await
             .map_err(|_| StoreError::Batch("the integrator has stopped".into()))?;
         result

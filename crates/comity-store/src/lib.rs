@@ -18,6 +18,7 @@ mod permit;
 mod record;
 mod rows;
 mod service;
+mod tiles;
 mod tokens;
 mod verify;
 
@@ -76,6 +77,18 @@ pub enum StoreError {
     /// A request for something the ledger does not have.
     #[error("{0}")]
     NotFound(String),
+    /// A decision whose ledger entry would be longer than the log's entry bundles carry
+    /// (C2SP tlog-tiles frames each entry by a 16-bit length): refused, nothing written.
+    #[error(
+        "the decision on request `{request}` would make a ledger entry of {bytes} bytes; \
+         entries are at most 65,535 bytes (C2SP tlog-tiles entry bundles), so nothing was recorded"
+    )]
+    EntryTooLong {
+        /// The request decided.
+        request: String,
+        /// The length its entry would have.
+        bytes: usize,
+    },
     /// The batch a decision was recorded in failed as a whole: nothing of it was written.
     #[error("recording failed, nothing was written: {0}")]
     Batch(String),

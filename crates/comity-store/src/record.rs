@@ -116,14 +116,27 @@ pub(crate) struct Prepared {
     sha: String,
 }
 
+/// The longest time an entry records (`jiff` prints nanoseconds at most).
+const LONGEST_TIME: &str = "2000-01-01T00:00:00.000000000Z";
+
 impl Prepared {
-    /// Prepares a decision to record.
-    pub(crate) fn new(item: NewDecision) -> Prepared {
-        Prepared {
-            decision: canonical_decision(&item.decision),
-            sha: sha256_hex(item.request_body.as_bytes()),
-            item,
+    /// Prepares a decision to record, or refuses one whose entry would be longer than an
+    /// entry bundle carries.
+    pub(crate) fn new(item: NewDecision) -> Result<Prepared, StoreError> {
+        let decision = canonical_decision(&item.decision);
+        let sha = sha256_hex(item.request_body.as_bytes());
+        let bytes = decision_entry(&decision, LONGEST_TIME, &item.decision.request, &sha).len();
+        if bytes > comity_ledger::MAX_ENTRY_BYTES {
+            return Err(StoreError::EntryTooLong {
+                request: item.decision.request.clone(),
+                bytes,
+            });
         }
+        Ok(Prepared {
+            decision,
+            sha,
+            item,
+        })
     }
 }
 
@@ -177,7 +190,11 @@ impl Store {
     /// [`Store::record_decisions`], with the tree head the batch ended: computed from the
     /// nodes the append already holds, without reading anything more.
     pub async fn commit_decisions(&self, batch: &[NewDecision]) -> Result<Committed, StoreError> {
-        let batch: Vec<Prepared> = batch.iter().cloned().map(Prepared::new).collect();
+        let batch = batch
+            .iter()
+            .cloned()
+            .map(Prepared::new)
+            .collect::<Result<Vec<_>, _>>()?;
         self.commit_prepared(&batch).await
     }
 

@@ -366,3 +366,68 @@ async fn deliveries_are_written_with_their_decision_and_only_once() {
         fixture.drop_database().await;
     }
 }
+
+/// A decision whose one reason has a summary of `length` bytes.
+fn with_summary(id: &str, length: usize) -> NewDecision {
+    let mut item = decision(id, Outcome::Forbidden);
+    let mut reason = (*item.decision.acts[0].reasons[0]).clone();
+    reason.summary = "x".repeat(length);
+    item.decision.acts[0].reasons[0] = Arc::new(reason);
+    item
+}
+
+#[tokio::test]
+async fn a_decision_too_long_for_an_entry_bundle_is_refused_and_nothing_written() {
+    for (store, fixture) in stores().await {
+        // With the rest of its entry, this summary passes 65,535 bytes by about 400.
+        let refused = store
+            .record_decisions(&[
+                decision("synthetic-short", Outcome::Forbidden),
+                with_summary("synthetic-long", 65_300),
+            ])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, comity_store::StoreError::EntryTooLong { request, bytes }
+                if request == "synthetic-long" && *bytes > 65_535),
+            "{refused}"
+        );
+        assert_eq!(
+            fixture.count("SELECT COUNT(*) FROM ledger_entries").await,
+            0
+        );
+        // Through the integrator it fails alone.
+        let integrator = comity_store::Integrator::start(store.clone(), 8);
+        assert!(
+            integrator
+                .record(with_summary("synthetic-long", 65_300))
+                .await
+                .is_err()
+        );
+        let short = integrator
+            .record(decision("synthetic-short", Outcome::Forbidden))
+            .await
+            .unwrap();
+        assert!(matches!(short.recorded, Recorded::New(_)));
+        // Just under the bound is recorded, and served whole in its entry bundle.
+        let index = store
+            .record_decisions(&[with_summary("synthetic-under", 64_700)])
+            .await
+            .unwrap()[0]
+            .index()
+            .unwrap();
+        let tile = format!("tile/entries/000.p/{}", index + 1);
+        let tile = comity_ledger::TileAddress::parse(&tile).unwrap();
+        let bundle = store.tile(&tile).await.unwrap().unwrap();
+        let entries = comity_ledger::bundle_entries(&bundle).unwrap();
+        let entry = store.entry(index).await.unwrap().unwrap();
+        assert_eq!(entries[index as usize], entry.as_bytes());
+        assert!(
+            entry.len() > 65_000 && entry.len() <= 65_535,
+            "{}",
+            entry.len()
+        );
+        store.close().await;
+        fixture.drop_database().await;
+    }
+}

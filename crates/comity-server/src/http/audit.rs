@@ -1,14 +1,15 @@
 //! The ledger for those who check it: `GET /v1/audit/checkpoint` (the latest signed tree
-//! head, a C2SP checkpoint in a signed note) and `GET /v1/audit/proof` (an inclusion proof,
-//! as `comity audit prove` prints it).
+//! head, a C2SP checkpoint in a signed note), `GET /v1/audit/proof` (an inclusion proof, as
+//! `comity audit prove` prints it), and the log as C2SP tlog-tiles serves it, for clients
+//! and witnesses that are not comity's: `GET /checkpoint` and `GET /tile/…`.
 
 use std::collections::BTreeMap;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use comity_ledger::to_hex;
+use comity_ledger::{TileAddress, TileContent, to_hex};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -33,23 +34,110 @@ pub async fn checkpoint(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    state.authorize(
-        &caller,
-        ApiAction::ReadLedger,
-        "/v1/audit/checkpoint",
-        false,
-    )?;
+    signed_checkpoint(&state, &caller, "/v1/audit/checkpoint").await
+}
+
+/// The latest signed checkpoint where C2SP tlog-tiles puts it, beside the tiles.
+#[utoipa::path(
+    get,
+    path = "/checkpoint",
+    tag = "audit",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The latest signed checkpoint, as `/v1/audit/checkpoint` answers it", body = String, content_type = "text/plain"),
+        (status = 401, description = "No valid token", body = super::ErrorBody),
+        (status = 403, description = "The role may not read the ledger; names the access rule", body = super::ErrorBody),
+    )
+)]
+pub async fn tlog_checkpoint(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    signed_checkpoint(&state, &caller, "/checkpoint").await
+}
+
+/// Signs a checkpoint of the ledger as it stands (unless the latest covers it) and answers
+/// the latest, for a caller that may read the ledger at `route`.
+async fn signed_checkpoint(
+    state: &AppState,
+    caller: &Caller,
+    route: &str,
+) -> Result<Response, ApiError> {
+    state.authorize(caller, ApiAction::ReadLedger, route, false)?;
     let note = state
         .inner
         .store
         .sign_checkpoint(&state.inner.signer)
         .await?;
-    let mut response = note.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    Ok(response)
+    Ok(with_type(
+        note.into_response(),
+        "text/plain; charset=utf-8",
+        false,
+    ))
+}
+
+/// One tile of the log (C2SP tlog-tiles): `<L>/<N>[.p/<W>]`, `W` node hashes of 32 bytes at
+/// tree level `8·L`, or `entries/<N>[.p/<W>]`, an entry bundle (each entry after its length,
+/// a big-endian `uint16`). A tile's bytes never change, so it may be cached for good.
+#[utoipa::path(
+    get,
+    path = "/tile/{path}",
+    tag = "audit",
+    security(("bearer" = [])),
+    params(
+        ("path" = String, Path, description = "`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, N in three-digit groups (`x001/234`)"),
+    ),
+    responses(
+        (status = 200, description = "The tile's bytes", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 401, description = "No valid token", body = super::ErrorBody),
+        (status = 403, description = "The role may not read the ledger (hash tiles) or its entries (entry bundles); names the access rule", body = super::ErrorBody),
+        (status = 404, description = "Not a tile path, or a tile the ledger does not hold yet", body = super::ErrorBody),
+    )
+)]
+pub async fn tile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
+    let path = format!("tile/{path}");
+    let address = TileAddress::parse(&path);
+    let action = match address {
+        Ok(TileAddress {
+            content: TileContent::Entries,
+            ..
+        }) => ApiAction::ReadEntries,
+        _ => ApiAction::ReadLedger,
+    };
+    state.authorize(&caller, action, "/tile/{path}", false)?;
+    let address = address.map_err(|e| ApiError::not_found("path", e.to_string()))?;
+    match state.inner.store.tile(&address).await? {
+        Some(bytes) => Ok(with_type(
+            bytes.into_response(),
+            "application/octet-stream",
+            true,
+        )),
+        None => Err(ApiError::not_found(
+            "path",
+            format!(
+                "the ledger holds {} entries, not all that `{path}` covers",
+                state.inner.store.size().await?
+            ),
+        )),
+    }
+}
+
+/// `response` with its content type, and for what never changes, a cache lifetime of a year
+/// (private: every read needs a token).
+fn with_type(mut response: Response, kind: &'static str, immutable: bool) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    if immutable {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=31536000, immutable"),
+        );
+    }
+    response
 }
 
 /// An inclusion proof (RFC 9162 §2.1.3), hashes in hex.

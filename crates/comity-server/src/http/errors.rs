@@ -131,6 +131,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(m) => ApiError::not_found("", m),
+            e @ StoreError::EntryTooLong { .. } => ApiError::input("", e.to_string()),
             other => ApiError::internal(other.to_string()),
         }
     }

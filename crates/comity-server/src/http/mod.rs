@@ -10,6 +10,8 @@
 //! | `/v1/deliveries/{id}/approval` | POST | supervisor |
 //! | `/v1/audit/checkpoint` | GET | supervisor, auditor |
 //! | `/v1/audit/proof?index=N[&size=M]` | GET | supervisor, auditor |
+//! | `/checkpoint`, `/tile/<L>/<N>[.p/<W>]` (C2SP tlog-tiles) | GET | supervisor, auditor |
+//! | `/tile/entries/<N>[.p/<W>]` | GET | supervisor |
 //! | `/v1/assignments`, `/v1/assignments/end` | POST | admin |
 //! | `/v1/assignments` | GET | counsel (its own), admin |
 //! | `/v1/tokens` | POST, GET | admin |
@@ -237,6 +239,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/deliveries/{id}/approval", post(deliveries::approve))
         .route("/v1/audit/checkpoint", get(audit::checkpoint))
         .route("/v1/audit/proof", get(audit::proof))
+        .route("/checkpoint", get(audit::tlog_checkpoint))
+        .route("/tile/{*path}", get(audit::tile))
         .route(
             "/v1/assignments",
             post(assignments::assign).get(assignments::list),
@@ -388,6 +392,8 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
         deliveries::approve,
         audit::checkpoint,
         audit::proof,
+        audit::tlog_checkpoint,
+        audit::tile,
         assignments::assign,
         assignments::end,
         assignments::list,
