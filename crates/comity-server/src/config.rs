@@ -1,30 +1,6 @@
-//! `comity.toml`: how each recipient is reached, and how hard the dispatcher tries.
-//!
-//! ```toml
-//! [dispatch]
-//! max_attempts = 8          # then the delivery is dead-lettered
-//! base_delay_ms = 500       # the first retry waits about this long, doubling, with jitter
-//! max_delay_ms = 60000
-//!
-//! [agencies]               # what kind of agency each one that receives disclosures is
-//! "DHS-ICE-ERO" = "federal-immigration"
-//! "FBI-NCIC" = "federal-other"
-//!
-//! [[feeds]]                 # a source comity expects to hear from: silent longer, an alarm
-//! name = "ICE detainers to DOC"
-//! from = "DHS-ICE-ERO"
-//! to = "NYC-DOC"            # optional
-//! silent_after_hours = 72
-//!
-//! [channels."DHS-ICE-ERO"]  # a recipient: an agency, `subject`, or `counsel:<name>`
-//! webhook = { url = "https://…/comity", secret = "…" }
-//!
-//! [channels."counsel:legal-aid-1"]
-//! email = { to = "intake@legal-aid.example", from = "comity@agency.example", smtp = "smtp://127.0.0.1:2525" }
-//!
-//! [channels.subject]
-//! file = { dir = "notices/subject" }
-//! ```
+//! `comity.toml`: how each recipient is reached, which agencies may receive what, which
+//! sources comity expects to hear from, and how hard the dispatcher tries. Every key is in
+//! the sample `examples/comity.toml` and explained in `docs/operations.md`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -168,31 +144,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn documented_example_parses_and_unknown_keys_do_not() {
-        let text = r#"
-[dispatch]
-max_attempts = 3
-
-[channels."DHS-ICE-ERO"]
-webhook = { url = "http://127.0.0.1:9/hook", secret = "s" }
-
-[channels.subject]
-file = { dir = "notices" }
-"#;
-        let c: Config = toml::from_str(text).unwrap();
-        assert_eq!(c.dispatch.max_attempts, 3);
+    fn the_sample_has_every_key_and_unknown_keys_are_refused() {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/comity.toml");
+        let c = Config::load(&sample).unwrap();
+        assert_eq!(c.dispatch.max_attempts, 8);
         assert_eq!(c.dispatch.base_delay_ms, 500);
+        assert_eq!(c.dispatch.max_delay_ms, 60_000);
+        assert_eq!(
+            c.agencies["DHS-ICE-ERO"],
+            comity_model::AgencyKind::FederalImmigration
+        );
+        assert_eq!(c.feeds[0].to.as_deref(), Some("NYC-DOC"));
         assert!(matches!(
             c.channel("DHS-ICE-ERO"),
             Some(Channel::Webhook { .. })
         ));
+        assert!(matches!(
+            c.channel("counsel:legal-aid-1"),
+            Some(Channel::Email { .. })
+        ));
         assert_eq!(
             c.channel("subject"),
             Some(&Channel::File {
-                dir: "notices".into()
+                dir: "notices/subject".into()
             })
         );
+        let defaults: Config = toml::from_str("").unwrap();
+        assert_eq!(defaults.dispatch.max_attempts, 8);
         assert!(toml::from_str::<Config>("[dispatch]\nmax_attempt = 3").is_err());
         assert!(toml::from_str::<Config>("[channels.x]\nfax = { number = \"1\" }").is_err());
+        assert!(toml::from_str::<Config>("[agencies]\nICE = \"immigration\"").is_err());
     }
 }
