@@ -14,17 +14,28 @@ use serde_json::json;
 
 use crate::{Failure, Leniency, PackArgs, outln, read_input, write_out};
 
-/// Where the records and the ledger's key live.
+/// Where the records and the ledger's key live. Global: a command with subcommands (such as
+/// `audit`) takes them before or after its subcommand.
 #[derive(Args)]
 pub(crate) struct DbArgs {
     /// The database: a SQLite file path, or a postgres:// URL.
-    #[arg(long, env = "COMITY_DB", default_value = "./comity.db")]
+    #[arg(long, global = true, env = "COMITY_DB", default_value = "./comity.db")]
     pub(crate) db: String,
     /// The data directory, which holds the ledger's signing key (created on first use).
-    #[arg(long, env = "COMITY_DATA_DIR", default_value = ".comity")]
+    #[arg(
+        long,
+        global = true,
+        env = "COMITY_DATA_DIR",
+        default_value = ".comity"
+    )]
     data_dir: PathBuf,
     /// The log's origin: the first line of every checkpoint, and the signer's name.
-    #[arg(long, env = "COMITY_ORIGIN", default_value = "comity.local/ledger")]
+    #[arg(
+        long,
+        global = true,
+        env = "COMITY_ORIGIN",
+        default_value = "comity.local/ledger"
+    )]
     origin: String,
 }
 

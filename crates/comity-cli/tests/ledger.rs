@@ -110,6 +110,13 @@ fn ingest_prove_and_verify() {
 
     let clean = ok(&comity(dir.path(), &["audit", "verify"]));
     assert!(clean.starts_with("ok: 15 entries"), "{clean}");
+    // The database flags go before or after the subcommand.
+    let db = dir.path().join("comity.db");
+    let db = db.to_str().unwrap();
+    for args in [["audit", "--db", db, "verify"], ["audit", "verify", "--db", db]] {
+        let clean = ok(&comity(dir.path(), &args));
+        assert!(clean.starts_with("ok: 15 entries"), "{args:?}: {clean}");
+    }
 
     // Tamper with one stored decision in plain SQL: verify exits 1 and names the entry.
     tokio::runtime::Runtime::new().unwrap().block_on(async {

@@ -87,9 +87,23 @@ fn parse_size(text: &str) -> Option<u64> {
 /// Opens a signed checkpoint: checks its signature by `verifier` (see [`open_note`]), then
 /// parses its text with [`Checkpoint::parse`]. The origin is not compared with the key name:
 /// a caller that knows which log it expects compares [`Checkpoint::origin`] itself.
-pub fn open_checkpoint(note: &str, verifier: &NoteVerifier) -> Result<Checkpoint, NoteError> {
+pub fn open_checkpoint(
+    note: &str,
+    verifier: &NoteVerifier,
+) -> Result<Checkpoint, OpenCheckpointError> {
     let body = open_note(note, verifier)?;
     Ok(Checkpoint::parse(body)?)
+}
+
+/// Why a signed checkpoint was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenCheckpointError {
+    /// The note is malformed or not signed by the verifier's key.
+    #[error(transparent)]
+    Note(#[from] NoteError),
+    /// The note verifies, but its text is not a checkpoint.
+    #[error("the signed text is not a checkpoint: {0}")]
+    Checkpoint(#[from] CheckpointError),
 }
 
 /// Why a note text is not a checkpoint.

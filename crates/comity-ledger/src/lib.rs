@@ -21,7 +21,7 @@ pub mod proof;
 pub mod tiles;
 pub mod tree;
 
-pub use checkpoint::{Checkpoint, CheckpointError, open_checkpoint};
+pub use checkpoint::{Checkpoint, CheckpointError, OpenCheckpointError, open_checkpoint};
 pub use hash::{Hash, HexError, empty_root, from_hex, leaf_hash, node_hash, to_hex};
 pub use note::{KeyError, NoteError, NoteSigner, NoteVerifier, open_note};
 pub use proof::{ProofError, verify_consistency, verify_inclusion};

@@ -107,9 +107,6 @@ pub enum NoteError {
         /// The verifier's key ID.
         key_id: u32,
     },
-    /// The note verifies, but its text is not a checkpoint.
-    #[error("the signed text is not a checkpoint: {0}")]
-    Checkpoint(#[from] crate::checkpoint::CheckpointError),
 }
 
 /// A named Ed25519 key that signs notes.

@@ -3,8 +3,8 @@
 //! (`sumdb/note/note_test.go`: `TestNewVerifier`, `TestNewSigner`, `TestSign`, `TestOpen`).
 
 use comity_ledger::{
-    Checkpoint, CheckpointError, KeyError, NoteError, NoteSigner, NoteVerifier, leaf_hash,
-    open_checkpoint, open_note,
+    Checkpoint, CheckpointError, KeyError, NoteError, NoteSigner, NoteVerifier,
+    OpenCheckpointError, leaf_hash, open_checkpoint, open_note,
 };
 
 const PETER_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
@@ -224,7 +224,7 @@ fn a_checkpoint_signed_by_another_key_is_refused() {
     let note = other.sign(&checkpoint().body());
     assert!(matches!(
         open_checkpoint(&note, &ours.verifier()),
-        Err(NoteError::NoSignature { .. })
+        Err(OpenCheckpointError::Note(NoteError::NoSignature { .. }))
     ));
     // Another key's signature presented under our name and key ID does not verify.
     let line = note.lines().last().unwrap_or_default();
@@ -239,7 +239,7 @@ fn a_checkpoint_signed_by_another_key_is_refused() {
     assert_ne!(forged, note);
     assert!(matches!(
         open_checkpoint(&forged, &ours.verifier()),
-        Err(NoteError::BadSignature { .. })
+        Err(OpenCheckpointError::Note(NoteError::BadSignature { .. }))
     ));
 }
 
@@ -251,7 +251,7 @@ fn a_tampered_checkpoint_is_refused() {
     assert_ne!(bigger, note);
     assert!(matches!(
         open_checkpoint(&bigger, &signer.verifier()),
-        Err(NoteError::BadSignature { .. })
+        Err(OpenCheckpointError::Note(NoteError::BadSignature { .. }))
     ));
 }
 
@@ -260,9 +260,9 @@ fn a_signed_text_that_is_not_a_checkpoint_is_refused() {
     let note = format!("{TEXT}\n{PETER_SIG}");
     assert!(matches!(
         open_checkpoint(&note, &verifier(PETER_VKEY)),
-        Err(NoteError::Checkpoint(CheckpointError::MissingLine {
-            name: "root hash"
-        }))
+        Err(OpenCheckpointError::Checkpoint(
+            CheckpointError::MissingLine { name: "root hash" }
+        ))
     ));
 }
 

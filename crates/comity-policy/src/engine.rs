@@ -40,7 +40,7 @@ pub(crate) struct PackVerdict {
 /// Per-pack memo of verdicts by act and context. A verdict depends only on the pack's
 /// rules and the context key, so a hit is exact.
 #[derive(Debug, Default)]
-pub(crate) struct VerdictCache {
+struct VerdictCache {
     map: RwLock<HashMap<(Act, ContextKey), Arc<PackVerdict>>>,
 }
 
@@ -55,6 +55,8 @@ pub struct Engine {
     unknown: UnknownOffenses,
     places: UnknownPlaces,
     cached: bool,
+    /// What it remembers of each pack, by the pack's position in `packs`.
+    caches: Vec<VerdictCache>,
     authorizer: Authorizer,
     entities: Entities,
     principal: EntityUid,
@@ -79,12 +81,18 @@ impl Engine {
             .flat_map(|a| [format!("{a}"), format!("{a}{DUTY_SUFFIX}")])
             .map(|name| uid(&format!("Action::{name:?}")))
             .collect();
+        let caches = packs
+            .packs()
+            .iter()
+            .map(|_| VerdictCache::default())
+            .collect();
         Engine {
             packs,
             catalogs,
             unknown: UnknownOffenses::Refuse,
             places: UnknownPlaces::Refuse,
             cached: true,
+            caches,
             authorizer: Authorizer::new(),
             entities: Entities::empty(),
             principal: uid("Requester::\"request\""),
@@ -124,8 +132,8 @@ impl Engine {
 
     /// Forgets every remembered verdict.
     pub fn clear_cache(&self) {
-        for pack in self.packs.packs() {
-            pack.cache.map.write().expect("cache lock").clear();
+        for cache in &self.caches {
+            cache.map.write().expect("cache lock").clear();
         }
     }
 
@@ -219,7 +227,7 @@ impl Engine {
         if !self.cached {
             return self.evaluate(s, act).map(Arc::new);
         }
-        let cache = &s.pack.cache;
+        let cache = &self.caches[s.pack.position];
         let probe = (act, s.key.clone());
         if let Some(v) = cache.map.read().expect("cache lock").get(&probe) {
             return Ok(v.clone());

@@ -157,8 +157,9 @@ pub struct Pack {
     met_slices: Vec<PolicySet>,
     /// Every rule, unsliced.
     policies: PolicySet,
-    /// Verdicts already reached, by act and context.
-    pub(crate) cache: crate::engine::VerdictCache,
+    /// Where the pack stands in its [`crate::PackSet`] (set when the set is made): the key
+    /// of what an engine remembers about it.
+    pub(crate) position: usize,
 }
 
 /// The pack-relative path of a jurisdiction: `ocd-division/country:us/state:ny` →
@@ -376,7 +377,7 @@ impl Pack {
             slices,
             met_slices,
             policies,
-            cache: Default::default(),
+            position: 0,
         })
     }
 

@@ -56,7 +56,8 @@ impl PackSet {
             (&a.manifest.jurisdiction, a.from).cmp(&(&b.manifest.jurisdiction, b.from))
         });
         let mut by_jurisdiction: BTreeMap<Jurisdiction, Vec<usize>> = BTreeMap::new();
-        for (i, p) in packs.iter().enumerate() {
+        for (i, p) in packs.iter_mut().enumerate() {
+            p.position = i;
             by_jurisdiction
                 .entry(p.manifest.jurisdiction.clone())
                 .or_default()
