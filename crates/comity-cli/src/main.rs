@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use comity_model::{Decision, Shape, read_requests};
+use comity_model::{Decision, Received, Shape, read_received};
 use comity_policy::{DecideError, Engine, PackError, explain, run_cases};
 
 /// mimalloc rather than the system allocator: under load the server spent a third of its
@@ -67,8 +67,10 @@ enum Command {
         packs: PackArgs,
         #[command(flatten)]
         leniency: Leniency,
-        /// The request file, or `-` for standard input.
-        file: PathBuf,
+        /// The request files, or `-` for standard input; each file's decisions are printed
+        /// in its shape, one file after another.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// Decide requests and explain each decision for a person: the outcome of each act, the
     /// rules and their citations, the facts that mattered.
@@ -80,8 +82,9 @@ enum Command {
         /// Print the decision JSON instead of text.
         #[arg(long)]
         json: bool,
-        /// The request file, or `-` for standard input.
-        file: PathBuf,
+        /// The request files, or `-` for standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// Validate every pack against the schema: manifests, annotations, facts, rules.
     Check {
@@ -101,22 +104,9 @@ enum Command {
         json: bool,
     },
     /// Decide requests and record each request, its decision and its ledger entry;
-    /// idempotent by request id. Prints one line per request: id, ledger index, status.
-    Ingest {
-        #[command(flatten)]
-        packs: PackArgs,
-        #[command(flatten)]
-        db: ledger::DbArgs,
-        /// Decide requests naming offenses no catalog holds, with a warning. (Unknown places
-        /// are never recorded: what is recorded may be disclosed.)
-        #[arg(long)]
-        allow_unknown_offenses: bool,
-        /// Requests recorded per transaction.
-        #[arg(long, default_value_t = 1000)]
-        batch: usize,
-        /// The request file (JSON, a JSON array, or JSON lines), or `-` for standard input.
-        file: PathBuf,
-    },
+    /// idempotent by request id. Every file is decided before anything is recorded: a bad
+    /// request records nothing. Ends with a summary (recorded, already recorded, refused).
+    Ingest(ledger::IngestArgs),
     /// Serve the HTTP API, with a dispatcher.
     Serve(serve::ServeArgs),
     /// Manage API tokens.
@@ -248,26 +238,30 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Decide {
             packs,
             leniency,
-            file,
+            files,
         } => {
             let engine = packs.engine(leniency)?;
-            let (shape, decisions) = decide_file(&engine, &file)?;
-            print_decisions(shape, &decisions);
+            for (shape, decisions) in decide_files(&engine, &files)? {
+                print_decisions(shape, &decisions);
+            }
             Ok(())
         }
         Command::Explain {
             packs,
             leniency,
             json,
-            file,
+            files,
         } => {
             let engine = packs.engine(leniency)?;
-            let (shape, decisions) = decide_file(&engine, &file)?;
+            let decided = decide_files(&engine, &files)?;
             if json {
-                print_decisions(shape, &decisions);
+                for (shape, decisions) in decided {
+                    print_decisions(shape, &decisions);
+                }
             } else {
-                let texts: Vec<String> = decisions
+                let texts: Vec<String> = decided
                     .iter()
+                    .flat_map(|(_, decisions)| decisions)
                     .map(|d| explain(d, engine.packs()))
                     .collect();
                 write_out(format_args!(
@@ -354,22 +348,7 @@ fn run(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Ingest {
-            packs,
-            db,
-            allow_unknown_offenses,
-            batch,
-            file,
-        } => ledger::ingest(
-            &packs,
-            &db,
-            Leniency {
-                allow_unknown_offenses,
-                allow_unknown_places: false,
-            },
-            batch,
-            &file,
-        ),
+        Command::Ingest(args) => ledger::ingest(&args),
         Command::Audit { db, what } => ledger::audit(&db, &what),
         Command::Serve(args) => serve::serve(args),
         Command::Token { what } => serve::token(what),
@@ -383,27 +362,45 @@ fn run(command: Command) -> Result<(), Failure> {
     }
 }
 
-fn decide_file(engine: &Engine, file: &Path) -> Result<(Shape, Vec<Decision>), Failure> {
-    let text = read_input(file).map_err(|e| Failure::Input(format!("{e:#}")))?;
-    let (shape, requests) = read_requests(&text).map_err(|e| Failure::Input(e.to_string()))?;
-    let decisions = requests
+/// Decides every request of every file; the first bad one stops it all, naming its file.
+fn decide_files(
+    engine: &Engine,
+    files: &[PathBuf],
+) -> Result<Vec<(Shape, Vec<Decision>)>, Failure> {
+    files
         .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            engine.decide(r).map_err(|e| match e {
-                DecideError::Input(e) => {
-                    let at = match shape {
-                        Shape::One => e,
-                        Shape::Array => e.within(&format!("[{i}]")),
-                        Shape::Lines => e.within(&format!("request {}", i + 1)),
-                    };
-                    Failure::Input(at.to_string())
-                }
-                e @ DecideError::Evaluation { .. } => Failure::Finding(e.to_string()),
-            })
+        .map(|file| {
+            let (shape, received) = read_file(file)?;
+            let decisions = received
+                .iter()
+                .map(|r| decide_received(engine, file, r))
+                .collect::<Result<_, _>>()?;
+            Ok((shape, decisions))
         })
-        .collect::<Result<_, _>>()?;
-    Ok((shape, decisions))
+        .collect()
+}
+
+/// The requests of `file`, or an input failure naming it.
+pub(crate) fn read_file(file: &Path) -> Result<(Shape, Vec<Received>), Failure> {
+    let text = read_input(file).map_err(|e| Failure::Input(format!("{e:#}")))?;
+    read_received(&text).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))
+}
+
+/// The decision on `received`, read from `file`; a refusal names the file and where the
+/// request stands in it.
+pub(crate) fn decide_received(
+    engine: &Engine,
+    file: &Path,
+    received: &Received,
+) -> Result<Decision, Failure> {
+    engine.decide(&received.request).map_err(|e| match e {
+        DecideError::Input(e) => Failure::Input(format!(
+            "{}: {}",
+            file.display(),
+            received.position.locate(e)
+        )),
+        e @ DecideError::Evaluation { .. } => Failure::Finding(e.to_string()),
+    })
 }
 
 pub(crate) fn read_input(file: &Path) -> anyhow::Result<String> {

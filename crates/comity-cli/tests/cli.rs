@@ -334,3 +334,76 @@ fn json_lines_in_json_lines_out_and_explain_for_people() {
     assert!(shown.contains("NYC Admin. Code § 9-131"), "{shown}");
     assert!(shown.contains("facts: "), "{shown}");
 }
+
+#[test]
+fn several_files_are_decided_and_errors_name_the_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let one = example().to_string();
+    let lines = (0..7)
+        .map(|i| {
+            let mut r = example();
+            r["id"] = format!("synthetic-{i}").into();
+            r.to_string()
+        })
+        .collect::<Vec<_>>();
+    let good = write("good.jsonl", &lines.join("\n"));
+    let single = write("one.json", &one);
+    let out = comity(&["decide", &single, &good], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.starts_with("{\n"),
+        "the first file's decision, pretty"
+    );
+    assert_eq!(shown.matches("\"request\":").count(), 8, "{shown}");
+
+    // Broken JSON: the file, the line and the column.
+    let pretty = serde_json::to_string_pretty(&example()).unwrap();
+    let truncated = write("truncated.json", &pretty[..300]);
+    let out = comity(&["decide", &single, &truncated], None);
+    assert_eq!(out.status.code(), Some(2));
+    let error = text(&out.stderr);
+    assert!(
+        error.starts_with(&format!("error: {truncated}: EOF while parsing")),
+        "{error}"
+    );
+    let last_line = pretty[..300].lines().count();
+    assert!(
+        error.contains(&format!(" at line {last_line} column ")),
+        "{error}"
+    );
+    assert!(!error.contains('?'), "{error}");
+    // A request the law refuses to read (an unknown offense), on line 6 of JSON lines, after
+    // a blank line: line 6.
+    let mut bad = lines.clone();
+    bad.insert(2, String::new());
+    bad[5] = bad[5].replace("NY PL 160.15", "NY PL 999.99");
+    let bad = write("bad.jsonl", &bad.join("\n"));
+    for command in ["decide", "explain", "ingest"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_comity"))
+            .args([command, &good, &bad])
+            .current_dir(dir.path())
+            .env("COMITY_PACKS", repo().join("packs"))
+            .env_remove("COMITY_CATALOG")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let error = text(&out.stderr);
+        assert!(
+            error.starts_with(&format!(
+                "error: {bad}: line 6.subject.convictions[0].offense: "
+            )),
+            "{command}: {error}"
+        );
+        assert!(error.contains("NY PL 999.99"), "{command}: {error}");
+    }
+    assert!(
+        !dir.path().join("comity.db").exists(),
+        "ingest decides every file before it records anything"
+    );
+}

@@ -45,17 +45,26 @@ fn ingest_prove_and_verify() {
     let dir = tempfile::tempdir().unwrap();
     let file = requests(dir.path());
     let file = file.to_str().unwrap();
-    let lines = ok(&comity(dir.path(), &["ingest", file]));
+    let lines = ok(&comity(dir.path(), &["ingest", "--verbose", file]));
     let first: Vec<&str> = lines.lines().collect();
-    assert_eq!(first.len(), 12);
+    assert_eq!(first.len(), 13);
     assert_eq!(
         first[3], "synthetic-003\t6\trecorded",
         "entries 0 to 2 record the three pack versions"
     );
+    assert_eq!(first[12], "12 recorded, 0 already recorded, 0 refused");
+    // Without --verbose, the summary alone; with --json, one object per request.
     let again = ok(&comity(dir.path(), &["ingest", file]));
-    assert!(
-        again.lines().all(|l| l.ends_with("\talready recorded")),
-        "{again}"
+    assert_eq!(again, "0 recorded, 12 already recorded, 0 refused\n");
+    let json = ok(&comity(dir.path(), &["ingest", "--json", file]));
+    let objects: Vec<Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 12);
+    assert_eq!(
+        objects[3],
+        serde_json::json!({ "id": "synthetic-003", "index": 6, "status": "already recorded" })
     );
 
     let key = dir.path().join(".comity/ledger.key");
@@ -113,7 +122,10 @@ fn ingest_prove_and_verify() {
     // The database flags go before or after the subcommand.
     let db = dir.path().join("comity.db");
     let db = db.to_str().unwrap();
-    for args in [["audit", "--db", db, "verify"], ["audit", "verify", "--db", db]] {
+    for args in [
+        ["audit", "--db", db, "verify"],
+        ["audit", "verify", "--db", db],
+    ] {
         let clean = ok(&comity(dir.path(), &args));
         assert!(clean.starts_with("ok: 15 entries"), "{args:?}: {clean}");
     }

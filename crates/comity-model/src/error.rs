@@ -45,9 +45,10 @@ impl InputError {
             .iter()
             .find_map(|p| message.strip_prefix(p))
             .and_then(|rest| rest.split('`').next());
+        // `?` is serde_path_to_error's path when the JSON itself is broken.
         let field = match (path.as_str(), named) {
-            (".", Some(name)) => name.to_owned(),
-            (".", None) => String::new(),
+            ("." | "?", Some(name)) => name.to_owned(),
+            ("." | "?", None) => String::new(),
             (_, Some(name)) if !path.ends_with(name) => format!("{path}.{name}"),
             _ => path,
         };

@@ -14,13 +14,55 @@ pub enum Shape {
     Lines,
 }
 
-/// A request with the exact text it was received as (what its SHA-256 is taken of).
+/// Where a request stands in its document, to name it in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// The document is the request.
+    Whole,
+    /// Element `i` (from 0) of a JSON array: `[i]`.
+    Index(usize),
+    /// Line `n` (from 1, counting blank lines) of JSON lines: `line n`.
+    Line(usize),
+}
+
+impl Position {
+    /// `error`, about the request at this position, as an error about the document.
+    pub fn locate(self, error: InputError) -> InputError {
+        match self {
+            Position::Whole => error,
+            Position::Index(i) => error.within(&format!("[{i}]")),
+            Position::Line(n) => error.within(&format!("line {n}")),
+        }
+    }
+
+    /// The path of `field` of the request at this position, in the document.
+    pub fn field(self, field: &str) -> String {
+        self.locate(InputError::new(field, "")).field
+    }
+}
+
+/// A request with the exact text it was received as (what its SHA-256 is taken of), and
+/// where it stood in its document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
     /// The request's JSON text as received.
     pub text: String,
     /// The request.
     pub request: Request,
+    /// Where it stood.
+    pub position: Position,
+}
+
+impl Received {
+    /// Reads the request `text` at `position`, naming the position in an error.
+    fn read(text: &str, position: Position) -> Result<Received, InputError> {
+        let request = Request::from_json(text).map_err(|e| position.locate(e))?;
+        Ok(Received {
+            text: text.trim().to_owned(),
+            request,
+            position,
+        })
+    }
 }
 
 /// Reads every request in `text`. The first bad request fails the whole document, with its
@@ -34,19 +76,12 @@ pub fn read_requests(text: &str) -> Result<(Shape, Vec<Request>), InputError> {
 pub fn read_received(text: &str) -> Result<(Shape, Vec<Received>), InputError> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
-        let raws: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(text)
+        let raws: Vec<&serde_json::value::RawValue> = serde_json::from_str(text)
             .map_err(|e| InputError::new("", format!("not a JSON array: {e}")))?;
         let requests = raws
             .into_iter()
             .enumerate()
-            .map(|(i, raw)| {
-                let request =
-                    Request::from_json(raw.get()).map_err(|e| e.within(&format!("[{i}]")))?;
-                Ok(Received {
-                    text: raw.get().to_owned(),
-                    request,
-                })
-            })
+            .map(|(i, raw)| Received::read(raw.get(), Position::Index(i)))
             .collect::<Result<_, InputError>>()?;
         return Ok((Shape::Array, requests));
     }
@@ -64,26 +99,12 @@ pub fn read_received(text: &str) -> Result<(Shape, Vec<Received>), InputError> {
     if one_object_per_line {
         let requests = lines
             .into_iter()
-            .map(|(n, l)| {
-                let request =
-                    Request::from_json(l).map_err(|e| e.within(&format!("line {}", n + 1)))?;
-                Ok(Received {
-                    text: l.trim().to_owned(),
-                    request,
-                })
-            })
+            .map(|(n, l)| Received::read(l, Position::Line(n + 1)))
             .collect::<Result<_, InputError>>()?;
         return Ok((Shape::Lines, requests));
     }
     if trimmed.is_empty() {
         return Err(InputError::new("", "no request given (empty input)"));
     }
-    let request = Request::from_json(text)?;
-    Ok((
-        Shape::One,
-        vec![Received {
-            text: text.trim().to_owned(),
-            request,
-        }],
-    ))
+    Ok((Shape::One, vec![Received::read(text, Position::Whole)?]))
 }

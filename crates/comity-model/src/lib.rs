@@ -22,7 +22,7 @@ pub use catalog::{
 pub use decision::{ActDecision, Decision, Limit, Outcome, PackRef, Reason};
 pub use division::{Alias, Division, Divisions, Place, UnknownPlaces};
 pub use error::InputError;
-pub use input::{Received, Shape, read_received, read_requests};
+pub use input::{Position, Received, Shape, read_received, read_requests};
 pub use offense::{BadOffenseCode, OffenseCode};
 pub use request::{
     Agency, Arrest, BadJurisdiction, Conviction, CourtEvent, Custody, Jurisdiction, LocalAgency,

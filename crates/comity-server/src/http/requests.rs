@@ -98,7 +98,7 @@ pub async fn submit(
     let (shape, decided) = tokio::task::spawn_blocking(move || decide_all(&engine, &text))
         .await
         .map_err(|e| ApiError::internal(format!("deciding: {e}")))??;
-    refuse_conflicts(&state, shape, &decided).await?;
+    refuse_conflicts(&state, &decided).await?;
 
     let items = decided.iter().map(|(received, decision)| NewDecision {
         request_body: received.text.clone(),
@@ -116,11 +116,7 @@ pub async fn submit(
     let mut indices = Vec::with_capacity(recorded.len());
     let mut decisions = Vec::with_capacity(recorded.len());
     let mut any_new = false;
-    for (i, ((_, decision), r)) in decided
-        .into_iter()
-        .zip(recorded.iter().copied())
-        .enumerate()
-    {
+    for ((received, decision), r) in decided.into_iter().zip(recorded.iter().copied()) {
         match r {
             Recorded::New(index) => {
                 state.inner.metrics.observe_decision(&decision);
@@ -158,7 +154,7 @@ pub async fn submit(
                 };
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
-                    position(shape, i, "id"),
+                    received.position.field("id"),
                     message,
                 ));
             }
@@ -233,15 +229,6 @@ pub async fn submit(
     })
 }
 
-/// Where request `i` of a body is, as a field path prefix to `field`.
-fn position(shape: Shape, i: usize, field: &str) -> String {
-    match shape {
-        Shape::One => field.to_owned(),
-        Shape::Array => format!("[{i}].{field}"),
-        Shape::Lines => format!("request {}.{field}", i + 1),
-    }
-}
-
 /// Reads and decides every request of a body; the first bad one fails it all.
 fn decide_all(engine: &Engine, text: &str) -> Result<(Shape, Vec<(Received, Decision)>), ApiError> {
     let (shape, received) = read_received(text)?;
@@ -250,14 +237,9 @@ fn decide_all(engine: &Engine, text: &str) -> Result<(Shape, Vec<(Received, Deci
     }
     let decided = received
         .into_iter()
-        .enumerate()
-        .map(|(i, r)| match engine.decide(&r.request) {
+        .map(|r| match engine.decide(&r.request) {
             Ok(decision) => Ok((r, decision)),
-            Err(DecideError::Input(e)) => Err(ApiError::from(match shape {
-                Shape::One => e,
-                Shape::Array => e.within(&format!("[{i}]")),
-                Shape::Lines => e.within(&format!("request {}", i + 1)),
-            })),
+            Err(DecideError::Input(e)) => Err(ApiError::from(r.position.locate(e))),
             Err(e @ DecideError::Evaluation { .. }) => Err(ApiError::internal(e.to_string())),
         })
         .collect::<Result<_, _>>()?;
@@ -269,7 +251,6 @@ fn decide_all(engine: &Engine, text: &str) -> Result<(Shape, Vec<(Received, Deci
 /// ahead: the integrator refuses it, writing nothing, in the recording transaction.)
 async fn refuse_conflicts(
     state: &AppState,
-    shape: Shape,
     decided: &[(Received, Decision)],
 ) -> Result<(), ApiError> {
     if decided.len() < 2 {
@@ -281,7 +262,11 @@ async fn refuse_conflicts(
         .collect();
     let ids: Vec<&str> = decided.iter().map(|(r, _)| r.request.id.as_str()).collect();
     let conflict = |i: usize, message: String| {
-        ApiError::new(StatusCode::CONFLICT, position(shape, i, "id"), message)
+        ApiError::new(
+            StatusCode::CONFLICT,
+            decided[i].0.position.field("id"),
+            message,
+        )
     };
     let mut first: HashMap<&str, usize> = HashMap::new();
     for (i, id) in ids.iter().enumerate() {
