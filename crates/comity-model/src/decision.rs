@@ -10,6 +10,7 @@ use crate::vocab::Act;
 
 /// What comity decided for one request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Decision {
     /// The request's id.
@@ -28,6 +29,7 @@ pub struct Decision {
 
 /// A pack that was in force.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PackRef {
     /// `<jurisdiction>@<effective-from>`.
@@ -38,6 +40,7 @@ pub struct PackRef {
 
 /// The outcome for one act.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ActDecision {
     /// The act.
@@ -45,12 +48,14 @@ pub struct ActDecision {
     /// Required, permitted or forbidden.
     pub outcome: Outcome,
     /// Why; never empty. Shared, since the same rule explains many decisions.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Reason>))]
     pub reasons: Vec<Arc<Reason>>,
     /// The restrictions that applied to the situation and were satisfied: for each, the rule
     /// that restricts the act and, as its `summary`, the exception the situation met (e.g.
     /// "§ 9-131(h)(1)(i): convicted of a violent or serious crime …"). What let a permitted
     /// act through the local law, or what a forbidden act did satisfy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Reason>))]
     pub met: Vec<Arc<Reason>>,
     /// Conditions on a permitted or required act.
     pub limits: Vec<Limit>,
@@ -62,6 +67,7 @@ pub struct ActDecision {
 
 /// What the law makes of an act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// The agency must do it.
@@ -91,6 +97,7 @@ impl std::fmt::Display for Outcome {
 
 /// A rule that produced an outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     /// The rule's `@id`.
@@ -111,6 +118,7 @@ pub struct Reason {
 
 /// A condition that travels with a permitted or required act.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
     /// The person must be released by this instant if not taken into custody.

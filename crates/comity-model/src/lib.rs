@@ -11,6 +11,8 @@ mod division;
 mod error;
 mod input;
 mod offense;
+#[cfg(feature = "openapi")]
+mod openapi;
 mod request;
 mod time;
 mod vocab;

@@ -11,6 +11,7 @@ use crate::vocab::*;
 
 /// A request from another agency to act on a person, as the agency states it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     /// Unique key of the request.
@@ -59,6 +60,7 @@ pub struct Request {
 
 /// An agency that asks, or receives a disclosure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Agency {
     /// The agency's name or code, e.g. `DHS-ICE-ERO`.
@@ -69,6 +71,7 @@ pub struct Agency {
 
 /// The local agency asked to act.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LocalAgency {
     /// The agency's name or code, e.g. `NYC-DOC`.
@@ -79,6 +82,7 @@ pub struct LocalAgency {
 
 /// The warrant presented with a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Warrant {
     /// Who issued it.
@@ -93,6 +97,7 @@ pub struct Warrant {
 
 /// The person a request is about, as the request and local records state them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Subject {
     /// The local agency's identifier for the person.
@@ -116,6 +121,7 @@ pub struct Subject {
 
 /// A judgment against the person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Conviction {
     /// The offense of the judgment (for an inchoate offense, the offense attempted).
@@ -142,6 +148,7 @@ fn conviction() -> Adjudication {
 
 /// An open charge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PendingCharge {
     /// The offense charged.
@@ -154,6 +161,7 @@ pub struct PendingCharge {
 
 /// The person's custody.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Custody {
     /// Where the person is.
@@ -168,6 +176,7 @@ pub struct Custody {
 
 /// A court event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CourtEvent {
     /// When.
@@ -180,6 +189,7 @@ pub struct CourtEvent {
 
 /// The arrest a `courthouse-arrest` act concerns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Arrest {
     /// Civil or criminal.

@@ -903,6 +903,25 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
         "bearer"
     );
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    // Requests and decisions are typed from the model, not as bare objects.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        doc["paths"]["/v1/requests"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            ["$ref"],
+        "#/components/schemas/Requests"
+    );
+    assert_eq!(
+        schemas["Request"]["properties"]["acts"]["items"]["$ref"],
+        "#/components/schemas/Act"
+    );
+    assert!(
+        schemas["Act"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("notify-release"))
+    );
+    assert_eq!(schemas["Request"]["additionalProperties"], false);
+    assert!(schemas["RecordedDecisions"]["oneOf"].is_array());
 
     let (status, body) = server.anonymous(reqwest::Method::GET, "/v2/nothing").await;
     error(status, &body, StatusCode::NOT_FOUND, "");

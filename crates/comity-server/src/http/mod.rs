@@ -412,6 +412,8 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
         Role,
         audit::Proof,
         requests::RecordedDecision,
+        requests::RecordedDecisions,
+        requests::Requests,
         deliveries::Deliveries,
         deliveries::DeliveryItem,
         deliveries::NewApprovalBody,

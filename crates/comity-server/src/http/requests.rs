@@ -19,6 +19,7 @@ use comity_model::{Decision, Received, Shape, read_received};
 use comity_policy::{DecideError, Engine};
 use comity_store::{NewDecision, Recorded, sha256_hex};
 use futures_util::future::try_join_all;
+use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -29,24 +30,34 @@ use crate::plan;
 
 /// A recorded decision (docs/formats.md, "Decision") with where it is in the ledger: the shape
 /// of each decision the API answers.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RecordedDecision {
-    /// The request's id.
-    pub request: String,
-    /// The instant whose law decided (the request's `received_at`), RFC 3339.
-    pub at: String,
-    /// The packs in force: `{"id", "sha256"}` each.
-    #[schema(value_type = Vec<Object>)]
-    pub packs: Vec<Value>,
-    /// One entry per act asked, in the order asked: `{"act", "outcome", "reasons",
-    /// "limits"}`; `outcome` is `required`, `permitted` or `forbidden`, and every entry has
-    /// at least one reason (`{"rule", "pack", "citation", "summary", "facts"}`).
-    #[schema(value_type = Vec<Object>)]
-    pub acts: Vec<Value>,
-    /// What a reader must know that is not a reason; absent when there is none.
-    pub warnings: Option<Vec<String>>,
+    /// The decision.
+    #[serde(flatten)]
+    pub decision: Decision,
     /// Where the decision is in the ledger.
     pub ledger: LedgerRef,
+}
+
+/// A JSON body of `POST /v1/requests`: one request, or an array of them.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Requests {
+    /// One request.
+    One(Box<comity_model::Request>),
+    /// Several.
+    Many(Vec<comity_model::Request>),
+}
+
+/// What `POST /v1/requests` answers in JSON: one recorded decision for one request, an array
+/// for an array.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RecordedDecisions {
+    /// For one request.
+    One(RecordedDecision),
+    /// For an array.
+    Many(Vec<RecordedDecision>),
 }
 
 /// Decide and record requests: one JSON object, a JSON array of them, or JSON lines (docs/formats.md
@@ -61,19 +72,18 @@ pub struct RecordedDecision {
     tag = "requests",
     security(("bearer" = [])),
     request_body(
-        description = "One request (docs/formats.md), a JSON array of requests, or JSON lines",
+        description = "One request (docs/formats.md), a JSON array of requests, or JSON lines (`application/x-ndjson`, one request a line)",
         content(
-            (Object = "application/json"),
-            ("application/x-ndjson")
+            (Requests = "application/json"),
         )
     ),
     responses(
         (status = 201, description = "Decided and recorded (at least one request was new): the decision for one request, an array of them for an array, JSON lines for JSON lines", content(
-            (RecordedDecision = "application/json"),
+            (RecordedDecisions = "application/json"),
             (RecordedDecision = "application/x-ndjson")
         )),
         (status = 200, description = "Every request was recorded before with the same body: the first decisions, shaped as for 201", content(
-            (RecordedDecision = "application/json"),
+            (RecordedDecisions = "application/json"),
             (RecordedDecision = "application/x-ndjson")
         )),
         (status = 401, description = "No valid token", body = super::ErrorBody),
@@ -204,7 +214,7 @@ pub async fn submit(
         .into_iter()
         .map(|r| r.expect("every index has its reference"));
     let values: Vec<Value> = decisions
-        .iter()
+        .into_iter()
         .zip(refs)
         .map(|(d, r)| with_ledger(d, r))
         .collect();
@@ -299,10 +309,8 @@ fn stored_decision(text: &str) -> Result<Decision, ApiError> {
 }
 
 /// A decision's JSON with its `ledger` object.
-fn with_ledger(decision: &Decision, ledger: LedgerRef) -> Value {
-    let mut value = serde_json::to_value(decision).expect("decisions serialize");
-    value["ledger"] = serde_json::to_value(ledger).expect("ledger references serialize");
-    value
+fn with_ledger(decision: Decision, ledger: LedgerRef) -> Value {
+    serde_json::to_value(RecordedDecision { decision, ledger }).expect("decisions serialize")
 }
 
 /// Whether `caller` is counsel assigned to the subject of the request `body`.
@@ -411,6 +419,6 @@ pub async fn decision(
     let ledger = refs.into_iter().next().expect("one index, one reference");
     Ok(json_response(
         StatusCode::OK,
-        &with_ledger(&decision, ledger),
+        &with_ledger(decision, ledger),
     ))
 }
