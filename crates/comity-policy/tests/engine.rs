@@ -277,3 +277,76 @@ proptest! {
         }
     }
 }
+
+/// Where the digests of the generated decisions are kept.
+const DIGESTS: &str = "tests/decisions.digests";
+
+/// Generated requests decided, and their decisions hashed in groups of 100.
+const GENERATED: usize = 2_000;
+
+/// The decisions of 2,000 generated requests (a fixed seed) are the ones recorded in
+/// `tests/decisions.digests`: every outcome, reason, its order, every limit and warning,
+/// hashed in groups of 100 (pack digests left out, so that a pack's text may change without
+/// its law). A refactoring must leave them all unchanged; a change of the law changes them on
+/// purpose, and `COMITY_BLESS=1 cargo test -p comity-policy --test engine decisions_are` writes
+/// the new digests, to be reviewed with the change.
+#[test]
+fn decisions_are_the_recorded_ones() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    use sha2::{Digest, Sha256};
+
+    let (engine, _) = engines();
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let strategy = request();
+    let mut lines = Vec::new();
+    let mut group = Sha256::new();
+    let mut refused = 0;
+    for i in 0..GENERATED {
+        let mut value = strategy.new_tree(&mut runner).unwrap().current();
+        value["id"] = format!("generated-{i}").into();
+        let request = Request::from_value(value).expect("generated requests are valid");
+        let answer = match engine.decide(&request) {
+            Ok(mut decision) => {
+                for pack in &mut decision.packs {
+                    pack.sha256.clear();
+                }
+                serde_json::to_string(&decision).unwrap()
+            }
+            Err(e) => {
+                refused += 1;
+                format!("refused: {e}")
+            }
+        };
+        group.update(answer.as_bytes());
+        group.update(b"\n");
+        if (i + 1) % 100 == 0 {
+            let digest = std::mem::take(&mut group).finalize();
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            lines.push(format!("{:>4}-{:<4} {hex}", i + 1 - 100, i));
+        }
+    }
+    assert!(
+        refused < GENERATED / 10,
+        "{refused} refused: too few decisions to compare"
+    );
+    let computed = lines.join("\n") + "\n";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIGESTS);
+    if std::env::var_os("COMITY_BLESS").is_some() {
+        std::fs::write(&path, &computed).unwrap();
+        return;
+    }
+    let recorded = std::fs::read_to_string(&path).unwrap_or_default();
+    let changed: Vec<&str> = computed
+        .lines()
+        .zip(recorded.lines().chain(std::iter::repeat("")))
+        .filter(|(c, r)| c != r)
+        .map(|(c, _)| c.split(' ').next().unwrap_or_default())
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "decisions of generated requests {changed:?} differ from {DIGESTS}; if the law changed on \
+         purpose, bless them (COMITY_BLESS=1) and review the change"
+    );
+}
