@@ -134,6 +134,10 @@ pub struct Limit {
     /// Whose approval is needed first (e.g. `privacy-officer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<String>,
+    /// What the act may carry to its recipient, by one law in force (a pack's `[discloses]`):
+    /// the act carries only what every such limit allows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discloses: Vec<crate::RecordField>,
     /// The rule that imposes the limit.
     pub rule: String,
     /// The pack it belongs to.

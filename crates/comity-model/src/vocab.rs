@@ -325,6 +325,9 @@ vocabulary! {
         CourtDate = "court-date",
         /// Custody status.
         CustodyStatus = "custody-status",
+        /// What the agency knows of the person's immigration status: whether proof of lawful
+        /// status was shown (`subject.status_proof_shown`).
+        ImmigrationStatus = "immigration-status",
         /// Home or work address.
         Address = "address",
         /// Criminal history.
@@ -410,6 +413,28 @@ vocabulary! {
         Solicitation = "solicitation",
         /// Criminal facilitation (NY PL art. 115).
         Facilitation = "facilitation",
+    }
+}
+
+impl Act {
+    /// Whether the act tells its recipient something (a notice or a disclosure of records),
+    /// so that the law in force must say what it may carry; the other acts are carried out
+    /// by people and send nothing.
+    pub fn tells(self) -> bool {
+        matches!(
+            self,
+            Act::NotifyRelease
+                | Act::NotifyCourtDate
+                | Act::ShareStatus
+                | Act::ShareRecords
+                | Act::WarrantCheck
+        )
+    }
+
+    /// Whether what the act carries is the records the request asks (`records`), within what
+    /// the law allows; an act that tells without this carries all the law allows it.
+    pub fn carries_asked_records(self) -> bool {
+        matches!(self, Act::ShareRecords | Act::WarrantCheck)
     }
 }
 

@@ -522,8 +522,42 @@ fn combine(
             .into_iter()
             .map(|(_, h)| h.reason.clone())
             .collect(),
-        limits: limits(act, place_tz, situation, &limited, warnings),
+        limits: limits(act, place_tz, situation, &limited, warnings)
+            .into_iter()
+            .chain(disclosures(act, situation, warnings))
+            .collect(),
     }
+}
+
+/// What a permitted act that tells its recipient something may carry: one limit for each
+/// pack in force that says (`[discloses]` of its manifest). When none does, the act carries
+/// nothing, and the decision says so.
+fn disclosures(act: Act, situation: &[Situation], warnings: &mut Vec<String>) -> Vec<Limit> {
+    if !act.tells() {
+        return Vec::new();
+    }
+    let limits: Vec<Limit> = situation
+        .iter()
+        .filter_map(|s| {
+            let d = s.pack.manifest.discloses.get(&act)?;
+            Some(Limit {
+                hold_until: None,
+                binding: false,
+                notice: Vec::new(),
+                approval: None,
+                discloses: d.fields.clone(),
+                rule: format!("discloses-{act}"),
+                pack: s.pack.id.clone(),
+                citation: d.citation.clone(),
+            })
+        })
+        .collect();
+    if limits.is_empty() {
+        warnings.push(format!(
+            "{act}: no law in force says what it may carry; nothing is sent"
+        ));
+    }
+    limits
 }
 
 /// An act no law in force speaks to: refused, as the safety net, until a person decides;
@@ -585,6 +619,7 @@ fn limits(
                 binding: false,
                 notice: Vec::new(),
                 approval: None,
+                discloses: Vec::new(),
                 rule: h.reason.rule.clone(),
                 pack: pack.id.clone(),
                 citation: h.reason.citation.clone(),

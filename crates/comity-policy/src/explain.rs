@@ -63,6 +63,14 @@ pub fn explain(decision: &Decision, packs: &PackSet) -> String {
                 (Some(t), _, _) => format!("{t}, this law's own hold limit (later: not binding)"),
                 (None, false, _) => format!("give notice to {}", l.notice.join(" and ")),
                 (None, true, Some(a)) => format!("get the approval of the {a} first"),
+                (None, true, None) if !l.discloses.is_empty() => format!(
+                    "it may carry {} only",
+                    l.discloses
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 (None, true, None) => "condition".to_owned(),
             };
             let _ = writeln!(w, "  limit: {what} ({})", l.citation);

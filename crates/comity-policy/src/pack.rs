@@ -8,7 +8,7 @@ use cedar_policy::{
     ActionConstraint, Effect, EntityUid, Policy, PolicyId, PolicySet, Schema, ValidationMode,
     Validator,
 };
-use comity_model::{Act, Catalogs, Confidence, Date, Jurisdiction, Vocabulary};
+use comity_model::{Act, Catalogs, Confidence, Date, Jurisdiction, RecordField, Vocabulary};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
@@ -54,6 +54,20 @@ pub struct Manifest {
     /// to, though it is not encoded; they are refused before the first version.
     #[serde(default)]
     pub earlier_law_except: Vec<Act>,
+    /// What an act that tells its recipient something may carry, by this law: a permitted
+    /// act carries only what every pack in force that says so allows.
+    #[serde(default)]
+    pub discloses: BTreeMap<Act, Disclosure>,
+}
+
+/// What one law lets an act carry to its recipient.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disclosure {
+    /// The fields it may carry.
+    pub fields: Vec<RecordField>,
+    /// The statute that says so.
+    pub citation: String,
 }
 
 /// What is known of a jurisdiction's law before its first version.
@@ -254,6 +268,18 @@ impl Pack {
             return Err(err(
                 "earlier_law_except names acts excepted from earlier_law = \"none\"".into(),
             ));
+        }
+        for (act, disclosure) in &manifest.discloses {
+            if !act.tells() {
+                return Err(err(format!(
+                    "discloses.{act}: {act} tells no one anything; only notices and disclosures carry fields"
+                )));
+            }
+            if disclosure.fields.is_empty() || disclosure.citation.trim().is_empty() {
+                return Err(err(format!(
+                    "discloses.{act}: give the fields it may carry and the citation that says so"
+                )));
+            }
         }
         let from = local_midnight(manifest.effective_from)?;
         let until = manifest.effective_until.map(local_midnight).transpose()?;

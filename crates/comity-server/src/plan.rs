@@ -1,10 +1,10 @@
 //! What a decision lets comity deliver: a disclosure to the recipient for each permitted (or
-//! required) act that discloses something, carrying only the fields that act discloses, and
-//! a notice for each notice a permitted act owes. Acts that disclose nothing (a hold, a
-//! transfer, access, office space, an arrest, an agreement) are carried out by people, not
-//! sent.
+//! required) act that tells something, carrying only the fields the law in force lets it
+//! carry (the decision's `discloses` limits, from the packs), and a notice for each notice a
+//! permitted act owes. Acts that tell nothing (a hold, a transfer, access, office space, an
+//! arrest, an agreement) are carried out by people, not sent.
 
-use comity_model::{Act, Decision, Outcome, RecordField, Request};
+use comity_model::{ActDecision, Decision, Outcome, RecordField, Request, Vocabulary};
 use comity_store::{DeliveryKind, NewDelivery};
 use serde_json::{Map, Value, json};
 
@@ -27,7 +27,7 @@ fn planned(request: &Request, decision: &Decision) -> Vec<NewDelivery> {
         // An act whose permit names an approval is carried out only after it: its
         // disclosure and the notices it owes wait for it together.
         let awaiting_approval = act.limits.iter().any(|l| l.approval.is_some());
-        if let Some(fields) = disclosed(act.act, request) {
+        if let Some(fields) = disclosed(act, request) {
             let mut payload = Map::new();
             payload.insert("request".into(), request.id.clone().into());
             payload.insert("act".into(), act.act.as_str().into());
@@ -67,71 +67,110 @@ fn planned(request: &Request, decision: &Decision) -> Vec<NewDelivery> {
     out
 }
 
-/// The fields an act discloses, or `None` if it discloses nothing.
-fn disclosed(act: Act, r: &Request) -> Option<Map<String, Value>> {
-    let release = || {
-        r.custody
+/// What the law in force lets `act` carry: the fields every one of its `discloses` limits
+/// allows, in the vocabulary's order; `None` when no law says, or it tells nothing.
+fn allowed(act: &ActDecision) -> Option<Vec<RecordField>> {
+    let lists: Vec<&Vec<RecordField>> = act
+        .limits
+        .iter()
+        .map(|l| &l.discloses)
+        .filter(|d| !d.is_empty())
+        .collect();
+    if !act.act.tells() || lists.is_empty() {
+        return None;
+    }
+    Some(
+        RecordField::ALL
+            .iter()
+            .copied()
+            .filter(|f| lists.iter().all(|l| l.contains(f)))
+            .collect(),
+    )
+}
+
+/// The fields `act` discloses of `r`: what the law allows it, and for an act that shares the
+/// records asked, only those of them asked. `None` if it carries nothing.
+fn disclosed(act: &ActDecision, r: &Request) -> Option<Map<String, Value>> {
+    let allowed = allowed(act)?;
+    let asked = act.act.carries_asked_records();
+    let fields: Vec<RecordField> = if asked {
+        r.records
+            .iter()
+            .copied()
+            .filter(|f| allowed.contains(f))
+            .collect()
+    } else {
+        allowed
+    };
+    if fields.is_empty() {
+        return None;
+    }
+    Some(
+        fields
+            .into_iter()
+            .map(|f| (key(f, asked).to_owned(), value(f, r)))
+            .collect(),
+    )
+}
+
+/// The payload key of a field: its word when records are shared as asked; in a notice, the
+/// names of format version 1 (`subject`, `release_at`, `court_event`, `status_proof_shown`).
+fn key(field: RecordField, asked: bool) -> &'static str {
+    match (asked, field) {
+        (false, RecordField::Identity) => "subject",
+        (false, RecordField::ReleaseDate) => "release_at",
+        (false, RecordField::CourtDate) => "court_event",
+        (false, RecordField::ImmigrationStatus) => "status_proof_shown",
+        _ => field.as_str(),
+    }
+}
+
+/// A field's value, from the request as the agency stated it.
+fn value(field: RecordField, r: &Request) -> Value {
+    match field {
+        RecordField::Identity => r.subject.id.clone().into(),
+        RecordField::ReleaseDate => r
+            .custody
             .as_ref()
             .and_then(|c| c.release_at)
             .map(|t| t.to_string())
-    };
-    let court = || {
-        r.court_event
+            .into(),
+        RecordField::CourtDate => r
+            .court_event
             .as_ref()
             .map(|c| json!({ "at": c.at.to_string(), "court": c.court }))
-    };
-    let mut fields = Map::new();
-    match act {
-        Act::NotifyRelease => {
-            fields.insert("subject".into(), r.subject.id.clone().into());
-            fields.insert("release_at".into(), release().into());
+            .into(),
+        RecordField::CustodyStatus => r.custody.as_ref().map(|c| c.status.as_str()).into(),
+        RecordField::ImmigrationStatus => r.subject.status_proof_shown.into(),
+        // Held in the agency's own records, not in the request: the agency attaches them;
+        // comity only names what was permitted.
+        RecordField::Address | RecordField::CriminalHistory | RecordField::Other => {
+            "permitted; attached by the agency from its records".into()
         }
-        Act::NotifyCourtDate => {
-            fields.insert("subject".into(), r.subject.id.clone().into());
-            fields.insert("court_event".into(), court().into());
-        }
-        Act::ShareStatus => {
-            fields.insert("subject".into(), r.subject.id.clone().into());
-            fields.insert(
-                "status_proof_shown".into(),
-                r.subject.status_proof_shown.into(),
-            );
-        }
-        Act::ShareRecords | Act::WarrantCheck => {
-            for field in &r.records {
-                let value = match field {
-                    RecordField::Identity => r.subject.id.clone().into(),
-                    RecordField::ReleaseDate => release().into(),
-                    RecordField::CourtDate => court().into(),
-                    RecordField::CustodyStatus => {
-                        r.custody.as_ref().map(|c| c.status.as_str()).into()
-                    }
-                    // Held in the agency's own records, not in the request: the agency
-                    // attaches them; comity only names what was permitted.
-                    RecordField::Address | RecordField::CriminalHistory | RecordField::Other => {
-                        "permitted; attached by the agency from its records".into()
-                    }
-                };
-                fields.insert(field.as_str().into(), value);
-            }
-        }
-        Act::Hold
-        | Act::Transfer
-        | Act::FacilityAccess
-        | Act::OfficeSpace
-        | Act::CourthouseArrest
-        | Act::Agreement287g => return None,
     }
-    Some(fields)
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
-    use comity_model::{ActDecision, Limit, PackRef, Reason};
+    use comity_model::{Act, Limit, PackRef, Reason};
 
     use super::*;
+
+    /// What a pack's `[discloses]` makes of `act`: a limit allowing `fields`.
+    fn allowing(act: Act, fields: &[RecordField]) -> Limit {
+        Limit {
+            hold_until: None,
+            binding: false,
+            notice: vec![],
+            approval: None,
+            discloses: fields.to_vec(),
+            rule: format!("discloses-{act}"),
+            pack: "p".into(),
+            citation: "c".into(),
+        }
+    }
 
     fn request() -> Request {
         let mut v: Value =
@@ -146,6 +185,17 @@ mod tests {
         Request::from_value(v).unwrap()
     }
 
+    /// What the federal packs let each act carry (their `[discloses]`).
+    fn federal(act: Act) -> &'static [RecordField] {
+        use RecordField::*;
+        match act {
+            Act::NotifyRelease => &[Identity, ReleaseDate],
+            Act::NotifyCourtDate => &[Identity, CourtDate],
+            Act::ShareStatus => &[Identity, ImmigrationStatus],
+            _ => RecordField::ALL,
+        }
+    }
+
     fn act(act: Act, outcome: Outcome, notice: &[&str]) -> ActDecision {
         let reason = Arc::new(Reason {
             rule: "r".into(),
@@ -155,7 +205,7 @@ mod tests {
             facts: Default::default(),
             caution: None,
         });
-        let limits = if notice.is_empty() {
+        let mut limits = if notice.is_empty() {
             vec![]
         } else {
             vec![Limit {
@@ -163,11 +213,15 @@ mod tests {
                 binding: false,
                 notice: notice.iter().map(|s| s.to_string()).collect(),
                 approval: None,
+                discloses: vec![],
                 rule: "ca-release-notice-to-person-and-counsel".into(),
                 pack: "p".into(),
                 citation: "Cal. Gov. Code § 7283.1(b)".into(),
             }]
         };
+        if act.tells() {
+            limits.push(allowing(act, federal(act)));
+        }
         ActDecision {
             act,
             outcome,
@@ -222,5 +276,46 @@ mod tests {
         assert_eq!(records["identity"], "local-person-881");
         assert!(records.contains_key("address") && !records.contains_key("release-date"));
         assert_eq!(d[1].id(&r.id), "nyc-doc-2018-000123/notify-release/subject");
+    }
+
+    #[test]
+    fn a_law_in_force_narrows_what_an_act_carries_and_without_one_nothing_is_sent() {
+        let r = request();
+        let mut release = act(Act::NotifyRelease, Outcome::Permitted, &[]);
+        let mut records = act(Act::ShareRecords, Outcome::Permitted, &[]);
+        // A second law in force lets the release notice carry the date alone, and records
+        // be shared without the address.
+        release
+            .limits
+            .push(allowing(Act::NotifyRelease, &[RecordField::ReleaseDate]));
+        records.limits.push(allowing(
+            Act::ShareRecords,
+            &[RecordField::Identity, RecordField::CriminalHistory],
+        ));
+        let mut silent = act(Act::NotifyCourtDate, Outcome::Permitted, &[]);
+        silent.limits.clear();
+        let decision = Decision {
+            request: r.id.clone(),
+            at: r.received_at,
+            packs: vec![],
+            acts: vec![release, records, silent],
+            warnings: vec![],
+        };
+        let d = deliveries(&r, &decision);
+        assert_eq!(
+            d.len(),
+            2,
+            "nothing for the act no law says what it carries"
+        );
+        let release = d[0].payload.as_object().unwrap();
+        assert_eq!(release["release_at"], "2018-03-04T10:00:00-05:00");
+        assert!(!release.contains_key("subject"), "{release:?}");
+        let records = d[1].payload.as_object().unwrap();
+        assert_eq!(records["identity"], "local-person-881");
+        assert!(!records.contains_key("address"), "asked, but not allowed");
+        assert!(
+            !records.contains_key("criminal-history"),
+            "allowed, but not asked"
+        );
     }
 }
