@@ -71,8 +71,14 @@ impl TileAddress {
             Some(n) => (true, format!("tile/{TILE_HEIGHT}/data/{n}")),
             None => (false, format!("tile/{TILE_HEIGHT}/{rest}")),
         };
-        // tlog_tiles 0.2 accepts a width of 0 (`.p/0`) and then panics building the tile.
-        if coordinates.ends_with(".p/0") {
+        // tlog_tiles 0.2 accepts a width of 0 (`.p/0`) and a level of 64 or more, and then
+        // panics building the tile (both found by fuzzing): refused here first.
+        let level = rest.split('/').next().unwrap_or_default();
+        let level_ok = entries || level.parse::<u8>().is_ok_and(|l| l < 64);
+        let width_ok = coordinates
+            .rsplit_once(".p/")
+            .is_none_or(|(_, w)| w.parse::<u32>().is_ok_and(|w| w > 0));
+        if !level_ok || !width_ok {
             return Err(bad());
         }
         let tile = tlog_tiles::Tile::from_path(&coordinates).map_err(|_| bad())?;
@@ -230,6 +236,11 @@ mod tests {
             "tile/0/000/",
             "tiles/0/000",
             "tile/0/x018/x446/x744/x073/x709/x551/616",
+            // Found by fuzzing: levels tlog_tiles 0.2 panics on.
+            "tile/101/1",
+            "tile/0198/01",
+            "tile/64/000",
+            "tile/15/5/0/1.p/00",
         ] {
             assert_eq!(
                 TileAddress::parse(path),
