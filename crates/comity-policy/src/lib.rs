@@ -23,7 +23,9 @@ pub use engine::Engine;
 pub use error::{DecideError, PackError};
 pub use explain::explain;
 pub use facts::{ClassFilter, FactSpec, Since};
-pub use pack::{EarlierLaw, LimitSpec, Manifest, Pack, Rule, Source, jurisdiction_path};
+pub use pack::{
+    Disclosure, EarlierLaw, LimitSpec, Manifest, Pack, Rule, Source, jurisdiction_path,
+};
 pub use packset::PackSet;
 pub use packset::{Gap, InForce};
 pub use schema::{DUTY_SUFFIX, schema_text};

@@ -48,10 +48,13 @@ impl PackSet {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Self::from_packs(packs).map_err(|e| vec![e])
+        Self::new(packs).map_err(|e| vec![e])
     }
 
-    fn from_packs(mut packs: Vec<Pack>) -> Result<PackSet, PackError> {
+    /// A set of packs already loaded, in any order: the set orders them itself (by
+    /// jurisdiction and date), so the order they come in never changes a decision; checks
+    /// that each version supersedes the one before it.
+    pub fn new(mut packs: Vec<Pack>) -> Result<PackSet, PackError> {
         packs.sort_by(|a, b| {
             (&a.manifest.jurisdiction, a.from).cmp(&(&b.manifest.jurisdiction, b.from))
         });
