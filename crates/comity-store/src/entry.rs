@@ -24,6 +24,28 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
+    /// Every kind.
+    pub const ALL: [EntryKind; 5] = [
+        EntryKind::Decision,
+        EntryKind::DispatchAttempt,
+        EntryKind::DispatchResult,
+        EntryKind::PackLoaded,
+        EntryKind::Approval,
+    ];
+
+    /// The kind stored as `word`, if it is one.
+    pub fn parse(word: &str) -> Option<EntryKind> {
+        EntryKind::ALL.into_iter().find(|k| k.as_str() == word)
+    }
+
+    /// Whether an entry of this kind is about one outbox row (its `delivery`).
+    pub fn is_about_a_delivery(self) -> bool {
+        matches!(
+            self,
+            EntryKind::DispatchAttempt | EntryKind::DispatchResult | EntryKind::Approval
+        )
+    }
+
     /// The word stored and hashed.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,6 +55,12 @@ impl EntryKind {
             EntryKind::PackLoaded => "pack-loaded",
             EntryKind::Approval => "approval",
         }
+    }
+}
+
+impl std::fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

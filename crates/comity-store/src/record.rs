@@ -6,7 +6,9 @@ use std::collections::{HashMap, HashSet};
 use comity_model::Decision;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use crate::entry::{canonical_decision, decision_entry, decision_in_entry, pack_entry, sha256_hex};
+use crate::entry::{
+    EntryKind, canonical_decision, decision_entry, decision_in_entry, pack_entry, sha256_hex,
+};
 use crate::ledger::Appender;
 use crate::rows::{Cell, Table, placeholders};
 use crate::{Backend, Store, StoreError};
@@ -242,7 +244,7 @@ impl Store {
                 let index = appender.append(entry.as_bytes())?;
                 entries.push(vec![
                     Cell::Int(index as i64),
-                    Cell::Text("pack-loaded".into()),
+                    Cell::Text(EntryKind::PackLoaded.as_str().into()),
                     Cell::Text(entry),
                 ]);
                 packs.push(vec![
@@ -284,7 +286,7 @@ impl Store {
             ]);
             entries.push(vec![
                 Cell::Int(index as i64),
-                Cell::Text("decision".into()),
+                Cell::Text(EntryKind::Decision.as_str().into()),
                 Cell::Text(entry),
             ]);
             for d in &item.deliveries {

@@ -5,7 +5,7 @@
 use comity_ledger::{Hash, MemoryTree, Nodes, NoteVerifier};
 use sqlx::Row;
 
-use crate::entry::{decision_in_entry, pack_entry, sha256_hex};
+use crate::entry::{EntryKind, decision_in_entry, pack_entry, sha256_hex};
 use crate::ledger::{node_id, node_of};
 use crate::rows::{hash, parse_id, records};
 use crate::{Store, StoreError};
@@ -146,52 +146,60 @@ fn check_entries(page: &crate::rows::Page) -> Result<Vec<CheckedEntry>, StoreErr
             return Err(StoreError::Corrupt("an entry read back malformed".into()));
         };
         let index = parse_id(index)? as u64;
-        // Dispatch and approval entries are about one outbox row.
-        let dispatched =
-            kind == "dispatch-attempt" || kind == "dispatch-result" || kind == "approval";
         let names = || {
             serde_json::from_str::<serde_json::Value>(body)
                 .ok()
                 .is_some_and(|e| e["delivery"].as_str() == Some(delivery))
         };
-        let fault = match kind {
-            _ if !id.is_empty() && kind != "decision" => Some(format!(
-                "the decision for request {id} points at a `{kind}` entry"
-            )),
-            _ if !pack.is_empty() && kind != "pack-loaded" => {
-                Some(format!("the row of pack {pack} points at a `{kind}` entry"))
+        let fault = match EntryKind::parse(kind) {
+            None => Some(format!("an entry of no known kind (`{kind}`)")),
+            Some(kind) => {
+                // Dispatch and approval entries are about one outbox row.
+                let dispatched = kind.is_about_a_delivery();
+                match kind {
+                    _ if !id.is_empty() && kind != EntryKind::Decision => Some(format!(
+                        "the decision for request {id} points at a `{kind}` entry"
+                    )),
+                    _ if !pack.is_empty() && kind != EntryKind::PackLoaded => {
+                        Some(format!("the row of pack {pack} points at a `{kind}` entry"))
+                    }
+                    _ if !delivery.is_empty() && !dispatched => Some(format!(
+                        "a `{kind}` entry is marked as about delivery {delivery}"
+                    )),
+                    EntryKind::Decision if id.is_empty() => {
+                        Some("a decision entry whose decision or request row is missing".to_owned())
+                    }
+                    EntryKind::Decision if sha.is_empty() => {
+                        Some(format!("the request row of request {id} is missing"))
+                    }
+                    EntryKind::Decision if sha256_hex(request.as_bytes()) != sha => Some(format!(
+                        "request {id} no longer matches the SHA-256 its entry records"
+                    )),
+                    EntryKind::Decision
+                        if decision_in_entry(body, recorded_at, id, sha).is_none() =>
+                    {
+                        Some(format!(
+                            "the decision row of request {id} differs from its ledger entry"
+                        ))
+                    }
+                    EntryKind::PackLoaded if pack.is_empty() => {
+                        Some("a pack-loaded entry whose pack row is missing".to_owned())
+                    }
+                    EntryKind::PackLoaded if pack_entry(pack, pack_sha, loaded_at) != body => Some(
+                        format!("the stored row of pack {pack} differs from its ledger entry"),
+                    ),
+                    _ if dispatched && delivery.is_empty() => {
+                        Some(format!("a `{kind}` entry that names no outbox row"))
+                    }
+                    _ if dispatched && !names() => Some(format!(
+                        "the entry is not about delivery {delivery}, which its row names"
+                    )),
+                    _ if dispatched && outbox.is_empty() => {
+                        Some(format!("the outbox row of delivery {delivery} is missing"))
+                    }
+                    _ => None,
+                }
             }
-            _ if !delivery.is_empty() && !dispatched => Some(format!(
-                "a `{kind}` entry is marked as about delivery {delivery}"
-            )),
-            "decision" if id.is_empty() => {
-                Some("a decision entry whose decision or request row is missing".to_owned())
-            }
-            "decision" if sha.is_empty() => {
-                Some(format!("the request row of request {id} is missing"))
-            }
-            "decision" if sha256_hex(request.as_bytes()) != sha => Some(format!(
-                "request {id} no longer matches the SHA-256 its entry records"
-            )),
-            "decision" if decision_in_entry(body, recorded_at, id, sha).is_none() => Some(format!(
-                "the decision row of request {id} differs from its ledger entry"
-            )),
-            "pack-loaded" if pack.is_empty() => {
-                Some("a pack-loaded entry whose pack row is missing".to_owned())
-            }
-            "pack-loaded" if pack_entry(pack, pack_sha, loaded_at) != body => Some(format!(
-                "the stored row of pack {pack} differs from its ledger entry"
-            )),
-            _ if dispatched && delivery.is_empty() => {
-                Some(format!("a `{kind}` entry that names no outbox row"))
-            }
-            _ if dispatched && !names() => Some(format!(
-                "the entry is not about delivery {delivery}, which its row names"
-            )),
-            _ if dispatched && outbox.is_empty() => {
-                Some(format!("the outbox row of delivery {delivery} is missing"))
-            }
-            _ => None,
         };
         out.push(CheckedEntry {
             index,

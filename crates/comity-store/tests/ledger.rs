@@ -209,6 +209,17 @@ async fn a_changed_entry_is_named() {
 }
 
 #[tokio::test]
+async fn an_entry_of_no_known_kind_is_named() {
+    // The kind column is not hashed: an entry relabelled is caught by what it says it is.
+    names(
+        &["UPDATE ledger_entries SET kind = 'decisoin' WHERE idx = 7"],
+        7,
+        "no known kind (`decisoin`)",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn a_changed_decision_is_named() {
     // A decision is stored once, in its entry: rewritten there, its leaf no longer matches.
     names(&["UPDATE ledger_entries SET body = replace(body, 'forbidden', 'permitted') WHERE body LIKE '%\"synthetic-00011\"%'"], 12, "changed").await;
