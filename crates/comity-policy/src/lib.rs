@@ -24,7 +24,7 @@ pub use error::{DecideError, PackError};
 pub use explain::explain;
 pub use facts::{ClassFilter, FactSpec, Since};
 pub use pack::{
-    Disclosure, EarlierLaw, LimitSpec, Manifest, Pack, Rule, Source, jurisdiction_path,
+    Disclosure, EarlierLaw, LimitSpec, Manifest, Pack, PackFiles, Rule, Source, jurisdiction_path,
 };
 pub use packset::PackSet;
 pub use packset::{Gap, InForce};

@@ -225,142 +225,35 @@ fn exception_key(n: usize) -> String {
     }
 }
 
-impl Pack {
-    /// Loads and checks the pack in `dir`, whose path under the pack root is `rel`.
-    pub fn load(root: &Path, dir: &Path, catalogs: &Catalogs) -> Result<Pack, PackError> {
-        let rel = dir.strip_prefix(root).unwrap_or(dir).to_owned();
-        let err = |message: String| PackError::new(dir.join("pack.toml"), message);
-        let text = read(&dir.join("pack.toml"))?;
-        let manifest: Manifest = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
-        let expected =
-            jurisdiction_path(&manifest.jurisdiction).join(manifest.effective_from.to_string());
-        if rel != expected {
-            return Err(err(format!(
-                "a pack for {} from {} belongs in {}, not {}",
-                manifest.jurisdiction,
-                manifest.effective_from,
-                expected.display(),
-                rel.display()
-            )));
-        }
-        let tz = TimeZone::get(&manifest.timezone).map_err(|_| {
-            err(format!(
-                "timezone: `{}` is not an IANA time zone",
-                manifest.timezone
-            ))
-        })?;
-        let local_midnight = |d: Date| -> Result<Timestamp, PackError> {
-            d.0.to_zoned_datetime(tz.clone())
-                .map(|z| z.timestamp())
-                .map_err(|e| err(format!("date {d}: {e}")))
-        };
-        if manifest.supersedes.is_some()
-            && (manifest.earlier_law != EarlierLaw::NotEncoded
-                || !manifest.earlier_law_except.is_empty())
-        {
-            return Err(err(
-                "earlier_law belongs on a jurisdiction's first version, not on one that supersedes another"
-                    .into(),
-            ));
-        }
-        if manifest.earlier_law == EarlierLaw::NotEncoded && !manifest.earlier_law_except.is_empty()
-        {
-            return Err(err(
-                "earlier_law_except names acts excepted from earlier_law = \"none\"".into(),
-            ));
-        }
-        for (act, disclosure) in &manifest.discloses {
-            if !act.tells() {
-                return Err(err(format!(
-                    "discloses.{act}: {act} tells no one anything; only notices and disclosures carry fields"
-                )));
-            }
-            if disclosure.fields.is_empty() || disclosure.citation.trim().is_empty() {
-                return Err(err(format!(
-                    "discloses.{act}: give the fields it may carry and the citation that says so"
-                )));
-            }
-        }
-        let from = local_midnight(manifest.effective_from)?;
-        let until = manifest.effective_until.map(local_midnight).transpose()?;
-        if until.is_some_and(|u| u <= from) {
-            return Err(err("effective_until must be after effective_from".into()));
-        }
-        let facts: Vec<(String, FactSpec)> = manifest.facts.clone().into_iter().collect();
-        for (name, spec) in &facts {
-            let ident = name.starts_with(|c: char| c.is_ascii_lowercase())
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            if !ident {
-                return Err(err(format!(
-                    "facts.{name}: fact names are lower_snake_case"
-                )));
-            }
-            for list in spec.lists() {
-                if catalogs.list(list).is_none() {
-                    return Err(err(format!("facts.{name}: list `{list}` is in no catalog")));
-                }
-            }
-        }
-        let fact_names: Vec<String> = facts
-            .iter()
-            .filter(|(_, s)| s.is_boolean())
-            .map(|(n, _)| n.clone())
-            .collect();
-        if fact_names.len() > 64 {
-            return Err(err("a pack may declare at most 64 boolean facts".into()));
-        }
-        let deadlines: Vec<&str> = facts
-            .iter()
-            .filter(|(_, s)| !s.is_boolean())
-            .map(|(n, _)| n.as_str())
-            .collect();
+/// A pack's files as read from disk, before any is checked: what [`Pack::check`] needs,
+/// so that a pack can also be checked from memory (as the fuzzer does).
+#[derive(Debug, Clone)]
+pub struct PackFiles {
+    /// The pack's directory.
+    pub dir: PathBuf,
+    /// Its path under the pack root (`country-us/state-ny/2017-09-15`).
+    pub rel: PathBuf,
+    /// The text of its `pack.toml`.
+    pub manifest: String,
+    /// Its `*.cedar` files, in name order: each path and text.
+    pub rules: Vec<(PathBuf, String)>,
+    /// Its test case files (`tests/*.yaml`), in name order.
+    pub case_files: Vec<PathBuf>,
+    /// SHA-256 over every file (see [`digest`]).
+    pub sha256: String,
+}
 
-        let schema_src = schema_text(fact_names.iter().map(String::as_str));
-        let (schema, _) =
-            Schema::from_cedarschema_str(&schema_src).map_err(|e| err(format!("schema: {e}")))?;
-
+impl PackFiles {
+    /// Reads the pack in `dir`, under the pack root `root`.
+    pub fn read(root: &Path, dir: &Path) -> Result<PackFiles, PackError> {
         let mut files = list_files(dir)?;
         files.sort();
-        let mut policies = PolicySet::new();
-        let mut rules = BTreeMap::new();
-        let mut sources: HashMap<String, (String, String)> = HashMap::new();
-        let cedar_files = files
+        let rules = files
             .iter()
-            .filter(|f| f.extension().is_some_and(|e| e == "cedar"));
-        for (file_index, file) in cedar_files.enumerate() {
-            let name = file.strip_prefix(dir).unwrap_or(file).display().to_string();
-            let text = read(file)?;
-            let set: PolicySet = text
-                .parse()
-                .map_err(|e: cedar_policy::ParseErrors| PackError::new(file, located(&text, &e)))?;
-            for policy in set.policies() {
-                let at =
-                    |m: String| PackError::new(file, format!("{}: {m}", line_of(&text, policy)));
-                let mut rule = rule_of(policy, &name, &fact_names, &deadlines).map_err(at)?;
-                // Files are read in name order; within a file, rules in the order written.
-                rule.order = file_index * 10_000_000 + id_offset(&text, policy).unwrap_or(0);
-                let id = rule.id.clone();
-                if rules.contains_key(&id) {
-                    return Err(at(format!("@id(\"{id}\") is used twice in this pack")));
-                }
-                policies
-                    .add(policy.new_id(PolicyId::new(&id)))
-                    .map_err(|e| at(e.to_string()))?;
-                sources.insert(id.clone(), (file.display().to_string(), text.clone()));
-                rules.insert(id, rule);
-            }
-        }
-        if rules.is_empty() {
-            return Err(err("the pack has no rules (*.cedar)".into()));
-        }
-        let validation = Validator::new(schema).validate(&policies, ValidationMode::Strict);
-        if let Some(e) = validation.validation_errors().next() {
-            let (file, text) = &sources[&e.policy_id().to_string()];
-            return Err(PackError::new(file, located(text, e)));
-        }
-        let case_files: Vec<PathBuf> = files
+            .filter(|f| f.extension().is_some_and(|e| e == "cedar"))
+            .map(|f| Ok((f.clone(), read(f)?)))
+            .collect::<Result<_, PackError>>()?;
+        let case_files = files
             .iter()
             .filter(|f| {
                 f.strip_prefix(dir).is_ok_and(|r| r.starts_with("tests"))
@@ -368,16 +261,77 @@ impl Pack {
             })
             .cloned()
             .collect();
-        if case_files.is_empty() {
+        Ok(PackFiles {
+            dir: dir.to_owned(),
+            rel: dir.strip_prefix(root).unwrap_or(dir).to_owned(),
+            manifest: read(&dir.join("pack.toml"))?,
+            rules,
+            case_files,
+            sha256: digest(dir, &files)?,
+        })
+    }
+}
+
+/// What a manifest says once checked: its time zone, the instants its law is in force
+/// between, and the facts its rules may read.
+struct CheckedManifest {
+    tz: TimeZone,
+    from: Timestamp,
+    until: Option<Timestamp>,
+    facts: Vec<(String, FactSpec)>,
+    /// The boolean facts, in declaration order (bits of the context).
+    fact_names: Vec<String>,
+}
+
+/// The rules of a pack's files, keyed by `@id`, and as one policy set re-keyed by it.
+struct ReadRules {
+    rules: BTreeMap<String, Rule>,
+    policies: PolicySet,
+    /// The file and text each rule was read from, to place validation errors.
+    sources: HashMap<String, (PathBuf, String)>,
+}
+
+impl Pack {
+    /// Loads and checks the pack in `dir`, under the pack root `root`.
+    pub fn load(root: &Path, dir: &Path, catalogs: &Catalogs) -> Result<Pack, PackError> {
+        Pack::check(PackFiles::read(root, dir)?, catalogs)
+    }
+
+    /// Checks a pack's files: the manifest, every rule's annotations and its validity
+    /// against the schema its facts make; and slices the rules by act.
+    pub fn check(files: PackFiles, catalogs: &Catalogs) -> Result<Pack, PackError> {
+        let manifest_path = files.dir.join("pack.toml");
+        let err = |message: String| PackError::new(&manifest_path, message);
+        let manifest: Manifest = toml::from_str(&files.manifest).map_err(|e| err(e.to_string()))?;
+        let checked = check_manifest(&manifest, &files.rel, catalogs).map_err(err)?;
+        let deadlines: Vec<&str> = checked
+            .facts
+            .iter()
+            .filter(|(_, s)| !s.is_boolean())
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let schema_src = schema_text(checked.fact_names.iter().map(String::as_str));
+        let (schema, _) =
+            Schema::from_cedarschema_str(&schema_src).map_err(|e| err(format!("schema: {e}")))?;
+        let read = read_rules(&files.dir, &files.rules, &checked.fact_names, &deadlines)?;
+        if read.rules.is_empty() {
+            return Err(err("the pack has no rules (*.cedar)".into()));
+        }
+        let validation = Validator::new(schema).validate(&read.policies, ValidationMode::Strict);
+        if let Some(e) = validation.validation_errors().next() {
+            let (file, text) = &read.sources[&e.policy_id().to_string()];
+            return Err(PackError::new(file, located(text, e)));
+        }
+        if files.case_files.is_empty() {
             return Err(err("the pack has no test cases (tests/*.yaml)".into()));
         }
-
         let slices: Vec<PolicySet> = action_names()
             .iter()
             .map(|action| {
-                let ps = policies
+                let ps = read
+                    .policies
                     .policies()
-                    .filter(|p| rules[&p.id().to_string()].actions.contains(action))
+                    .filter(|p| read.rules[&p.id().to_string()].actions.contains(action))
                     .cloned();
                 PolicySet::from_policies(ps).expect("ids are unique")
             })
@@ -387,22 +341,21 @@ impl Pack {
             .map(met_policies)
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
-
         Ok(Pack {
             id: format!("{}@{}", manifest.jurisdiction, manifest.effective_from),
-            sha256: digest(dir, &files)?,
-            dir: dir.to_owned(),
+            sha256: files.sha256,
+            dir: files.dir,
             manifest,
-            tz,
-            from,
-            until,
-            facts,
-            fact_names,
-            rules,
-            case_files,
+            tz: checked.tz,
+            from: checked.from,
+            until: checked.until,
+            facts: checked.facts,
+            fact_names: checked.fact_names,
+            rules: read.rules,
+            case_files: files.case_files,
             slices,
             met_slices,
-            policies,
+            policies: read.policies,
             position: 0,
         })
     }
@@ -428,6 +381,147 @@ impl Pack {
     pub fn in_force(&self, t: Timestamp) -> bool {
         self.from <= t && self.until.is_none_or(|u| t < u)
     }
+}
+
+/// Checks a manifest found at `rel` under the pack root: where it is, its dates and time
+/// zone, how it speaks of earlier law, what its acts may carry, and its facts.
+fn check_manifest(
+    manifest: &Manifest,
+    rel: &Path,
+    catalogs: &Catalogs,
+) -> Result<CheckedManifest, String> {
+    let expected =
+        jurisdiction_path(&manifest.jurisdiction).join(manifest.effective_from.to_string());
+    if rel != expected {
+        return Err(format!(
+            "a pack for {} from {} belongs in {}, not {}",
+            manifest.jurisdiction,
+            manifest.effective_from,
+            expected.display(),
+            rel.display()
+        ));
+    }
+    let tz = TimeZone::get(&manifest.timezone)
+        .map_err(|_| format!("timezone: `{}` is not an IANA time zone", manifest.timezone))?;
+    check_earlier_law(manifest)?;
+    check_discloses(manifest)?;
+    let local_midnight = |d: Date| -> Result<Timestamp, String> {
+        d.0.to_zoned_datetime(tz.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| format!("date {d}: {e}"))
+    };
+    let from = local_midnight(manifest.effective_from)?;
+    let until = manifest.effective_until.map(local_midnight).transpose()?;
+    if until.is_some_and(|u| u <= from) {
+        return Err("effective_until must be after effective_from".into());
+    }
+    let facts: Vec<(String, FactSpec)> = manifest.facts.clone().into_iter().collect();
+    check_facts(&facts, catalogs)?;
+    let fact_names: Vec<String> = facts
+        .iter()
+        .filter(|(_, s)| s.is_boolean())
+        .map(|(n, _)| n.clone())
+        .collect();
+    if fact_names.len() > 64 {
+        return Err("a pack may declare at most 64 boolean facts".into());
+    }
+    Ok(CheckedManifest {
+        tz,
+        from,
+        until,
+        facts,
+        fact_names,
+    })
+}
+
+/// `earlier_law` belongs on a first version, and `earlier_law_except` only beside `none`.
+fn check_earlier_law(manifest: &Manifest) -> Result<(), String> {
+    if manifest.supersedes.is_some()
+        && (manifest.earlier_law != EarlierLaw::NotEncoded
+            || !manifest.earlier_law_except.is_empty())
+    {
+        return Err(
+            "earlier_law belongs on a jurisdiction's first version, not on one that supersedes another"
+                .into(),
+        );
+    }
+    if manifest.earlier_law == EarlierLaw::NotEncoded && !manifest.earlier_law_except.is_empty() {
+        return Err("earlier_law_except names acts excepted from earlier_law = \"none\"".into());
+    }
+    Ok(())
+}
+
+/// Only an act that tells someone something carries fields, and each carries some, with the
+/// citation that says so.
+fn check_discloses(manifest: &Manifest) -> Result<(), String> {
+    for (act, disclosure) in &manifest.discloses {
+        if !act.tells() {
+            return Err(format!(
+                "discloses.{act}: {act} tells no one anything; only notices and disclosures carry fields"
+            ));
+        }
+        if disclosure.fields.is_empty() || disclosure.citation.trim().is_empty() {
+            return Err(format!(
+                "discloses.{act}: give the fields it may carry and the citation that says so"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Fact names are lower_snake_case, and the lists they read are in a catalog.
+fn check_facts(facts: &[(String, FactSpec)], catalogs: &Catalogs) -> Result<(), String> {
+    for (name, spec) in facts {
+        let ident = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ident {
+            return Err(format!("facts.{name}: fact names are lower_snake_case"));
+        }
+        for list in spec.lists() {
+            if catalogs.list(list).is_none() {
+                return Err(format!("facts.{name}: list `{list}` is in no catalog"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses every rule file of the pack in `dir` (in name order; within a file, rules in the
+/// order written) into rules keyed by `@id`, refusing a rule whose annotations are wrong or an `@id` used twice.
+fn read_rules(
+    dir: &Path,
+    files: &[(PathBuf, String)],
+    fact_names: &[String],
+    deadlines: &[&str],
+) -> Result<ReadRules, PackError> {
+    let mut out = ReadRules {
+        rules: BTreeMap::new(),
+        policies: PolicySet::new(),
+        sources: HashMap::new(),
+    };
+    for (file_index, (file, text)) in files.iter().enumerate() {
+        let name = file.strip_prefix(dir).unwrap_or(file).display().to_string();
+        let set: PolicySet = text
+            .parse()
+            .map_err(|e: cedar_policy::ParseErrors| PackError::new(file, located(text, &e)))?;
+        for policy in set.policies() {
+            let at = |m: String| PackError::new(file, format!("{}: {m}", line_of(text, policy)));
+            let mut rule = rule_of(policy, &name, fact_names, deadlines).map_err(at)?;
+            rule.order = file_index * 10_000_000 + id_offset(text, policy).unwrap_or(0);
+            let id = rule.id.clone();
+            if out.rules.contains_key(&id) {
+                return Err(at(format!("@id(\"{id}\") is used twice in this pack")));
+            }
+            out.policies
+                .add(policy.new_id(PolicyId::new(&id)))
+                .map_err(|e| at(e.to_string()))?;
+            out.sources.insert(id.clone(), (file.clone(), text.clone()));
+            out.rules.insert(id, rule);
+        }
+    }
+    Ok(out)
 }
 
 fn read(path: &Path) -> Result<String, PackError> {
