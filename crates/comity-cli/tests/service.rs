@@ -333,6 +333,23 @@ async fn post_all(
     accepted
 }
 
+/// [`post_all`] in a task of its own, while the test kills what serves it.
+fn spawn_load(
+    client: &reqwest::Client,
+    ports: &Ports,
+    token: &str,
+    requests: &[Value],
+    chunk: usize,
+) -> tokio::task::JoinHandle<usize> {
+    let (client, ports, token, requests) = (
+        client.clone(),
+        ports.clone(),
+        token.to_owned(),
+        requests.to_vec(),
+    );
+    tokio::spawn(async move { post_all(&client, &ports, &token, &requests, chunk).await })
+}
+
 async fn wait_delivered(db: &TestDb, sink: &Arc<Mutex<Sink>>, expected: usize) {
     let deadline = Instant::now() + Duration::from_secs(300);
     while Instant::now() < deadline {
@@ -483,15 +500,7 @@ async fn a_killed_server_loses_nothing_accepted_and_delivers_nothing_twice() {
 
     let requests = requests(4_000);
     let expected = permitted_webhook_deliveries(&requests);
-    let load = {
-        let (client, ports, token, requests) = (
-            client.clone(),
-            ports.clone(),
-            token.clone(),
-            requests.clone(),
-        );
-        tokio::spawn(async move { post_all(&client, &ports, &token, &requests, 10).await })
-    };
+    let load = spawn_load(&client, &ports, &token, &requests, 10);
     // Kill the server in the middle of the load, then start it again; clients send to it.
     let deadline = Instant::now() + Duration::from_secs(120);
     while db.count("SELECT COUNT(*) FROM decisions").await < 400 {
@@ -627,15 +636,7 @@ async fn killed_servers_and_dispatchers_lose_nothing_and_send_nothing_unpermitte
         let total = (250 * kills).max(1_500);
         let requests = requests(total);
         let expected = permitted_webhook_deliveries(&requests);
-        let load = {
-            let (client, ports, token, requests) = (
-                client.clone(),
-                ports.clone(),
-                token.clone(),
-                requests.clone(),
-            );
-            tokio::spawn(async move { post_all(&client, &ports, &token, &requests, 2).await })
-        };
+        let load = spawn_load(&client, &ports, &token, &requests, 2);
         let mut moments = Moments::default();
         let mut under_load = 0;
         for k in 0..kills {

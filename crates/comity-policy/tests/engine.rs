@@ -221,7 +221,7 @@ fn engines_with_forbids() -> &'static Vec<Engine> {
             .iter()
             .map(|(pack, rule)| {
                 let dir = tempfile::tempdir().unwrap();
-                copy_dir(&repo().join("packs"), &dir.path().join("packs"));
+                comity_testdb::copy_dir(&repo().join("packs"), &dir.path().join("packs"));
                 let text = format!(
                     "@id(\"extra-forbid\")\n@citation(\"none: a property test's rule\")\n@summary(\"A forbid added by a test.\")\n@instruction(\"Do not.\")\n{rule}\n"
                 );
@@ -232,19 +232,6 @@ fn engines_with_forbids() -> &'static Vec<Engine> {
             })
             .collect()
     })
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// How much an outcome lets the agency do.

@@ -13,19 +13,6 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// A synthetic detainer to the Albany police in 2021 asking a release notice.
 fn albany() -> Request {
     let mut v: Value =
@@ -59,7 +46,7 @@ fn a_state_law_narrows_what_the_federal_law_lets_a_notice_carry() {
     assert_eq!(federal["release_at"], "2021-06-11T10:00:00-04:00");
 
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("packs"), &dir.path().join("packs"));
+    comity_testdb::copy_dir(&repo().join("packs"), &dir.path().join("packs"));
     let manifest = dir
         .path()
         .join("packs/country-us/state-ny/2020-12-15/pack.toml");

@@ -1,10 +1,25 @@
 //! Test databases: a fresh SQLite file, or a fresh PostgreSQL database on the server that
 //! `COMITY_TEST_POSTGRES` names (default `postgres://postgres@127.0.0.1:5432/postgres`;
-//! `scripts/postgres-up` starts it), dropped by [`TestDb::drop_database`].
+//! `scripts/postgres-up` starts it), dropped by [`TestDb::drop_database`]; and
+//! [`copy_dir`], for tests that change a copy of the repository's packs.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{AnyPool, AssertSqlSafe, Connection};
+
+/// Copies the tree `from` to `to` (created), as a test's own copy of the packs to change.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("the copy's directory");
+    for entry in std::fs::read_dir(from).expect("the tree to copy") {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("its type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("a file copied");
+        }
+    }
+}
 
 /// A database for one test.
 pub enum TestDb {
