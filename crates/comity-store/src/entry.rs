@@ -105,6 +105,19 @@ pub fn decision_entry(
     format!("{DECISION_OPENING}{decision}{closing}")
 }
 
+/// The length of [`decision_entry`]'s result, without building it (the decision is the bulk
+/// of an entry, and need not be copied to be measured).
+pub(crate) fn decision_entry_len(
+    decision: &str,
+    recorded_at: &str,
+    request: &str,
+    request_sha256: &str,
+) -> usize {
+    DECISION_OPENING.len()
+        + decision.len()
+        + decision_closing(recorded_at, request, request_sha256).len()
+}
+
 /// The decision a decision entry records, if `entry` is exactly the entry of a decision on
 /// `request` (whose body has SHA-256 `request_sha256`) recorded at `recorded_at`: what the
 /// rows that point at the entry say must be what the entry says.

@@ -7,7 +7,8 @@ use comity_model::Decision;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::entry::{
-    EntryKind, canonical_decision, decision_entry, decision_in_entry, pack_entry, sha256_hex,
+    EntryKind, canonical_decision, decision_entry, decision_entry_len, decision_in_entry,
+    pack_entry, sha256_hex,
 };
 use crate::ledger::Appender;
 use crate::rows::{Cell, Table, placeholders};
@@ -127,7 +128,7 @@ impl Prepared {
     pub(crate) fn new(item: NewDecision) -> Result<Prepared, StoreError> {
         let decision = canonical_decision(&item.decision);
         let sha = sha256_hex(item.request_body.as_bytes());
-        let bytes = decision_entry(&decision, LONGEST_TIME, &item.decision.request, &sha).len();
+        let bytes = decision_entry_len(&decision, LONGEST_TIME, &item.decision.request, &sha);
         if bytes > comity_ledger::MAX_ENTRY_BYTES {
             return Err(StoreError::EntryTooLong {
                 request: item.decision.request.clone(),
