@@ -116,6 +116,23 @@ pub struct Reason {
     pub caution: Option<String>,
 }
 
+impl Limit {
+    /// A limit imposed by `rule` of `pack` under `citation`, as yet without its condition
+    /// (a hold deadline, a notice, an approval, what may be disclosed).
+    pub fn by(rule: String, pack: String, citation: String) -> Limit {
+        Limit {
+            hold_until: None,
+            binding: false,
+            notice: Vec::new(),
+            approval: None,
+            discloses: Vec::new(),
+            rule,
+            pack,
+            citation,
+        }
+    }
+}
+
 /// A condition that travels with a permitted or required act.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

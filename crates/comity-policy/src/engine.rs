@@ -541,14 +541,12 @@ fn disclosures(act: Act, situation: &[Situation], warnings: &mut Vec<String>) ->
         .filter_map(|s| {
             let d = s.pack.manifest.discloses.get(&act)?;
             Some(Limit {
-                hold_until: None,
-                binding: false,
-                notice: Vec::new(),
-                approval: None,
                 discloses: d.fields.clone(),
-                rule: format!("discloses-{act}"),
-                pack: s.pack.id.clone(),
-                citation: d.citation.clone(),
+                ..Limit::by(
+                    format!("discloses-{act}"),
+                    s.pack.id.clone(),
+                    d.citation.clone(),
+                )
             })
         })
         .collect();
@@ -614,16 +612,11 @@ fn limits(
     for (i, h) in limited {
         let Situation { pack, values, .. } = &situation[*i];
         for spec in h.limits.iter() {
-            let mut limit = Limit {
-                hold_until: None,
-                binding: false,
-                notice: Vec::new(),
-                approval: None,
-                discloses: Vec::new(),
-                rule: h.reason.rule.clone(),
-                pack: pack.id.clone(),
-                citation: h.reason.citation.clone(),
-            };
+            let mut limit = Limit::by(
+                h.reason.rule.clone(),
+                pack.id.clone(),
+                h.reason.citation.clone(),
+            );
             match spec {
                 LimitSpec::HoldUntil(fact) => {
                     if let Some((_, spec)) = pack.facts.iter().find(|(n, _)| n == fact) {

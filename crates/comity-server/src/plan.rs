@@ -161,14 +161,8 @@ mod tests {
     /// What a pack's `[discloses]` makes of `act`: a limit allowing `fields`.
     fn allowing(act: Act, fields: &[RecordField]) -> Limit {
         Limit {
-            hold_until: None,
-            binding: false,
-            notice: vec![],
-            approval: None,
             discloses: fields.to_vec(),
-            rule: format!("discloses-{act}"),
-            pack: "p".into(),
-            citation: "c".into(),
+            ..Limit::by(format!("discloses-{act}"), "p".into(), "c".into())
         }
     }
 
@@ -209,14 +203,12 @@ mod tests {
             vec![]
         } else {
             vec![Limit {
-                hold_until: None,
-                binding: false,
                 notice: notice.iter().map(|s| s.to_string()).collect(),
-                approval: None,
-                discloses: vec![],
-                rule: "ca-release-notice-to-person-and-counsel".into(),
-                pack: "p".into(),
-                citation: "Cal. Gov. Code § 7283.1(b)".into(),
+                ..Limit::by(
+                    "ca-release-notice-to-person-and-counsel".into(),
+                    "p".into(),
+                    "Cal. Gov. Code § 7283.1(b)".into(),
+                )
             }]
         };
         if act.tells() {
