@@ -522,10 +522,14 @@ fn combine(
             .into_iter()
             .map(|(_, h)| h.reason.clone())
             .collect(),
-        limits: limits(act, place_tz, situation, &limited, warnings)
-            .into_iter()
-            .chain(disclosures(act, situation, warnings))
-            .collect(),
+        limits: if outcome == Outcome::Forbidden {
+            Vec::new()
+        } else {
+            limits(act, place_tz, situation, &limited, warnings)
+                .into_iter()
+                .chain(disclosures(act, situation, warnings))
+                .collect()
+        },
     }
 }
 

@@ -41,6 +41,15 @@ fn release_notice(engine: &Engine) -> serde_json::Map<String, Value> {
 #[test]
 fn a_state_law_narrows_what_the_federal_law_lets_a_notice_carry() {
     let engine = Engine::load(&repo().join("packs"), &repo().join("catalog")).unwrap();
+    // A forbidden act carries nothing, so it has no disclosure limit: the example's New York
+    // City release notice, forbidden without a judicial warrant.
+    let example =
+        Request::from_json(include_str!("../../../examples/nyc-doc-detainer.json")).unwrap();
+    let forbidden = &engine.decide(&example).unwrap().acts[1];
+    assert_eq!(forbidden.act, Act::NotifyRelease);
+    assert_eq!(forbidden.outcome, comity_model::Outcome::Forbidden);
+    assert!(forbidden.limits.is_empty(), "{:?}", forbidden.limits);
+
     let federal = release_notice(&engine);
     assert_eq!(federal["subject"], "local-person-881");
     assert_eq!(federal["release_at"], "2021-06-11T10:00:00-04:00");
