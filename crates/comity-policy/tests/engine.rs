@@ -387,7 +387,7 @@ fn decisions_are_the_recorded_ones() {
         .lines()
         .zip(recorded.lines().chain(std::iter::repeat("")))
         .filter(|(c, r)| c != r)
-        .map(|(c, _)| c.split(' ').next().unwrap_or_default())
+        .map(|(c, _)| c.split_whitespace().next().unwrap_or_default())
         .collect();
     assert!(
         changed.is_empty(),
