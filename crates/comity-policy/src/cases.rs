@@ -18,7 +18,7 @@
 //! kind.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cedar_policy::Effect;
 use comity_model::{Act, Decision, Instant, Outcome, Request};
@@ -116,36 +116,14 @@ pub fn run_cases(engine: &Engine, pack: &Pack) -> PackReport {
         cases: 0,
         failures: Vec::new(),
     };
-    let mut coverage: BTreeMap<&str, Vec<CaseKind>> = pack
+    let mut coverage: Coverage = pack
         .rules
         .keys()
         .map(|k| (k.as_str(), Vec::new()))
         .collect();
     for file in &pack.case_files {
-        let fail = |case: &str, message: String| CaseFailure {
-            file: file.clone(),
-            case: case.to_owned(),
-            message,
-        };
-        let parsed = std::fs::read_to_string(file)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_yaml_ng::from_str::<CaseFile>(&t).map_err(|e| e.to_string()));
-        let cases = match parsed {
-            Ok(c) => c,
-            Err(e) => {
-                report.failures.push(fail("", e));
-                continue;
-            }
-        };
-        for case in &cases.cases {
-            report.cases += 1;
-            if let Some(kinds) = coverage.get_mut(case.rule.as_str()) {
-                kinds.push(case.kind);
-            }
-            if let Err(message) = run_case(engine, pack, &cases.base, case) {
-                report.failures.push(fail(&case.name, message));
-            }
-        }
+        let text = std::fs::read_to_string(file).map_err(|e| e.to_string());
+        run_file(engine, pack, file, text, &mut report, &mut coverage);
     }
     for (rule, kinds) in coverage {
         for needed in [CaseKind::Meets, CaseKind::Fails, CaseKind::Boundary] {
@@ -158,6 +136,65 @@ pub fn run_cases(engine: &Engine, pack: &Pack) -> PackReport {
             }
         }
     }
+    report
+}
+
+/// The kinds of case each rule of a pack has, by rule id.
+type Coverage<'a> = BTreeMap<&'a str, Vec<CaseKind>>;
+
+/// Runs the cases of one file (its text, or why it could not be read) into `report`,
+/// counting each case toward its rule's coverage.
+fn run_file(
+    engine: &Engine,
+    pack: &Pack,
+    file: &Path,
+    text: Result<String, String>,
+    report: &mut PackReport,
+    coverage: &mut Coverage,
+) {
+    let fail = |case: &str, message: String| CaseFailure {
+        file: file.to_owned(),
+        case: case.to_owned(),
+        message,
+    };
+    let cases = match text
+        .and_then(|t| serde_yaml_ng::from_str::<CaseFile>(&t).map_err(|e| e.to_string()))
+    {
+        Ok(c) => c,
+        Err(e) => {
+            report.failures.push(fail("", e));
+            return;
+        }
+    };
+    for case in &cases.cases {
+        report.cases += 1;
+        if let Some(kinds) = coverage.get_mut(case.rule.as_str()) {
+            kinds.push(case.kind);
+        }
+        if let Err(message) = run_case(engine, pack, &cases.base, case) {
+            report.failures.push(fail(&case.name, message));
+        }
+    }
+}
+
+/// Runs the cases of one case file's text against `pack`, without checking coverage (for
+/// the fuzz target of case files).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn run_text(engine: &Engine, pack: &Pack, text: &str) -> PackReport {
+    let mut report = PackReport {
+        pack: pack.id.clone(),
+        cases: 0,
+        failures: Vec::new(),
+    };
+    let file = pack.dir.join("tests/fuzz.yaml");
+    run_file(
+        engine,
+        pack,
+        &file,
+        Ok(text.to_owned()),
+        &mut report,
+        &mut Coverage::new(),
+    );
     report
 }
 

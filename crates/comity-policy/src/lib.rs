@@ -5,6 +5,7 @@
 //! Rust computes the facts a pack declares; Cedar decides; the engine combines the answers
 //! of every pack in force into one outcome per act, with its reasons and limits.
 
+mod annotated;
 mod cases;
 mod context;
 mod deadline;
@@ -12,10 +13,13 @@ mod engine;
 mod error;
 mod explain;
 mod facts;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod pack;
 mod packset;
 mod schema;
 
+pub use annotated::{AnnotatedError, AnnotatedRule, Annotations, read_annotated};
 pub use cases::{CaseFailure, PackReport, run_cases};
 pub use context::ContextKey;
 pub use deadline::{SkipDay, deadline, flat_deadline, is_federal_holiday};

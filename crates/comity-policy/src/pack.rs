@@ -14,6 +14,7 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::annotated::{AnnotatedRule, Annotations, located, read_annotated};
 use crate::error::PackError;
 use crate::facts::FactSpec;
 use crate::schema::{DUTY_SUFFIX, schema_text};
@@ -199,7 +200,13 @@ fn action_names() -> Vec<String> {
         .collect()
 }
 
-const ANNOTATIONS: &[&str] = &[
+/// What the rules of a law pack are annotated with.
+const LAW_ANNOTATIONS: Annotations<'static> = Annotations {
+    known: KNOWN_ANNOTATIONS,
+    required: &["citation", "summary", "instruction"],
+};
+
+const KNOWN_ANNOTATIONS: &[&str] = &[
     "id",
     "citation",
     "summary",
@@ -274,7 +281,7 @@ impl PackFiles {
 
 /// What a manifest says once checked: its time zone, the instants its law is in force
 /// between, and the facts its rules may read.
-struct CheckedManifest {
+pub(crate) struct CheckedManifest {
     tz: TimeZone,
     from: Timestamp,
     until: Option<Timestamp>,
@@ -284,7 +291,7 @@ struct CheckedManifest {
 }
 
 /// The rules of a pack's files, keyed by `@id`, and as one policy set re-keyed by it.
-struct ReadRules {
+pub(crate) struct ReadRules {
     rules: BTreeMap<String, Rule>,
     policies: PolicySet,
     /// The file and text each rule was read from, to place validation errors.
@@ -310,13 +317,15 @@ impl Pack {
             .filter(|(_, s)| !s.is_boolean())
             .map(|(n, _)| n.as_str())
             .collect();
-        let schema_src = schema_text(checked.fact_names.iter().map(String::as_str));
-        let (schema, _) =
-            Schema::from_cedarschema_str(&schema_src).map_err(|e| err(format!("schema: {e}")))?;
         let read = read_rules(&files.dir, &files.rules, &checked.fact_names, &deadlines)?;
         if read.rules.is_empty() {
             return Err(err("the pack has no rules (*.cedar)".into()));
         }
+        // The schema is built and the rules validated only once they parse: those are the
+        // costly steps (milliseconds a pack).
+        let schema_src = schema_text(checked.fact_names.iter().map(String::as_str));
+        let (schema, _) =
+            Schema::from_cedarschema_str(&schema_src).map_err(|e| err(format!("schema: {e}")))?;
         let validation = Validator::new(schema).validate(&read.policies, ValidationMode::Strict);
         if let Some(e) = validation.validation_errors().next() {
             let (file, text) = &read.sources[&e.policy_id().to_string()];
@@ -325,22 +334,7 @@ impl Pack {
         if files.case_files.is_empty() {
             return Err(err("the pack has no test cases (tests/*.yaml)".into()));
         }
-        let slices: Vec<PolicySet> = action_names()
-            .iter()
-            .map(|action| {
-                let ps = read
-                    .policies
-                    .policies()
-                    .filter(|p| read.rules[&p.id().to_string()].actions.contains(action))
-                    .cloned();
-                PolicySet::from_policies(ps).expect("ids are unique")
-            })
-            .collect();
-        let met_slices = slices
-            .iter()
-            .map(met_policies)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(err)?;
+        let (slices, met_slices) = slice_rules(&read).map_err(err)?;
         Ok(Pack {
             id: format!("{}@{}", manifest.jurisdiction, manifest.effective_from),
             sha256: files.sha256,
@@ -383,9 +377,27 @@ impl Pack {
     }
 }
 
+/// A pack's rules sliced by act (in the order of [`action_names`]), and the excused
+/// restrictions of each slice (see [`met_policies`]).
+pub(crate) fn slice_rules(read: &ReadRules) -> Result<(Vec<PolicySet>, Vec<PolicySet>), String> {
+    let slices: Vec<PolicySet> = action_names()
+        .iter()
+        .map(|action| {
+            let ps = read
+                .policies
+                .policies()
+                .filter(|p| read.rules[&p.id().to_string()].actions.contains(action))
+                .cloned();
+            PolicySet::from_policies(ps).expect("ids are unique")
+        })
+        .collect();
+    let met_slices = slices.iter().map(met_policies).collect::<Result<_, _>>()?;
+    Ok((slices, met_slices))
+}
+
 /// Checks a manifest found at `rel` under the pack root: where it is, its dates and time
 /// zone, how it speaks of earlier law, what its acts may carry, and its facts.
-fn check_manifest(
+pub(crate) fn check_manifest(
     manifest: &Manifest,
     rel: &Path,
     catalogs: &Catalogs,
@@ -490,7 +502,7 @@ fn check_facts(facts: &[(String, FactSpec)], catalogs: &Catalogs) -> Result<(), 
 
 /// Parses every rule file of the pack in `dir` (in name order; within a file, rules in the
 /// order written) into rules keyed by `@id`, refusing a rule whose annotations are wrong or an `@id` used twice.
-fn read_rules(
+pub(crate) fn read_rules(
     dir: &Path,
     files: &[(PathBuf, String)],
     fact_names: &[String],
@@ -503,22 +515,24 @@ fn read_rules(
     };
     for (file_index, (file, text)) in files.iter().enumerate() {
         let name = file.strip_prefix(dir).unwrap_or(file).display().to_string();
-        let set: PolicySet = text
-            .parse()
-            .map_err(|e: cedar_policy::ParseErrors| PackError::new(file, located(text, &e)))?;
-        for policy in set.policies() {
-            let at = |m: String| PackError::new(file, format!("{}: {m}", line_of(text, policy)));
-            let mut rule = rule_of(policy, &name, fact_names, deadlines).map_err(at)?;
-            rule.order = file_index * 10_000_000 + id_offset(text, policy).unwrap_or(0);
-            let id = rule.id.clone();
-            if out.rules.contains_key(&id) {
-                return Err(at(format!("@id(\"{id}\") is used twice in this pack")));
+        let read = read_annotated(text, LAW_ANNOTATIONS)
+            .map_err(|e| PackError::new(file, e.to_string()))?;
+        for written in read {
+            let at = |m: String| PackError::new(file, format!("line {}: {m}", written.line));
+            let mut rule = rule_of(&written, &name, fact_names, deadlines).map_err(at)?;
+            rule.order = file_index * 10_000_000 + written.offset;
+            if out.rules.contains_key(&written.id) {
+                return Err(at(format!(
+                    "@id(\"{}\") is used twice in this pack",
+                    written.id
+                )));
             }
             out.policies
-                .add(policy.new_id(PolicyId::new(&id)))
+                .add(written.policy)
                 .map_err(|e| at(e.to_string()))?;
-            out.sources.insert(id.clone(), (file.clone(), text.clone()));
-            out.rules.insert(id, rule);
+            out.sources
+                .insert(written.id.clone(), (file.clone(), text.clone()));
+            out.rules.insert(written.id, rule);
         }
     }
     Ok(out)
@@ -564,34 +578,14 @@ fn digest(dir: &Path, files: &[PathBuf]) -> Result<String, PackError> {
     Ok(const_hex::encode(h.finalize()))
 }
 
-/// The rule a policy is, from its annotations and scope.
+/// The rule a policy of a pack is, from its annotations and scope.
 fn rule_of(
-    policy: &Policy,
+    written: &AnnotatedRule,
     file: &str,
     fact_names: &[String],
     deadlines: &[&str],
 ) -> Result<Rule, String> {
-    for (key, _) in policy.annotations() {
-        if !ANNOTATIONS.contains(&key) {
-            return Err(format!(
-                "unknown annotation @{key} (known: {})",
-                ANNOTATIONS.join(", ")
-            ));
-        }
-    }
-    let required = |key: &str| -> Result<String, String> {
-        match policy.annotation(key) {
-            Some(v) if !v.trim().is_empty() => Ok(v.to_owned()),
-            _ => Err(format!("every rule needs @{key}(\"…\")")),
-        }
-    };
-    let id = required("id")?;
-    let id_ok = id
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !id_ok {
-        return Err(format!("@id(\"{id}\"): ids are lower-kebab-case"));
-    }
+    let policy = &written.policy;
     let mut limits = Vec::new();
     if let Some(fact) = policy.annotation("hold_until") {
         if !deadlines.contains(&fact) {
@@ -641,12 +635,12 @@ fn rule_of(
         }
     }
     Ok(Rule {
-        id,
+        id: written.id.clone(),
         effect: policy.effect(),
-        citation: required("citation")?,
-        summary: required("summary")?,
+        citation: written.required("citation").to_owned(),
+        summary: written.required("summary").to_owned(),
         caution: policy.annotation("caution").map(str::to_owned),
-        instruction: required("instruction")?,
+        instruction: written.required("instruction").to_owned(),
         exceptions,
         file: file.to_owned(),
         reads,
@@ -760,46 +754,4 @@ fn context_paths(expr: &serde_json::Value, out: &mut Vec<String>) {
         serde_json::Value::Array(items) => items.iter().for_each(|v| context_paths(v, out)),
         _ => {}
     }
-}
-
-/// `line L` of a policy in its file, found by its `@id` (Cedar does not expose policies'
-/// source spans).
-fn line_of(text: &str, policy: &Policy) -> String {
-    match id_offset(text, policy) {
-        Some(offset) => format!("line {}", line_col(text, offset).0),
-        None => format!("rule {}", policy.id()),
-    }
-}
-
-/// Where a policy's `@id` annotation is written in its file.
-fn id_offset(text: &str, policy: &Policy) -> Option<usize> {
-    policy
-        .annotation("id")
-        .and_then(|id| text.find(&format!("@id(\"{id}\")")))
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    (line, col)
-}
-
-/// A Cedar diagnostic with the line and column of its first label, and its help.
-fn located(text: &str, d: &dyn miette::Diagnostic) -> String {
-    let mut out = String::new();
-    if let Some(label) = d.labels().and_then(|mut l| l.next()) {
-        let (line, col) = line_col(text, label.offset());
-        out.push_str(&format!("line {line}, column {col}: "));
-    }
-    out.push_str(&d.to_string());
-    let mut source = std::error::Error::source(d);
-    while let Some(s) = source {
-        out.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    if let Some(help) = d.help() {
-        out.push_str(&format!(" (help: {help})"));
-    }
-    out
 }

@@ -296,7 +296,7 @@ fn every_rule_needs_its_annotations() {
         &[(
             "rules.cedar",
             &format!(
-                "{RULES}\n@id(\"x\")\n@citation(\"c\")\n@summary(\"s\")\n@notice(\"subject\")\nforbid (principal, action, resource) when {{ false }};"
+                "{RULES}\n@id(\"x\")\n@citation(\"c\")\n@summary(\"s\")\n@instruction(\"i\")\n@notice(\"subject\")\nforbid (principal, action, resource) when {{ false }};"
             ),
         )],
         &["limits"],

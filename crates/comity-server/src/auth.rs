@@ -12,9 +12,10 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use cedar_policy::{
-    Authorizer, Context, Decision, Effect, Entities, EntityId, EntityTypeName, EntityUid, PolicyId,
+    Authorizer, Context, Decision, Effect, Entities, EntityId, EntityTypeName, EntityUid,
     PolicySet, RestrictedExpression, Schema, ValidationMode, Validator,
 };
+use comity_policy::{Annotations, read_annotated};
 use comity_store::{Store, StoreError, sha256_hex};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -206,7 +207,11 @@ pub struct Access {
     contexts: [Context; 2],
 }
 
-const ANNOTATIONS: &[&str] = &["id", "citation", "summary"];
+/// What the rules of the access pack are annotated with.
+const ACCESS_ANNOTATIONS: Annotations<'static> = Annotations {
+    known: &["id", "citation", "summary"],
+    required: &["citation", "summary"],
+};
 
 impl Access {
     /// The access pack the server is built with ([`API_POLICIES`], [`API_SCHEMA`]).
@@ -222,48 +227,20 @@ impl Access {
         let fail = |m: String| AccessError(m);
         let (schema, _) =
             Schema::from_cedarschema_str(schema).map_err(|e| fail(format!("schema: {e}")))?;
-        let parsed = PolicySet::from_str(policies).map_err(|e| fail(format!("rules: {e}")))?;
+        let written = read_annotated(policies, ACCESS_ANNOTATIONS)
+            .map_err(|e| fail(format!("rules: {e}")))?;
         let mut set = PolicySet::new();
         let mut rules = HashMap::new();
-        // `from_str` names policies policy0, policy1, … in the order written.
-        let mut written: Vec<_> = parsed.policies().collect();
-        written.sort_by_key(|p| {
-            p.id()
-                .to_string()
-                .trim_start_matches("policy")
-                .parse::<usize>()
-                .unwrap_or(usize::MAX)
-        });
-        for (order, policy) in written.into_iter().enumerate() {
-            for (key, _) in policy.annotations() {
-                if !ANNOTATIONS.contains(&key) {
-                    return Err(fail(format!(
-                        "rule {}: unknown annotation @{key} (known: {})",
-                        order + 1,
-                        ANNOTATIONS.join(", ")
-                    )));
-                }
-            }
-            let annotation = |key: &str| match policy.annotation(key) {
-                Some(v) if !v.trim().is_empty() => Ok(v.to_owned()),
-                _ => Err(fail(format!(
-                    "rule {} needs @{key}(\"…\")",
-                    policy.annotation("id").unwrap_or(&(order + 1).to_string())
-                ))),
-            };
-            let rule = AccessRule {
-                id: annotation("id")?,
-                forbids: policy.effect() == Effect::Forbid,
-                citation: annotation("citation")?,
-                summary: annotation("summary")?,
+        for (order, rule) in written.into_iter().enumerate() {
+            let access = AccessRule {
+                id: rule.id.clone(),
+                forbids: rule.policy.effect() == Effect::Forbid,
+                citation: rule.required("citation").to_owned(),
+                summary: rule.required("summary").to_owned(),
                 order,
             };
-            if rules.contains_key(&rule.id) {
-                return Err(fail(format!("@id(\"{}\") is used twice", rule.id)));
-            }
-            set.add(policy.new_id(PolicyId::new(&rule.id)))
-                .map_err(|e| fail(e.to_string()))?;
-            rules.insert(rule.id.clone(), rule);
+            set.add(rule.policy).map_err(|e| fail(e.to_string()))?;
+            rules.insert(rule.id, access);
         }
         if rules.is_empty() {
             return Err(fail("no rules".into()));
