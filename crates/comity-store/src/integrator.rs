@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::record::Prepared;
-use crate::{Backend, NewDecision, Recorded, Store, StoreError};
+use crate::{NewDecision, Recorded, Store, StoreError};
 
 type Waiter = oneshot::Sender<Result<Receipt, StoreError>>;
 type Job = (Prepared, Waiter);
@@ -77,11 +77,7 @@ impl Integrator {
     pub fn start(store: Store, max_batch: usize) -> Integrator {
         let (jobs, queue) = mpsc::channel::<Job>(max_batch * 4);
         let queue = Arc::new(Mutex::new(queue));
-        let lanes = match store.backend() {
-            Backend::Postgres => 2,
-            Backend::Sqlite => 1,
-        };
-        for _ in 0..lanes {
+        for _ in 0..store.backend().commit_lanes() {
             let (store, queue) = (store.clone(), queue.clone());
             tokio::spawn(async move {
                 let mut batch = Vec::with_capacity(max_batch);

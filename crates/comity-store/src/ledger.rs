@@ -9,9 +9,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 
 use comity_ledger::{Checkpoint, Hash, Nodes, NoteSigner, TreeError};
-use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
-use crate::rows::{Cell, Page, Table, aggregate, hash, insert_all, parse_id, placeholders};
+use crate::rows::{Cell, Page, Table, aggregate, hash, insert_all, parse_id};
 use crate::{Backend, Store, StoreError};
 
 /// Stored nodes, or (while learning what a computation reads) a recorder of the nodes read.
@@ -150,14 +150,11 @@ async fn fetch_nodes(
     let wanted: Vec<_> = wanted.iter().copied().collect();
     for chunk in wanted.chunks(NODE_CHUNK) {
         let sql = format!(
-            "SELECT {} FROM ledger_nodes WHERE id IN ({})",
+            "SELECT {} FROM ledger_nodes WHERE id IN (…)",
             aggregate(backend, &["id", "hash"]),
-            placeholders(backend, chunk.len())
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (level, index) in chunk {
-            query = query.bind(node_id(*level, *index));
-        }
+        let ids = chunk.iter().map(|&(level, index)| node_id(level, index));
+        let query = backend.query_in(&sql, ids);
         let page = Page::new(query.fetch_one(&mut *conn).await?.get(0))?;
         for record in page.rows() {
             let (level, index) = node_of(parse_id(record[0])?);
@@ -223,14 +220,7 @@ impl Store {
     /// committed in between); PostgreSQL takes a transaction-scoped advisory lock, in the
     /// round trip that begins.
     pub(crate) async fn begin_append(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => {
-                self.pool
-                    .begin_with("BEGIN; SELECT pg_advisory_xact_lock(7726002)")
-                    .await?
-            }
-        })
+        Ok(self.pool.begin_with(self.backend.begin_append()).await?)
     }
 
     /// Writes `tables` (the rows the appended entries belong with) and the nodes the

@@ -9,6 +9,7 @@
 
 mod approval;
 mod assignments;
+mod backend;
 mod entry;
 mod feeds;
 mod integrator;
@@ -22,7 +23,6 @@ mod tiles;
 mod tokens;
 mod verify;
 
-use std::path::Path;
 use std::str::FromStr;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -30,6 +30,7 @@ use sqlx::{AnyPool, ConnectOptions};
 
 pub use approval::{ApprovalError, ApprovalRecord, NewApproval, Verdict, approval_entry};
 pub use assignments::Assignment;
+pub use backend::Backend;
 pub use entry::{
     EntryKind, attempt_entry, canonical_decision, decision_entry, decision_in_entry, result_entry,
     sha256_hex,
@@ -41,26 +42,6 @@ pub use permit::{Permit, Planner, RecipientKinds};
 pub use record::{Committed, DeliveryKind, NewDecision, NewDelivery, Recorded, delivery_id};
 pub use tokens::StoredToken;
 pub use verify::{Finding, VerifyReport};
-
-/// Which database holds the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// A SQLite file.
-    Sqlite,
-    /// A PostgreSQL database.
-    Postgres,
-}
-
-impl Backend {
-    /// The backend a connection is to.
-    pub(crate) fn of(conn: &sqlx::AnyConnection) -> Backend {
-        if conn.backend_name().eq_ignore_ascii_case("postgresql") {
-            Backend::Postgres
-        } else {
-            Backend::Sqlite
-        }
-    }
-}
 
 /// A failure of the store (not a finding about its contents: see [`Finding`]).
 #[derive(Debug, thiserror::Error)]
@@ -107,17 +88,6 @@ pub struct Store {
     packs: std::sync::Arc<std::sync::RwLock<std::collections::HashSet<(String, String)>>>,
 }
 
-/// Set on every SQLite connection: durable commits (the write-ahead log synced on every
-/// commit), waiting for the write lock instead of failing, foreign keys enforced, and reads
-/// through memory-mapped I/O (a long scan, such as `verify`, reads several times faster).
-const SQLITE_PRAGMAS: &[&str] = &[
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = FULL",
-    "PRAGMA busy_timeout = 30000",
-    "PRAGMA foreign_keys = ON",
-    "PRAGMA mmap_size = 2147418112",
-];
-
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl Store {
@@ -125,31 +95,17 @@ impl Store {
     /// `sqlite:` URL), creating the file if needed, and brings its schema up to date.
     pub async fn open(location: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
-        let postgres = location.starts_with("postgres://") || location.starts_with("postgresql://");
-        let (backend, url) = if postgres {
-            (Backend::Postgres, location.to_owned())
-        } else {
-            let path = location
-                .strip_prefix("sqlite://")
-                .or_else(|| location.strip_prefix("sqlite:"))
-                .unwrap_or(location);
-            (
-                Backend::Sqlite,
-                format!("sqlite://{}?mode=rwc", Path::new(path).display()),
-            )
-        };
+        let (backend, url) = Backend::locate(location);
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 6 } else { 8 })
+            .max_connections(backend.max_connections())
             // A ping before every use doubles the cost of a short query; a broken connection
             // fails its query instead, and the pool replaces it.
             .test_before_acquire(false)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        for pragma in SQLITE_PRAGMAS {
-                            sqlx::query(*pragma).execute(&mut *conn).await?;
-                        }
+                    for statement in backend.session_setup() {
+                        sqlx::query(*statement).execute(&mut *conn).await?;
                     }
                     Ok(())
                 })

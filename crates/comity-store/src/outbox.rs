@@ -6,11 +6,11 @@
 
 use std::collections::HashMap;
 
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, Row};
 
 use crate::entry::{EntryKind, attempt_entry, result_entry};
 use crate::ledger::Appender;
-use crate::rows::{Cell, Table, placeholders};
+use crate::rows::{Cell, Table};
 use crate::{Backend, DeliveryKind, Store, StoreError};
 
 /// A delivery a dispatcher has claimed: an outbox row that no other dispatcher takes until the
@@ -122,22 +122,6 @@ pub struct OutboxCounts {
     pub awaiting_approval: u64,
 }
 
-/// A claim in SQLite: the due rows, the longest-waiting first, marked claimed and returned
-/// in the columns [`delivery`] reads.
-const CLAIM_SQLITE: &str = "UPDATE outbox SET claimed_until = $1, claimed_by = $2 \
-    WHERE id IN (SELECT id FROM outbox \
-        WHERE status = 'pending' AND next_at <= $3 AND claimed_until < $3 \
-        ORDER BY next_at, id LIMIT $4) \
-    RETURNING id, request_id, act, kind, recipient, subject_id, decision_index, payload, attempts";
-
-/// The same for PostgreSQL: rows another transaction has locked (being claimed at this
-/// moment) are skipped, not waited for, and not claimed twice.
-const CLAIM_POSTGRES: &str = "WITH due AS (SELECT id FROM outbox \
-        WHERE status = 'pending' AND next_at <= $3 AND claimed_until < $3 \
-        ORDER BY next_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-    UPDATE outbox o SET claimed_until = $1, claimed_by = $2 FROM due WHERE o.id = due.id \
-    RETURNING o.id, o.request_id, o.act, o.kind, o.recipient, o.subject_id, o.decision_index, o.payload, o.attempts";
-
 /// The columns written for a dispatch entry: with its bytes, the outbox row it is about.
 const ENTRY_COLUMNS: &[&str] = &["idx", "kind", "body", "delivery"];
 
@@ -182,17 +166,11 @@ async fn held(
     backend: Backend,
     deliveries: &[&Delivery],
 ) -> Result<HashMap<String, u64>, StoreError> {
-    let mut sql = format!(
-        "SELECT id, claimed_by, status, attempts FROM outbox WHERE id IN ({})",
-        placeholders(backend, deliveries.len())
+    let sql = format!(
+        "SELECT id, claimed_by, status, attempts FROM outbox WHERE id IN (…){}",
+        backend.lock_rows()
     );
-    if backend == Backend::Postgres {
-        sql.push_str(" FOR UPDATE");
-    }
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for d in deliveries {
-        query = query.bind(d.id.as_str());
-    }
+    let query = backend.query_in(&sql, deliveries.iter().map(|d| d.id.as_str()));
     let claims: HashMap<&str, &str> = deliveries
         .iter()
         .map(|d| (d.id.as_str(), d.claim.as_str()))
@@ -236,14 +214,14 @@ impl Store {
                 .bind(now)
                 .bind(limit as i64)
         };
-        let rows = match self.backend {
-            Backend::Sqlite => {
-                let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                let rows = bind(CLAIM_SQLITE).fetch_all(&mut *tx).await?;
+        let rows = match self.backend.claim_deliveries() {
+            (sql, true) => {
+                let mut tx = self.pool.begin_with(self.backend.begin_append()).await?;
+                let rows = bind(sql).fetch_all(&mut *tx).await?;
                 tx.commit().await?;
                 rows
             }
-            Backend::Postgres => bind(CLAIM_POSTGRES).fetch_all(&self.pool).await?,
+            (sql, false) => bind(sql).fetch_all(&self.pool).await?,
         };
         let mut out: Vec<Delivery> = rows.iter().map(|r| delivery(r, &claim)).collect();
         out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -424,14 +402,10 @@ async fn assigned_counsel(
     if subjects.is_empty() {
         return Ok(out);
     }
-    let sql = format!(
-        "SELECT subject_id, counsel FROM assignments WHERE ended_at = '' AND subject_id IN ({}) ORDER BY counsel",
-        placeholders(Backend::of(conn), subjects.len())
+    let query = Backend::of(conn).query_in(
+        "SELECT subject_id, counsel FROM assignments WHERE ended_at = '' AND subject_id IN (…) ORDER BY counsel",
+        subjects.iter().copied(),
     );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for s in subjects {
-        query = query.bind(*s);
-    }
     for row in query.fetch_all(&mut *conn).await? {
         out.entry(row.get(0)).or_default().push(row.get(1));
     }

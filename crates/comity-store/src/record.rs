@@ -4,14 +4,14 @@
 use std::collections::{HashMap, HashSet};
 
 use comity_model::Decision;
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, Row};
 
 use crate::entry::{
     EntryKind, canonical_decision, decision_entry, decision_entry_len, decision_in_entry,
     pack_entry, sha256_hex,
 };
 use crate::ledger::Appender;
-use crate::rows::{Cell, Table, placeholders};
+use crate::rows::{Cell, Table};
 use crate::{Backend, Store, StoreError};
 
 /// A decided request to record.
@@ -397,13 +397,9 @@ async fn existing(
             ""
         };
         let sql = format!(
-            "SELECT r.id, r.sha256, d.ledger_index FROM requests r JOIN decisions d ON d.request_id = r.id WHERE r.id IN ({}){size_row}",
-            placeholders(Backend::of(conn), chunk.len())
+            "SELECT r.id, r.sha256, d.ledger_index FROM requests r JOIN decisions d ON d.request_id = r.id WHERE r.id IN (…){size_row}"
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for id in chunk {
-            query = query.bind(*id);
-        }
+        let query = Backend::of(conn).query_in(&sql, chunk.iter().copied());
         for row in query.fetch_all(&mut *conn).await? {
             let index = row.get::<i64, _>(2) as u64;
             match row.get::<Option<String>, _>(0) {

@@ -4,7 +4,7 @@
 use comity_ledger::Hash;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use crate::StoreError;
+use crate::{Backend, StoreError};
 
 /// A value to bind.
 pub(crate) enum Cell {
@@ -48,7 +48,7 @@ pub(crate) async fn insert_all(
     tables: Vec<Table>,
 ) -> Result<(), StoreError> {
     let tables: Vec<Table> = tables.into_iter().filter(|t| !t.rows.is_empty()).collect();
-    if crate::Backend::of(conn) == crate::Backend::Sqlite {
+    if !Backend::of(conn).inserts_as_arrays() {
         for t in tables {
             insert(conn, t.name, t.columns, t.rows).await?;
         }
@@ -137,12 +137,12 @@ async fn insert(
     columns: &'static [&'static str],
     rows: Vec<Vec<Cell>>,
 ) -> Result<(), sqlx::Error> {
-    let backend = crate::Backend::of(conn);
+    let backend = Backend::of(conn);
     let per_statement = (MAX_PARAMS / columns.len()).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per_statement).collect();
-        let marks = marks(backend, chunk.len() * columns.len());
+        let marks = backend.marks(chunk.len() * columns.len());
         let values: Vec<String> = marks
             .chunks(columns.len())
             .map(|row| format!("({})", row.join(", ")))
@@ -164,22 +164,6 @@ async fn insert(
     Ok(())
 }
 
-/// `count` placeholders, for values bound in order: `?` in SQLite, `$1`, `$2`, … in
-/// PostgreSQL. In SQLite a numbered placeholder is found by a linear scan of the statement's
-/// parameter names (`sqlite3_bind_parameter_name`, which sqlx calls for every value), so
-/// binding n numbered values costs n²; anonymous ones cost n.
-fn marks(backend: crate::Backend, count: usize) -> Vec<String> {
-    match backend {
-        crate::Backend::Sqlite => vec!["?".to_owned(); count],
-        crate::Backend::Postgres => (1..=count).map(|i| format!("${i}")).collect(),
-    }
-}
-
-/// `count` placeholders, separated by commas, for a statement whose only values they are.
-pub(crate) fn placeholders(backend: crate::Backend, count: usize) -> String {
-    marks(backend, count).join(", ")
-}
-
 /// A stored hash column.
 pub(crate) fn hash(text: &str, what: impl FnOnce() -> String) -> Result<Hash, StoreError> {
     comity_ledger::from_hex(text)
@@ -199,7 +183,7 @@ const RECORD: char = '\u{1e}';
 /// scans several times faster.
 pub(crate) async fn records(
     conn: &mut AnyConnection,
-    backend: crate::Backend,
+    backend: Backend,
     fields: &[&str],
     from: &str,
     (after, before): (i64, i64),
@@ -282,20 +266,9 @@ impl Page {
 }
 
 /// The aggregate of `fields` over the rows selected, as one text value: fields joined by
-/// the unit separator, rows by the record separator, in the order the rows are read. Each
-/// row is joined by one `concat_ws` (a chain of `||` would copy the row once per field); the
-/// fields must not be NULL (`concat_ws` leaves a NULL out).
-pub(crate) fn aggregate(backend: crate::Backend, fields: &[&str]) -> String {
-    let (agg, unit, record) = match backend {
-        crate::Backend::Sqlite => ("group_concat", "char(31)", "char(30)"),
-        crate::Backend::Postgres => ("string_agg", "chr(31)", "chr(30)"),
-    };
-    let fields = fields
-        .iter()
-        .map(|f| format!("CAST({f} AS TEXT)"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!("{agg}(concat_ws({unit}, {fields}), {record})")
+/// the unit separator, rows by the record separator, in the order the rows are read.
+pub(crate) fn aggregate(backend: Backend, fields: &[&str]) -> String {
+    backend.aggregate(fields, u32::from(FIELD), u32::from(RECORD))
 }
 
 /// An integer read back from an aggregated value.

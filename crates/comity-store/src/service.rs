@@ -3,10 +3,9 @@
 
 use std::collections::HashMap;
 
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 
 use crate::record::LOOKUP_CHUNK;
-use crate::rows::placeholders;
 use crate::{Store, StoreError};
 
 impl Store {
@@ -27,14 +26,10 @@ impl Store {
     ) -> Result<HashMap<String, String>, StoreError> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(LOOKUP_CHUNK) {
-            let sql = format!(
-                "SELECT id, sha256 FROM requests WHERE id IN ({})",
-                placeholders(self.backend, chunk.len())
+            let query = self.backend.query_in(
+                "SELECT id, sha256 FROM requests WHERE id IN (…)",
+                chunk.iter().copied(),
             );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(*id);
-            }
             for row in query.fetch_all(&self.pool).await? {
                 out.insert(row.get::<String, _>(0), row.get::<String, _>(1));
             }
