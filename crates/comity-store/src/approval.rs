@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::entry::EntryKind;
 use crate::ledger::Appender;
-use crate::record::AWAITING_APPROVAL;
+use crate::outbox::AWAITING_APPROVAL;
 use crate::rows::{Cell, Table};
 use crate::verify::Finding;
 use crate::{Store, StoreError};

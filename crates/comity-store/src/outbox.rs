@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::entry::{EntryKind, attempt_entry, result_entry};
 use crate::ledger::Appender;
@@ -120,6 +120,77 @@ pub struct OutboxCounts {
     pub refused: u64,
     /// Waiting for an approval their permit names.
     pub awaiting_approval: u64,
+}
+
+/// The outbox status of a delivery whose act waits for an approval.
+pub(crate) const AWAITING_APPROVAL: &str = "awaiting-approval";
+
+/// An outbox row as first written: a delivery planned and not yet tried.
+pub(crate) struct OutboxRow {
+    pub(crate) id: String,
+    pub(crate) request_id: String,
+    pub(crate) act: String,
+    pub(crate) kind: DeliveryKind,
+    pub(crate) recipient: String,
+    pub(crate) subject_id: String,
+    /// The ledger index of the decision that permits it.
+    pub(crate) decision_index: u64,
+    pub(crate) payload: String,
+    /// Whether it waits for an approval before it is due.
+    pub(crate) awaiting_approval: bool,
+    pub(crate) created_at: String,
+}
+
+impl OutboxRow {
+    const COLUMNS: &[&str] = &[
+        "id",
+        "request_id",
+        "act",
+        "kind",
+        "recipient",
+        "subject_id",
+        "decision_index",
+        "payload",
+        "status",
+        "attempts",
+        "next_at",
+        "claimed_until",
+        "last_error",
+        "created_at",
+    ];
+
+    /// `rows` as a table to insert.
+    pub(crate) fn table(rows: Vec<OutboxRow>) -> Table {
+        Table::new(
+            "outbox",
+            Self::COLUMNS,
+            rows.into_iter().map(OutboxRow::cells).collect(),
+        )
+    }
+
+    fn cells(self) -> Vec<Cell> {
+        let status = if self.awaiting_approval {
+            AWAITING_APPROVAL
+        } else {
+            "pending"
+        };
+        vec![
+            Cell::Text(self.id),
+            Cell::Text(self.request_id),
+            Cell::Text(self.act),
+            Cell::Text(self.kind.as_str().into()),
+            Cell::Text(self.recipient),
+            Cell::Text(self.subject_id),
+            Cell::Int(self.decision_index as i64),
+            Cell::Text(self.payload),
+            Cell::Text(status.into()),
+            Cell::Int(0),
+            Cell::Int(0),
+            Cell::Int(0),
+            Cell::Text(String::new()),
+            Cell::Text(self.created_at),
+        ]
+    }
 }
 
 /// The columns written for a dispatch entry: with its bytes, the outbox row it is about.
@@ -241,36 +312,25 @@ impl Store {
         if attempts.is_empty() {
             return Ok(Vec::new());
         }
-        let dispatcher = plain(dispatcher);
-        let mut tx = self.begin_append().await?;
         let deliveries: Vec<&Delivery> = attempts.iter().map(|(d, _)| *d).collect();
-        let held = held(&mut tx, self.backend, &deliveries).await?;
-        let mut appender = Appender::start(&mut tx, self.backend, &self.nodes).await?;
-        let at = jiff::Timestamp::now().to_string();
-        let (mut entries, mut out) = (Vec::new(), Vec::new());
+        let mut log = self.begin_dispatch_log(dispatcher, &deliveries).await?;
+        let mut out = Vec::new();
         for (d, permit) in attempts {
-            let Some(made) = held.get(&d.id) else {
+            let Some(made) = log.attempts(d) else {
                 out.push(None);
                 continue;
             };
             let attempt = made + 1;
-            let entry = attempt_entry(&d.id, attempt, *permit, &dispatcher, &at);
-            let index = appender.append(entry.as_bytes())?;
-            entries.push(vec![
-                Cell::Int(index as i64),
-                Cell::Text(EntryKind::DispatchAttempt.as_str().into()),
-                Cell::Text(entry),
-                Cell::Text(d.id.clone()),
-            ]);
+            let entry = attempt_entry(&d.id, attempt, *permit, &log.dispatcher, &log.at);
+            log.append(d, EntryKind::DispatchAttempt, entry)?;
             sqlx::query("UPDATE outbox SET attempts = $1 WHERE id = $2")
                 .bind(attempt as i64)
                 .bind(d.id.as_str())
-                .execute(&mut *tx)
+                .execute(&mut *log.tx)
                 .await?;
             out.push(Some(attempt));
         }
-        let entries = Table::new("ledger_entries", ENTRY_COLUMNS, entries);
-        self.commit_append(tx, appender, vec![entries]).await?;
+        log.commit(self, Vec::new()).await?;
         Ok(out)
     }
 
@@ -289,10 +349,8 @@ impl Store {
         if done.is_empty() {
             return Ok(Vec::new());
         }
-        let dispatcher = plain(dispatcher);
-        let mut tx = self.begin_append().await?;
         let deliveries: Vec<&Delivery> = done.iter().map(|(d, _)| *d).collect();
-        let held = held(&mut tx, self.backend, &deliveries).await?;
+        let mut log = self.begin_dispatch_log(dispatcher, &deliveries).await?;
         let subjects: Vec<&str> = done
             .iter()
             .filter(|(d, c)| {
@@ -300,26 +358,18 @@ impl Store {
             })
             .map(|(d, _)| d.subject_id.as_str())
             .collect();
-        let counsel = assigned_counsel(&mut tx, &subjects).await?;
-        let mut appender = Appender::start(&mut tx, self.backend, &self.nodes).await?;
-        let at = jiff::Timestamp::now().to_string();
+        let counsel = assigned_counsel(&mut log.tx, &subjects).await?;
         let now = now_ms();
-        let (mut entries, mut out) = (Vec::new(), Vec::new());
+        let (mut notices, mut out) = (Vec::new(), Vec::new());
         for (d, completion) in done {
-            let Some(&made) = held.get(&d.id) else {
+            let Some(made) = log.attempts(d) else {
                 out.push(false);
                 continue;
             };
             let error = plain(completion.error());
             let outcome = completion.outcome();
-            let entry = result_entry(&d.id, made, outcome, &error, &dispatcher, &at);
-            let index = appender.append(entry.as_bytes())?;
-            entries.push(vec![
-                Cell::Int(index as i64),
-                Cell::Text(EntryKind::DispatchResult.as_str().into()),
-                Cell::Text(entry),
-                Cell::Text(d.id.clone()),
-            ]);
+            let entry = result_entry(&d.id, made, outcome, &error, &log.dispatcher, &log.at);
+            log.append(d, EntryKind::DispatchResult, entry)?;
             let (status, next_at) = match completion {
                 Completion::Failed { retry_at, .. } => ("pending", *retry_at),
                 other => (other.outcome(), now),
@@ -331,18 +381,41 @@ impl Store {
             .bind(next_at)
             .bind(error.as_str())
             .bind(d.id.as_str())
-            .execute(&mut *tx)
+            .execute(&mut *log.tx)
             .await?;
             if *completion == Completion::Delivered && d.kind == DeliveryKind::Disclosure.as_str() {
                 for name in counsel.get(&d.subject_id).into_iter().flatten() {
-                    notify_counsel(&mut tx, d, name, &at).await?;
+                    let notice = counsel_notice(d, name, &log.at);
+                    // One notice per request, act and counsel, however many recipients.
+                    if !notices.iter().any(|n: &OutboxRow| n.id == notice.id) {
+                        notices.push(notice);
+                    }
                 }
             }
             out.push(true);
         }
-        let entries = Table::new("ledger_entries", ENTRY_COLUMNS, entries);
-        self.commit_append(tx, appender, vec![entries]).await?;
+        let notices = OutboxRow::table(notices).skipping_existing();
+        log.commit(self, vec![notices]).await?;
         Ok(out)
+    }
+
+    /// Begins recording dispatch entries about `deliveries`, under the ledger's lock.
+    async fn begin_dispatch_log(
+        &self,
+        dispatcher: &str,
+        deliveries: &[&Delivery],
+    ) -> Result<DispatchLog, StoreError> {
+        let mut tx = self.begin_append().await?;
+        let held = held(&mut tx, self.backend, deliveries).await?;
+        let appender = Appender::start(&mut tx, self.backend, &self.nodes).await?;
+        Ok(DispatchLog {
+            tx,
+            held,
+            appender,
+            entries: Vec::new(),
+            dispatcher: plain(dispatcher),
+            at: jiff::Timestamp::now().to_string(),
+        })
     }
 
     /// Every delivery planned for a request, in id order.
@@ -381,7 +454,7 @@ impl Store {
                 "delivered" => counts.delivered = n,
                 "dead" => counts.dead = n,
                 "refused" => counts.refused = n,
-                crate::record::AWAITING_APPROVAL => counts.awaiting_approval = n,
+                AWAITING_APPROVAL => counts.awaiting_approval = n,
                 other => {
                     return Err(StoreError::Corrupt(format!(
                         "an outbox row has the unknown status `{other}`"
@@ -390,6 +463,48 @@ impl Store {
             }
         }
         Ok(counts)
+    }
+}
+
+/// A transaction recording dispatch entries (attempts or results), one for each delivery
+/// whose claim the dispatcher still holds.
+struct DispatchLog {
+    tx: Transaction<'static, Any>,
+    /// The attempts made so far on each delivery still held, by id.
+    held: HashMap<String, u64>,
+    appender: Appender,
+    entries: Vec<Vec<Cell>>,
+    /// Who dispatches (control characters made spaces).
+    dispatcher: String,
+    /// When, as recorded in the entries.
+    at: String,
+}
+
+impl DispatchLog {
+    /// The attempts made so far on `d`, or `None` when its claim is no longer held: then
+    /// nothing may be recorded or sent for it.
+    fn attempts(&self, d: &Delivery) -> Option<u64> {
+        self.held.get(&d.id).copied()
+    }
+
+    /// Appends the dispatch entry `entry` about `d` to the ledger.
+    fn append(&mut self, d: &Delivery, kind: EntryKind, entry: String) -> Result<(), StoreError> {
+        let index = self.appender.append(entry.as_bytes())?;
+        self.entries.push(vec![
+            Cell::Int(index as i64),
+            Cell::Text(kind.as_str().into()),
+            Cell::Text(entry),
+            Cell::Text(d.id.clone()),
+        ]);
+        Ok(())
+    }
+
+    /// Writes the entries and `tables` (written after them) and commits.
+    async fn commit(self, store: &Store, tables: Vec<Table>) -> Result<(), StoreError> {
+        let mut all = vec![Table::new("ledger_entries", ENTRY_COLUMNS, self.entries)];
+        all.extend(tables);
+        store.commit_append(self.tx, self.appender, all).await?;
+        Ok(())
     }
 }
 
@@ -412,14 +527,9 @@ async fn assigned_counsel(
     Ok(out)
 }
 
-/// Adds the notice to `counsel` that disclosure `d` was delivered (unless it is there
+/// The notice to `counsel` that disclosure `d` was delivered (written unless it is there
 /// already): who received what about their client, under which request and act.
-async fn notify_counsel(
-    conn: &mut AnyConnection,
-    d: &Delivery,
-    counsel: &str,
-    at: &str,
-) -> Result<(), StoreError> {
+fn counsel_notice(d: &Delivery, counsel: &str, at: &str) -> OutboxRow {
     let recipient = format!("counsel:{counsel}");
     let disclosed: serde_json::Value =
         serde_json::from_str(&d.payload).unwrap_or_else(|_| d.payload.clone().into());
@@ -433,25 +543,16 @@ async fn notify_counsel(
         "disclosed_at": at,
         "disclosed": disclosed,
     });
-    sqlx::query(
-        "INSERT INTO outbox (id, request_id, act, kind, recipient, subject_id, decision_index, \
-            payload, status, attempts, next_at, claimed_until, last_error, created_at) \
-         VALUES ($1, $2, $3, 'notice', $4, $5, $6, $7, 'pending', 0, 0, 0, '', $8) \
-         ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(crate::record::delivery_id(
-        &d.request_id,
-        &d.act,
-        &recipient,
-    ))
-    .bind(d.request_id.as_str())
-    .bind(d.act.as_str())
-    .bind(recipient.as_str())
-    .bind(d.subject_id.as_str())
-    .bind(d.decision_index as i64)
-    .bind(payload.to_string())
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    OutboxRow {
+        id: crate::record::delivery_id(&d.request_id, &d.act, &recipient),
+        request_id: d.request_id.clone(),
+        act: d.act.clone(),
+        kind: DeliveryKind::Notice,
+        recipient,
+        subject_id: d.subject_id.clone(),
+        decision_index: d.decision_index,
+        payload: payload.to_string(),
+        awaiting_approval: false,
+        created_at: at.to_owned(),
+    }
 }

@@ -11,6 +11,7 @@ use crate::entry::{
     pack_entry, sha256_hex,
 };
 use crate::ledger::Appender;
+use crate::outbox::OutboxRow;
 use crate::rows::{Cell, Table};
 use crate::{Backend, Store, StoreError};
 
@@ -143,27 +144,6 @@ impl Prepared {
     }
 }
 
-/// The outbox status of a delivery whose act waits for an approval.
-pub(crate) const AWAITING_APPROVAL: &str = "awaiting-approval";
-
-/// The outbox's columns, in the order rows are built above.
-const OUTBOX_COLUMNS: &[&str] = &[
-    "id",
-    "request_id",
-    "act",
-    "kind",
-    "recipient",
-    "subject_id",
-    "decision_index",
-    "payload",
-    "status",
-    "attempts",
-    "next_at",
-    "claimed_until",
-    "last_error",
-    "created_at",
-];
-
 /// Most keys looked up in one statement.
 pub(crate) const LOOKUP_CHUNK: usize = 250;
 
@@ -291,26 +271,18 @@ impl Store {
                 Cell::Text(entry),
             ]);
             for d in &item.deliveries {
-                outbox.push(vec![
-                    Cell::Text(d.id(&id)),
-                    Cell::Text(id.clone()),
-                    Cell::Text(d.act.to_string()),
-                    Cell::Text(d.kind.as_str().into()),
-                    Cell::Text(d.recipient.clone()),
-                    Cell::Text(d.subject_id.clone()),
-                    Cell::Int(index as i64),
-                    Cell::Text(d.payload.to_string()),
-                    Cell::Text(if d.awaiting_approval {
-                        AWAITING_APPROVAL.into()
-                    } else {
-                        "pending".into()
-                    }),
-                    Cell::Int(0),
-                    Cell::Int(0),
-                    Cell::Int(0),
-                    Cell::Text(String::new()),
-                    Cell::Text(recorded_at.clone()),
-                ]);
+                outbox.push(OutboxRow {
+                    id: d.id(&id),
+                    request_id: id.clone(),
+                    act: d.act.to_string(),
+                    kind: d.kind,
+                    recipient: d.recipient.clone(),
+                    subject_id: d.subject_id.clone(),
+                    decision_index: index,
+                    payload: d.payload.to_string(),
+                    awaiting_approval: d.awaiting_approval,
+                    created_at: recorded_at.clone(),
+                });
             }
             known.insert(id, (sha.clone(), index));
             out.push(Recorded::New(index));
@@ -336,7 +308,7 @@ impl Store {
                         &["id", "sha256", "recorded_at", "ledger_index"],
                         packs,
                     ),
-                    Table::new("outbox", OUTBOX_COLUMNS, outbox),
+                    OutboxRow::table(outbox),
                 ],
             )
             .await?;

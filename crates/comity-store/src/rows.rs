@@ -17,6 +17,8 @@ pub(crate) struct Table {
     name: &'static str,
     columns: &'static [&'static str],
     rows: Vec<Vec<Cell>>,
+    /// Whether a row whose key is stored already is left out, rather than failing.
+    skip_existing: bool,
 }
 
 impl Table {
@@ -30,6 +32,24 @@ impl Table {
             name,
             columns,
             rows,
+            skip_existing: false,
+        }
+    }
+
+    /// The same rows, leaving out those whose `id` is stored already.
+    pub(crate) fn skipping_existing(self) -> Table {
+        Table {
+            skip_existing: true,
+            ..self
+        }
+    }
+
+    /// What the table's `INSERT` ends with.
+    fn conflict_clause(&self) -> &'static str {
+        if self.skip_existing {
+            " ON CONFLICT (id) DO NOTHING"
+        } else {
+            ""
         }
     }
 }
@@ -50,7 +70,7 @@ pub(crate) async fn insert_all(
     let tables: Vec<Table> = tables.into_iter().filter(|t| !t.rows.is_empty()).collect();
     if !Backend::of(conn).inserts_as_arrays() {
         for t in tables {
-            insert(conn, t.name, t.columns, t.rows).await?;
+            insert(conn, t).await?;
         }
         return Ok(());
     }
@@ -73,12 +93,13 @@ pub(crate) async fn insert_all(
             .collect();
         let names: Vec<String> = (0..t.columns.len()).map(|i| format!("x{i}")).collect();
         statements.push(format!(
-            "INSERT INTO {} ({}) SELECT {} FROM unnest({}) AS x({})",
+            "INSERT INTO {} ({}) SELECT {} FROM unnest({}) AS x({}){}",
             t.name,
             t.columns.join(", "),
             values.join(", "),
             arrays.join(", "),
-            names.join(", ")
+            names.join(", "),
+            t.conflict_clause()
         ));
     }
     let Some(main) = statements.pop() else {
@@ -131,13 +152,15 @@ const MAX_PARAMS: usize = 30_000;
 
 /// `INSERT INTO table (columns) VALUES (…), (…), …` in as few statements as the placeholder
 /// limit allows (for SQLite; PostgreSQL takes every table at once, see [`insert_all`]).
-async fn insert(
-    conn: &mut AnyConnection,
-    table: &'static str,
-    columns: &'static [&'static str],
-    rows: Vec<Vec<Cell>>,
-) -> Result<(), sqlx::Error> {
+async fn insert(conn: &mut AnyConnection, table: Table) -> Result<(), sqlx::Error> {
     let backend = Backend::of(conn);
+    let conflict = table.conflict_clause();
+    let Table {
+        name,
+        columns,
+        rows,
+        ..
+    } = table;
     let per_statement = (MAX_PARAMS / columns.len()).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
@@ -148,7 +171,7 @@ async fn insert(
             .map(|row| format!("({})", row.join(", ")))
             .collect();
         let sql = format!(
-            "INSERT INTO {table} ({}) VALUES {}",
+            "INSERT INTO {name} ({}) VALUES {}{conflict}",
             columns.join(", "),
             values.join(", ")
         );
