@@ -1,5 +1,6 @@
 //! Offense codes as requests write them: `<STATE> <CODE> <SECTION>[(<SUBDIVISION>)…]`.
 
+use serde_with::{DeserializeFromStr, SerializeDisplay};
 use std::fmt;
 use std::str::FromStr;
 
@@ -7,7 +8,9 @@ use std::str::FromStr;
 ///
 /// `code` is the state and the code (`NY PL`), `section` the section with any
 /// subdivisions (`265.02(3)`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, SerializeDisplay, DeserializeFromStr,
+)]
 pub struct OffenseCode {
     code: String,
     section: String,
@@ -93,19 +96,6 @@ fn valid_section(s: &str) -> bool {
 impl fmt::Display for OffenseCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.code, self.section)
-    }
-}
-
-impl serde::Serialize for OffenseCode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for OffenseCode {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Instants and dates as `docs/formats.md` writes them.
 
+use serde_with::{DeserializeFromStr, SerializeDisplay};
 use std::fmt;
 use std::str::FromStr;
 
@@ -11,7 +12,7 @@ use jiff::tz::Offset;
 ///
 /// The offset the sender wrote is kept so that the instant is echoed back as written;
 /// comparisons use the instant alone.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, SerializeDisplay, DeserializeFromStr)]
 pub struct Instant {
     timestamp: Timestamp,
     offset: Offset,
@@ -90,21 +91,10 @@ impl fmt::Display for Instant {
     }
 }
 
-impl serde::Serialize for Instant {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Instant {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
 /// A calendar date, `YYYY-MM-DD`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, SerializeDisplay, DeserializeFromStr,
+)]
 pub struct Date(pub jiff::civil::Date);
 
 /// A date that is not `YYYY-MM-DD`.
@@ -134,19 +124,6 @@ impl FromStr for Date {
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
-    }
-}
-
-impl serde::Serialize for Date {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Date {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
     }
 }
 

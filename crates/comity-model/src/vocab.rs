@@ -42,6 +42,7 @@ macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident : $cedar:literal { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(serde_with::SerializeDisplay, serde_with::DeserializeFromStr)]
         pub enum $name {
             $($(#[$vmeta])* $variant,)+
         }
@@ -75,19 +76,6 @@ macro_rules! vocabulary {
                     value: s.to_owned(),
                     expected: Self::names(),
                 })
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
             }
         }
 
