@@ -372,32 +372,7 @@ impl CodeCatalog {
 mod tests {
     use super::*;
 
-    const SAMPLE: &str = r#"
-code = "NY PL"
-title = "New York Penal Law"
-source = "https://www.nysenate.gov/legislation/laws/PEN"
-as_of = "2025-01-01"
-
-offenses = [
-  { section = "160.15", title = "Robbery in the first degree", class = "B-felony", lists = ["nyc-vsc"] },
-  { section = "265.02(1)", title = "Criminal possession of a weapon 3rd", class = "D-felony" },
-  { section = "265.02(2)", title = "Criminal possession of a weapon 3rd", class = "D-felony", lists = ["nyc-vsc"] },
-  { section = "120.70", title = "Luring a child", class = ["E-felony", "D-felony"], lists = ["nyc-vsc", "later"] },
-]
-
-[lists.nyc-vsc]
-title = "Violent or serious crime"
-citation = "NYC Admin. Code § 9-131(a)(7)(i)"
-felony_only = true
-confidence = "VERIFIED"
-
-[lists.later]
-title = "A later list"
-citation = "39 RCNY § 2-01"
-effective_from = "2020-01-01"
-confidence = "UNCONFIRMED"
-
-"#;
+    const SAMPLE: &str = include_str!("../../../testdata/catalog-ny-pl.toml");
 
     fn sample() -> Catalogs {
         let mut c = Catalogs::default();
@@ -420,19 +395,19 @@ confidence = "UNCONFIRMED"
             c.resolve(&code("NY PL 160.15"))
                 .unwrap()
                 .lists
-                .contains("nyc-vsc")
+                .contains("vsc")
         );
         assert!(
             c.resolve(&code("NY PL 160.15(4)"))
                 .unwrap()
                 .lists
-                .contains("nyc-vsc")
+                .contains("vsc")
         );
         assert!(
             c.resolve(&code("NY PL 265.02(2)"))
                 .unwrap()
                 .lists
-                .contains("nyc-vsc")
+                .contains("vsc")
         );
         assert!(
             c.resolve(&code("NY PL 265.02(1)"))
@@ -453,7 +428,7 @@ confidence = "UNCONFIRMED"
     #[test]
     fn list_membership_honours_felony_only_and_dates() {
         let c = sample();
-        let vsc = ["nyc-vsc".to_owned()];
+        let vsc = ["vsc".to_owned()];
         let on = date("2018-01-01");
         assert!(c.in_any_list(&code("NY PL 160.15"), OffenseClass::BFelony, &vsc, on));
         assert!(!c.in_any_list(&code("NY PL 160.15"), OffenseClass::AMisdemeanor, &vsc, on));
@@ -476,7 +451,7 @@ confidence = "UNCONFIRMED"
                 .contains("B-felonyy")
         );
         let undefined = SAMPLE.replace(
-            "lists = [\"nyc-vsc\"] },\n  { section = \"265.02(1)\"",
+            "lists = [\"vsc\"] },\n  { section = \"155.30\"",
             "lists = [\"nyc-vcs\"] },\n  { section = \"265.02(1)\"",
         );
         assert!(

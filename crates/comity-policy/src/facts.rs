@@ -261,27 +261,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const CATALOG: &str = r#"
-code = "NY PL"
-title = "New York Penal Law"
-source = "test"
-as_of = "2025-01-01"
-offenses = [
-  { section = "160.15", title = "Robbery in the first degree", class = "B-felony", lists = ["vsc"] },
-  { section = "155.30", title = "Grand larceny in the fourth degree", class = "E-felony" },
-  { section = "120.00", title = "Assault in the third degree", class = "A-misdemeanor" },
-  { section = "120.05", title = "Assault in the second degree", class = ["D-felony", "A-misdemeanor"], lists = ["vsc", "fam"] },
-]
-[lists.vsc]
-title = "Violent or serious crime"
-citation = "test"
-felony_only = true
-confidence = "VERIFIED"
-[lists.fam]
-title = "A family"
-citation = "test"
-confidence = "VERIFIED"
-"#;
+    const CATALOG: &str = include_str!("../../../testdata/catalog-ny-pl.toml");
 
     fn catalogs() -> Catalogs {
         let mut c = Catalogs::default();

@@ -7,20 +7,7 @@ use std::path::Path;
 use comity_model::{Outcome, Request};
 use comity_policy::{Engine, run_cases};
 
-const CATALOG: &str = r#"
-code = "NY PL"
-title = "New York Penal Law"
-source = "test"
-as_of = "2025-01-01"
-offenses = [
-  { section = "160.15", title = "Robbery in the first degree", class = "B-felony", lists = ["vsc"] },
-]
-[lists.vsc]
-title = "Violent or serious crime"
-citation = "test"
-felony_only = true
-confidence = "VERIFIED"
-"#;
+const CATALOG: &str = include_str!("../../../testdata/catalog-ny-pl.toml");
 
 const MANIFEST: &str = r#"
 jurisdiction = "ocd-division/country:us"
