@@ -452,7 +452,7 @@ mod tests {
         );
         let undefined = SAMPLE.replace(
             "lists = [\"vsc\"] },\n  { section = \"155.30\"",
-            "lists = [\"nyc-vcs\"] },\n  { section = \"265.02(1)\"",
+            "lists = [\"nyc-vcs\"] },\n  { section = \"155.30\"",
         );
         assert!(
             Catalogs::default()
