@@ -343,16 +343,16 @@ async fn audit_with(store: &Store, db: &DbArgs, what: &Audit) -> Result<(), Fail
             outln!("{proof:#}");
         }
         Audit::Consistency { from, to } => {
-            let (from, old_root, to, new_root, hashes) = store
+            let p = store
                 .consistency_proof(*from, *to)
                 .await
                 .map_err(store_error)?;
             let proof = json!({
-                "from_size": from,
-                "to_size": to,
-                "from_root": to_hex(&old_root),
-                "to_root": to_hex(&new_root),
-                "hashes": hex_all(&hashes),
+                "from_size": p.from_size,
+                "to_size": p.to_size,
+                "from_root": to_hex(&p.from_root),
+                "to_root": to_hex(&p.to_root),
+                "hashes": hex_all(&p.hashes),
             });
             outln!("{proof:#}");
         }

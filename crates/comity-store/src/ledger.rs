@@ -350,6 +350,21 @@ pub struct InclusionProof {
     pub root: Hash,
 }
 
+/// The proof that one tree of the ledger is a prefix of a later one (RFC 6962 § 2.1.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsistencyProof {
+    /// The size of the earlier tree.
+    pub from_size: u64,
+    /// Its root.
+    pub from_root: Hash,
+    /// The size of the later tree.
+    pub to_size: u64,
+    /// Its root.
+    pub to_root: Hash,
+    /// The proof's hashes.
+    pub hashes: Vec<Hash>,
+}
+
 impl Store {
     /// The number of entries in the ledger.
     pub async fn size(&self) -> Result<u64, StoreError> {
@@ -424,17 +439,17 @@ impl Store {
         &self,
         from: u64,
         to: Option<u64>,
-    ) -> Result<(u64, Hash, u64, Hash, Vec<Hash>), StoreError> {
+    ) -> Result<ConsistencyProof, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let to = tree_size(&mut conn, to).await?;
         over_stored(&mut conn, self.backend, &self.nodes, |n| {
-            Ok::<_, StoreError>((
-                from,
-                comity_ledger::root(n, from)?,
-                to,
-                comity_ledger::root(n, to)?,
-                comity_ledger::consistency_proof(n, from, to)?,
-            ))
+            Ok::<_, StoreError>(ConsistencyProof {
+                from_size: from,
+                from_root: comity_ledger::root(n, from)?,
+                to_size: to,
+                to_root: comity_ledger::root(n, to)?,
+                hashes: comity_ledger::consistency_proof(n, from, to)?,
+            })
         })
         .await
     }

@@ -36,7 +36,7 @@ pub use entry::{
     sha256_hex,
 };
 pub use integrator::{Integrator, Receipt};
-pub use ledger::InclusionProof;
+pub use ledger::{ConsistencyProof, InclusionProof};
 pub use outbox::{Completion, Delivery, DeliveryStatus, OutboxCounts};
 pub use permit::{Permit, Planner, RecipientKinds};
 pub use record::{Committed, DeliveryKind, NewDecision, NewDelivery, Recorded, delivery_id};

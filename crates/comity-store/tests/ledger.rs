@@ -98,9 +98,10 @@ async fn records_idempotently_and_proves_every_entry() {
                 // Asked again, it is answered from the nodes cached: the same proof.
                 assert_eq!(store.inclusion_proof(index, Some(size)).await.unwrap(), p);
             }
-            let (from, old_root, to, new_root, proof) =
-                store.consistency_proof(size, None).await.unwrap();
-            verify_consistency(from, to, &old_root, &new_root, &proof).unwrap();
+            let p = store.consistency_proof(size, None).await.unwrap();
+            assert_eq!((p.from_size, p.to_size), (size, 41));
+            verify_consistency(p.from_size, p.to_size, &p.from_root, &p.to_root, &p.hashes)
+                .unwrap();
         }
         // A size the ledger does not have is refused, cache or not.
         assert!(store.inclusion_proof(0, Some(42)).await.is_err());
