@@ -32,3 +32,7 @@ pub use request::{
 };
 pub use time::{BadDate, BadInstant, Date, Instant};
 pub use vocab::*;
+
+/// serde, for the implementations [`words!`] writes in other crates.
+#[doc(hidden)]
+pub use serde as __serde;

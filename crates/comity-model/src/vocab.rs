@@ -5,7 +5,6 @@
 //! schema (each vocabulary is an enumerated entity type, so a misspelt word in a policy
 //! fails validation).
 
-use std::fmt;
 use std::str::FromStr;
 
 /// A closed vocabulary: an enum whose values have fixed wire names.
@@ -38,44 +37,97 @@ pub struct UnknownWord {
     pub expected: Vec<&'static str>,
 }
 
-macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident : $cedar:literal { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
+/// Declares an enum of fixed words: each variant's word (`as_str`), every variant in order
+/// (`ALL`), `Display` and `FromStr` by the word (an unknown word is an [`UnknownWord`]
+/// naming the words allowed), and serde as the word. For the words comity stores, hashes
+/// or sends (entry kinds, verdicts, API actions) as much as for the vocabularies of requests.
+///
+/// ```
+/// comity_model::words! {
+///     /// A traffic light.
+///     pub enum Light: "light" { Red = "red", Green = "green", }
+/// }
+/// assert_eq!("green".parse::<Light>().unwrap(), Light::Green);
+/// assert_eq!(Light::ALL, [Light::Red, Light::Green]);
+/// assert!("blue".parse::<Light>().unwrap_err().to_string().contains("red, green"));
+/// ```
+#[macro_export]
+macro_rules! words {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident : $what:literal { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[derive(serde_with::SerializeDisplay, serde_with::DeserializeFromStr)]
-        pub enum $name {
+        $vis enum $name {
             $($(#[$vmeta])* $variant,)+
         }
 
         impl $name {
-            /// The wire name of this value.
+            /// Every value, in the order declared.
+            pub const ALL: &'static [$name] = &[$(Self::$variant,)+];
+
+            /// The word of this value.
             pub const fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $wire,)+ }
             }
         }
 
-        impl Vocabulary for $name {
-            const NAME: &'static str = $cedar;
-            const ALL: &'static [Self] = &[$(Self::$variant,)+];
-            fn as_str(self) -> &'static str {
-                $name::as_str(self)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
-            type Err = UnknownWord;
-            fn from_str(s: &str) -> Result<Self, UnknownWord> {
-                <Self as Vocabulary>::parse(s).ok_or_else(|| UnknownWord {
-                    vocabulary: $cedar,
-                    value: s.to_owned(),
-                    expected: Self::names(),
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::UnknownWord;
+            fn from_str(s: &str) -> Result<Self, $crate::UnknownWord> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| {
+                    $crate::UnknownWord {
+                        vocabulary: $what,
+                        value: s.to_owned(),
+                        expected: Self::ALL.iter().map(|v| v.as_str()).collect(),
+                    }
                 })
+            }
+        }
+
+        impl $crate::__serde::Serialize for $name {
+            fn serialize<S: $crate::__serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> $crate::__serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $crate::deserialize_word(d)
+            }
+        }
+    };
+}
+
+/// Deserializes a word of a [`words!`] enum (the one serde implementation they share).
+#[doc(hidden)]
+pub fn deserialize_word<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: FromStr<Err = UnknownWord>,
+{
+    let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+    s.parse().map_err(serde::de::Error::custom)
+}
+
+/// A vocabulary of requests: [`words!`], and its [`Vocabulary`] (a Cedar entity type) and
+/// OpenAPI schema.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident : $cedar:literal { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
+        $crate::words! {
+            $(#[$meta])*
+            pub enum $name : $cedar { $($(#[$vmeta])* $variant = $wire,)+ }
+        }
+
+        impl Vocabulary for $name {
+            const NAME: &'static str = $cedar;
+            const ALL: &'static [Self] = $name::ALL;
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
             }
         }
 

@@ -48,21 +48,15 @@ struct Case {
     warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum CaseKind {
-    Meets,
-    Fails,
-    Boundary,
-}
-
-impl CaseKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            CaseKind::Meets => "meets",
-            CaseKind::Fails => "fails",
-            CaseKind::Boundary => "boundary",
-        }
+comity_model::words! {
+    /// What a case shows of its rule.
+    enum CaseKind: "case kind" {
+        /// The situation satisfies what the rule requires.
+        Meets = "meets",
+        /// It does not.
+        Fails = "fails",
+        /// It lies at the edge of what the rule requires.
+        Boundary = "boundary",
     }
 }
 

@@ -8,7 +8,7 @@ use cedar_policy::{
     ActionConstraint, Effect, EntityUid, Policy, PolicyId, PolicySet, Schema, ValidationMode,
     Validator,
 };
-use comity_model::{Act, Catalogs, Confidence, Date, Jurisdiction, RecordField, Vocabulary};
+use comity_model::{Act, Catalogs, Confidence, Date, Jurisdiction, RecordField};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Deserialize;

@@ -85,67 +85,30 @@ impl FromStr for Role {
     }
 }
 
-/// What a call asks to do: the actions of the access pack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ApiAction {
-    /// `POST /v1/requests`.
-    Submit,
-    /// `GET /v1/requests/{id}`.
-    ReadRequest,
-    /// `GET /v1/decisions/{id}`.
-    ReadDecision,
-    /// `GET /v1/audit/checkpoint`, `GET /v1/audit/proof`, `GET /checkpoint`, and the hash
-    /// tiles `GET /tile/<L>/<N>`.
-    ReadLedger,
-    /// The entry bundles `GET /tile/entries/<N>`: the ledger's entries, decisions among them.
-    ReadEntries,
-    /// `GET /metrics`.
-    ReadMetrics,
-    /// `POST /v1/assignments`, `POST /v1/assignments/end`.
-    AssignCounsel,
-    /// `GET /v1/assignments`.
-    ReadAssignments,
-    /// `POST /v1/tokens`.
-    ManageTokens,
-    /// `POST /v1/deliveries/{id}/approval`.
-    Approve,
-}
-
-impl ApiAction {
-    /// Every action.
-    pub const ALL: [ApiAction; 10] = [
-        ApiAction::Submit,
-        ApiAction::ReadRequest,
-        ApiAction::ReadDecision,
-        ApiAction::ReadLedger,
-        ApiAction::ReadEntries,
-        ApiAction::ReadMetrics,
-        ApiAction::AssignCounsel,
-        ApiAction::ReadAssignments,
-        ApiAction::ManageTokens,
-        ApiAction::Approve,
-    ];
-
-    /// The action's name in the pack.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApiAction::Submit => "submit",
-            ApiAction::ReadRequest => "read-request",
-            ApiAction::ReadDecision => "read-decision",
-            ApiAction::ReadLedger => "read-ledger",
-            ApiAction::ReadEntries => "read-entries",
-            ApiAction::ReadMetrics => "read-metrics",
-            ApiAction::AssignCounsel => "assign-counsel",
-            ApiAction::ReadAssignments => "read-assignments",
-            ApiAction::ManageTokens => "manage-tokens",
-            ApiAction::Approve => "approve",
-        }
-    }
-}
-
-impl std::fmt::Display for ApiAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+comity_model::words! {
+    /// What a call asks to do: the actions of the access pack, by their names in it.
+    pub enum ApiAction: "API action" {
+        /// `POST /v1/requests`.
+        Submit = "submit",
+        /// `GET /v1/requests/{id}`.
+        ReadRequest = "read-request",
+        /// `GET /v1/decisions/{id}`.
+        ReadDecision = "read-decision",
+        /// `GET /v1/audit/checkpoint`, `GET /v1/audit/proof`, `GET /checkpoint`, and the hash
+        /// tiles `GET /tile/<L>/<N>`.
+        ReadLedger = "read-ledger",
+        /// The entry bundles `GET /tile/entries/<N>`: the ledger's entries, decisions among them.
+        ReadEntries = "read-entries",
+        /// `GET /metrics`.
+        ReadMetrics = "read-metrics",
+        /// `POST /v1/assignments`, `POST /v1/assignments/end`.
+        AssignCounsel = "assign-counsel",
+        /// `GET /v1/assignments`.
+        ReadAssignments = "read-assignments",
+        /// `POST /v1/tokens`.
+        ManageTokens = "manage-tokens",
+        /// `POST /v1/deliveries/{id}/approval`.
+        Approve = "approve",
     }
 }
 
@@ -259,8 +222,8 @@ impl Access {
             .map(|r| Ok((r, uid(format!("Role::{:?}", r.as_str()))?)))
             .collect::<Result<HashMap<_, _>, AccessError>>()?;
         let actions = ApiAction::ALL
-            .into_iter()
-            .map(|a| Ok((a, uid(format!("Action::{:?}", a.as_str()))?)))
+            .iter()
+            .map(|&a| Ok((a, uid(format!("Action::{:?}", a.as_str()))?)))
             .collect::<Result<HashMap<_, _>, AccessError>>()?;
         let endpoint = EntityTypeName::from_str("Endpoint").map_err(|e| fail(e.to_string()))?;
         let context = |assigned: bool| {
@@ -273,7 +236,7 @@ impl Access {
         let contexts = [context(false)?, context(true)?];
         // Every action must be one the schema declares for these principals and resources.
         let any_endpoint = EntityUid::from_type_name_and_id(endpoint.clone(), EntityId::new("/"));
-        for action in ApiAction::ALL {
+        for &action in ApiAction::ALL {
             cedar_policy::Request::new(
                 roles[&Role::Clerk].clone(),
                 actions[&action].clone(),
@@ -533,7 +496,7 @@ mod tests {
         let access = Access::builtin().unwrap();
         let mut granted = Vec::new();
         for role in Role::ALL {
-            for action in ApiAction::ALL {
+            for &action in ApiAction::ALL {
                 for assigned in [false, true] {
                     match access.check(role, action, "/", assigned) {
                         Ok(()) => granted.push((role, action, assigned)),

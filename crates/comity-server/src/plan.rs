@@ -4,7 +4,7 @@
 //! permitted act owes. Acts that tell nothing (a hold, a transfer, access, office space, an
 //! arrest, an agreement) are carried out by people, not sent.
 
-use comity_model::{ActDecision, Decision, Outcome, RecordField, Request, Vocabulary};
+use comity_model::{ActDecision, Decision, Outcome, RecordField, Request};
 use comity_store::{DeliveryKind, NewDelivery};
 use serde_json::{Map, Value, json};
 

@@ -14,22 +14,13 @@ use crate::rows::{Cell, Table};
 use crate::verify::Finding;
 use crate::{Store, StoreError};
 
-/// What an approver decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// The act may be carried out.
-    Approved,
-    /// It may not: its deliveries are refused.
-    Refused,
-}
-
-impl Verdict {
-    /// The word stored and hashed.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Approved => "approved",
-            Verdict::Refused => "refused",
-        }
+comity_model::words! {
+    /// What an approver decided: the word stored and hashed.
+    pub enum Verdict: "verdict" {
+        /// The act may be carried out.
+        Approved = "approved",
+        /// It may not: its deliveries are refused.
+        Refused = "refused",
     }
 }
 

@@ -8,59 +8,29 @@
 use comity_model::Decision;
 use sha2::{Digest, Sha256};
 
-/// What an entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKind {
-    /// A decision on a request.
-    Decision,
-    /// An attempt to deliver a permitted disclosure.
-    DispatchAttempt,
-    /// The result of a delivery.
-    DispatchResult,
-    /// A pack brought into use.
-    PackLoaded,
-    /// An approval (or refusal) of a permitted act whose permit names one.
-    Approval,
+comity_model::words! {
+    /// What an entry records: the word stored and hashed.
+    pub enum EntryKind: "entry kind" {
+        /// A decision on a request.
+        Decision = "decision",
+        /// An attempt to deliver a permitted disclosure.
+        DispatchAttempt = "dispatch-attempt",
+        /// The result of a delivery.
+        DispatchResult = "dispatch-result",
+        /// A pack brought into use.
+        PackLoaded = "pack-loaded",
+        /// An approval (or refusal) of a permitted act whose permit names one.
+        Approval = "approval",
+    }
 }
 
 impl EntryKind {
-    /// Every kind.
-    pub const ALL: [EntryKind; 5] = [
-        EntryKind::Decision,
-        EntryKind::DispatchAttempt,
-        EntryKind::DispatchResult,
-        EntryKind::PackLoaded,
-        EntryKind::Approval,
-    ];
-
-    /// The kind stored as `word`, if it is one.
-    pub fn parse(word: &str) -> Option<EntryKind> {
-        EntryKind::ALL.into_iter().find(|k| k.as_str() == word)
-    }
-
     /// Whether an entry of this kind is about one outbox row (its `delivery`).
     pub fn is_about_a_delivery(self) -> bool {
         matches!(
             self,
             EntryKind::DispatchAttempt | EntryKind::DispatchResult | EntryKind::Approval
         )
-    }
-
-    /// The word stored and hashed.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryKind::Decision => "decision",
-            EntryKind::DispatchAttempt => "dispatch-attempt",
-            EntryKind::DispatchResult => "dispatch-result",
-            EntryKind::PackLoaded => "pack-loaded",
-            EntryKind::Approval => "approval",
-        }
-    }
-}
-
-impl std::fmt::Display for EntryKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

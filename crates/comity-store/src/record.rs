@@ -45,22 +45,13 @@ pub struct NewDelivery {
     pub awaiting_approval: bool,
 }
 
-/// What a delivery is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryKind {
-    /// Information disclosed to the agency that asked (or the recipient the request names).
-    Disclosure,
-    /// A notice a permitted act owes to the person or their counsel.
-    Notice,
-}
-
-impl DeliveryKind {
-    /// The word stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryKind::Disclosure => "disclosure",
-            DeliveryKind::Notice => "notice",
-        }
+comity_model::words! {
+    /// What a delivery is: the word stored.
+    pub enum DeliveryKind: "delivery kind" {
+        /// Information disclosed to the agency that asked (or the recipient the request names).
+        Disclosure = "disclosure",
+        /// A notice a permitted act owes to the person or their counsel.
+        Notice = "notice",
     }
 }
 

@@ -151,9 +151,9 @@ fn check_entries(page: &crate::rows::Page) -> Result<Vec<CheckedEntry>, StoreErr
                 .ok()
                 .is_some_and(|e| e["delivery"].as_str() == Some(delivery))
         };
-        let fault = match EntryKind::parse(kind) {
-            None => Some(format!("an entry of no known kind (`{kind}`)")),
-            Some(kind) => {
+        let fault = match kind.parse::<EntryKind>() {
+            Err(_) => Some(format!("an entry of no known kind (`{kind}`)")),
+            Ok(kind) => {
                 // Dispatch and approval entries are about one outbox row.
                 let dispatched = kind.is_about_a_delivery();
                 match kind {
