@@ -315,6 +315,19 @@ impl Store {
         verifier: &NoteVerifier,
         progress: &dyn Fn(u64, u64),
     ) -> Result<Result<VerifyReport, Finding>, StoreError> {
+        match self.verify_all(verifier, progress).await {
+            Ok(report) => Ok(Ok(report)),
+            Err(Stop::Found(finding)) => Ok(Err(finding)),
+            Err(Stop::Failed(e)) => Err(e),
+        }
+    }
+
+    /// [`Store::verify`], stopping at the first finding.
+    async fn verify_all(
+        &self,
+        verifier: &NoteVerifier,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<VerifyReport, Stop> {
         let total = self.size().await?;
         let spans = spans(total);
         let mut lanes = self.read_spans(&spans, READERS);
@@ -322,142 +335,199 @@ impl Store {
             .iter()
             .enumerate()
             .map(|(k, span)| (k % READERS, *span));
-        // 1. Every entry, in order and without gaps, hashed into a tree rebuilt in memory;
-        //    with it the decision, request and pack rows that point at it, checked against
-        //    it.
-        let mut tree = MemoryTree::new();
-        let mut next: u64 = 0;
-        for (lane, _) in pages.by_ref().take(total.div_ceil(PAGE as u64) as usize) {
-            let Checked::Entries(entries) = recv(&mut lanes[lane]).await? else {
-                unreachable!("entries are read first");
-            };
-            for checked in entries {
-                if checked.index != next {
-                    return Ok(Err(finding(
-                        Some(next),
-                        "missing from the ledger (the entries jump over it)",
-                    )));
-                }
-                if let Some(fault) = checked.fault {
-                    return Ok(Err(finding(Some(checked.index), fault)));
-                }
-                tree.append_leaf(checked.leaf);
-                next += 1;
-            }
-            progress(next, total);
-        }
-        let size = next;
+        let entry_pages = pages.by_ref().take(total.div_ceil(PAGE as u64) as usize);
+        let tree = check_entry_pages(&mut lanes, entry_pages, total, progress).await?;
+        let size = tree.size();
+        self.check_no_stray_decisions(size).await?;
+        let nodes = check_node_pages(&mut lanes, pages, &tree).await?;
+        self.check_node_count(size, nodes).await?;
+        let checkpoints = self.check_checkpoints(verifier, &tree).await?;
+        let decisions: i64 = sqlx::query("SELECT COUNT(*) FROM decisions")
+            .fetch_one(&self.pool)
+            .await?
+            .get(0);
+        Ok(VerifyReport {
+            entries: size,
+            nodes,
+            decisions: decisions as u64,
+            checkpoints,
+            root: comity_ledger::root(&tree, size).expect("in-memory tree"),
+        })
+    }
+
+    /// No decision row points past the last entry (entries were removed from the end).
+    async fn check_no_stray_decisions(&self, size: u64) -> Result<(), Stop> {
         let stray: i64 = sqlx::query("SELECT COUNT(*) FROM decisions WHERE ledger_index >= $1")
             .bind(size as i64)
             .fetch_one(&self.pool)
             .await?
             .get(0);
         if stray > 0 {
-            return Ok(Err(finding(
+            return Err(found(
                 Some(size),
                 format!(
                     "{stray} decision rows point past the end of the ledger (entries were removed)"
                 ),
-            )));
+            ));
         }
-        // 2. Every stored node, against the rebuilt tree; none missing, none extra.
-        let mut nodes = 0u64;
-        for (lane, span) in pages {
-            let (Checked::Nodes(level, stored), Span::Nodes { first, end, .. }) =
-                (recv(&mut lanes[lane]).await?, span)
-            else {
-                unreachable!("nodes are read after the entries");
-            };
-            let mut expect = first;
-            for (index, hash) in stored {
-                if index != expect {
-                    return Ok(Err(missing_node(level, expect)));
-                }
-                let rebuilt = tree.node(level, index).expect("a node below the size read");
-                if hash != rebuilt {
-                    let what = if level == 0 {
-                        "its stored bytes no longer hash to the leaf in the tree (the entry was changed)".to_owned()
-                    } else {
-                        format!(
-                            "the tree node at level {level} does not match the entries under it"
-                        )
-                    };
-                    return Ok(Err(finding(Some(index << level), what)));
-                }
-                expect += 1;
-                nodes += 1;
-            }
-            if expect != end {
-                return Ok(Err(missing_node(level, expect)));
-            }
-        }
+        Ok(())
+    }
+
+    /// No node is stored beyond the `checked` ones a tree of `size` leaves has.
+    async fn check_node_count(&self, size: u64, checked: u64) -> Result<(), Stop> {
         let stored: i64 = sqlx::query("SELECT COUNT(*) FROM ledger_nodes")
             .fetch_one(&self.pool)
             .await?
             .get(0);
-        if stored as u64 != nodes {
-            return Ok(Err(match self.extra_node(size).await? {
-                Some((level, index)) => finding(
-                    Some(index << level),
-                    format!("a tree node at level {level} covers entries the ledger does not hold"),
-                ),
-                None => finding(
-                    None,
-                    format!(
-                        "{} stored tree nodes are not nodes of the tree",
-                        stored as u64 - nodes
-                    ),
-                ),
-            }));
+        if stored as u64 == checked {
+            return Ok(());
         }
-        let decisions: i64 = sqlx::query("SELECT COUNT(*) FROM decisions")
-            .fetch_one(&self.pool)
-            .await?
-            .get(0);
-        let decisions = decisions as u64;
-        // 3. Every checkpoint: signed by our key, of a size the ledger has, with its root.
+        Err(Stop::Found(match self.extra_node(size).await? {
+            Some((level, index)) => finding(
+                Some(index << level),
+                format!("a tree node at level {level} covers entries the ledger does not hold"),
+            ),
+            None => finding(
+                None,
+                format!(
+                    "{} stored tree nodes are not nodes of the tree",
+                    stored as u64 - checked
+                ),
+            ),
+        }))
+    }
+
+    /// Every checkpoint is signed by our key, of a size the ledger has, with the root the
+    /// rebuilt `tree` has at that size; answers how many there are.
+    async fn check_checkpoints(
+        &self,
+        verifier: &NoteVerifier,
+        tree: &MemoryTree,
+    ) -> Result<u64, Stop> {
+        let size = tree.size();
         let rows = sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size")
             .fetch_all(&self.pool)
             .await?;
-        let checkpoints = rows.len() as u64;
-        for row in rows {
+        for row in &rows {
             let at = row.get::<i64, _>(0) as u64;
-            let cp = match comity_ledger::open_checkpoint(&row.get::<String, _>(2), verifier) {
-                Ok(cp) => cp,
-                Err(e) => return Ok(Err(finding(None, format!("checkpoint at size {at}: {e}")))),
-            };
+            let cp = comity_ledger::open_checkpoint(&row.get::<String, _>(2), verifier)
+                .map_err(|e| found(None, format!("checkpoint at size {at}: {e}")))?;
             let stored_root = hash(&row.get::<String, _>(1), || format!("checkpoint {at}"))?;
             if cp.size != at || cp.root != stored_root {
-                return Ok(Err(finding(
+                return Err(found(
                     None,
                     format!("checkpoint at size {at}: its row differs from its signed note"),
-                )));
+                ));
             }
             if at > size {
-                return Ok(Err(finding(
+                return Err(found(
                     Some(size),
                     format!(
                         "checkpoint at size {at} was signed, but the ledger now holds only {size} entries (entries were removed)"
                     ),
-                )));
+                ));
             }
-            let root = comity_ledger::root(&tree, at).expect("in-memory tree");
-            if root != cp.root {
-                return Ok(Err(finding(
+            if comity_ledger::root(tree, at).expect("in-memory tree") != cp.root {
+                return Err(found(
                     None,
                     format!(
                         "checkpoint at size {at}: the ledger's root at that size differs from the signed root"
                     ),
-                )));
+                ));
             }
         }
-        let root = comity_ledger::root(&tree, size).expect("in-memory tree");
-        Ok(Ok(VerifyReport {
-            entries: size,
-            nodes,
-            decisions,
-            checkpoints,
-            root,
-        }))
+        Ok(rows.len() as u64)
     }
+}
+
+/// Why verification stopped early: a finding, or a failure to read.
+enum Stop {
+    Found(Finding),
+    Failed(StoreError),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Stop {
+        Stop::Failed(e)
+    }
+}
+
+impl From<sqlx::Error> for Stop {
+    fn from(e: sqlx::Error) -> Stop {
+        Stop::Failed(e.into())
+    }
+}
+
+fn found(index: Option<u64>, what: impl Into<String>) -> Stop {
+    Stop::Found(finding(index, what))
+}
+
+/// Every entry, in order and without gaps, hashed into a tree rebuilt in memory; with it
+/// the decision, request and pack rows that point at it, checked against it (by the reader
+/// lanes, see [`check_entries`]).
+async fn check_entry_pages(
+    lanes: &mut [Receiver<Result<Checked, StoreError>>],
+    pages: impl Iterator<Item = (usize, Span)>,
+    total: u64,
+    progress: &dyn Fn(u64, u64),
+) -> Result<MemoryTree, Stop> {
+    let mut tree = MemoryTree::new();
+    for (lane, _) in pages {
+        let Checked::Entries(entries) = recv(&mut lanes[lane]).await? else {
+            unreachable!("entries are read first");
+        };
+        for checked in entries {
+            let next = tree.size();
+            if checked.index != next {
+                return Err(found(
+                    Some(next),
+                    "missing from the ledger (the entries jump over it)",
+                ));
+            }
+            if let Some(fault) = checked.fault {
+                return Err(found(Some(checked.index), fault));
+            }
+            tree.append_leaf(checked.leaf);
+        }
+        progress(tree.size(), total);
+    }
+    Ok(tree)
+}
+
+/// Every stored node, against the rebuilt `tree`: none missing, none different. Answers how
+/// many were checked.
+async fn check_node_pages(
+    lanes: &mut [Receiver<Result<Checked, StoreError>>],
+    pages: impl Iterator<Item = (usize, Span)>,
+    tree: &MemoryTree,
+) -> Result<u64, Stop> {
+    let mut nodes = 0u64;
+    for (lane, span) in pages {
+        let (Checked::Nodes(level, stored), Span::Nodes { first, end, .. }) =
+            (recv(&mut lanes[lane]).await?, span)
+        else {
+            unreachable!("nodes are read after the entries");
+        };
+        let mut expect = first;
+        for (index, hash) in stored {
+            if index != expect {
+                return Err(Stop::Found(missing_node(level, expect)));
+            }
+            let rebuilt = tree.node(level, index).expect("a node below the size read");
+            if hash != rebuilt {
+                let what = if level == 0 {
+                    "its stored bytes no longer hash to the leaf in the tree (the entry was changed)".to_owned()
+                } else {
+                    format!("the tree node at level {level} does not match the entries under it")
+                };
+                return Err(found(Some(index << level), what));
+            }
+            expect += 1;
+            nodes += 1;
+        }
+        if expect != end {
+            return Err(Stop::Found(missing_node(level, expect)));
+        }
+    }
+    Ok(nodes)
 }
