@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use comity_model::Decision;
+use comity_model::{Decision, PackRef};
 use sqlx::{AnyConnection, Row};
 
 use crate::entry::{
@@ -135,6 +135,92 @@ impl Prepared {
     }
 }
 
+/// The rows a batch of decisions writes, table by table.
+#[derive(Default)]
+struct BatchRows {
+    requests: Vec<Vec<Cell>>,
+    decisions: Vec<Vec<Cell>>,
+    entries: Vec<Vec<Cell>>,
+    packs: Vec<Vec<Cell>>,
+    outbox: Vec<OutboxRow>,
+}
+
+impl BatchRows {
+    /// A pack version recorded for the first time, by `entry` at `index`.
+    fn pack(&mut self, pack: &PackRef, index: u64, entry: String, at: &str) {
+        self.entries.push(vec![
+            Cell::Int(index as i64),
+            Cell::Text(EntryKind::PackLoaded.as_str().into()),
+            Cell::Text(entry),
+        ]);
+        self.packs.push(vec![
+            Cell::Text(pack.id.clone()),
+            Cell::Text(pack.sha256.clone()),
+            Cell::Text(at.to_owned()),
+            Cell::Int(index as i64),
+        ]);
+    }
+
+    /// A request, its decision (recorded by `entry` at `index`) and the deliveries it
+    /// permits.
+    fn decision(&mut self, prepared: &Prepared, index: u64, entry: String, at: &str) {
+        let item = &prepared.item;
+        let id = &item.decision.request;
+        self.requests.push(vec![
+            Cell::Text(id.clone()),
+            Cell::Text(prepared.sha.clone()),
+            Cell::Text(item.request_body.clone()),
+            Cell::Text(item.decision.at.to_string()),
+        ]);
+        self.decisions.push(vec![
+            Cell::Text(id.clone()),
+            Cell::Text(at.to_owned()),
+            Cell::Int(index as i64),
+        ]);
+        self.entries.push(vec![
+            Cell::Int(index as i64),
+            Cell::Text(EntryKind::Decision.as_str().into()),
+            Cell::Text(entry),
+        ]);
+        self.outbox
+            .extend(item.deliveries.iter().map(|d| OutboxRow {
+                id: d.id(id),
+                request_id: id.clone(),
+                act: d.act.to_string(),
+                kind: d.kind,
+                recipient: d.recipient.clone(),
+                subject_id: d.subject_id.clone(),
+                decision_index: index,
+                payload: d.payload.to_string(),
+                awaiting_approval: d.awaiting_approval,
+                created_at: at.to_owned(),
+            }));
+    }
+
+    /// The tables, in the order their rows refer to each other.
+    fn tables(self) -> Vec<Table> {
+        vec![
+            Table::new(
+                "requests",
+                &["id", "sha256", "body", "received_at"],
+                self.requests,
+            ),
+            Table::new(
+                "decisions",
+                &["request_id", "recorded_at", "ledger_index"],
+                self.decisions,
+            ),
+            Table::new("ledger_entries", &["idx", "kind", "body"], self.entries),
+            Table::new(
+                "packs",
+                &["id", "sha256", "recorded_at", "ledger_index"],
+                self.packs,
+            ),
+            OutboxRow::table(self.outbox),
+        ]
+    }
+}
+
 /// Most keys looked up in one statement.
 pub(crate) const LOOKUP_CHUNK: usize = 250;
 
@@ -173,6 +259,8 @@ impl Store {
     }
 
     /// Records prepared decisions in one transaction: the work under the ledger's lock.
+    /// Pack versions cited for the first time are recorded before the decisions citing
+    /// them; a request recorded already is answered with its entry (or a conflict).
     pub(crate) async fn commit_prepared(
         &self,
         batch: &[Prepared],
@@ -182,127 +270,38 @@ impl Store {
             .iter()
             .map(|p| p.item.decision.request.as_str())
             .collect();
-        let (mut requests, mut decisions, mut entries) = (Vec::new(), Vec::new(), Vec::new());
-        let mut outbox = Vec::new();
         let (mut known, size) = existing(&mut tx, &ids).await?;
         let mut appender = Appender::at(&mut tx, self.backend, &self.nodes, size).await?;
         let recorded_at = jiff::Timestamp::now().to_string();
-        // Pack versions used for the first time are recorded before the decisions citing them.
-        let cited: HashSet<(String, String)> = batch
-            .iter()
-            .flat_map(|p| &p.item.decision.packs)
-            .map(|p| (p.id.clone(), p.sha256.clone()))
-            .collect();
-        let cached = {
-            let known = self.packs.read().expect("pack cache lock");
-            cited.iter().all(|p| known.contains(p))
-        };
-        let loaded: HashSet<(String, String)> = if cached {
-            cited.clone()
-        } else {
-            sqlx::query("SELECT id, sha256 FROM packs")
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
-                .collect()
-        };
-        let mut packs = Vec::new();
+        let loaded = self.packs_recorded(&mut tx, batch).await?;
+        let mut rows = BatchRows::default();
         let mut new_packs = HashSet::new();
         for pack in batch.iter().flat_map(|p| &p.item.decision.packs) {
             let key = (pack.id.clone(), pack.sha256.clone());
             if !loaded.contains(&key) && new_packs.insert(key) {
                 let entry = pack_entry(&pack.id, &pack.sha256, &recorded_at);
                 let index = appender.append(entry.as_bytes())?;
-                entries.push(vec![
-                    Cell::Int(index as i64),
-                    Cell::Text(EntryKind::PackLoaded.as_str().into()),
-                    Cell::Text(entry),
-                ]);
-                packs.push(vec![
-                    Cell::Text(pack.id.clone()),
-                    Cell::Text(pack.sha256.clone()),
-                    Cell::Text(recorded_at.clone()),
-                    Cell::Int(index as i64),
-                ]);
+                rows.pack(pack, index, entry, &recorded_at);
             }
         }
         let mut out = Vec::with_capacity(batch.len());
-        for Prepared {
-            item,
-            decision,
-            sha,
-        } in batch
-        {
-            let id = item.decision.request.clone();
-            if let Some((known_sha, index)) = known.get(&id) {
-                out.push(if known_sha == sha {
+        for prepared in batch {
+            let id = &prepared.item.decision.request;
+            if let Some((known_sha, index)) = known.get(id) {
+                out.push(if *known_sha == prepared.sha {
                     Recorded::Existing(*index)
                 } else {
-                    Recorded::Conflict { id }
+                    Recorded::Conflict { id: id.clone() }
                 });
                 continue;
             }
-            let entry = decision_entry(decision, &recorded_at, &id, sha);
+            let entry = decision_entry(&prepared.decision, &recorded_at, id, &prepared.sha);
             let index = appender.append(entry.as_bytes())?;
-            requests.push(vec![
-                Cell::Text(id.clone()),
-                Cell::Text(sha.clone()),
-                Cell::Text(item.request_body.clone()),
-                Cell::Text(item.decision.at.to_string()),
-            ]);
-            decisions.push(vec![
-                Cell::Text(id.clone()),
-                Cell::Text(recorded_at.clone()),
-                Cell::Int(index as i64),
-            ]);
-            entries.push(vec![
-                Cell::Int(index as i64),
-                Cell::Text(EntryKind::Decision.as_str().into()),
-                Cell::Text(entry),
-            ]);
-            for d in &item.deliveries {
-                outbox.push(OutboxRow {
-                    id: d.id(&id),
-                    request_id: id.clone(),
-                    act: d.act.to_string(),
-                    kind: d.kind,
-                    recipient: d.recipient.clone(),
-                    subject_id: d.subject_id.clone(),
-                    decision_index: index,
-                    payload: d.payload.to_string(),
-                    awaiting_approval: d.awaiting_approval,
-                    created_at: recorded_at.clone(),
-                });
-            }
-            known.insert(id, (sha.clone(), index));
+            rows.decision(prepared, index, entry, &recorded_at);
+            known.insert(id.clone(), (prepared.sha.clone(), index));
             out.push(Recorded::New(index));
         }
-        let (tree_size, root, leaves) = self
-            .commit_append(
-                tx,
-                appender,
-                vec![
-                    Table::new(
-                        "requests",
-                        &["id", "sha256", "body", "received_at"],
-                        requests,
-                    ),
-                    Table::new(
-                        "decisions",
-                        &["request_id", "recorded_at", "ledger_index"],
-                        decisions,
-                    ),
-                    Table::new("ledger_entries", &["idx", "kind", "body"], entries),
-                    Table::new(
-                        "packs",
-                        &["id", "sha256", "recorded_at", "ledger_index"],
-                        packs,
-                    ),
-                    OutboxRow::table(outbox),
-                ],
-            )
-            .await?;
+        let (tree_size, root, leaves) = self.commit_append(tx, appender, rows.tables()).await?;
         self.packs
             .write()
             .expect("pack cache lock")
@@ -313,6 +312,33 @@ impl Store {
             root,
             leaves,
         })
+    }
+
+    /// The pack versions recorded in the ledger, or at least those `batch` cites when this
+    /// process knows them all to be (recorded is forever): then nothing is read.
+    async fn packs_recorded(
+        &self,
+        conn: &mut AnyConnection,
+        batch: &[Prepared],
+    ) -> Result<HashSet<(String, String)>, StoreError> {
+        let cited: HashSet<(String, String)> = batch
+            .iter()
+            .flat_map(|p| &p.item.decision.packs)
+            .map(|p| (p.id.clone(), p.sha256.clone()))
+            .collect();
+        let cached = {
+            let known = self.packs.read().expect("pack cache lock");
+            cited.iter().all(|p| known.contains(p))
+        };
+        if cached {
+            return Ok(cited);
+        }
+        Ok(sqlx::query("SELECT id, sha256 FROM packs")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+            .collect())
     }
 
     /// The decision recorded for a request, as its ledger entry holds it (canonical JSON),
