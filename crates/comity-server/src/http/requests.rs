@@ -17,7 +17,7 @@ use axum::response::Response;
 use comity_ledger::to_hex;
 use comity_model::{Decision, Received, Shape, read_received};
 use comity_policy::{DecideError, Engine};
-use comity_store::{NewDecision, Recorded, sha256_hex};
+use comity_store::{NewDecision, Receipt, Recorded, sha256_hex};
 use futures_util::future::try_join_all;
 use serde::Serialize;
 use serde_json::Value;
@@ -123,6 +123,29 @@ pub async fn submit(
         state.inner.feeds.heard(&r.from.agency, &r.to.agency);
     }
 
+    let (decisions, indices, any_new) = answers(&state, decided, &recorded).await?;
+    let refs = ledger_refs(&state, &receipts, &indices).await?;
+    let values: Vec<Value> = decisions
+        .into_iter()
+        .zip(refs)
+        .map(|(d, r)| with_ledger(d, r))
+        .collect();
+    let status = if any_new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(respond(shape, status, values))
+}
+
+/// What each request of a body is answered with: its decision as recorded now, or as
+/// recorded before (read back); with the ledger index of each, and whether any was new.
+/// A conflict found in the transaction itself refuses the body.
+async fn answers(
+    state: &AppState,
+    decided: Vec<(Received, Decision)>,
+    recorded: &[&Recorded],
+) -> Result<(Vec<Decision>, Vec<u64>, bool), ApiError> {
     let mut indices = Vec::with_capacity(recorded.len());
     let mut decisions = Vec::with_capacity(recorded.len());
     let mut any_new = false;
@@ -170,8 +193,17 @@ pub async fn submit(
             }
         }
     }
-    // A decision recorded now is answered with the head of the tree its batch ended; one
-    // recorded before needs its leaf read back.
+    Ok((decisions, indices, any_new))
+}
+
+/// The ledger reference of each decision answered (by its index): a decision recorded now
+/// with the head of the tree its batch ended; one recorded before with its leaf read back;
+/// a request repeated in the body as its first copy.
+async fn ledger_refs(
+    state: &AppState,
+    receipts: &[Receipt],
+    indices: &[u64],
+) -> Result<Vec<LedgerRef>, ApiError> {
     let mut refs: Vec<Option<LedgerRef>> = receipts
         .iter()
         .map(|r| {
@@ -186,13 +218,12 @@ pub async fn submit(
             })
         })
         .collect();
-    // A request repeated in the body answers as its first copy did.
     let recorded_now: HashMap<u64, LedgerRef> = refs
         .iter()
         .flatten()
         .map(|r| (r.index, r.clone()))
         .collect();
-    for (slot, index) in refs.iter_mut().zip(&indices) {
+    for (slot, index) in refs.iter_mut().zip(indices) {
         if slot.is_none() {
             *slot = recorded_now.get(index).cloned();
         }
@@ -210,20 +241,15 @@ pub async fn submit(
             *slot = read.next();
         }
     }
-    let refs = refs
+    Ok(refs
         .into_iter()
-        .map(|r| r.expect("every index has its reference"));
-    let values: Vec<Value> = decisions
-        .into_iter()
-        .zip(refs)
-        .map(|(d, r)| with_ledger(d, r))
-        .collect();
-    let status = if any_new {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(match shape {
+        .map(|r| r.expect("every index has its reference"))
+        .collect())
+}
+
+/// The answers in the body's shape: one object, an array, or JSON lines.
+fn respond(shape: Shape, status: StatusCode, values: Vec<Value>) -> Response {
+    match shape {
         Shape::One => json_response(status, &values[0]),
         Shape::Array => json_response(status, &Value::Array(values)),
         Shape::Lines => {
@@ -236,7 +262,7 @@ pub async fn submit(
             );
             response
         }
-    })
+    }
 }
 
 /// Reads and decides every request of a body; the first bad one fails it all.
