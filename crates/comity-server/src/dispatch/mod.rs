@@ -38,7 +38,7 @@ use tokio::task::JoinSet;
 /// The signal that stops a dispatcher (re-exported, so callers need not name `tokio-util`).
 pub use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, DispatchConfig};
+use crate::config::{Channel, Config, DispatchConfig};
 use channels::{SendError, Sender};
 
 /// Deliveries claimed at once.
@@ -140,10 +140,43 @@ impl Dispatcher {
             return Ok(Vec::new());
         }
         // 1–2: the ledger's permit and the channel, before anything is sent.
-        let mut settled: Vec<(&Delivery, Completion)> = Vec::new();
+        let (settled, ready) = self.prepare(&claimed).await?;
+        let mut done = self.complete(settled, None).await?;
+        // 3: the attempts, in the ledger before anything leaves.
+        let attempts: Vec<(&Delivery, u64)> =
+            ready.iter().map(|r| (r.delivery, r.permit)).collect();
+        let numbers = self.store.record_attempts(&self.name, &attempts).await?;
+        // Another dispatcher holds those whose attempt was not recorded.
+        let ready: Vec<(Ready, u64)> = ready
+            .into_iter()
+            .zip(numbers)
+            .filter_map(|(r, number)| Some((r, number?)))
+            .collect();
+        // 4: every send of the batch at once; 5: the results.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let numbers: Vec<u64> = ready.iter().map(|(_, n)| *n).collect();
+        let finished: Vec<(&Delivery, Completion)> = self
+            .send_all(ready)
+            .await
+            .into_iter()
+            .map(|(d, number, result)| (d, self.completion(result, number, now)))
+            .collect();
+        done.extend(self.complete(finished, Some(&numbers)).await?);
+        Ok(done)
+    }
+
+    /// Each claimed delivery either settled now (refused: the ledger does not permit it;
+    /// dead: no channel, or a payload that cannot be sent) or ready to send.
+    async fn prepare<'d>(
+        &self,
+        claimed: &'d [Delivery],
+    ) -> Result<(Vec<(&'d Delivery, Completion)>, Vec<Ready<'d>>), DispatchError> {
+        let mut settled = Vec::new();
         let mut ready = Vec::new();
-        for d in &claimed {
-            let kinds = |agency: &str| self.config.agencies.get(agency).copied();
+        let kinds = |agency: &str| self.config.agencies.get(agency).copied();
+        for d in claimed {
             let permit = match self
                 .store
                 .permitted_delivery(d, crate::plan::deliveries, &kinds)
@@ -161,36 +194,32 @@ impl Dispatcher {
                 continue;
             };
             match channels::envelope(d, permit) {
-                Ok(body) => ready.push((d, permit, channel.clone(), body)),
+                Ok(body) => ready.push(Ready {
+                    delivery: d,
+                    permit,
+                    channel: channel.clone(),
+                    body,
+                }),
                 Err(error) => settled.push((d, Completion::Dead { error })),
             }
         }
-        let mut done: Vec<Done> = Vec::new();
-        let recorded = self.store.complete_deliveries(&self.name, &settled).await?;
-        for ((d, completion), recorded) in settled.into_iter().zip(recorded) {
-            if recorded {
-                done.push(Done {
-                    delivery: d.id.clone(),
-                    attempt: None,
-                    completion,
-                });
-            }
-        }
-        // 3: the attempts, in the ledger before anything leaves.
-        let attempts: Vec<(&Delivery, u64)> = ready.iter().map(|(d, p, ..)| (*d, *p)).collect();
-        let numbers = self.store.record_attempts(&self.name, &attempts).await?;
-        // 4: every send of the batch at once.
+        Ok((settled, ready))
+    }
+
+    /// Sends every ready delivery (with its attempt's number) at once; answers each with
+    /// its number and its send's result, in order.
+    async fn send_all<'d>(
+        &self,
+        ready: Vec<(Ready<'d>, u64)>,
+    ) -> Vec<(&'d Delivery, u64, Result<(), SendError>)> {
         let mut sends = JoinSet::new();
-        let mut sent = Vec::new();
-        for ((d, _, channel, body), number) in ready.into_iter().zip(numbers) {
-            let Some(number) = number else {
-                continue; // Another dispatcher holds it now.
-            };
+        let mut sent = Vec::with_capacity(ready.len());
+        for (slot, (r, number)) in ready.into_iter().enumerate() {
             let sender = Arc::clone(&self.sender);
+            let d = r.delivery;
             let (id, title) = (d.id.clone(), format!("comity {}: {}", d.kind, d.id));
-            let slot = sent.len();
             sent.push((d, number));
-            sends.spawn(async move { (slot, sender.send(&channel, &id, &title, body).await) });
+            sends.spawn(async move { (slot, sender.send(&r.channel, &id, &title, r.body).await) });
         }
         let mut results: Vec<Option<Result<(), SendError>>> = vec![None; sent.len()];
         while let Some(joined) = sends.join_next().await {
@@ -198,47 +227,50 @@ impl Dispatcher {
                 joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
             results[slot] = Some(result);
         }
-        // 5: the results.
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        let policy = &self.config.dispatch;
-        let finished: Vec<(&Delivery, Completion)> = sent
-            .iter()
+        sent.into_iter()
             .zip(results)
-            .map(|(&(d, number), result)| {
-                let completion = match result.expect("every send joined") {
-                    Ok(()) => Completion::Delivered,
-                    Err(SendError::Permanent(error)) => Completion::Dead { error },
-                    Err(SendError::Transient(error))
-                        if number >= u64::from(policy.max_attempts) =>
-                    {
-                        Completion::Dead {
-                            error: format!("gave up after {number} attempts: {error}"),
-                        }
-                    }
-                    Err(SendError::Transient(error)) => Completion::Failed {
-                        error,
-                        retry_at: now + retry_delay(policy, number, jitter()) as i64,
-                    },
-                };
-                (d, completion)
-            })
-            .collect();
-        let recorded = self
-            .store
-            .complete_deliveries(&self.name, &finished)
-            .await?;
-        for ((&(d, number), (_, completion)), recorded) in sent.iter().zip(finished).zip(recorded) {
-            if recorded {
-                done.push(Done {
-                    delivery: d.id.clone(),
-                    attempt: Some(number),
-                    completion,
-                });
+            .map(|((d, number), r)| (d, number, r.expect("every send joined")))
+            .collect()
+    }
+
+    /// How attempt `number` ended, by its send's result: delivered, dead (a permanent
+    /// failure, or the last attempt allowed), or tried again later (`now` plus the back-off).
+    fn completion(&self, result: Result<(), SendError>, number: u64, now: i64) -> Completion {
+        let policy = &self.config.dispatch;
+        match result {
+            Ok(()) => Completion::Delivered,
+            Err(SendError::Permanent(error)) => Completion::Dead { error },
+            Err(SendError::Transient(error)) if number >= u64::from(policy.max_attempts) => {
+                Completion::Dead {
+                    error: format!("gave up after {number} attempts: {error}"),
+                }
             }
+            Err(SendError::Transient(error)) => Completion::Failed {
+                error,
+                retry_at: now + retry_delay(policy, number, jitter()) as i64,
+            },
         }
-        Ok(done)
+    }
+
+    /// Records how each delivery ended (with its attempt's number, when one was made) and
+    /// answers those recorded: a delivery whose claim was lost is not.
+    async fn complete(
+        &self,
+        ended: Vec<(&Delivery, Completion)>,
+        numbers: Option<&[u64]>,
+    ) -> Result<Vec<Done>, DispatchError> {
+        let recorded = self.store.complete_deliveries(&self.name, &ended).await?;
+        Ok(ended
+            .into_iter()
+            .zip(recorded)
+            .enumerate()
+            .filter(|(_, (_, recorded))| *recorded)
+            .map(|(k, ((d, completion), _))| Done {
+                delivery: d.id.clone(),
+                attempt: numbers.map(|n| n[k]),
+                completion,
+            })
+            .collect())
     }
 
     /// Dispatches until `stop` is cancelled (finishing the pass under way), calling `each`
@@ -298,6 +330,15 @@ pub async fn run_dispatcher(
 }
 
 /// A random number for jitter.
+/// A claimed delivery the ledger permits, ready to send: by the decision at `permit`,
+/// through `channel`, as `body`.
+struct Ready<'d> {
+    delivery: &'d Delivery,
+    permit: u64,
+    channel: Channel,
+    body: Vec<u8>,
+}
+
 fn jitter() -> u64 {
     getrandom::u64().unwrap_or_default()
 }
