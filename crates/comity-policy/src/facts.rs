@@ -2,7 +2,7 @@
 //! request. Rust computes, Cedar decides: a fact is a boolean (or, for hold deadlines, an
 //! instant that travels as a limit), never a rule.
 
-use comity_model::{Adjudication, Catalogs, Date, OffenseClass, Request};
+use comity_model::{Adjudication, Catalogs, Conviction, Date, OffenseClass, Request};
 use jiff::ToSpan;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
@@ -36,7 +36,7 @@ pub enum FactSpec {
         extend_by_incarceration: bool,
         /// Adjudications that do not count.
         #[serde(default)]
-        exclude: Vec<AdjudicationWord>,
+        exclude: Vec<Adjudication>,
         /// The statute that defines the fact.
         citation: String,
     },
@@ -61,18 +61,6 @@ pub enum FactSpec {
         /// The statute that sets the deadline.
         citation: String,
     },
-}
-
-/// An adjudication word in `pack.toml`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct AdjudicationWord(pub Adjudication);
-
-impl TryFrom<String> for AdjudicationWord {
-    type Error = comity_model::UnknownWord;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse().map(AdjudicationWord)
-    }
 }
 
 /// Which classes of offense a fact counts.
@@ -186,67 +174,50 @@ pub fn compute(
                 exclude,
                 ..
             } => {
-                let reference = match since {
-                    Since::Received => received,
-                    Since::Arrest => match request.custody.as_ref().and_then(|c| c.arrested_at) {
-                        Some(at) => at.timestamp().to_zoned_datetime(tz.clone()).date(),
-                        None => {
-                            // The window cannot be placed: the fact is not taken to hold, so
-                            // an exception it would open stays closed.
-                            out.warnings.push((
-                                name.clone(),
-                                format!("fact `{name}`: custody.arrested_at is absent, so the look-back from arrest cannot be measured; taken as not holding"),
-                            ));
-                            bit += 1;
-                            continue;
-                        }
-                    },
+                let Some(reference) = look_back_from(*since, request, tz, received) else {
+                    // The window cannot be placed: the fact is not taken to hold, so an
+                    // exception it would open stays closed.
+                    out.warnings.push((
+                        name.clone(),
+                        format!("fact `{name}`: custody.arrested_at is absent, so the look-back from arrest cannot be measured; taken as not holding"),
+                    ));
+                    bit += 1;
+                    continue;
                 };
-                let counted: Vec<_> = request
+                let counted: Vec<&Conviction> = request
                     .subject
                     .convictions
                     .iter()
                     .filter(|c| {
-                        !exclude.iter().any(|x| x.0 == c.adjudication)
+                        !exclude.contains(&c.adjudication)
                             && classes.admits(c.class)
                             && catalogs.in_any_list(&c.offense, c.class, lists, Date(received))
                     })
                     .collect();
                 let holds = counted.iter().any(|c| {
-                    let years = match wobbler_misdemeanor_within_years {
-                        // With a separate misdemeanor window, felonies take `within_years`,
-                        // misdemeanors of offenses that can also be felonies take theirs,
-                        // and nothing else counts.
-                        Some(y) if c.class.is_misdemeanor() => {
-                            let wobbler = catalogs
-                                .resolve(&c.offense)
-                                .is_some_and(|r| r.classes.iter().any(|k| k.is_felony()));
-                            if !wobbler {
-                                return false;
-                            }
-                            Some(*y)
+                    match window(
+                        c,
+                        *within_years,
+                        *wobbler_misdemeanor_within_years,
+                        catalogs,
+                    ) {
+                        Window::NotCounted => false,
+                        Window::Ever => true,
+                        Window::Years(years) => {
+                            // Time served for counted judgments entered on or after this one
+                            // does not run against the window.
+                            let extension: i64 = if *extend_by_incarceration {
+                                counted
+                                    .iter()
+                                    .filter(|k| k.date >= c.date)
+                                    .map(|k| i64::from(k.incarcerated_days))
+                                    .sum()
+                            } else {
+                                0
+                            };
+                            within(c.date.0, reference, years, extension)
                         }
-                        Some(_) if !c.class.is_felony() => return false,
-                        _ => *within_years,
-                    };
-                    let Some(years) = years else { return true };
-                    // Time served for counted judgments entered on or after this one does
-                    // not run against the window.
-                    let extension: i64 = if *extend_by_incarceration {
-                        counted
-                            .iter()
-                            .filter(|k| k.date >= c.date)
-                            .map(|k| i64::from(k.incarcerated_days))
-                            .sum()
-                    } else {
-                        0
-                    };
-                    let cutoff = reference
-                        .checked_sub(years.years())
-                        .and_then(|d| d.checked_sub(extension.days()))
-                        .unwrap_or(jiff::civil::Date::MIN);
-                    // "Within N years before": strictly after the day N years earlier.
-                    c.date.0 > cutoff && c.date.0 <= reference
+                    }
                 });
                 out.bits |= u64::from(holds) << bit;
             }
@@ -254,6 +225,73 @@ pub fn compute(
         bit += 1;
     }
     out
+}
+
+/// The day a conviction's look-back is measured back from, in the pack's time zone: the
+/// day received, or the day of arrest (`None` when the request does not give it).
+fn look_back_from(
+    since: Since,
+    request: &Request,
+    tz: &TimeZone,
+    received: jiff::civil::Date,
+) -> Option<jiff::civil::Date> {
+    match since {
+        Since::Received => Some(received),
+        Since::Arrest => {
+            let at = request.custody.as_ref()?.arrested_at?;
+            Some(at.timestamp().to_zoned_datetime(tz.clone()).date())
+        }
+    }
+}
+
+/// How long ago a counted conviction may be and still count.
+enum Window {
+    /// It does not count at all.
+    NotCounted,
+    /// It counts however old.
+    Ever,
+    /// It counts within so many years.
+    Years(i16),
+}
+
+/// The window of a conviction. With a separate misdemeanor window, felonies take
+/// `within_years`, misdemeanors of offenses that can also be felonies take theirs, and
+/// nothing else counts.
+fn window(
+    c: &Conviction,
+    within_years: Option<i16>,
+    wobbler_misdemeanor_within_years: Option<i16>,
+    catalogs: &Catalogs,
+) -> Window {
+    let years = match wobbler_misdemeanor_within_years {
+        Some(y) if c.class.is_misdemeanor() => {
+            let wobbler = catalogs
+                .resolve(&c.offense)
+                .is_some_and(|r| r.classes.iter().any(|k| k.is_felony()));
+            if !wobbler {
+                return Window::NotCounted;
+            }
+            Some(y)
+        }
+        Some(_) if !c.class.is_felony() => return Window::NotCounted,
+        _ => within_years,
+    };
+    years.map_or(Window::Ever, Window::Years)
+}
+
+/// "Within `years` before `reference`", the window extended by `extension_days`: strictly
+/// after the day that long before, and not after `reference`.
+fn within(
+    date: jiff::civil::Date,
+    reference: jiff::civil::Date,
+    years: i16,
+    extension_days: i64,
+) -> bool {
+    let cutoff = reference
+        .checked_sub(years.years())
+        .and_then(|d| d.checked_sub(extension_days.days()))
+        .unwrap_or(jiff::civil::Date::MIN);
+    date > cutoff && date <= reference
 }
 
 #[cfg(test)]
