@@ -226,8 +226,8 @@ pub fn ingest(args: &IngestArgs) -> Result<(), Failure> {
     // Decide everything before writing anything: a bad request leaves nothing half-written.
     let mut decided = Vec::new();
     for file in &args.files {
-        for r in crate::read_file(file)?.1 {
-            let decision = crate::decide_received(&engine, file, &r)?;
+        for r in crate::law::read_file(file)?.1 {
+            let decision = crate::law::decide_received(&engine, file, &r)?;
             decided.push(NewDecision {
                 deliveries: comity_server::plan::deliveries(&r.request, &decision),
                 request_body: r.text,
