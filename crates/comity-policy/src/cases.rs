@@ -17,7 +17,7 @@
 //! is (or is not) among the reasons accordingly. Every rule needs at least one case of each
 //! kind.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use cedar_policy::Effect;
@@ -25,7 +25,7 @@ use comity_model::{Act, Decision, Instant, Outcome, Request};
 use serde::Deserialize;
 
 use crate::engine::Engine;
-use crate::pack::Pack;
+use crate::pack::{Pack, Rule};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -202,18 +202,7 @@ fn run_case(
         .rules
         .get(&case.rule)
         .ok_or_else(|| format!("rule `{}` is not a rule of this pack", case.rule))?;
-    let mut doc = base.clone();
-    if let Some(patch) = &case.with {
-        json_patch::merge(&mut doc, patch);
-    }
-    let request =
-        Request::from_value(doc).map_err(|e| format!("the case's request is bad: {e}"))?;
-    if !pack.in_force(request.received_at.timestamp()) {
-        return Err(format!(
-            "received_at {} is outside the pack's period",
-            request.received_at
-        ));
-    }
+    let request = case_request(pack, base, case)?;
     let decision = engine
         .decide(&request)
         .map_err(|e| format!("not decided: {e}"))?;
@@ -222,59 +211,7 @@ fn run_case(
     }
     for (act, expect) in &case.expect {
         let act: Act = act.parse().map_err(|e| format!("expect: {e}"))?;
-        let got = decision
-            .acts
-            .iter()
-            .find(|a| a.act == act)
-            .ok_or_else(|| format!("expect: `{act}` is not asked by the request"))?;
-        let detailed = match expect {
-            Expect::Outcome(o) => Detailed {
-                outcome: *o,
-                hold_until: None,
-                notice: None,
-                approval: None,
-            },
-            Expect::Detailed(d) => Detailed {
-                outcome: d.outcome,
-                hold_until: d.hold_until,
-                notice: d.notice.clone(),
-                approval: d.approval.clone(),
-            },
-        };
-        if got.outcome != detailed.outcome {
-            return Err(format!(
-                "{act}: expected {}, got {}{}",
-                detailed.outcome,
-                got.outcome,
-                because(&decision, act)
-            ));
-        }
-        if let Some(until) = detailed.hold_until {
-            let earliest = got.limits.iter().filter_map(|l| l.hold_until).min();
-            if earliest != Some(until) {
-                return Err(format!(
-                    "{act}: expected hold_until {until}, got {earliest:?}"
-                ));
-            }
-        }
-        if let Some(notice) = &detailed.notice {
-            let expected: std::collections::BTreeSet<&String> = notice.iter().collect();
-            let got_notice: std::collections::BTreeSet<&String> =
-                got.limits.iter().flat_map(|l| &l.notice).collect();
-            if expected != got_notice {
-                return Err(format!(
-                    "{act}: expected notice to {expected:?}, got {got_notice:?}"
-                ));
-            }
-        }
-        if let Some(approval) = &detailed.approval
-            && !got
-                .limits
-                .iter()
-                .any(|l| l.approval.as_ref() == Some(approval))
-        {
-            return Err(format!("{act}: expected approval by {approval}"));
-        }
+        check_act(&decision, act, &expect.detailed())?;
     }
     for needle in &case.warnings {
         if !decision
@@ -288,12 +225,106 @@ fn run_case(
             ));
         }
     }
+    check_reasons(&decision, pack, rule, case.kind)
+}
+
+/// The request of a case: its file's base with the case's `with` merged in, received
+/// while the pack is in force.
+fn case_request(pack: &Pack, base: &serde_json::Value, case: &Case) -> Result<Request, String> {
+    let mut doc = base.clone();
+    if let Some(patch) = &case.with {
+        json_patch::merge(&mut doc, patch);
+    }
+    let request =
+        Request::from_value(doc).map_err(|e| format!("the case's request is bad: {e}"))?;
+    if !pack.in_force(request.received_at.timestamp()) {
+        return Err(format!(
+            "received_at {} is outside the pack's period",
+            request.received_at
+        ));
+    }
+    Ok(request)
+}
+
+impl Expect {
+    /// What is expected, in full.
+    fn detailed(&self) -> Detailed {
+        match self {
+            Expect::Outcome(o) => Detailed {
+                outcome: *o,
+                hold_until: None,
+                notice: None,
+                approval: None,
+            },
+            Expect::Detailed(d) => Detailed {
+                outcome: d.outcome,
+                hold_until: d.hold_until,
+                notice: d.notice.clone(),
+                approval: d.approval.clone(),
+            },
+        }
+    }
+}
+
+/// `act` is decided as `expected` says: its outcome, and the hold deadline, notices and
+/// approval where the case names them.
+fn check_act(decision: &Decision, act: Act, expected: &Detailed) -> Result<(), String> {
+    let got = decision
+        .acts
+        .iter()
+        .find(|a| a.act == act)
+        .ok_or_else(|| format!("expect: `{act}` is not asked by the request"))?;
+    if got.outcome != expected.outcome {
+        return Err(format!(
+            "{act}: expected {}, got {}{}",
+            expected.outcome,
+            got.outcome,
+            because(decision, act)
+        ));
+    }
+    if let Some(until) = expected.hold_until {
+        let earliest = got.limits.iter().filter_map(|l| l.hold_until).min();
+        if earliest != Some(until) {
+            return Err(format!(
+                "{act}: expected hold_until {until}, got {earliest:?}"
+            ));
+        }
+    }
+    if let Some(notice) = &expected.notice {
+        let expected: BTreeSet<&String> = notice.iter().collect();
+        let got_notice: BTreeSet<&String> = got.limits.iter().flat_map(|l| &l.notice).collect();
+        if expected != got_notice {
+            return Err(format!(
+                "{act}: expected notice to {expected:?}, got {got_notice:?}"
+            ));
+        }
+    }
+    if let Some(approval) = &expected.approval
+        && !got
+            .limits
+            .iter()
+            .any(|l| l.approval.as_ref() == Some(approval))
+    {
+        return Err(format!("{act}: expected approval by {approval}"));
+    }
+    Ok(())
+}
+
+/// The case's rule is among the decision's reasons when the case meets a permit or fails a
+/// forbid, and not among them when it fails a permit or meets a forbid; a boundary case may
+/// go either way.
+fn check_reasons(
+    decision: &Decision,
+    pack: &Pack,
+    rule: &Rule,
+    kind: CaseKind,
+) -> Result<(), String> {
     let fires = decision.acts.iter().any(|a| {
         a.reasons
             .iter()
             .any(|r| r.rule == rule.id && r.pack == pack.id)
     });
-    let should_fire = match (case.kind, rule.effect) {
+    let should_fire = match (kind, rule.effect) {
         (CaseKind::Boundary, _) => return Ok(()),
         (CaseKind::Meets, Effect::Permit) | (CaseKind::Fails, Effect::Forbid) => true,
         (CaseKind::Meets, Effect::Forbid) | (CaseKind::Fails, Effect::Permit) => false,
