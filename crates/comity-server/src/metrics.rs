@@ -73,14 +73,23 @@ impl Metrics {
     pub fn render(&self, feeds: &[FeedStatus]) -> String {
         let c = self.counters.lock().expect("metrics lock");
         let mut out = String::new();
-        let w = &mut out;
+        c.render_http(&mut out);
+        c.render_decisions(&mut out);
+        render_feeds(&mut out, feeds);
+        out
+    }
+}
+
+impl Counters {
+    /// HTTP calls answered, and the time they took.
+    fn render_http(&self, w: &mut String) {
         header(
             w,
             "comity_http_requests_total",
             "counter",
             "HTTP calls answered, by route, method and status.",
         );
-        for ((route, method, status), n) in &c.requests {
+        for ((route, method, status), n) in &self.requests {
             line(
                 w,
                 "comity_http_requests_total",
@@ -98,7 +107,7 @@ impl Metrics {
             "histogram",
             "Time to answer an HTTP call, by route.",
         );
-        for (route, h) in &c.latency {
+        for (route, h) in &self.latency {
             let mut cumulative = 0;
             for (bound, n) in BUCKETS.iter().zip(h.counts) {
                 cumulative += n;
@@ -128,13 +137,17 @@ impl Metrics {
                 h.count as f64,
             );
         }
+    }
+
+    /// Acts decided, and requests recorded.
+    fn render_decisions(&self, w: &mut String) {
         header(
             w,
             "comity_decisions_total",
             "counter",
             "Acts decided in newly recorded decisions, by act and outcome.",
         );
-        for ((act, outcome), n) in &c.decisions {
+        for ((act, outcome), n) in &self.decisions {
             line(
                 w,
                 "comity_decisions_total",
@@ -148,40 +161,49 @@ impl Metrics {
             "counter",
             "Requests decided and recorded in the ledger by this process.",
         );
-        line(w, "comity_requests_recorded_total", &[], c.recorded as f64);
-        if !feeds.is_empty() {
-            header(
-                w,
-                "comity_feed_silent",
-                "gauge",
-                "1 when an expected source has sent no request for longer than it may, by feed.",
-            );
-            for f in feeds {
-                line(
-                    w,
-                    "comity_feed_silent",
-                    &[("feed", &f.name)],
-                    f64::from(u8::from(f.silent)),
-                );
-            }
-            header(
+        line(
+            w,
+            "comity_requests_recorded_total",
+            &[],
+            self.recorded as f64,
+        );
+    }
+}
+
+/// Which expected sources have gone silent, and when each was last heard.
+fn render_feeds(w: &mut String, feeds: &[FeedStatus]) {
+    if feeds.is_empty() {
+        return;
+    }
+    header(
+        w,
+        "comity_feed_silent",
+        "gauge",
+        "1 when an expected source has sent no request for longer than it may, by feed.",
+    );
+    for f in feeds {
+        line(
+            w,
+            "comity_feed_silent",
+            &[("feed", &f.name)],
+            f64::from(u8::from(f.silent)),
+        );
+    }
+    header(
+        w,
+        "comity_feed_last_seen_seconds",
+        "gauge",
+        "When a request from an expected source was last recorded (Unix seconds), by feed.",
+    );
+    for f in feeds {
+        if let Some(at) = f.last_seen {
+            line(
                 w,
                 "comity_feed_last_seen_seconds",
-                "gauge",
-                "When a request from an expected source was last recorded (Unix seconds), by feed.",
+                &[("feed", &f.name)],
+                at.as_second() as f64,
             );
-            for f in feeds {
-                if let Some(at) = f.last_seen {
-                    line(
-                        w,
-                        "comity_feed_last_seen_seconds",
-                        &[("feed", &f.name)],
-                        at.as_second() as f64,
-                    );
-                }
-            }
         }
-        out
     }
 }
 
