@@ -145,69 +145,139 @@ fn check_entries(page: &crate::rows::Page) -> Result<Vec<CheckedEntry>, StoreErr
         else {
             return Err(StoreError::Corrupt("an entry read back malformed".into()));
         };
-        let index = parse_id(index)? as u64;
-        let names = || {
-            serde_json::from_str::<serde_json::Value>(body)
-                .ok()
-                .is_some_and(|e| e["delivery"].as_str() == Some(delivery))
-        };
-        let fault = match kind.parse::<EntryKind>() {
-            Err(_) => Some(format!("an entry of no known kind (`{kind}`)")),
-            Ok(kind) => {
-                // Dispatch and approval entries are about one outbox row.
-                let dispatched = kind.is_about_a_delivery();
-                match kind {
-                    _ if !id.is_empty() && kind != EntryKind::Decision => Some(format!(
-                        "the decision for request {id} points at a `{kind}` entry"
-                    )),
-                    _ if !pack.is_empty() && kind != EntryKind::PackLoaded => {
-                        Some(format!("the row of pack {pack} points at a `{kind}` entry"))
-                    }
-                    _ if !delivery.is_empty() && !dispatched => Some(format!(
-                        "a `{kind}` entry is marked as about delivery {delivery}"
-                    )),
-                    EntryKind::Decision if id.is_empty() => {
-                        Some("a decision entry whose decision or request row is missing".to_owned())
-                    }
-                    EntryKind::Decision if sha.is_empty() => {
-                        Some(format!("the request row of request {id} is missing"))
-                    }
-                    EntryKind::Decision if sha256_hex(request.as_bytes()) != sha => Some(format!(
-                        "request {id} no longer matches the SHA-256 its entry records"
-                    )),
-                    EntryKind::Decision
-                        if decision_in_entry(body, recorded_at, id, sha).is_none() =>
-                    {
-                        Some(format!(
-                            "the decision row of request {id} differs from its ledger entry"
-                        ))
-                    }
-                    EntryKind::PackLoaded if pack.is_empty() => {
-                        Some("a pack-loaded entry whose pack row is missing".to_owned())
-                    }
-                    EntryKind::PackLoaded if pack_entry(pack, pack_sha, loaded_at) != body => Some(
-                        format!("the stored row of pack {pack} differs from its ledger entry"),
-                    ),
-                    _ if dispatched && delivery.is_empty() => {
-                        Some(format!("a `{kind}` entry that names no outbox row"))
-                    }
-                    _ if dispatched && !names() => Some(format!(
-                        "the entry is not about delivery {delivery}, which its row names"
-                    )),
-                    _ if dispatched && outbox.is_empty() => {
-                        Some(format!("the outbox row of delivery {delivery} is missing"))
-                    }
-                    _ => None,
-                }
-            }
+        let row = EntryRow {
+            kind,
+            id,
+            recorded_at,
+            sha,
+            pack,
+            pack_sha,
+            loaded_at,
+            delivery,
+            outbox,
+            request,
+            body,
         };
         out.push(CheckedEntry {
-            index,
+            index: parse_id(index)? as u64,
             leaf: comity_ledger::leaf_hash(body.as_bytes()),
-            fault,
+            fault: row.fault(),
         });
     }
     Ok(out)
+}
+
+/// An entry as read back with the rows that point at it (empty where there is none): see
+/// [`ENTRY_FIELDS`].
+struct EntryRow<'a> {
+    kind: &'a str,
+    /// The request whose decision row points at it.
+    id: &'a str,
+    recorded_at: &'a str,
+    /// The SHA-256 its request row records.
+    sha: &'a str,
+    /// The pack whose row points at it.
+    pack: &'a str,
+    pack_sha: &'a str,
+    loaded_at: &'a str,
+    /// The delivery the entry's row says it is about.
+    delivery: &'a str,
+    /// That delivery's outbox row, if it is there.
+    outbox: &'a str,
+    /// The request's body.
+    request: &'a str,
+    /// The entry's bytes.
+    body: &'a str,
+}
+
+impl EntryRow<'_> {
+    /// What is wrong with the entry or the rows that point at it, if anything.
+    fn fault(&self) -> Option<String> {
+        let Ok(kind) = self.kind.parse::<EntryKind>() else {
+            return Some(format!("an entry of no known kind (`{}`)", self.kind));
+        };
+        self.misplaced(kind).or_else(|| match kind {
+            EntryKind::Decision => self.decision_fault(),
+            EntryKind::PackLoaded => self.pack_fault(),
+            _ if kind.is_about_a_delivery() => self.delivery_fault(kind),
+            _ => None,
+        })
+    }
+
+    /// A row pointing at an entry of another kind than its own.
+    fn misplaced(&self, kind: EntryKind) -> Option<String> {
+        let (id, pack, delivery) = (self.id, self.pack, self.delivery);
+        if !id.is_empty() && kind != EntryKind::Decision {
+            Some(format!(
+                "the decision for request {id} points at a `{kind}` entry"
+            ))
+        } else if !pack.is_empty() && kind != EntryKind::PackLoaded {
+            Some(format!("the row of pack {pack} points at a `{kind}` entry"))
+        } else if !delivery.is_empty() && !kind.is_about_a_delivery() {
+            Some(format!(
+                "a `{kind}` entry is marked as about delivery {delivery}"
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// A decision row and its request must say what the entry says (request, SHA-256 of
+    /// the request's body, time).
+    fn decision_fault(&self) -> Option<String> {
+        let (id, sha) = (self.id, self.sha);
+        if id.is_empty() {
+            Some("a decision entry whose decision or request row is missing".to_owned())
+        } else if sha.is_empty() {
+            Some(format!("the request row of request {id} is missing"))
+        } else if sha256_hex(self.request.as_bytes()) != sha {
+            Some(format!(
+                "request {id} no longer matches the SHA-256 its entry records"
+            ))
+        } else if decision_in_entry(self.body, self.recorded_at, id, sha).is_none() {
+            Some(format!(
+                "the decision row of request {id} differs from its ledger entry"
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// A pack row rebuilt into an entry must be the entry's bytes.
+    fn pack_fault(&self) -> Option<String> {
+        let pack = self.pack;
+        if pack.is_empty() {
+            Some("a pack-loaded entry whose pack row is missing".to_owned())
+        } else if pack_entry(pack, self.pack_sha, self.loaded_at) != self.body {
+            Some(format!(
+                "the stored row of pack {pack} differs from its ledger entry"
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// A dispatch or approval entry is the only record of what it records: it must name
+    /// the delivery its row names, and that delivery must be in the outbox.
+    fn delivery_fault(&self, kind: EntryKind) -> Option<String> {
+        let delivery = self.delivery;
+        let names = || {
+            serde_json::from_str::<serde_json::Value>(self.body)
+                .ok()
+                .is_some_and(|e| e["delivery"].as_str() == Some(delivery))
+        };
+        if delivery.is_empty() {
+            Some(format!("a `{kind}` entry that names no outbox row"))
+        } else if !names() {
+            Some(format!(
+                "the entry is not about delivery {delivery}, which its row names"
+            ))
+        } else if self.outbox.is_empty() {
+            Some(format!("the outbox row of delivery {delivery} is missing"))
+        } else {
+            None
+        }
+    }
 }
 
 /// The stored nodes of `level` in a page, decoded.
