@@ -126,10 +126,29 @@ pub fn verify_consistency(
         }
         return Ok(());
     }
-    // 0 < first < second from here on.
+    let (fr, sr) =
+        consistency_roots(old_size, new_size, old_root, proof).ok_or_else(wrong_length)?;
+    if fr != *old_root {
+        return Err(ProofError::OldRootMismatch);
+    }
+    if sr != *new_root {
+        return Err(ProofError::NewRootMismatch);
+    }
+    Ok(())
+}
+
+/// The roots of the old and the new tree a consistency proof between sizes
+/// `0 < old_size < new_size` computes (RFC 9162 §2.1.4.2, steps 1–7), or `None` when the
+/// proof has the wrong length.
+fn consistency_roots(
+    old_size: u64,
+    new_size: u64,
+    old_root: &Hash,
+    proof: &[Hash],
+) -> Option<(Hash, Hash)> {
     // 1. If consistency_path is an empty array, stop and fail the proof verification.
     if proof.is_empty() {
-        return Err(wrong_length());
+        return None;
     }
     // 2. If first is an exact power of 2, then prepend first_hash to the consistency_path.
     let mut path = Vec::with_capacity(proof.len() + 1);
@@ -150,7 +169,7 @@ pub fn verify_consistency(
     for c in &path[1..] {
         // If sn is 0, then stop the iteration and fail the proof verification.
         if s_n == 0 {
-            return Err(wrong_length());
+            return None;
         }
         if lsb(f_n) || f_n == s_n {
             // If LSB(fn) is set, or if fn is equal to sn: fr = HASH(0x01 || c || fr) and
@@ -170,17 +189,9 @@ pub fn verify_consistency(
         f_n >>= 1;
         s_n >>= 1;
     }
-    // 7. Succeed if fr equals first_hash, sr equals second_hash, and sn is 0.
-    if s_n != 0 {
-        return Err(wrong_length());
-    }
-    if fr != *old_root {
-        return Err(ProofError::OldRootMismatch);
-    }
-    if sr != *new_root {
-        return Err(ProofError::NewRootMismatch);
-    }
-    Ok(())
+    // 7. Succeed if fr equals first_hash, sr equals second_hash (the caller compares), and
+    //    sn is 0.
+    (s_n == 0).then_some((fr, sr))
 }
 
 /// `LSB(x)`: whether the least significant bit of `x` is set.
