@@ -378,6 +378,29 @@ impl Request {
 
     /// Checks the rules of `docs/formats.md` that the types alone do not enforce.
     fn check(&self) -> Result<(), InputError> {
+        self.check_id()?;
+        self.check_acts()?;
+        self.check_names()?;
+        self.check_courthouse_arrest()?;
+        self.check_dates()?;
+        if let Some(w) = &self.warrant
+            && w.form.is_some()
+            && w.kind != WarrantKind::Administrative
+        {
+            return Err(InputError::new(
+                "warrant.form",
+                format!(
+                    "`{}` is an administrative warrant form but warrant.kind is `{}`",
+                    w.form.unwrap(),
+                    w.kind
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// An id of 1–200 printable ASCII characters.
+    fn check_id(&self) -> Result<(), InputError> {
         let id_ok = !self.id.is_empty()
             && self.id.len() <= 200
             && self.id.bytes().all(|b| b.is_ascii_graphic());
@@ -390,6 +413,11 @@ impl Request {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// At least one act, none twice.
+    fn check_acts(&self) -> Result<(), InputError> {
         if self.acts.is_empty() {
             return Err(InputError::new("acts", "at least one act must be asked"));
         }
@@ -402,6 +430,12 @@ impl Request {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Names (the subject's id, agencies, the court) of 1 to [`MAX_NAME`] characters,
+    /// without control characters.
+    fn check_names(&self) -> Result<(), InputError> {
         if self.subject.id.is_empty() {
             return Err(InputError::new("subject.id", "must not be empty"));
         }
@@ -431,32 +465,24 @@ impl Request {
                 ));
             }
         }
-        if self.acts.contains(&Act::CourthouseArrest) {
-            if self.arrest.is_none() {
-                return Err(InputError::new(
-                    "arrest",
-                    "`courthouse-arrest` is asked but `arrest` is absent",
-                ));
-            }
-            if self.court_event.is_none() {
-                return Err(InputError::new(
-                    "court_event",
-                    "`courthouse-arrest` is asked but `court_event` (which court) is absent",
-                ));
-            }
+        Ok(())
+    }
+
+    /// A courthouse arrest asked names the arrest and the court.
+    fn check_courthouse_arrest(&self) -> Result<(), InputError> {
+        if !self.acts.contains(&Act::CourthouseArrest) {
+            return Ok(());
         }
-        self.check_dates()?;
-        if let Some(w) = &self.warrant
-            && w.form.is_some()
-            && w.kind != WarrantKind::Administrative
-        {
+        if self.arrest.is_none() {
             return Err(InputError::new(
-                "warrant.form",
-                format!(
-                    "`{}` is an administrative warrant form but warrant.kind is `{}`",
-                    w.form.unwrap(),
-                    w.kind
-                ),
+                "arrest",
+                "`courthouse-arrest` is asked but `arrest` is absent",
+            ));
+        }
+        if self.court_event.is_none() {
+            return Err(InputError::new(
+                "court_event",
+                "`courthouse-arrest` is asked but `court_event` (which court) is absent",
             ));
         }
         Ok(())
