@@ -14,32 +14,7 @@ use crate::deadline::{SkipDay, deadline};
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum FactSpec {
     /// "Convicted of an offense in one of `lists`", optionally within a look-back window.
-    Conviction {
-        /// The catalog lists that count.
-        lists: Vec<String>,
-        /// Only convictions of these classes count.
-        #[serde(default)]
-        classes: ClassFilter,
-        /// Look-back in years; absent means ever.
-        #[serde(default)]
-        within_years: Option<i16>,
-        /// A separate look-back for misdemeanors, which then count only if their offense
-        /// can also be a felony (a "wobbler", Cal. Gov. Code § 7282.5(a)(3)).
-        #[serde(default)]
-        wobbler_misdemeanor_within_years: Option<i16>,
-        /// Where the look-back is measured from.
-        #[serde(default)]
-        since: Since,
-        /// Whether time incarcerated for a counted conviction extends the window
-        /// (NYC Admin. Code § 9-131(a)(2)(ii)).
-        #[serde(default)]
-        extend_by_incarceration: bool,
-        /// Adjudications that do not count.
-        #[serde(default)]
-        exclude: Vec<Adjudication>,
-        /// The statute that defines the fact.
-        citation: String,
-    },
+    Conviction(ConvictionFact),
     /// "A charge pending for an offense in one of `lists`".
     PendingCharge {
         /// The catalog lists that count.
@@ -61,6 +36,98 @@ pub enum FactSpec {
         /// The statute that sets the deadline.
         citation: String,
     },
+}
+
+/// A conviction fact: "convicted of an offense in one of `lists`", optionally within a
+/// look-back window.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvictionFact {
+    /// The catalog lists that count.
+    pub lists: Vec<String>,
+    /// Only convictions of these classes count.
+    #[serde(default)]
+    pub classes: ClassFilter,
+    /// Look-back in years; absent means ever.
+    #[serde(default)]
+    pub within_years: Option<i16>,
+    /// A separate look-back for misdemeanors, which then count only if their offense
+    /// can also be a felony (a "wobbler", Cal. Gov. Code § 7282.5(a)(3)).
+    #[serde(default)]
+    pub wobbler_misdemeanor_within_years: Option<i16>,
+    /// Where the look-back is measured from.
+    #[serde(default)]
+    pub since: Since,
+    /// Whether time incarcerated for a counted conviction extends the window
+    /// (NYC Admin. Code § 9-131(a)(2)(ii)).
+    #[serde(default)]
+    pub extend_by_incarceration: bool,
+    /// Adjudications that do not count.
+    #[serde(default)]
+    pub exclude: Vec<Adjudication>,
+    /// The statute that defines the fact.
+    pub citation: String,
+}
+
+impl ConvictionFact {
+    /// Whether the subject has a conviction that counts, within its window of
+    /// `reference`, by the catalogs' lists on the day `received`.
+    fn holds(
+        &self,
+        request: &Request,
+        catalogs: &Catalogs,
+        reference: jiff::civil::Date,
+        received: Date,
+    ) -> bool {
+        let counted: Vec<&Conviction> = request
+            .subject
+            .convictions
+            .iter()
+            .filter(|c| {
+                !self.exclude.contains(&c.adjudication)
+                    && self.classes.admits(c.class)
+                    && catalogs.in_any_list(&c.offense, c.class, &self.lists, received)
+            })
+            .collect();
+        counted.iter().any(|c| match self.window(c, catalogs) {
+            Window::NotCounted => false,
+            Window::Ever => true,
+            Window::Years(years) => {
+                // Time served for counted judgments entered on or after this one does not
+                // run against the window.
+                let extension: i64 = if self.extend_by_incarceration {
+                    counted
+                        .iter()
+                        .filter(|k| k.date >= c.date)
+                        .map(|k| i64::from(k.incarcerated_days))
+                        .sum()
+                } else {
+                    0
+                };
+                within(c.date.0, reference, years, extension)
+            }
+        })
+    }
+
+    /// The window of a counted conviction. With a separate misdemeanor window, felonies
+    /// take `within_years`, misdemeanors of offenses that can also be felonies take theirs,
+    /// and nothing else counts.
+    fn window(&self, c: &Conviction, catalogs: &Catalogs) -> Window {
+        let years = match self.wobbler_misdemeanor_within_years {
+            Some(y) if c.class.is_misdemeanor() => {
+                let wobbler = catalogs
+                    .resolve(&c.offense)
+                    .is_some_and(|r| r.classes.iter().any(|k| k.is_felony()));
+                if !wobbler {
+                    return Window::NotCounted;
+                }
+                Some(y)
+            }
+            Some(_) if !c.class.is_felony() => return Window::NotCounted,
+            _ => self.within_years,
+        };
+        years.map_or(Window::Ever, Window::Years)
+    }
 }
 
 /// Which classes of offense a fact counts.
@@ -119,7 +186,8 @@ impl FactSpec {
     /// The catalog lists the fact names.
     pub fn lists(&self) -> &[String] {
         match self {
-            FactSpec::Conviction { lists, .. } | FactSpec::PendingCharge { lists, .. } => lists,
+            FactSpec::Conviction(ConvictionFact { lists, .. })
+            | FactSpec::PendingCharge { lists, .. } => lists,
             FactSpec::HoldDeadline { .. } => &[],
         }
     }
@@ -127,7 +195,7 @@ impl FactSpec {
     /// The statute that defines the fact.
     pub fn citation(&self) -> &str {
         match self {
-            FactSpec::Conviction { citation, .. }
+            FactSpec::Conviction(ConvictionFact { citation, .. })
             | FactSpec::PendingCharge { citation, .. }
             | FactSpec::HoldDeadline { citation, .. } => citation,
         }
@@ -164,17 +232,8 @@ pub fn compute(
                 });
                 out.bits |= u64::from(holds) << bit;
             }
-            FactSpec::Conviction {
-                lists,
-                classes,
-                within_years,
-                wobbler_misdemeanor_within_years,
-                since,
-                extend_by_incarceration,
-                exclude,
-                ..
-            } => {
-                let Some(reference) = look_back_from(*since, request, tz, received) else {
+            FactSpec::Conviction(fact) => {
+                let Some(reference) = look_back_from(fact.since, request, tz, received) else {
                     // The window cannot be placed: the fact is not taken to hold, so an
                     // exception it would open stays closed.
                     out.warnings.push((
@@ -184,41 +243,7 @@ pub fn compute(
                     bit += 1;
                     continue;
                 };
-                let counted: Vec<&Conviction> = request
-                    .subject
-                    .convictions
-                    .iter()
-                    .filter(|c| {
-                        !exclude.contains(&c.adjudication)
-                            && classes.admits(c.class)
-                            && catalogs.in_any_list(&c.offense, c.class, lists, Date(received))
-                    })
-                    .collect();
-                let holds = counted.iter().any(|c| {
-                    match window(
-                        c,
-                        *within_years,
-                        *wobbler_misdemeanor_within_years,
-                        catalogs,
-                    ) {
-                        Window::NotCounted => false,
-                        Window::Ever => true,
-                        Window::Years(years) => {
-                            // Time served for counted judgments entered on or after this one
-                            // does not run against the window.
-                            let extension: i64 = if *extend_by_incarceration {
-                                counted
-                                    .iter()
-                                    .filter(|k| k.date >= c.date)
-                                    .map(|k| i64::from(k.incarcerated_days))
-                                    .sum()
-                            } else {
-                                0
-                            };
-                            within(c.date.0, reference, years, extension)
-                        }
-                    }
-                });
+                let holds = fact.holds(request, catalogs, reference, Date(received));
                 out.bits |= u64::from(holds) << bit;
             }
         }
@@ -252,31 +277,6 @@ enum Window {
     Ever,
     /// It counts within so many years.
     Years(i16),
-}
-
-/// The window of a conviction. With a separate misdemeanor window, felonies take
-/// `within_years`, misdemeanors of offenses that can also be felonies take theirs, and
-/// nothing else counts.
-fn window(
-    c: &Conviction,
-    within_years: Option<i16>,
-    wobbler_misdemeanor_within_years: Option<i16>,
-    catalogs: &Catalogs,
-) -> Window {
-    let years = match wobbler_misdemeanor_within_years {
-        Some(y) if c.class.is_misdemeanor() => {
-            let wobbler = catalogs
-                .resolve(&c.offense)
-                .is_some_and(|r| r.classes.iter().any(|k| k.is_felony()));
-            if !wobbler {
-                return Window::NotCounted;
-            }
-            Some(y)
-        }
-        Some(_) if !c.class.is_felony() => return Window::NotCounted,
-        _ => within_years,
-    };
-    years.map_or(Window::Ever, Window::Years)
 }
 
 /// "Within `years` before `reference`", the window extended by `extension_days`: strictly

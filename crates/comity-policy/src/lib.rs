@@ -26,7 +26,7 @@ pub use deadline::{SkipDay, deadline, flat_deadline, is_federal_holiday};
 pub use engine::Engine;
 pub use error::{DecideError, PackError};
 pub use explain::explain;
-pub use facts::{ClassFilter, FactSpec, Since};
+pub use facts::{ClassFilter, ConvictionFact, FactSpec, Since};
 pub use pack::{
     Disclosure, EarlierLaw, LimitSpec, Manifest, Pack, PackFiles, Rule, Source, jurisdiction_path,
 };
