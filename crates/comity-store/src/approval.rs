@@ -136,18 +136,7 @@ impl Store {
         &self,
         new: NewApproval<'_>,
     ) -> Result<ApprovalRecord, ApprovalError> {
-        let row = sqlx::query("SELECT request_id, act FROM outbox WHERE id = $1")
-            .bind(new.delivery)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::from)?
-            .ok_or_else(|| ApprovalError::UnknownDelivery(new.delivery.to_owned()))?;
-        let (request, act): (String, String) = (row.get(0), row.get(1));
-        let needed = self
-            .permitted_decision(&request, &act)
-            .await?
-            .map_err(ApprovalError::NotPermitted)?
-            .approvals;
+        let (request, act, needed) = self.approvals_needed(new.delivery).await?;
         let approval = chosen(&request, &act, new.approval, &needed)?;
         let mut tx = self.begin_append().await?;
         if let Some((verdict, by)) = decided(&mut tx, &request, &act, &approval).await? {
@@ -172,21 +161,8 @@ impl Store {
             &at,
         );
         let index = appender.append(entry.as_bytes())?;
-        sqlx::query(
-            "INSERT INTO approvals (request_id, act, approval, delivery, decision, decided_by, \
-                recorded_at, ledger_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&request)
-        .bind(&act)
-        .bind(&approval)
-        .bind(new.delivery)
-        .bind(verdict)
-        .bind(new.by)
-        .bind(&at)
-        .bind(index as i64)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
+        // Before the release, which counts the approvals given.
+        insert_approval(&mut tx, &new, &request, &act, &approval, &at, index).await?;
         let deliveries = release(&mut tx, &request, &act, &needed, new.verdict, new.by).await?;
         let entries = Table::new(
             "ledger_entries",
@@ -209,6 +185,27 @@ impl Store {
             ledger_index: index,
             deliveries,
         })
+    }
+
+    /// The request and act of `delivery`, and the approvals its permit names (an act the
+    /// ledger does not permit is refused).
+    async fn approvals_needed(
+        &self,
+        delivery: &str,
+    ) -> Result<(String, String, Vec<String>), ApprovalError> {
+        let row = sqlx::query("SELECT request_id, act FROM outbox WHERE id = $1")
+            .bind(delivery)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::from)?
+            .ok_or_else(|| ApprovalError::UnknownDelivery(delivery.to_owned()))?;
+        let (request, act): (String, String) = (row.get(0), row.get(1));
+        let needed = self
+            .permitted_decision(&request, &act)
+            .await?
+            .map_err(ApprovalError::NotPermitted)?
+            .approvals;
+        Ok((request, act, needed))
     }
 
     /// Whether the ledger holds `approval` of `act` on `request_id` as given: its row's entry
@@ -432,6 +429,33 @@ async fn decided(
         };
         (verdict, by.clone())
     }))
+}
+
+/// The approval row of `new`, recorded by the entry at `index`.
+async fn insert_approval(
+    conn: &mut AnyConnection,
+    new: &NewApproval<'_>,
+    request: &str,
+    act: &str,
+    approval: &str,
+    at: &str,
+    index: u64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO approvals (request_id, act, approval, delivery, decision, decided_by, \
+            recorded_at, ledger_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(request)
+    .bind(act)
+    .bind(approval)
+    .bind(new.delivery)
+    .bind(new.verdict.as_str())
+    .bind(new.by)
+    .bind(at)
+    .bind(index as i64)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Moves the act's waiting deliveries on: to the dispatcher when every approval in `needed`
