@@ -164,39 +164,12 @@ impl Engine {
             .max_by_key(|p| p.manifest.jurisdiction.segments().count())
             .expect("at least one pack is in force");
         warnings.extend(unencoded_local_law(&place, &law, local));
-        let base = ContextKey::of_request(request);
-        let situation: Vec<Situation> = law
-            .packs
+        let situation = self.situations(&law.packs, request, &local.tz);
+        let acts = request
+            .acts
             .iter()
-            .map(|p| {
-                let values = facts::compute(&p.facts, request, &self.catalogs, &local.tz);
-                Situation {
-                    pack: p,
-                    key: base.with_facts(values.bits),
-                    values,
-                    context: OnceCell::new(),
-                }
-            })
-            .collect();
-        let mut acts = Vec::with_capacity(request.acts.len());
-        for &act in &request.acts {
-            let gaps: Vec<&Gap> = law.gaps.iter().filter(|g| g.covers(act)).collect();
-            if !gaps.is_empty() {
-                acts.push(undetermined(act, &gaps, &mut warnings));
-                continue;
-            }
-            let verdicts = situation
-                .iter()
-                .map(|s| self.verdict(s, act))
-                .collect::<Result<Vec<_>, _>>()?;
-            acts.push(combine(
-                act,
-                &local.tz,
-                &situation,
-                &verdicts,
-                &mut warnings,
-            ));
-        }
+            .map(|&act| self.decide_act(act, &law, &situation, &local.tz, &mut warnings))
+            .collect::<Result<Vec<_>, _>>()?;
         fact_warnings(&situation, &acts, &mut warnings);
         Ok(Decision {
             request: request.id.clone(),
@@ -212,6 +185,50 @@ impl Engine {
             acts,
             warnings,
         })
+    }
+
+    /// The situation of `request` under each pack in force: its facts (days counted in
+    /// `tz`, the place's own) and the key its verdicts are cached under.
+    fn situations<'p>(
+        &self,
+        packs: &[&'p Pack],
+        request: &Request,
+        tz: &jiff::tz::TimeZone,
+    ) -> Vec<Situation<'p>> {
+        let base = ContextKey::of_request(request);
+        packs
+            .iter()
+            .map(|&p| {
+                let values = facts::compute(&p.facts, request, &self.catalogs, tz);
+                Situation {
+                    pack: p,
+                    key: base.with_facts(values.bits),
+                    values,
+                    context: OnceCell::new(),
+                }
+            })
+            .collect()
+    }
+
+    /// One act: undetermined where the law in force has a gap for it, else every pack's
+    /// verdict combined.
+    fn decide_act(
+        &self,
+        act: Act,
+        law: &InForce,
+        situation: &[Situation],
+        tz: &jiff::tz::TimeZone,
+        warnings: &mut Vec<String>,
+    ) -> Result<ActDecision, DecideError> {
+        let gaps: Vec<&Gap> = law.gaps.iter().filter(|g| g.covers(act)).collect();
+        if !gaps.is_empty() {
+            return Ok(undetermined(act, &gaps, warnings));
+        }
+        let verdicts = situation
+            .iter()
+            .map(|s| self.verdict(s, act))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(combine(act, tz, situation, &verdicts, warnings))
     }
 
     /// The Cedar context the engine passes to `pack`'s rules for `request`: the request's
