@@ -586,6 +586,34 @@ fn rule_of(
     deadlines: &[&str],
 ) -> Result<Rule, String> {
     let policy = &written.policy;
+    let limits = limits_of(policy, deadlines)?;
+    let actions = match policy.action_constraint() {
+        ActionConstraint::Any => action_names(),
+        ActionConstraint::Eq(uid) => vec![action_name(&uid)],
+        ActionConstraint::In(uids) => uids.iter().map(action_name).collect(),
+    };
+    let json = policy.to_json().map_err(|e| e.to_string())?;
+    let exceptions = exceptions_of(policy, &json)?;
+    let reads = reads_of(&json, fact_names)?;
+    Ok(Rule {
+        id: written.id.clone(),
+        effect: policy.effect(),
+        citation: written.required("citation").to_owned(),
+        summary: written.required("summary").to_owned(),
+        caution: policy.annotation("caution").map(str::to_owned),
+        instruction: written.required("instruction").to_owned(),
+        exceptions,
+        file: file.to_owned(),
+        reads,
+        limits,
+        actions,
+        order: 0,
+    })
+}
+
+/// The limits a policy's annotations set (`@hold_until` naming a hold-deadline fact of
+/// `deadlines`, `@notice`, `@approval`): only a permit sets any.
+fn limits_of(policy: &Policy, deadlines: &[&str]) -> Result<Vec<LimitSpec>, String> {
     let mut limits = Vec::new();
     if let Some(fact) = policy.annotation("hold_until") {
         if !deadlines.contains(&fact) {
@@ -606,16 +634,14 @@ fn rule_of(
     if !limits.is_empty() && policy.effect() == Effect::Forbid {
         return Err("limits (@hold_until, @notice, @approval) belong on permits".into());
     }
-    let all = action_names();
-    let actions = match policy.action_constraint() {
-        ActionConstraint::Any => all,
-        ActionConstraint::Eq(uid) => vec![action_name(&uid)],
-        ActionConstraint::In(uids) => uids.iter().map(action_name).collect(),
-    };
-    let json = policy.to_json().map_err(|e| e.to_string())?;
-    let exceptions = exceptions_of(policy, &json)?;
+    Ok(limits)
+}
+
+/// The context paths a policy (in Cedar's JSON form) reads, longest only, in order; every
+/// fact among them must be one of `fact_names`.
+fn reads_of(json: &serde_json::Value, fact_names: &[String]) -> Result<Vec<String>, String> {
     let mut reads = Vec::new();
-    context_paths(&json, &mut reads);
+    context_paths(json, &mut reads);
     reads.sort();
     reads.dedup();
     // `context.facts.x` also reads `context.facts`: keep only the longest paths.
@@ -634,20 +660,7 @@ fn rule_of(
             ));
         }
     }
-    Ok(Rule {
-        id: written.id.clone(),
-        effect: policy.effect(),
-        citation: written.required("citation").to_owned(),
-        summary: written.required("summary").to_owned(),
-        caution: policy.annotation("caution").map(str::to_owned),
-        instruction: written.required("instruction").to_owned(),
-        exceptions,
-        file: file.to_owned(),
-        reads,
-        limits,
-        actions,
-        order: 0,
-    })
+    Ok(reads)
 }
 
 /// The `@exception…` annotations of a policy, one for each of its `unless` clauses, in
