@@ -190,24 +190,7 @@ impl Access {
         let fail = |m: String| AccessError(m);
         let (schema, _) =
             Schema::from_cedarschema_str(schema).map_err(|e| fail(format!("schema: {e}")))?;
-        let written = read_annotated(policies, ACCESS_ANNOTATIONS)
-            .map_err(|e| fail(format!("rules: {e}")))?;
-        let mut set = PolicySet::new();
-        let mut rules = HashMap::new();
-        for (order, rule) in written.into_iter().enumerate() {
-            let access = AccessRule {
-                id: rule.id.clone(),
-                forbids: rule.policy.effect() == Effect::Forbid,
-                citation: rule.required("citation").to_owned(),
-                summary: rule.required("summary").to_owned(),
-                order,
-            };
-            set.add(rule.policy).map_err(|e| fail(e.to_string()))?;
-            rules.insert(rule.id, access);
-        }
-        if rules.is_empty() {
-            return Err(fail("no rules".into()));
-        }
+        let (set, rules) = access_rules(policies)?;
         let validation = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
         if let Some(e) = validation.validation_errors().next() {
             return Err(fail(format!("rule {}: {e}", e.policy_id())));
@@ -233,20 +216,7 @@ impl Access {
             )])
             .map_err(|e| fail(e.to_string()))
         };
-        let contexts = [context(false)?, context(true)?];
-        // Every action must be one the schema declares for these principals and resources.
-        let any_endpoint = EntityUid::from_type_name_and_id(endpoint.clone(), EntityId::new("/"));
-        for &action in ApiAction::ALL {
-            cedar_policy::Request::new(
-                roles[&Role::Clerk].clone(),
-                actions[&action].clone(),
-                any_endpoint.clone(),
-                contexts[0].clone(),
-                Some(&schema),
-            )
-            .map_err(|e| fail(format!("action `{action}`: {e}")))?;
-        }
-        Ok(Access {
+        let access = Access {
             policies: set,
             rules,
             authorizer: Authorizer::new(),
@@ -254,8 +224,27 @@ impl Access {
             roles,
             actions,
             endpoint,
-            contexts,
-        })
+            contexts: [context(false)?, context(true)?],
+        };
+        access.check_schema_declares_actions(&schema)?;
+        Ok(access)
+    }
+
+    /// Every action is one the schema declares for these principals and resources.
+    fn check_schema_declares_actions(&self, schema: &Schema) -> Result<(), AccessError> {
+        let any_endpoint =
+            EntityUid::from_type_name_and_id(self.endpoint.clone(), EntityId::new("/"));
+        for &action in ApiAction::ALL {
+            cedar_policy::Request::new(
+                self.roles[&Role::Clerk].clone(),
+                self.actions[&action].clone(),
+                any_endpoint.clone(),
+                self.contexts[0].clone(),
+                Some(schema),
+            )
+            .map_err(|e| AccessError(format!("action `{action}`: {e}")))?;
+        }
+        Ok(())
     }
 
     /// Whether `role` may do `action` at `endpoint` (a route, such as
@@ -304,6 +293,31 @@ impl Access {
             .cloned();
         Err(Refusal::Denied { role, action, rule })
     }
+}
+
+/// The access pack's rules, as one policy set keyed by `@id` and by id with their
+/// annotations, in the order written.
+fn access_rules(policies: &str) -> Result<(PolicySet, HashMap<String, AccessRule>), AccessError> {
+    let written = read_annotated(policies, ACCESS_ANNOTATIONS)
+        .map_err(|e| AccessError(format!("rules: {e}")))?;
+    if written.is_empty() {
+        return Err(AccessError("no rules".into()));
+    }
+    let mut set = PolicySet::new();
+    let mut rules = HashMap::new();
+    for (order, rule) in written.into_iter().enumerate() {
+        let access = AccessRule {
+            id: rule.id.clone(),
+            forbids: rule.policy.effect() == Effect::Forbid,
+            citation: rule.required("citation").to_owned(),
+            summary: rule.required("summary").to_owned(),
+            order,
+        };
+        set.add(rule.policy)
+            .map_err(|e| AccessError(e.to_string()))?;
+        rules.insert(rule.id, access);
+    }
+    Ok((set, rules))
 }
 
 /// Who is calling: the role and holder of the token presented.
