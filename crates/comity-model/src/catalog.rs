@@ -217,52 +217,13 @@ impl Catalogs {
         }
         let mut offenses = HashMap::with_capacity(file.offenses.len());
         for entry in file.offenses {
-            let code: OffenseCode = format!("{} {}", file.code, entry.section)
-                .parse()
-                .map_err(|e| format!("section `{}`: {e}", entry.section))?;
-            let words = match entry.class {
-                OneOrMany::One(w) => vec![w],
-                OneOrMany::Many(ws) => ws,
-            };
-            let classes = words
-                .iter()
-                .map(|w| w.parse::<OffenseClass>())
-                .collect::<Result<BTreeSet<_>, _>>()
-                .map_err(|e| format!("section `{}`: {e}", entry.section))?;
-            if classes.is_empty() {
-                return Err(format!("section `{}` has no class", entry.section));
-            }
-            for list in &entry.lists {
-                if !self.lists.contains_key(list) {
-                    return Err(format!(
-                        "section `{}`: list `{list}` is not defined",
-                        entry.section
-                    ));
-                }
-            }
-            let offense = Offense {
-                section: code.section().to_owned(),
-                title: entry.title,
-                classes,
-                lists: entry.lists.into_iter().collect(),
-            };
-            if offenses.insert(offense.section.clone(), offense).is_some() {
-                return Err(format!("section `{}` is listed twice", code.section()));
+            let offense = self.offense_of(&file.code, entry)?;
+            let section = offense.section.clone();
+            if offenses.insert(section.clone(), offense).is_some() {
+                return Err(format!("section `{section}` is listed twice"));
             }
         }
-        let mut by_parent: HashMap<String, Vec<String>> = HashMap::new();
-        for key in offenses.keys() {
-            let mut child = key.as_str();
-            while let Some(parent) = OffenseCode::parent_section(child) {
-                if !offenses.contains_key(parent) {
-                    by_parent
-                        .entry(parent.to_owned())
-                        .or_default()
-                        .push(key.clone());
-                }
-                child = parent;
-            }
-        }
+        let by_parent = sections_by_parent(&offenses);
         let catalog = CodeCatalog {
             code: file.code.clone(),
             title: file.title,
@@ -271,6 +232,38 @@ impl Catalogs {
         };
         self.codes.insert(file.code, catalog);
         Ok(())
+    }
+
+    /// An offense of the code `code` as its catalog lists it: a well-formed section, at
+    /// least one class, and lists defined.
+    fn offense_of(&self, code: &str, entry: OffenseEntry) -> Result<Offense, String> {
+        let parsed: OffenseCode = format!("{code} {}", entry.section)
+            .parse()
+            .map_err(|e| format!("section `{}`: {e}", entry.section))?;
+        let words = match entry.class {
+            OneOrMany::One(w) => vec![w],
+            OneOrMany::Many(ws) => ws,
+        };
+        let classes = words
+            .iter()
+            .map(|w| w.parse::<OffenseClass>())
+            .collect::<Result<BTreeSet<_>, _>>()
+            .map_err(|e| format!("section `{}`: {e}", entry.section))?;
+        if classes.is_empty() {
+            return Err(format!("section `{}` has no class", entry.section));
+        }
+        if let Some(list) = entry.lists.iter().find(|l| !self.lists.contains_key(*l)) {
+            return Err(format!(
+                "section `{}`: list `{list}` is not defined",
+                entry.section
+            ));
+        }
+        Ok(Offense {
+            section: parsed.section().to_owned(),
+            title: entry.title,
+            classes,
+            lists: entry.lists.into_iter().collect(),
+        })
     }
 
     /// The list named `name`.
@@ -366,6 +359,25 @@ impl CodeCatalog {
     pub fn offense(&self, section: &str) -> Option<&Offense> {
         self.offenses.get(section)
     }
+}
+
+/// Sections known only by their subdivisions: for each section no entry names whose
+/// subdivisions some entry does, those subdivisions.
+fn sections_by_parent(offenses: &HashMap<String, Offense>) -> HashMap<String, Vec<String>> {
+    let mut by_parent: HashMap<String, Vec<String>> = HashMap::new();
+    for key in offenses.keys() {
+        let mut child = key.as_str();
+        while let Some(parent) = OffenseCode::parent_section(child) {
+            if !offenses.contains_key(parent) {
+                by_parent
+                    .entry(parent.to_owned())
+                    .or_default()
+                    .push(key.clone());
+            }
+            child = parent;
+        }
+    }
+    by_parent
 }
 
 #[cfg(test)]
