@@ -183,56 +183,17 @@ impl Store {
         d: &Delivery,
         planned: &[NewDelivery],
     ) -> Result<Result<(), String>, StoreError> {
-        let not_planned = || {
-            Err(format!(
-                "it is not a delivery the decision on request {} determines",
-                d.request_id
-            ))
+        let (counsel, source, disclosure) = match reported_disclosure(d, planned) {
+            Ok(reported) => reported,
+            Err(why) => return Ok(Err(why)),
         };
-        let Some(counsel) = d.recipient.strip_prefix("counsel:") else {
-            return Ok(not_planned());
-        };
-        let Ok(payload) = serde_json::from_str::<serde_json::Value>(&d.payload) else {
-            return Ok(Err("its payload is not JSON".to_owned()));
-        };
-        let disclosure = payload["disclosure"].as_str().unwrap_or_default();
-        let Some(source) = planned
-            .iter()
-            .find(|p| p.kind == DeliveryKind::Disclosure && p.id(&d.request_id) == disclosure)
-        else {
-            return Ok(not_planned());
-        };
-        let expected = [
-            ("request", serde_json::Value::from(d.request_id.as_str())),
-            ("act", source.act.as_str().into()),
-            ("notice_to", d.recipient.as_str().into()),
-            ("subject", source.subject_id.as_str().into()),
-            ("disclosed_to", source.recipient.as_str().into()),
-            ("disclosed", source.payload.clone()),
-        ];
-        for (key, value) in expected {
-            if payload[key] != value {
-                return Ok(Err(format!(
-                    "its `{key}` differs from what the ledger determines"
-                )));
-            }
-        }
-        if d.kind != DeliveryKind::Notice.as_str()
-            || d.id != crate::record::delivery_id(&d.request_id, source.act.as_str(), &d.recipient)
-            || d.act != source.act.as_str()
-            || d.subject_id != source.subject_id
-        {
-            return Ok(Err(
-                "its id, kind, act or subject differs from the disclosure it reports".to_owned(),
-            ));
-        }
         if !self.is_assigned(counsel, &source.subject_id).await? {
             return Ok(Err(format!(
                 "{counsel} is not assigned to the disclosure's subject"
             )));
         }
         let delivered = sqlx::query("SELECT status FROM outbox WHERE id = $1")
-            .bind(disclosure)
+            .bind(&disclosure)
             .fetch_optional(&self.pool)
             .await?
             .is_some_and(|r| r.get::<String, _>(0) == "delivered");
@@ -244,6 +205,54 @@ impl Store {
             ))
         })
     }
+}
+
+/// The counsel notice `d` is to, the planned disclosure it reports and that disclosure's
+/// id, when `d` carries exactly what the ledger determines of that disclosure; else why not.
+fn reported_disclosure<'d, 'p>(
+    d: &'d Delivery,
+    planned: &'p [NewDelivery],
+) -> Result<(&'d str, &'p NewDelivery, String), String> {
+    let not_planned = || {
+        format!(
+            "it is not a delivery the decision on request {} determines",
+            d.request_id
+        )
+    };
+    let counsel = d
+        .recipient
+        .strip_prefix("counsel:")
+        .ok_or_else(not_planned)?;
+    let payload = serde_json::from_str::<serde_json::Value>(&d.payload)
+        .map_err(|_| "its payload is not JSON".to_owned())?;
+    let disclosure = payload["disclosure"].as_str().unwrap_or_default();
+    let source = planned
+        .iter()
+        .find(|p| p.kind == DeliveryKind::Disclosure && p.id(&d.request_id) == disclosure)
+        .ok_or_else(not_planned)?;
+    let expected = [
+        ("request", serde_json::Value::from(d.request_id.as_str())),
+        ("act", source.act.as_str().into()),
+        ("notice_to", d.recipient.as_str().into()),
+        ("subject", source.subject_id.as_str().into()),
+        ("disclosed_to", source.recipient.as_str().into()),
+        ("disclosed", source.payload.clone()),
+    ];
+    if let Some((key, _)) = expected.iter().find(|(key, value)| payload[*key] != *value) {
+        return Err(format!(
+            "its `{key}` differs from what the ledger determines"
+        ));
+    }
+    if d.kind != DeliveryKind::Notice.as_str()
+        || d.id != crate::record::delivery_id(&d.request_id, source.act.as_str(), &d.recipient)
+        || d.act != source.act.as_str()
+        || d.subject_id != source.subject_id
+    {
+        return Err(
+            "its id, kind, act or subject differs from the disclosure it reports".to_owned(),
+        );
+    }
+    Ok((counsel, source, disclosure.to_owned()))
 }
 
 impl Store {
@@ -367,71 +376,76 @@ impl StoredDecision {
     /// say it is and the request hashes to what it records: the decision when it permits or
     /// requires the act; else why not.
     fn decides(self, request_id: &str, act: &str) -> Result<Permitted, String> {
-        let StoredDecision {
-            index,
-            recorded_at,
-            request_sha256: sha,
-            request,
-            kind,
-            body,
-            leaf,
-        } = self;
-        if kind != EntryKind::Decision.as_str() {
+        let decision = self.authentic_decision(request_id)?;
+        let approvals = approvals_for(&decision, request_id, act, self.index)?;
+        Ok(Permitted {
+            index: self.index,
+            decision,
+            request: self.request,
+            approvals,
+        })
+    }
+
+    /// The decision the entry holds, if the entry is a decision entry, says what its rows
+    /// say, hashes to its leaf, and records the SHA-256 of the request stored.
+    fn authentic_decision(&self, request_id: &str) -> Result<Decision, String> {
+        let index = self.index;
+        if self.kind != EntryKind::Decision.as_str() {
             return Err(format!(
                 "the decision on request {request_id} points at ledger entry {index}, which is not a decision entry"
             ));
         }
-        let Some(decision) = decision_in_entry(&body, &recorded_at, request_id, &sha) else {
+        let sha = &self.request_sha256;
+        let Some(decision) = decision_in_entry(&self.body, &self.recorded_at, request_id, sha)
+        else {
             return Err(format!(
                 "the decision row of request {request_id} differs from its ledger entry {index}"
             ));
         };
-        if leaf != comity_ledger::to_hex(&comity_ledger::leaf_hash(body.as_bytes())) {
+        if self.leaf != comity_ledger::to_hex(&comity_ledger::leaf_hash(self.body.as_bytes())) {
             return Err(format!(
                 "ledger entry {index} no longer hashes to its leaf in the tree"
             ));
         }
-        if sha256_hex(request.as_bytes()) != sha {
+        if sha256_hex(self.request.as_bytes()) != *sha {
             return Err(format!(
                 "request {request_id} no longer matches the SHA-256 its entry {index} records"
             ));
         }
-        let decision: Decision = serde_json::from_str(decision)
-            .map_err(|e| format!("ledger entry {index} does not hold a decision: {e}"))?;
-        let decided: Vec<&ActDecision> = decision
-            .acts
-            .iter()
-            .filter(|a| a.act.as_str() == act)
-            .collect();
-        let approvals = match decided[..] {
-            [] => {
-                return Err(format!(
-                    "the decision on request {request_id} (ledger entry {index}) does not decide `{act}`"
-                ));
-            }
-            [a] if a.outcome == Outcome::Forbidden => {
-                return Err(format!(
-                    "the decision on request {request_id} (ledger entry {index}) finds `{act}` forbidden"
-                ));
-            }
-            [a] => {
-                let mut approvals: Vec<String> =
-                    a.limits.iter().filter_map(|l| l.approval.clone()).collect();
-                approvals.sort();
-                approvals.dedup();
-                approvals
-            }
-            _ => {
-                return Err(format!(
-                    "the decision on request {request_id} (ledger entry {index}) decides `{act}` more than once"
-                ));
-            }
-        };
-        Ok(Permitted {
-            index,
-            decision,
-            request,
-            approvals,
-        })
+        serde_json::from_str(decision)
+            .map_err(|e| format!("ledger entry {index} does not hold a decision: {e}"))
+    }
+}
+
+/// The approvals `decision` on `request_id` (recorded at ledger `index`) needs before `act`
+/// is carried out, when it decides `act` once and does not forbid it; else why not.
+fn approvals_for(
+    decision: &Decision,
+    request_id: &str,
+    act: &str,
+    index: u64,
+) -> Result<Vec<String>, String> {
+    let decided: Vec<&ActDecision> = decision
+        .acts
+        .iter()
+        .filter(|a| a.act.as_str() == act)
+        .collect();
+    match decided[..] {
+        [] => Err(format!(
+            "the decision on request {request_id} (ledger entry {index}) does not decide `{act}`"
+        )),
+        [a] if a.outcome == Outcome::Forbidden => Err(format!(
+            "the decision on request {request_id} (ledger entry {index}) finds `{act}` forbidden"
+        )),
+        [a] => {
+            let mut approvals: Vec<String> =
+                a.limits.iter().filter_map(|l| l.approval.clone()).collect();
+            approvals.sort();
+            approvals.dedup();
+            Ok(approvals)
+        }
+        _ => Err(format!(
+            "the decision on request {request_id} (ledger entry {index}) decides `{act}` more than once"
+        )),
     }
 }
