@@ -5,6 +5,8 @@
 //! deliveries to the dispatcher (or refuses them). The dispatcher checks the entry itself
 //! before sending ([`Store::permitting_entry`]), as it checks the permit.
 
+use std::collections::HashMap;
+
 use sqlx::{AnyConnection, Row};
 
 use crate::entry::EntryKind;
@@ -220,27 +222,10 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let entries = entries_of(&mut conn, request_id, act, approval).await?;
         drop(conn);
-        match &entries[..] {
-            [] => {
-                return Ok(Err(format!(
-                    "`{act}` on request {request_id} needs the approval of the {approval}, which the ledger does not hold"
-                )));
-            }
-            [(_, verdict, by)] if verdict != Verdict::Approved.as_str() => {
-                return Ok(Err(format!(
-                    "the {approval} refused `{act}` on request {request_id} ({by})"
-                )));
-            }
-            [_] => {}
-            more => {
-                let indices: Vec<String> = more.iter().map(|(i, ..)| i.to_string()).collect();
-                return Ok(Err(format!(
-                    "the ledger holds {} decisions of the {approval} on `{act}` of request {request_id} (entries {}); an approval is decided once",
-                    more.len(),
-                    indices.join(", ")
-                )));
-            }
-        }
+        let entry = match decided_once(&entries, request_id, act, approval) {
+            Ok(index) => index,
+            Err(why) => return Ok(Err(why)),
+        };
         let row = sqlx::query(
             "SELECT a.delivery, a.decision, a.decided_by, a.recorded_at, a.ledger_index, \
                 COALESCE(e.kind, ''), COALESCE(e.body, ''), COALESCE(n.hash, '') \
@@ -265,10 +250,7 @@ impl Store {
         let (kind, body, leaf): (String, String, String) = (row.get(5), row.get(6), row.get(7));
         let expected = approval_entry(request_id, act, approval, &verdict, &by, &delivery, &at);
         Ok(
-            if kind != EntryKind::Approval.as_str()
-                || body != expected
-                || entries[0].0 != index as u64
-            {
+            if kind != EntryKind::Approval.as_str() || body != expected || entry != index as u64 {
                 Err(format!(
                     "the approval row of `{act}` on request {request_id} differs from its ledger entry {index}"
                 ))
@@ -287,6 +269,33 @@ impl Store {
     }
 }
 
+/// The index of the one entry (of `entries`: index, verdict, by) in which `approval` of
+/// `act` on `request_id` was decided, when it was decided once and approved; else why not.
+fn decided_once(
+    entries: &[(u64, String, String)],
+    request_id: &str,
+    act: &str,
+    approval: &str,
+) -> Result<u64, String> {
+    match entries {
+        [] => Err(format!(
+            "`{act}` on request {request_id} needs the approval of the {approval}, which the ledger does not hold"
+        )),
+        [(_, verdict, by)] if verdict != Verdict::Approved.as_str() => Err(format!(
+            "the {approval} refused `{act}` on request {request_id} ({by})"
+        )),
+        [(index, ..)] => Ok(*index),
+        more => {
+            let indices: Vec<String> = more.iter().map(|(i, ..)| i.to_string()).collect();
+            Err(format!(
+                "the ledger holds {} decisions of the {approval} on `{act}` of request {request_id} (entries {}); an approval is decided once",
+                more.len(),
+                indices.join(", ")
+            ))
+        }
+    }
+}
+
 impl Store {
     /// Checks every approval against the ledger: each approval entry has exactly one
     /// approvals row, pointing at it and saying what it says, and no approval is decided
@@ -297,25 +306,7 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        let rows = sqlx::query(
-            "SELECT request_id, act, approval, delivery, decision, decided_by, recorded_at, ledger_index FROM approvals",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut by_index = std::collections::HashMap::new();
-        for r in &rows {
-            let text = |i: usize| r.get::<String, _>(i);
-            let rebuilt = approval_entry(
-                &text(0),
-                &text(1),
-                &text(2),
-                &text(4),
-                &text(5),
-                &text(3),
-                &text(6),
-            );
-            by_index.insert(r.get::<i64, _>(7) as u64, rebuilt);
-        }
+        let mut by_index = self.approval_rows_as_entries().await?;
         let mut seen = std::collections::HashSet::new();
         for e in &entries {
             let index = e.get::<i64, _>(0) as u64;
@@ -353,6 +344,33 @@ impl Store {
             }));
         }
         Ok(Ok(entries.len() as u64))
+    }
+}
+
+impl Store {
+    /// Every approvals row rebuilt into the entry it says records it, by that entry's index.
+    async fn approval_rows_as_entries(&self) -> Result<HashMap<u64, String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT request_id, act, approval, delivery, decision, decided_by, recorded_at, ledger_index FROM approvals",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let text = |i: usize| r.get::<String, _>(i);
+                let rebuilt = approval_entry(
+                    &text(0),
+                    &text(1),
+                    &text(2),
+                    &text(4),
+                    &text(5),
+                    &text(3),
+                    &text(6),
+                );
+                (r.get::<i64, _>(7) as u64, rebuilt)
+            })
+            .collect())
     }
 }
 
