@@ -295,25 +295,9 @@ impl Request {
         let days = instants
             .iter()
             .filter_map(|(field, at)| at.map(|t| (field.to_string(), t.to_string(), t.date())))
-            .chain(self.subject.convictions.iter().enumerate().map(|(i, c)| {
-                (
-                    format!("subject.convictions[{i}].date"),
-                    c.date.to_string(),
-                    c.date.0,
-                )
-            }))
             .chain(
-                self.subject
-                    .pending_charges
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        (
-                            format!("subject.pending_charges[{i}].since"),
-                            c.since.to_string(),
-                            c.since.0,
-                        )
-                    }),
+                self.record_dates()
+                    .map(|(field, date)| (field, date.to_string(), date.0)),
             );
         for (field, text, day) in days {
             if !YEARS.contains(&day.year()) {
@@ -328,28 +312,30 @@ impl Request {
             }
         }
         let received = Date(self.received_at.date());
-        let dated = self
-            .subject
+        if let Some((field, date)) = self.record_dates().find(|(_, date)| *date > received) {
+            return Err(InputError::new(
+                field,
+                format!("`{date}` is after the request was received ({received})"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The dates of the subject's record (convictions' judgments, charges pending since),
+    /// each with its field.
+    fn record_dates(&self) -> impl Iterator<Item = (String, Date)> + '_ {
+        let subject = &self.subject;
+        let convictions = subject
             .convictions
             .iter()
             .enumerate()
-            .map(|(i, c)| (format!("subject.convictions[{i}].date"), c.date))
-            .chain(
-                self.subject
-                    .pending_charges
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (format!("subject.pending_charges[{i}].since"), c.since)),
-            );
-        for (field, date) in dated {
-            if date > received {
-                return Err(InputError::new(
-                    field,
-                    format!("`{date}` is after the request was received ({received})"),
-                ));
-            }
-        }
-        Ok(())
+            .map(|(i, c)| (format!("subject.convictions[{i}].date"), c.date));
+        let charges = subject
+            .pending_charges
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("subject.pending_charges[{i}].since"), c.since));
+        convictions.chain(charges)
     }
 
     /// Parses one request from JSON, refusing unknown fields and words with an error that
