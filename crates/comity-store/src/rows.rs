@@ -75,33 +75,14 @@ pub(crate) async fn insert_all(
         return Ok(());
     }
     let mut param = 0;
-    let mut statements = Vec::new();
-    for t in &tables {
-        let arrays: Vec<String> = (0..t.columns.len())
-            .map(|_| {
-                param += 1;
-                format!("(string_to_array(${param}, chr(30)))[2:]")
-            })
-            .collect();
-        let values: Vec<String> = t.rows[0]
-            .iter()
-            .enumerate()
-            .map(|(i, cell)| match cell {
-                Cell::Int(_) => format!("x{i}::bigint"),
-                Cell::Text(_) => format!("x{i}"),
-            })
-            .collect();
-        let names: Vec<String> = (0..t.columns.len()).map(|i| format!("x{i}")).collect();
-        statements.push(format!(
-            "INSERT INTO {} ({}) SELECT {} FROM unnest({}) AS x({}){}",
-            t.name,
-            t.columns.join(", "),
-            values.join(", "),
-            arrays.join(", "),
-            names.join(", "),
-            t.conflict_clause()
-        ));
-    }
+    let mut statements: Vec<String> = tables
+        .iter()
+        .map(|t| {
+            let first = param + 1;
+            param += t.columns.len();
+            unnest_insert(t, first)
+        })
+        .collect::<Vec<_>>();
     let Some(main) = statements.pop() else {
         return Ok(());
     };
@@ -123,6 +104,32 @@ pub(crate) async fn insert_all(
     }
     query.execute(&mut *conn).await?;
     Ok(())
+}
+
+/// `INSERT INTO table … SELECT … FROM unnest(…)`: each column of `t` one text parameter
+/// (from `$first` on) that PostgreSQL splits into an array.
+fn unnest_insert(t: &Table, first: usize) -> String {
+    let arrays: Vec<String> = (0..t.columns.len())
+        .map(|i| format!("(string_to_array(${}, chr(30)))[2:]", first + i))
+        .collect();
+    let values: Vec<String> = t.rows[0]
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| match cell {
+            Cell::Int(_) => format!("x{i}::bigint"),
+            Cell::Text(_) => format!("x{i}"),
+        })
+        .collect();
+    let names: Vec<String> = (0..t.columns.len()).map(|i| format!("x{i}")).collect();
+    format!(
+        "INSERT INTO {} ({}) SELECT {} FROM unnest({}) AS x({}){}",
+        t.name,
+        t.columns.join(", "),
+        values.join(", "),
+        arrays.join(", "),
+        names.join(", "),
+        t.conflict_clause()
+    )
 }
 
 /// A column of a table's rows as one text: each value after the record separator, which
