@@ -4,7 +4,7 @@
 use clap::Args;
 use comity_store::{ApprovalError, NewApproval, Verdict};
 
-use crate::ledger::{DbArgs, open_existing, runtime, store_error};
+use crate::store::{DbArgs, open_existing, runtime, store_error};
 use crate::{Failure, outln};
 
 /// `comity approve`.

@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 
-use crate::ledger::{DbArgs, open_existing, runtime, store_error};
+use crate::store::{DbArgs, open_existing, runtime, store_error};
 use crate::{Failure, outln};
 
 /// What `comity counsel` does.

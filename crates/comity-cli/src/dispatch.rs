@@ -7,7 +7,7 @@ use clap::Args;
 use comity_server::config::Config;
 use comity_server::dispatch::{CancellationToken, DispatchError, Dispatcher, Done};
 
-use crate::ledger::{DbArgs, open_existing, runtime, store_error};
+use crate::store::{DbArgs, open_existing, runtime, store_error};
 use crate::{Failure, outln};
 
 /// `comity dispatch` options.

@@ -18,12 +18,14 @@ use comity_policy::{Engine, PackError};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod approve;
+mod audit;
 mod bench;
 mod counsel;
 mod dispatch;
+mod ingest;
 mod law;
-mod ledger;
 mod serve;
+mod store;
 
 /// Writes a line to standard output; a reader that went away (`comity … | head`) ends the
 /// command quietly instead of with a panic.
@@ -106,7 +108,7 @@ enum Command {
     /// Decide requests and record each request, its decision and its ledger entry;
     /// idempotent by request id. Every file is decided before anything is recorded: a bad
     /// request records nothing. Ends with a summary (recorded, already recorded, refused).
-    Ingest(ledger::IngestArgs),
+    Ingest(ingest::IngestArgs),
     /// Serve the HTTP API, with a dispatcher.
     Serve(serve::ServeArgs),
     /// Manage API tokens.
@@ -134,9 +136,9 @@ enum Command {
     /// Prove and verify what the ledger holds.
     Audit {
         #[command(flatten)]
-        db: ledger::DbArgs,
+        db: store::DbArgs,
         #[command(subcommand)]
-        what: ledger::Audit,
+        what: audit::Audit,
     },
 }
 
@@ -242,8 +244,8 @@ fn run(command: Command) -> Result<(), Failure> {
         } => law::explain_files(packs, leniency, json, &files),
         Command::Check { packs, json } => law::check(packs, json),
         Command::Test { packs, json } => law::test(packs, json),
-        Command::Ingest(args) => ledger::ingest(&args),
-        Command::Audit { db, what } => ledger::audit(&db, &what),
+        Command::Ingest(args) => ingest::ingest(&args),
+        Command::Audit { db, what } => audit::audit(&db, &what),
         Command::Serve(args) => serve::serve(args),
         Command::Token { what } => serve::token(what),
         Command::Dispatch(args) => dispatch::run(args),

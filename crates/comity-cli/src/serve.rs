@@ -10,7 +10,7 @@ use comity_server::dispatch::{CancellationToken, run_dispatcher};
 use comity_server::http::{AppState, ServerOptions};
 use comity_store::Store;
 
-use crate::ledger::{DbArgs, open_existing, runtime, signer, store_error};
+use crate::store::{DbArgs, open_existing, runtime, signer, store_error};
 use crate::{Failure, Leniency, PackArgs, outln};
 
 /// `comity serve` options.
@@ -129,11 +129,8 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
                 .clone()
                 .unwrap_or_else(|| args.db.data_dir().join("checkpoint"));
             let every = std::time::Duration::from_secs(args.checkpoint_every.max(1));
-            let (store, signer, stop) = (
-                store.clone(),
-                crate::ledger::signer(&args.db)?,
-                stop.clone(),
-            );
+            let (store, signer, stop) =
+                (store.clone(), crate::store::signer(&args.db)?, stop.clone());
             tokio::spawn(async move {
                 let result = publish_checkpoints(store, signer, path, every, stop.clone()).await;
                 if result.is_err() {

@@ -1,0 +1,135 @@
+//! `comity ingest`: deciding requests and recording them in the ledger.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use comity_store::{NewDecision, Recorded, Store};
+use serde_json::json;
+
+use crate::store::{DbArgs, runtime, signer, store_error};
+use crate::{Failure, Leniency, PackArgs, outln};
+
+/// What `comity ingest` takes.
+#[derive(Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    packs: PackArgs,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Decide requests naming offenses no catalog holds, with a warning. (Unknown places
+    /// are never recorded: what is recorded may be disclosed.)
+    #[arg(long)]
+    allow_unknown_offenses: bool,
+    /// Requests recorded per transaction.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Print one line per request: id, ledger index, status (tab-separated).
+    #[arg(long, conflicts_with = "json")]
+    verbose: bool,
+    /// Print one JSON object per request: `id`, `index`, `status`.
+    #[arg(long)]
+    json: bool,
+    /// The request files (JSON, a JSON array, or JSON lines), or `-` for standard input.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+/// What became of the requests of one `comity ingest`.
+#[derive(Default)]
+struct Tally {
+    recorded: usize,
+    existing: usize,
+    conflicts: Vec<String>,
+}
+
+impl IngestArgs {
+    /// Prints what became of one request, as asked.
+    fn report(&self, id: &str, index: Option<u64>, status: &str) {
+        if self.json {
+            outln!("{}", json!({ "id": id, "index": index, "status": status }));
+        } else if self.verbose {
+            let index = index.map(|i| i.to_string()).unwrap_or_default();
+            outln!("{id}\t{index}\t{status}");
+        }
+    }
+}
+
+/// `comity ingest`: decide every request of every file, then record them, idempotent by id,
+/// and sign a checkpoint of the new tree head. A progress bar on a terminal; a summary at
+/// the end.
+pub fn ingest(args: &IngestArgs) -> Result<(), Failure> {
+    let engine = args.packs.engine(Leniency {
+        allow_unknown_offenses: args.allow_unknown_offenses,
+        allow_unknown_places: false,
+    })?;
+    // Decide everything before writing anything: a bad request leaves nothing half-written.
+    let mut decided = Vec::new();
+    for file in &args.files {
+        for r in crate::law::read_file(file)?.1 {
+            let decision = crate::law::decide_received(&engine, file, &r)?;
+            decided.push(NewDecision {
+                deliveries: comity_server::plan::deliveries(&r.request, &decision),
+                request_body: r.text,
+                decision,
+            });
+        }
+    }
+    let signer = signer(&args.db)?;
+    let bar = indicatif::ProgressBar::new(decided.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("recording {bar:40} {pos}/{len} ({per_sec})")
+            .expect("static template"),
+    );
+    if args.verbose || args.json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let tally = runtime()?.block_on(async {
+        let store = Store::open(&args.db.db).await.map_err(store_error)?;
+        let mut tally = Tally::default();
+        for chunk in decided.chunks(args.batch.max(1)) {
+            let recorded = store.record_decisions(chunk).await.map_err(store_error)?;
+            for (item, r) in chunk.iter().zip(recorded) {
+                let id = &item.decision.request;
+                match r {
+                    Recorded::New(i) => {
+                        tally.recorded += 1;
+                        args.report(id, Some(i), "recorded");
+                    }
+                    Recorded::Existing(i) => {
+                        tally.existing += 1;
+                        args.report(id, Some(i), "already recorded");
+                    }
+                    Recorded::Conflict { id } => {
+                        args.report(&id, None, "refused");
+                        tally.conflicts.push(id);
+                    }
+                }
+            }
+            bar.inc(chunk.len() as u64);
+        }
+        // Commit to the new tree head at once: a signed checkpoint covers what was recorded.
+        store.sign_checkpoint(&signer).await.map_err(store_error)?;
+        store.close().await;
+        Ok::<_, Failure>(tally)
+    })?;
+    bar.finish_and_clear();
+    if !args.json {
+        outln!(
+            "{} recorded, {} already recorded, {} refused",
+            tally.recorded,
+            tally.existing,
+            tally.conflicts.len()
+        );
+    }
+    if !tally.conflicts.is_empty() {
+        return Err(Failure::Input(format!(
+            "id: another request was already recorded under {}; these were not recorded",
+            tally
+                .conflicts
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(())
+}
