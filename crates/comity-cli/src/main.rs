@@ -26,6 +26,7 @@ mod ingest;
 mod law;
 mod serve;
 mod store;
+mod token;
 
 /// Writes a line to standard output; a reader that went away (`comity … | head`) ends the
 /// command quietly instead of with a panic.
@@ -114,7 +115,7 @@ enum Command {
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
-        what: serve::TokenCommand,
+        what: token::TokenCommand,
     },
     /// Run a dispatcher alone: deliver the permitted disclosures and notices in the outbox.
     Dispatch(dispatch::DispatchArgs),
@@ -247,7 +248,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Ingest(args) => ingest::ingest(&args),
         Command::Audit { db, what } => audit::audit(&db, &what),
         Command::Serve(args) => serve::serve(args),
-        Command::Token { what } => serve::token(what),
+        Command::Token { what } => token::token(what),
         Command::Dispatch(args) => dispatch::run(args),
         Command::Approve(args) => approve::approve(args),
         Command::Deliveries(args) => approve::deliveries(args),

@@ -1,17 +1,18 @@
-//! `comity serve` and `comity token`: the HTTP API (with a dispatcher), and its tokens.
+//! `comity serve`: the HTTP API, with a dispatcher and the checkpoints it publishes.
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
-use comity_server::auth::{Access, DEFAULT_TOKEN_DAYS, Role, TokenError, create_token};
-use comity_server::checkpoints::publish_checkpoints;
+use clap::Args;
+use comity_server::auth::Access;
+use comity_server::checkpoints::{PublishError, publish_checkpoints};
 use comity_server::config::Config;
-use comity_server::dispatch::{CancellationToken, run_dispatcher};
+use comity_server::dispatch::{CancellationToken, DispatchError, run_dispatcher};
 use comity_server::http::{AppState, ServerOptions};
 use comity_store::Store;
+use tokio::task::JoinHandle;
 
-use crate::store::{DbArgs, open_existing, runtime, signer, store_error};
-use crate::{Failure, Leniency, PackArgs, outln};
+use crate::store::{DbArgs, runtime, signer, store_error};
+use crate::{Failure, Leniency, PackArgs};
 
 /// `comity serve` options.
 #[derive(Args)]
@@ -40,40 +41,6 @@ pub struct ServeArgs {
     /// How often, in seconds, a checkpoint is signed and published while the ledger grows.
     #[arg(long, env = "COMITY_CHECKPOINT_EVERY", default_value_t = 60)]
     checkpoint_every: u64,
-}
-
-/// `comity token …`.
-#[derive(Subcommand)]
-pub enum TokenCommand {
-    /// Create a token bound to a role and print it (only its hash is stored).
-    Create {
-        #[command(flatten)]
-        db: DbArgs,
-        /// The role: clerk, supervisor, counsel, auditor or admin.
-        #[arg(long)]
-        role: Role,
-        /// Who holds it; for counsel, the name its assignments and notices go by.
-        #[arg(long)]
-        name: String,
-        /// How many days it works (1 to 366).
-        #[arg(long, default_value_t = DEFAULT_TOKEN_DAYS)]
-        expires_in_days: u32,
-    },
-    /// List every token: id, role, holder, created, expires, revoked (never the tokens).
-    List {
-        #[command(flatten)]
-        db: DbArgs,
-    },
-    /// Revoke a token by its id: every server refuses it within 2 seconds.
-    Revoke {
-        #[command(flatten)]
-        db: DbArgs,
-        /// Who revokes it, as recorded.
-        #[arg(long)]
-        by: String,
-        /// The token's id, as `comity token list` shows it.
-        id: String,
-    },
 }
 
 /// Resolves when the process gets Ctrl-C or SIGTERM.
@@ -111,34 +78,8 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
             .await
             .map_err(|e| Failure::Input(format!("--listen {}: {e}", args.listen)))?;
         let stop = CancellationToken::new();
-        let dispatcher = config.map(|config| {
-            let (store, stop) = (store.clone(), stop.clone());
-            let name = format!("serve-{}", std::process::id());
-            // A dispatcher that cannot run stops the server too: nothing would be delivered.
-            tokio::spawn(async move {
-                let result = run_dispatcher(store, config, name, stop.clone()).await;
-                if result.is_err() {
-                    stop.cancel();
-                }
-                result
-            })
-        });
-        let publisher = {
-            let path = args
-                .checkpoint_file
-                .clone()
-                .unwrap_or_else(|| args.db.data_dir().join("checkpoint"));
-            let every = std::time::Duration::from_secs(args.checkpoint_every.max(1));
-            let (store, signer, stop) =
-                (store.clone(), crate::store::signer(&args.db)?, stop.clone());
-            tokio::spawn(async move {
-                let result = publish_checkpoints(store, signer, path, every, stop.clone()).await;
-                if result.is_err() {
-                    stop.cancel();
-                }
-                result
-            })
-        };
+        let dispatcher = config.map(|config| spawn_dispatcher(&store, config, &stop));
+        let publisher = spawn_publisher(&args, &store, &stop)?;
         let state = AppState::new(store.clone(), engine, signer, access, options);
         match listener.local_addr() {
             Ok(addr) => eprintln!("comity: serving on http://{addr}"),
@@ -156,95 +97,66 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         };
         let served = comity_server::http::serve(listener, state, shutdown).await;
         stop.cancel();
-        match publisher.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(Failure::Finding(format!("error: {e}"))),
-            Err(e) => return Err(Failure::Finding(format!("error: checkpoints: {e}"))),
-        }
+        let published = finished("checkpoints", publisher.await);
         let dispatched = match dispatcher {
-            Some(task) => match task.await {
-                Ok(result) => {
-                    result.map_err(|e| Failure::Finding(format!("error: dispatcher: {e}")))
-                }
-                Err(e) => Err(Failure::Finding(format!("error: dispatcher: {e}"))),
-            },
+            Some(task) => finished("dispatcher", task.await),
             None => Ok(()),
         };
         store.close().await;
         served.map_err(|e| Failure::Finding(format!("error: serving: {e}")))?;
+        published?;
         dispatched
     })
 }
 
-/// Runs a token command.
-pub fn token(what: TokenCommand) -> Result<(), Failure> {
-    runtime()?.block_on(async {
-        match what {
-            TokenCommand::Create {
-                db,
-                role,
-                name,
-                expires_in_days,
-            } => {
-                let store = Store::open(&db.db).await.map_err(store_error)?;
-                let issued = create_token(&store, role, &name, expires_in_days).await;
-                store.close().await;
-                let issued = issued.map_err(|e| match e {
-                    TokenError::BadName(_) => Failure::Input(format!("--name: {e}")),
-                    TokenError::BadLifetime(_) => {
-                        Failure::Input(format!("--expires-in-days: {e}"))
-                    }
-                    TokenError::Store(e) => store_error(e),
-                    TokenError::Randomness(_) => Failure::Finding(format!("error: {e}")),
-                })?;
-                eprintln!(
-                    "created {role} token {} for {}, working until {}: it is shown this once, only its hash is kept",
-                    issued.id,
-                    name.trim(),
-                    issued.expires_at
-                );
-                outln!("{}", issued.token);
-            }
-            TokenCommand::List { db } => {
-                let store = open_existing(&db).await?;
-                let tokens = store.tokens().await;
-                store.close().await;
-                for t in tokens.map_err(store_error)? {
-                    let expires = t.expires_at.map_or("never".to_owned(), |e| e.to_string());
-                    let revoked = t
-                        .revoked
-                        .map_or(String::new(), |(at, by)| format!("revoked {at} by {by}"));
-                    outln!(
-                        "{}\t{}\t{}\tcreated {}\texpires {expires}\t{revoked}",
-                        t.id,
-                        t.role,
-                        t.name,
-                        t.created_at
-                    );
-                }
-            }
-            TokenCommand::Revoke { db, by, id } => {
-                let by = by.trim();
-                if by.is_empty() || by.chars().any(char::is_control) {
-                    return Err(Failure::Input("--by: name who revokes, on one line".into()));
-                }
-                let store = open_existing(&db).await?;
-                let revoked = store
-                    .revoke_token(&id, &format!("{by} (command line)"))
-                    .await;
-                store.close().await;
-                match revoked.map_err(store_error)? {
-                    Some(t) => outln!(
-                        "token {} ({} {}) revoked{}",
-                        t.id,
-                        t.role,
-                        t.name,
-                        t.revoked.map_or(String::new(), |(at, by)| format!(" {at} by {by}"))
-                    ),
-                    None => return Err(Failure::Input(format!("no token `{id}`"))),
-                }
-            }
+/// A dispatcher beside the API. One that cannot run stops the server too: nothing would be
+/// delivered.
+fn spawn_dispatcher(
+    store: &Store,
+    config: Config,
+    stop: &CancellationToken,
+) -> JoinHandle<Result<(), DispatchError>> {
+    let (store, stop) = (store.clone(), stop.clone());
+    let name = format!("serve-{}", std::process::id());
+    tokio::spawn(async move {
+        let result = run_dispatcher(store, config, name, stop.clone()).await;
+        if result.is_err() {
+            stop.cancel();
         }
-        Ok(())
+        result
     })
+}
+
+/// The task that signs and publishes checkpoints outside the database while the ledger
+/// grows; its failure stops the server too.
+fn spawn_publisher(
+    args: &ServeArgs,
+    store: &Store,
+    stop: &CancellationToken,
+) -> Result<JoinHandle<Result<(), PublishError>>, Failure> {
+    let path = args
+        .checkpoint_file
+        .clone()
+        .unwrap_or_else(|| args.db.data_dir().join("checkpoint"));
+    let every = std::time::Duration::from_secs(args.checkpoint_every.max(1));
+    let (store, signer, stop) = (store.clone(), signer(&args.db)?, stop.clone());
+    Ok(tokio::spawn(async move {
+        let result = publish_checkpoints(store, signer, path, every, stop.clone()).await;
+        if result.is_err() {
+            stop.cancel();
+        }
+        result
+    }))
+}
+
+/// How a background task ended, as the command reports it.
+fn finished<E: std::fmt::Display>(
+    what: &str,
+    joined: Result<Result<(), E>, tokio::task::JoinError>,
+) -> Result<(), Failure> {
+    match joined {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Failure::Finding(format!("error: {what}: {e}"))),
+        Err(e) => Err(Failure::Finding(format!("error: {what}: {e}"))),
+    }
 }
