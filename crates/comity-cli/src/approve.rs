@@ -1,5 +1,4 @@
-//! `comity approve` and `comity deliveries`: the approvals a permit names, recorded from the
-//! command line, and where a request's deliveries stand.
+//! `comity approve`: the approvals a permit names, recorded from the command line.
 
 use clap::Args;
 use comity_store::{ApprovalError, NewApproval, Verdict};
@@ -25,15 +24,6 @@ pub struct ApproveArgs {
     refuse: bool,
     /// The delivery, as `comity deliveries` lists it.
     delivery: String,
-}
-
-/// `comity deliveries`.
-#[derive(Args)]
-pub struct DeliveriesArgs {
-    #[command(flatten)]
-    db: DbArgs,
-    /// The request.
-    request: String,
 }
 
 /// Records an approval or a refusal and prints what it did.
@@ -84,39 +74,6 @@ pub fn approve(args: ApproveArgs) -> Result<(), Failure> {
                 Verdict::Refused => "refused",
             }
         );
-        Ok(())
-    })
-}
-
-/// Prints a request's deliveries, one a line: id, status, attempts, last error.
-pub fn deliveries(args: DeliveriesArgs) -> Result<(), Failure> {
-    runtime()?.block_on(async {
-        let store = open_existing(&args.db).await?;
-        let known = store.request(&args.request).await;
-        let list = store.deliveries_of(&args.request).await;
-        store.close().await;
-        if known.map_err(store_error)?.is_none() {
-            return Err(Failure::Input(format!(
-                "no request `{}` is recorded",
-                args.request
-            )));
-        }
-        let list = list.map_err(store_error)?;
-        if list.is_empty() {
-            outln!(
-                "request {}: no deliveries (its decision permits nothing that is sent)",
-                args.request
-            );
-        }
-        for d in list {
-            outln!(
-                "{}\t{}\t{} attempts\t{}",
-                d.id,
-                d.status,
-                d.attempts,
-                d.last_error
-            );
-        }
         Ok(())
     })
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use comity_policy::Engine;
 use comity_store::{NewDecision, Recorded, Store};
 use serde_json::json;
 
@@ -43,6 +44,38 @@ struct Tally {
 }
 
 impl IngestArgs {
+    /// Records `decided` in batches, reporting each request as asked.
+    async fn record_all(
+        &self,
+        store: &Store,
+        decided: &[NewDecision],
+        bar: &indicatif::ProgressBar,
+    ) -> Result<Tally, Failure> {
+        let mut tally = Tally::default();
+        for chunk in decided.chunks(self.batch.max(1)) {
+            let recorded = store.record_decisions(chunk).await.map_err(store_error)?;
+            for (item, r) in chunk.iter().zip(recorded) {
+                let id = &item.decision.request;
+                match r {
+                    Recorded::New(i) => {
+                        tally.recorded += 1;
+                        self.report(id, Some(i), "recorded");
+                    }
+                    Recorded::Existing(i) => {
+                        tally.existing += 1;
+                        self.report(id, Some(i), "already recorded");
+                    }
+                    Recorded::Conflict { id } => {
+                        self.report(&id, None, "refused");
+                        tally.conflicts.push(id);
+                    }
+                }
+            }
+            bar.inc(chunk.len() as u64);
+        }
+        Ok(tally)
+    }
+
     /// Prints what became of one request, as asked.
     fn report(&self, id: &str, index: Option<u64>, status: &str) {
         if self.json {
@@ -54,6 +87,23 @@ impl IngestArgs {
     }
 }
 
+/// Every request of every file decided, with the deliveries its decision plans; the first
+/// bad one stops it all, naming its file.
+fn decide_all(engine: &Engine, files: &[PathBuf]) -> Result<Vec<NewDecision>, Failure> {
+    let mut decided = Vec::new();
+    for file in files {
+        for r in crate::decide::read_file(file)?.1 {
+            let decision = crate::decide::decide_received(engine, file, &r)?;
+            decided.push(NewDecision {
+                deliveries: comity_server::plan::deliveries(&r.request, &decision),
+                request_body: r.text,
+                decision,
+            });
+        }
+    }
+    Ok(decided)
+}
+
 /// `comity ingest`: decide every request of every file, then record them, idempotent by id,
 /// and sign a checkpoint of the new tree head. A progress bar on a terminal; a summary at
 /// the end.
@@ -63,17 +113,7 @@ pub fn ingest(args: &IngestArgs) -> Result<(), Failure> {
         allow_unknown_places: false,
     })?;
     // Decide everything before writing anything: a bad request leaves nothing half-written.
-    let mut decided = Vec::new();
-    for file in &args.files {
-        for r in crate::law::read_file(file)?.1 {
-            let decision = crate::law::decide_received(&engine, file, &r)?;
-            decided.push(NewDecision {
-                deliveries: comity_server::plan::deliveries(&r.request, &decision),
-                request_body: r.text,
-                decision,
-            });
-        }
-    }
+    let decided = decide_all(&engine, &args.files)?;
     let signer = signer(&args.db)?;
     let bar = indicatif::ProgressBar::new(decided.len() as u64).with_style(
         indicatif::ProgressStyle::with_template("recording {bar:40} {pos}/{len} ({per_sec})")
@@ -84,28 +124,7 @@ pub fn ingest(args: &IngestArgs) -> Result<(), Failure> {
     }
     let tally = runtime()?.block_on(async {
         let store = Store::open(&args.db.db).await.map_err(store_error)?;
-        let mut tally = Tally::default();
-        for chunk in decided.chunks(args.batch.max(1)) {
-            let recorded = store.record_decisions(chunk).await.map_err(store_error)?;
-            for (item, r) in chunk.iter().zip(recorded) {
-                let id = &item.decision.request;
-                match r {
-                    Recorded::New(i) => {
-                        tally.recorded += 1;
-                        args.report(id, Some(i), "recorded");
-                    }
-                    Recorded::Existing(i) => {
-                        tally.existing += 1;
-                        args.report(id, Some(i), "already recorded");
-                    }
-                    Recorded::Conflict { id } => {
-                        args.report(&id, None, "refused");
-                        tally.conflicts.push(id);
-                    }
-                }
-            }
-            bar.inc(chunk.len() as u64);
-        }
+        let tally = args.record_all(&store, &decided, &bar).await?;
         // Commit to the new tree head at once: a signed checkpoint covers what was recorded.
         store.sign_checkpoint(&signer).await.map_err(store_error)?;
         store.close().await;

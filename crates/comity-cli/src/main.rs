@@ -20,10 +20,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod approve;
 mod audit;
 mod bench;
+mod cases;
+mod check;
 mod counsel;
+mod decide;
+mod deliveries;
 mod dispatch;
+mod explain;
 mod ingest;
-mod law;
 mod serve;
 mod store;
 mod token;
@@ -123,7 +127,7 @@ enum Command {
     /// carried out; the act's waiting deliveries go to the dispatcher (or are refused).
     Approve(approve::ApproveArgs),
     /// List a request's deliveries and where each stands.
-    Deliveries(approve::DeliveriesArgs),
+    Deliveries(deliveries::DeliveriesArgs),
     /// Assign counsel to the people it represents, end an assignment, list them.
     Counsel {
         #[command(subcommand)]
@@ -198,7 +202,7 @@ impl PackArgs {
     fn engine(&self, leniency: Leniency) -> Result<Engine, Failure> {
         let engine = self
             .load()
-            .map_err(|e| Failure::Input(law::pack_errors(e)))?;
+            .map_err(|e| Failure::Input(check::pack_errors(e)))?;
         Ok(engine
             .allow_unknown_offenses(leniency.allow_unknown_offenses)
             .allow_unknown_places(leniency.allow_unknown_places))
@@ -236,22 +240,22 @@ fn run(command: Command) -> Result<(), Failure> {
             packs,
             leniency,
             files,
-        } => law::decide(packs, leniency, &files),
+        } => decide::decide(packs, leniency, &files),
         Command::Explain {
             packs,
             leniency,
             json,
             files,
-        } => law::explain_files(packs, leniency, json, &files),
-        Command::Check { packs, json } => law::check(packs, json),
-        Command::Test { packs, json } => law::test(packs, json),
+        } => explain::explain_files(packs, leniency, json, &files),
+        Command::Check { packs, json } => check::check(packs, json),
+        Command::Test { packs, json } => cases::test(packs, json),
         Command::Ingest(args) => ingest::ingest(&args),
         Command::Audit { db, what } => audit::audit(&db, &what),
         Command::Serve(args) => serve::serve(args),
         Command::Token { what } => token::token(what),
         Command::Dispatch(args) => dispatch::run(args),
         Command::Approve(args) => approve::approve(args),
-        Command::Deliveries(args) => approve::deliveries(args),
+        Command::Deliveries(args) => deliveries::deliveries(args),
         Command::Counsel { what } => counsel::run(what),
         Command::Bench {
             what: BenchCommand::Http(args),
