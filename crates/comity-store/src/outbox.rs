@@ -16,8 +16,14 @@ use crate::{Backend, DeliveryKind, Store, StoreError};
 /// A delivery a dispatcher has claimed: an outbox row that no other dispatcher takes until the
 /// claim's lease runs out or the claim is released.
 ///
-/// Its fields are the row as stored. The dispatcher trusts none of them to permit anything:
-/// it checks the request and the act against the ledger first ([`Store::permitting_entry`]).
+/// Its fields are the row as stored, words and all (`act`, `kind` are text, not [`Act`] and
+/// [`DeliveryKind`]): the row is untrusted input, and one edited to hold a word that is no
+/// act must still be claimed, compared and refused on the record, not fail the claim of a
+/// whole batch. The dispatcher trusts none of its fields to permit anything: it compares
+/// each with the delivery the ledger's decision determines, typed
+/// ([`Store::permitted_delivery`]), and refuses a row that differs.
+///
+/// [`Act`]: comity_model::Act
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     /// `<request>/<act>/<recipient>`: also the receiver's idempotency key.
