@@ -19,8 +19,14 @@ pub enum Shape {
 pub enum Position {
     /// The document is the request.
     Whole,
-    /// Element `i` (from 0) of a JSON array: `[i]`.
-    Index(usize),
+    /// Element `index` (from 0) of a JSON array, `[index]`, which begins on `line` (from 1)
+    /// of its document.
+    Index {
+        /// Its place in the array.
+        index: usize,
+        /// The line its text begins on.
+        line: usize,
+    },
     /// Line `n` (from 1, counting blank lines) of JSON lines: `line n`.
     Line(usize),
 }
@@ -30,7 +36,11 @@ impl Position {
     pub fn locate(self, error: InputError) -> InputError {
         match self {
             Position::Whole => error,
-            Position::Index(i) => error.within(&format!("[{i}]")),
+            Position::Index { index, line } => {
+                let mut error = error.within(&format!("[{index}]"));
+                error.message = format!("{} (the request beginning on line {line})", error.message);
+                error
+            }
             Position::Line(n) => error.within(&format!("line {n}")),
         }
     }
@@ -81,7 +91,15 @@ pub fn read_received(text: &str) -> Result<(Shape, Vec<Received>), InputError> {
         let requests = raws
             .into_iter()
             .enumerate()
-            .map(|(i, raw)| Received::read(raw.get(), Position::Index(i)))
+            .map(|(index, raw)| {
+                // The element is a slice of `text`: where it begins is its offset in it.
+                let offset = (raw.get().as_ptr() as usize)
+                    .checked_sub(text.as_ptr() as usize)
+                    .filter(|o| *o <= text.len())
+                    .unwrap_or(0);
+                let line = text[..offset].matches('\n').count() + 1;
+                Received::read(raw.get(), Position::Index { index, line })
+            })
             .collect::<Result<_, InputError>>()?;
         return Ok((Shape::Array, requests));
     }

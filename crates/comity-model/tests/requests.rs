@@ -146,6 +146,17 @@ fn documents_of_every_shape() {
     bad["acts"] = json!(["hodl"]);
     let e = read_requests(&format!("[{one},{bad}]")).unwrap_err();
     assert_eq!(e.field, "[1].acts[0]");
+    assert!(
+        e.message.ends_with("(the request beginning on line 1)"),
+        "{e}"
+    );
+    // In a long array, the line the bad element begins on finds it.
+    let e = read_requests(&format!("[\n{one},\n{one},\n\n  {bad}\n]")).unwrap_err();
+    assert_eq!(e.field, "[2].acts[0]");
+    assert!(
+        e.message.ends_with("(the request beginning on line 5)"),
+        "{e}"
+    );
     let e = read_requests(&format!("{one}\n{bad}")).unwrap_err();
     assert_eq!(e.field, "line 2.acts[0]");
     assert!(read_requests("   ").is_err());
