@@ -50,65 +50,59 @@ fn who(by: &str) -> Result<String, Failure> {
 pub fn run(what: CounselCommand) -> Result<(), Failure> {
     runtime()?.block_on(async {
         match what {
-            CounselCommand::Assign(AssignmentArgs {
-                db,
-                by,
-                counsel,
-                subject,
-            }) => {
-                let by = who(&by)?;
-                let store = open_existing(&db).await?;
-                let made = store.assign(counsel.trim(), subject.trim(), &by).await;
-                store.close().await;
-                let made = made.map_err(store_error)?;
-                outln!(
-                    "{} is {}assigned to {}",
-                    counsel.trim(),
-                    if made { "" } else { "already " },
-                    subject.trim()
-                );
-            }
-            CounselCommand::End(AssignmentArgs {
-                db,
-                by,
-                counsel,
-                subject,
-            }) => {
-                let by = who(&by)?;
-                let store = open_existing(&db).await?;
-                let ended = store
-                    .end_assignment(counsel.trim(), subject.trim(), &by)
-                    .await;
-                store.close().await;
-                if !ended.map_err(store_error)? {
-                    return Err(Failure::Input(format!(
-                        "`{counsel}` is not assigned to `{subject}`"
-                    )));
-                }
-                outln!(
-                    "{} is no longer assigned to {}",
-                    counsel.trim(),
-                    subject.trim()
-                );
-            }
-            CounselCommand::List { db } => {
-                let store = open_existing(&db).await?;
-                let all = store.assignments(None).await;
-                store.close().await;
-                for a in all.map_err(store_error)? {
-                    let ended = a
-                        .ended
-                        .map_or(String::new(), |(at, by)| format!("\tended {at} by {by}"));
-                    outln!(
-                        "{}\t{}\tassigned {} by {}{ended}",
-                        a.counsel,
-                        a.subject_id,
-                        a.assigned_at,
-                        a.assigned_by
-                    );
-                }
-            }
+            CounselCommand::Assign(args) => assign(args).await,
+            CounselCommand::End(args) => end(args).await,
+            CounselCommand::List { db } => list(&db).await,
         }
-        Ok(())
     })
+}
+
+/// `comity counsel assign`: recorded with who assigned.
+async fn assign(args: AssignmentArgs) -> Result<(), Failure> {
+    let by = who(&args.by)?;
+    let (counsel, subject) = (args.counsel.trim(), args.subject.trim());
+    let store = open_existing(&args.db).await?;
+    let made = store.assign(counsel, subject, &by).await;
+    store.close().await;
+    let made = made.map_err(store_error)?;
+    let already = if made { "" } else { "already " };
+    outln!("{counsel} is {already}assigned to {subject}");
+    Ok(())
+}
+
+/// `comity counsel end`: the assignment ends, recorded with who ended it.
+async fn end(args: AssignmentArgs) -> Result<(), Failure> {
+    let by = who(&args.by)?;
+    let (counsel, subject) = (args.counsel.trim(), args.subject.trim());
+    let store = open_existing(&args.db).await?;
+    let ended = store.end_assignment(counsel, subject, &by).await;
+    store.close().await;
+    if !ended.map_err(store_error)? {
+        return Err(Failure::Input(format!(
+            "`{}` is not assigned to `{}`",
+            args.counsel, args.subject
+        )));
+    }
+    outln!("{counsel} is no longer assigned to {subject}");
+    Ok(())
+}
+
+/// `comity counsel list`: every assignment, ended ones with when and by whom.
+async fn list(db: &DbArgs) -> Result<(), Failure> {
+    let store = open_existing(db).await?;
+    let all = store.assignments(None).await;
+    store.close().await;
+    for a in all.map_err(store_error)? {
+        let ended = a
+            .ended
+            .map_or(String::new(), |(at, by)| format!("\tended {at} by {by}"));
+        outln!(
+            "{}\t{}\tassigned {} by {}{ended}",
+            a.counsel,
+            a.subject_id,
+            a.assigned_at,
+            a.assigned_by
+        );
+    }
+    Ok(())
 }
