@@ -330,3 +330,54 @@ fn a_ledger_cut_short_or_forked_no_longer_extends_its_published_checkpoint() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("first 9 entries no longer hash"), "{said}");
 }
+
+#[test]
+fn counsel_assignments_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // Assignments live beside the ledger: record something first.
+    let file = requests(dir.path());
+    ok(&comity(dir.path(), &["ingest", file.to_str().unwrap()]));
+    let assign = [
+        "counsel",
+        "assign",
+        "--by",
+        "synthetic-clerk-of-court",
+        "synthetic-defender",
+        "synthetic-person-3",
+    ];
+    assert_eq!(
+        ok(&comity(dir.path(), &assign)),
+        "synthetic-defender is assigned to synthetic-person-3\n"
+    );
+    assert_eq!(
+        ok(&comity(dir.path(), &assign)),
+        "synthetic-defender is already assigned to synthetic-person-3\n"
+    );
+    let list = ok(&comity(dir.path(), &["counsel", "list"]));
+    assert!(
+        list.starts_with("synthetic-defender\tsynthetic-person-3\tassigned ")
+            && list.contains("by synthetic-clerk-of-court (command line)")
+            && !list.contains("ended"),
+        "{list}"
+    );
+    let mut end = assign;
+    end[1] = "end";
+    assert_eq!(
+        ok(&comity(dir.path(), &end)),
+        "synthetic-defender is no longer assigned to synthetic-person-3\n"
+    );
+    let list = ok(&comity(dir.path(), &["counsel", "list"]));
+    assert!(
+        list.contains("\tended ") && list.contains("synthetic-clerk-of-court"),
+        "{list}"
+    );
+    // Ending it again, or naming no one as deciding, is refused (exit 2).
+    let again = comity(dir.path(), &end);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not assigned"));
+    let mut nobody = assign;
+    nobody[3] = " ";
+    let refused = comity(dir.path(), &nobody);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--by"));
+}
