@@ -37,9 +37,9 @@ pub use entry::{
 };
 pub use integrator::{Integrator, Receipt};
 pub use ledger::{ConsistencyProof, InclusionProof};
-pub use outbox::{Completion, Delivery, DeliveryStatus, OutboxCounts};
+pub use outbox::{Completion, Delivery, DeliveryKind, DeliveryStatus, OutboxCounts, delivery_id};
 pub use permit::{Permit, Planner, RecipientKinds};
-pub use record::{Committed, DeliveryKind, NewDecision, NewDelivery, Recorded, delivery_id};
+pub use record::{Committed, NewDecision, NewDelivery, Recorded};
 pub use tokens::StoredToken;
 pub use verify::{Finding, VerifyReport};
 

@@ -11,7 +11,7 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 use crate::entry::{EntryKind, attempt_entry, result_entry};
 use crate::ledger::Appender;
 use crate::rows::{Cell, Table};
-use crate::{Backend, DeliveryKind, Store, StoreError};
+use crate::{Backend, Store, StoreError};
 
 /// A delivery a dispatcher has claimed: an outbox row that no other dispatcher takes until the
 /// claim's lease runs out or the claim is released.
@@ -126,6 +126,30 @@ pub struct OutboxCounts {
     pub refused: u64,
     /// Waiting for an approval their permit names.
     pub awaiting_approval: u64,
+}
+
+comity_model::words! {
+    /// What a delivery is: the word stored.
+    pub enum DeliveryKind: "delivery kind" {
+        /// Information disclosed to the agency that asked (or the recipient the request names).
+        Disclosure = "disclosure",
+        /// A notice a permitted act owes to the person or their counsel.
+        Notice = "notice",
+    }
+}
+
+/// A delivery's id: `<request>/<act>/<recipient>`, with `%` and `/` in the request id and
+/// the recipient written `%25` and `%2F`, so that two different deliveries never share an
+/// id (request ids and agency names may hold `/`), and an id without them reads as before.
+pub fn delivery_id(request: &str, act: &str, recipient: &str) -> String {
+    fn escaped(part: &str) -> std::borrow::Cow<'_, str> {
+        if part.contains(['%', '/']) {
+            part.replace('%', "%25").replace('/', "%2F").into()
+        } else {
+            part.into()
+        }
+    }
+    format!("{}/{act}/{}", escaped(request), escaped(recipient))
 }
 
 /// The outbox status of a delivery whose act waits for an approval.
@@ -550,7 +574,7 @@ fn counsel_notice(d: &Delivery, counsel: &str, at: &str) -> OutboxRow {
         "disclosed": disclosed,
     });
     OutboxRow {
-        id: crate::record::delivery_id(&d.request_id, &d.act, &recipient),
+        id: delivery_id(&d.request_id, &d.act, &recipient),
         request_id: d.request_id.clone(),
         act: d.act.clone(),
         kind: DeliveryKind::Notice,

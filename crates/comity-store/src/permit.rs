@@ -244,7 +244,7 @@ fn reported_disclosure<'d, 'p>(
         ));
     }
     if d.kind != DeliveryKind::Notice.as_str()
-        || d.id != crate::record::delivery_id(&d.request_id, source.act.as_str(), &d.recipient)
+        || d.id != crate::outbox::delivery_id(&d.request_id, source.act.as_str(), &d.recipient)
         || d.act != source.act.as_str()
         || d.subject_id != source.subject_id
     {

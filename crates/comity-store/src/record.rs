@@ -11,7 +11,7 @@ use crate::entry::{
     pack_entry, sha256_hex,
 };
 use crate::ledger::Appender;
-use crate::outbox::OutboxRow;
+use crate::outbox::{DeliveryKind, OutboxRow, delivery_id};
 use crate::rows::{Cell, Table};
 use crate::{Backend, Store, StoreError};
 
@@ -45,36 +45,12 @@ pub struct NewDelivery {
     pub awaiting_approval: bool,
 }
 
-comity_model::words! {
-    /// What a delivery is: the word stored.
-    pub enum DeliveryKind: "delivery kind" {
-        /// Information disclosed to the agency that asked (or the recipient the request names).
-        Disclosure = "disclosure",
-        /// A notice a permitted act owes to the person or their counsel.
-        Notice = "notice",
-    }
-}
-
 impl NewDelivery {
     /// The delivery's id, unique and stable: see [`delivery_id`]. Receivers use it as the
     /// idempotency key.
     pub fn id(&self, request: &str) -> String {
         delivery_id(request, self.act.as_str(), &self.recipient)
     }
-}
-
-/// A delivery's id: `<request>/<act>/<recipient>`, with `%` and `/` in the request id and
-/// the recipient written `%25` and `%2F`, so that two different deliveries never share an
-/// id (request ids and agency names may hold `/`), and an id without them reads as before.
-pub fn delivery_id(request: &str, act: &str, recipient: &str) -> String {
-    fn escaped(part: &str) -> std::borrow::Cow<'_, str> {
-        if part.contains(['%', '/']) {
-            part.replace('%', "%25").replace('/', "%2F").into()
-        } else {
-            part.into()
-        }
-    }
-    format!("{}/{act}/{}", escaped(request), escaped(recipient))
 }
 
 /// What recording did with one request.
