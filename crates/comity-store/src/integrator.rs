@@ -35,13 +35,13 @@ async fn commit(store: &Store, (decisions, waiters): (Vec<Prepared>, Vec<Waiter>
         Ok(c) => {
             for (waiter, recorded) in waiters.into_iter().zip(c.recorded) {
                 let leaf = match recorded {
-                    Recorded::New(i) => c.leaves.get(&i).copied(),
+                    Recorded::New(i) => c.head.leaves.get(&i).copied(),
                     _ => None,
                 };
                 let receipt = Receipt {
                     recorded,
-                    tree_size: c.tree_size,
-                    root: c.root,
+                    tree_size: c.head.size,
+                    root: c.head.root,
                     leaf,
                 };
                 let _ = waiter.send(Ok(receipt));

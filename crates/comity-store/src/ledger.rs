@@ -209,9 +209,16 @@ struct Appended {
     nodes: NodeMap,
 }
 
-/// The head of the tree after a commit: its size, its root, and the leaf hash of each
-/// entry the commit appended, by index.
-pub(crate) type Head = (u64, Hash, HashMap<u64, Hash>);
+/// The head of the tree after a commit, with the leaves the commit appended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeHead {
+    /// The size of the tree.
+    pub size: u64,
+    /// Its root.
+    pub root: Hash,
+    /// The leaf hash of each entry the commit appended, by index.
+    pub leaves: HashMap<u64, Hash>,
+}
 
 impl Store {
     /// Begins a transaction that appends to the ledger. One appender at a time, so that
@@ -230,13 +237,17 @@ impl Store {
         mut tx: Transaction<'static, Any>,
         appender: Appender,
         mut tables: Vec<Table>,
-    ) -> Result<Head, StoreError> {
+    ) -> Result<TreeHead, StoreError> {
         let appended = appender.finish()?;
         tables.push(appended.rows);
         insert_all(&mut tx, tables).await?;
         tx.commit().await?;
         self.nodes.keep(&appended.nodes);
-        Ok((appended.size, appended.root, appended.leaves))
+        Ok(TreeHead {
+            size: appended.size,
+            root: appended.root,
+            leaves: appended.leaves,
+        })
     }
 }
 

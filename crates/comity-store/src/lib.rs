@@ -36,7 +36,7 @@ pub use entry::{
     sha256_hex,
 };
 pub use integrator::{Integrator, Receipt};
-pub use ledger::{ConsistencyProof, InclusionProof};
+pub use ledger::{ConsistencyProof, InclusionProof, TreeHead};
 pub use outbox::{Completion, Delivery, DeliveryKind, DeliveryStatus, OutboxCounts, delivery_id};
 pub use permit::{Permit, Planner, RecipientKinds};
 pub use record::{Committed, NewDecision, NewDelivery, Recorded};

@@ -10,7 +10,7 @@ use crate::entry::{
     EntryKind, canonical_decision, decision_entry, decision_entry_len, decision_in_entry,
     pack_entry, sha256_hex,
 };
-use crate::ledger::Appender;
+use crate::ledger::{Appender, TreeHead};
 use crate::outbox::{DeliveryKind, OutboxRow, delivery_id};
 use crate::rows::{Cell, Table};
 use crate::{Backend, Store, StoreError};
@@ -206,12 +206,8 @@ pub(crate) const LOOKUP_CHUNK: usize = 250;
 pub struct Committed {
     /// What became of each decision, in order.
     pub recorded: Vec<Recorded>,
-    /// The size of the tree after the batch.
-    pub tree_size: u64,
-    /// Its root.
-    pub root: comity_ledger::Hash,
-    /// The leaf hash of each entry the batch appended, by index.
-    pub leaves: HashMap<u64, comity_ledger::Hash>,
+    /// The head of the tree after the batch, with the leaves it appended.
+    pub head: TreeHead,
 }
 
 impl Store {
@@ -277,16 +273,14 @@ impl Store {
             known.insert(id.clone(), (prepared.sha.clone(), index));
             out.push(Recorded::New(index));
         }
-        let (tree_size, root, leaves) = self.commit_append(tx, appender, rows.tables()).await?;
+        let head = self.commit_append(tx, appender, rows.tables()).await?;
         self.packs
             .write()
             .expect("pack cache lock")
             .extend(loaded.into_iter().chain(new_packs));
         Ok(Committed {
             recorded: out,
-            tree_size,
-            root,
-            leaves,
+            head,
         })
     }
 
