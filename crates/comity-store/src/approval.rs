@@ -11,8 +11,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::entry::EntryKind;
 use crate::ledger::Appender;
-use crate::outbox::AWAITING_APPROVAL;
-use crate::rows::{Cell, Table};
+use crate::outbox::{AWAITING_APPROVAL, delivery_entries, delivery_entry};
 use crate::verify::Finding;
 use crate::{Store, StoreError};
 
@@ -166,16 +165,12 @@ impl Store {
         // Before the release, which counts the approvals given.
         insert_approval(&mut tx, &new, &request, &act, &approval, &at, index).await?;
         let deliveries = release(&mut tx, &request, &act, &needed, new.verdict, new.by).await?;
-        let entries = Table::new(
-            "ledger_entries",
-            &["idx", "kind", "body", "delivery"],
-            vec![vec![
-                Cell::Int(index as i64),
-                Cell::Text(EntryKind::Approval.as_str().into()),
-                Cell::Text(entry),
-                Cell::Text(new.delivery.to_owned()),
-            ]],
-        );
+        let entries = delivery_entries(vec![delivery_entry(
+            index,
+            EntryKind::Approval,
+            entry,
+            new.delivery,
+        )]);
         self.commit_append(tx, appender, vec![entries]).await?;
         Ok(ApprovalRecord {
             request_id: request,

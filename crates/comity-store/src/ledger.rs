@@ -196,12 +196,8 @@ pub(crate) struct Appender {
 
 /// An append finished: the tree head after it, and what to store and cache.
 struct Appended {
-    /// The size of the tree after the appends.
-    size: u64,
-    /// Its root.
-    root: Hash,
-    /// The leaf hash of each entry appended, by index.
-    leaves: HashMap<u64, Hash>,
+    /// The head of the tree after the appends, with the leaves appended.
+    head: TreeHead,
     /// The `ledger_nodes` rows of the nodes the appends completed.
     rows: Table,
     /// Every node the append held (the old right edge it read, and the nodes it completed):
@@ -243,11 +239,7 @@ impl Store {
         insert_all(&mut tx, tables).await?;
         tx.commit().await?;
         self.nodes.keep(&appended.nodes);
-        Ok(TreeHead {
-            size: appended.size,
-            root: appended.root,
-            leaves: appended.leaves,
-        })
+        Ok(appended.head)
     }
 }
 
@@ -318,9 +310,11 @@ impl Appender {
             })
             .collect();
         Ok(Appended {
-            size: self.size,
-            root,
-            leaves,
+            head: TreeHead {
+                size: self.size,
+                root,
+                leaves,
+            },
             rows: Table::new("ledger_nodes", &["id", "hash"], rows),
             nodes: self.nodes.known,
         })

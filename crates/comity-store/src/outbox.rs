@@ -223,8 +223,26 @@ impl OutboxRow {
     }
 }
 
-/// The columns written for a dispatch entry: with its bytes, the outbox row it is about.
-const ENTRY_COLUMNS: &[&str] = &["idx", "kind", "body", "delivery"];
+/// The `ledger_entries` rows of entries about one outbox row each (dispatch attempts and
+/// results, approvals): each entry's index, kind and bytes, and the row it is about.
+pub(crate) fn delivery_entries(rows: Vec<Vec<Cell>>) -> Table {
+    Table::new("ledger_entries", &["idx", "kind", "body", "delivery"], rows)
+}
+
+/// One row of [`delivery_entries`].
+pub(crate) fn delivery_entry(
+    index: u64,
+    kind: EntryKind,
+    entry: String,
+    delivery: &str,
+) -> Vec<Cell> {
+    vec![
+        Cell::Int(index as i64),
+        Cell::Text(kind.as_str().into()),
+        Cell::Text(entry),
+        Cell::Text(delivery.to_owned()),
+    ]
+}
 
 /// The longest error text recorded, in characters.
 const MAX_ERROR: usize = 1000;
@@ -520,18 +538,13 @@ impl DispatchLog {
     /// Appends the dispatch entry `entry` about `d` to the ledger.
     fn append(&mut self, d: &Delivery, kind: EntryKind, entry: String) -> Result<(), StoreError> {
         let index = self.appender.append(entry.as_bytes())?;
-        self.entries.push(vec![
-            Cell::Int(index as i64),
-            Cell::Text(kind.as_str().into()),
-            Cell::Text(entry),
-            Cell::Text(d.id.clone()),
-        ]);
+        self.entries.push(delivery_entry(index, kind, entry, &d.id));
         Ok(())
     }
 
     /// Writes the entries and `tables` (written after them) and commits.
     async fn commit(self, store: &Store, tables: Vec<Table>) -> Result<(), StoreError> {
-        let mut all = vec![Table::new("ledger_entries", ENTRY_COLUMNS, self.entries)];
+        let mut all = vec![delivery_entries(self.entries)];
         all.extend(tables);
         store.commit_append(self.tx, self.appender, all).await?;
         Ok(())
