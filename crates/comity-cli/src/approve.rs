@@ -3,7 +3,7 @@
 use clap::Args;
 use comity_store::{ApprovalError, NewApproval, Verdict};
 
-use crate::store::{DbArgs, open_existing, runtime, store_error};
+use crate::store::{DbArgs, on_existing, runtime, store_error};
 use crate::{Failure, outln};
 
 /// `comity approve`.
@@ -37,20 +37,20 @@ pub fn approve(args: ApproveArgs) -> Result<(), Failure> {
     }
     let by = format!("{by} (command line)");
     runtime()?.block_on(async {
-        let store = open_existing(&args.db).await?;
-        let record = store
-            .decide_approval(NewApproval {
-                delivery: &args.delivery,
-                approval: args.approval.as_deref(),
-                verdict: if args.refuse {
-                    Verdict::Refused
-                } else {
-                    Verdict::Approved
-                },
-                by: &by,
-            })
-            .await;
-        store.close().await;
+        let approval = NewApproval {
+            delivery: &args.delivery,
+            approval: args.approval.as_deref(),
+            verdict: if args.refuse {
+                Verdict::Refused
+            } else {
+                Verdict::Approved
+            },
+            by: &by,
+        };
+        let record = on_existing(&args.db, async |store| {
+            store.decide_approval(approval).await
+        })
+        .await?;
         let record = record.map_err(|e| match e {
             ApprovalError::Store(e) => store_error(e),
             ApprovalError::NotAsked { .. } => Failure::Input(format!("--approval: {e}")),

@@ -8,7 +8,7 @@ use comity_ledger::{Hash, NoteVerifier, to_hex};
 use comity_store::Store;
 use serde_json::json;
 
-use crate::store::{DbArgs, open_existing, runtime, signer, store_error};
+use crate::store::{DbArgs, on_existing, runtime, signer, store_error};
 use crate::{Failure, outln, write_out};
 
 /// What `comity audit` can do.
@@ -62,13 +62,8 @@ pub fn audit(db: &DbArgs, what: &Audit) -> Result<(), Failure> {
         outln!("{}", signer(db)?.verifier_key());
         return Ok(());
     }
-    let rt = runtime()?;
-    rt.block_on(async {
-        let store = open_existing(db).await?;
-        let result = audit_with(&store, db, what).await;
-        store.close().await;
-        result
-    })
+    runtime()?
+        .block_on(async { on_existing(db, async |store| audit_with(store, db, what).await).await? })
 }
 
 async fn audit_with(store: &Store, db: &DbArgs, what: &Audit) -> Result<(), Failure> {

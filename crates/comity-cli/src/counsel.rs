@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 
-use crate::store::{DbArgs, open_existing, runtime, store_error};
+use crate::store::{DbArgs, on_existing, runtime, store_error};
 use crate::{Failure, outln};
 
 /// What `comity counsel` does.
@@ -61,10 +61,11 @@ pub fn run(what: CounselCommand) -> Result<(), Failure> {
 async fn assign(args: AssignmentArgs) -> Result<(), Failure> {
     let by = who(&args.by)?;
     let (counsel, subject) = (args.counsel.trim(), args.subject.trim());
-    let store = open_existing(&args.db).await?;
-    let made = store.assign(counsel, subject, &by).await;
-    store.close().await;
-    let made = made.map_err(store_error)?;
+    let made = on_existing(&args.db, async |store| {
+        store.assign(counsel, subject, &by).await
+    })
+    .await?
+    .map_err(store_error)?;
     let already = if made { "" } else { "already " };
     outln!("{counsel} is {already}assigned to {subject}");
     Ok(())
@@ -74,9 +75,10 @@ async fn assign(args: AssignmentArgs) -> Result<(), Failure> {
 async fn end(args: AssignmentArgs) -> Result<(), Failure> {
     let by = who(&args.by)?;
     let (counsel, subject) = (args.counsel.trim(), args.subject.trim());
-    let store = open_existing(&args.db).await?;
-    let ended = store.end_assignment(counsel, subject, &by).await;
-    store.close().await;
+    let ended = on_existing(&args.db, async |store| {
+        store.end_assignment(counsel, subject, &by).await
+    })
+    .await?;
     if !ended.map_err(store_error)? {
         return Err(Failure::Input(format!(
             "`{}` is not assigned to `{}`",
@@ -89,9 +91,7 @@ async fn end(args: AssignmentArgs) -> Result<(), Failure> {
 
 /// `comity counsel list`: every assignment, ended ones with when and by whom.
 async fn list(db: &DbArgs) -> Result<(), Failure> {
-    let store = open_existing(db).await?;
-    let all = store.assignments(None).await;
-    store.close().await;
+    let all = on_existing(db, async |store| store.assignments(None).await).await?;
     for a in all.map_err(store_error)? {
         let ended = a
             .ended

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use crate::store::{DbArgs, open_existing, runtime, store_error};
+use crate::store::{DbArgs, on_existing, runtime, store_error};
 use crate::{Failure, outln};
 
 /// `comity deliveries`.
@@ -17,10 +17,11 @@ pub struct DeliveriesArgs {
 /// Prints a request's deliveries, one a line: id, status, attempts, last error.
 pub fn deliveries(args: DeliveriesArgs) -> Result<(), Failure> {
     runtime()?.block_on(async {
-        let store = open_existing(&args.db).await?;
-        let known = store.request(&args.request).await;
-        let list = store.deliveries_of(&args.request).await;
-        store.close().await;
+        let (known, list) = on_existing(&args.db, async |store| {
+            let known = store.request(&args.request).await;
+            (known, store.deliveries_of(&args.request).await)
+        })
+        .await?;
         if known.map_err(store_error)?.is_none() {
             return Err(Failure::Input(format!(
                 "no request `{}` is recorded",

@@ -71,6 +71,18 @@ pub(crate) async fn open_existing(db: &DbArgs) -> Result<Store, Failure> {
     Store::open(location).await.map_err(store_error)
 }
 
+/// Runs `work` on the store `db` names (which must exist already, as for
+/// [`open_existing`]), and closes the store whatever `work` answered.
+pub(crate) async fn on_existing<T>(
+    db: &DbArgs,
+    work: impl AsyncFnOnce(&Store) -> T,
+) -> Result<T, Failure> {
+    let store = open_existing(db).await?;
+    let answer = work(&store).await;
+    store.close().await;
+    Ok(answer)
+}
+
 /// The async runtime a command's store work runs on.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()

@@ -4,7 +4,7 @@ use clap::Subcommand;
 use comity_server::auth::{DEFAULT_TOKEN_DAYS, Role, TokenError, create_token};
 use comity_store::Store;
 
-use crate::store::{DbArgs, open_existing, runtime, store_error};
+use crate::store::{DbArgs, on_existing, runtime, store_error};
 use crate::{Failure, outln};
 
 /// `comity token …`.
@@ -80,9 +80,7 @@ async fn create(db: &DbArgs, role: Role, name: &str, days: u32) -> Result<(), Fa
 
 /// `comity token list`: one line a token, never the token itself.
 async fn list(db: &DbArgs) -> Result<(), Failure> {
-    let store = open_existing(db).await?;
-    let tokens = store.tokens().await;
-    store.close().await;
+    let tokens = on_existing(db, async |store| store.tokens().await).await?;
     for t in tokens.map_err(store_error)? {
         let expires = t.expires_at.map_or("never".to_owned(), |e| e.to_string());
         let revoked = t
@@ -105,11 +103,8 @@ async fn revoke(db: &DbArgs, by: &str, id: &str) -> Result<(), Failure> {
     if by.is_empty() || by.chars().any(char::is_control) {
         return Err(Failure::Input("--by: name who revokes, on one line".into()));
     }
-    let store = open_existing(db).await?;
-    let revoked = store
-        .revoke_token(id, &format!("{by} (command line)"))
-        .await;
-    store.close().await;
+    let by = format!("{by} (command line)");
+    let revoked = on_existing(db, async |store| store.revoke_token(id, &by).await).await?;
     match revoked.map_err(store_error)? {
         Some(t) => {
             outln!(

@@ -126,7 +126,7 @@ fn position(text: &str, policy: &Policy, seen: &mut HashMap<String, usize>) -> u
 }
 
 /// The line and column (from 1) of a byte offset of `text`.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;

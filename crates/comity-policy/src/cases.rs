@@ -17,6 +17,7 @@
 //! is (or is not) among the reasons accordingly. Every rule needs at least one case of each
 //! kind.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -67,7 +68,7 @@ enum Expect {
     Detailed(Detailed),
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Detailed {
     outcome: Outcome,
@@ -248,20 +249,15 @@ fn case_request(pack: &Pack, base: &serde_json::Value, case: &Case) -> Result<Re
 
 impl Expect {
     /// What is expected, in full.
-    fn detailed(&self) -> Detailed {
+    fn detailed(&self) -> Cow<'_, Detailed> {
         match self {
-            Expect::Outcome(o) => Detailed {
+            Expect::Outcome(o) => Cow::Owned(Detailed {
                 outcome: *o,
                 hold_until: None,
                 notice: None,
                 approval: None,
-            },
-            Expect::Detailed(d) => Detailed {
-                outcome: d.outcome,
-                hold_until: d.hold_until,
-                notice: d.notice.clone(),
-                approval: d.approval.clone(),
-            },
+            }),
+            Expect::Detailed(d) => Cow::Borrowed(d),
         }
     }
 }

@@ -156,13 +156,12 @@ impl Dispatcher {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
-        let numbers: Vec<u64> = ready.iter().map(|(_, n)| *n).collect();
-        let finished: Vec<(&Delivery, Completion)> = self
+        let (finished, numbers): (Vec<(&Delivery, Completion)>, Vec<u64>) = self
             .send_all(ready)
             .await
             .into_iter()
-            .map(|(d, number, result)| (d, self.completion(result, number, now)))
-            .collect();
+            .map(|(d, number, result)| ((d, self.completion(result, number, now)), number))
+            .unzip();
         done.extend(self.complete(finished, Some(&numbers)).await?);
         Ok(done)
     }
