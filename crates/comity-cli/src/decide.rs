@@ -26,32 +26,45 @@ pub(crate) fn decide_files(
     engine: &Engine,
     files: &[PathBuf],
 ) -> Result<Vec<(Shape, Vec<Decision>)>, Failure> {
+    Ok(decide_received_files(engine, files)?
+        .into_iter()
+        .map(|(shape, decided)| (shape, decided.into_iter().map(|(_, d)| d).collect()))
+        .collect())
+}
+
+/// A file's shape, and each of its requests as received with its decision.
+pub(crate) type DecidedFile = (Shape, Vec<(Received, Decision)>);
+
+/// [`decide_files`], each decision with the request as received.
+pub(crate) fn decide_received_files(
+    engine: &Engine,
+    files: &[PathBuf],
+) -> Result<Vec<DecidedFile>, Failure> {
     files
         .iter()
         .map(|file| {
             let (shape, received) = read_file(file)?;
-            let decisions = received
-                .iter()
-                .map(|r| decide_received(engine, file, r))
-                .collect::<Result<_, _>>()?;
-            Ok((shape, decisions))
+            let decided = received
+                .into_iter()
+                .map(|r| {
+                    let decision = decide_received(engine, file, &r)?;
+                    Ok((r, decision))
+                })
+                .collect::<Result<_, Failure>>()?;
+            Ok((shape, decided))
         })
         .collect()
 }
 
 /// The requests of `file`, or an input failure naming it.
-pub(crate) fn read_file(file: &Path) -> Result<(Shape, Vec<Received>), Failure> {
+fn read_file(file: &Path) -> Result<(Shape, Vec<Received>), Failure> {
     let text = read_input(file).map_err(|e| Failure::Input(format!("{e:#}")))?;
     read_received(&text).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))
 }
 
 /// The decision on `received`, read from `file`; a refusal names the file and where the
 /// request stands in it.
-pub(crate) fn decide_received(
-    engine: &Engine,
-    file: &Path,
-    received: &Received,
-) -> Result<Decision, Failure> {
+fn decide_received(engine: &Engine, file: &Path, received: &Received) -> Result<Decision, Failure> {
     engine.decide(&received.request).map_err(|e| match e {
         DecideError::Input(e) => Failure::Input(format!(
             "{}: {}",

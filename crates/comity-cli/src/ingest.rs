@@ -90,18 +90,15 @@ impl IngestArgs {
 /// Every request of every file decided, with the deliveries its decision plans; the first
 /// bad one stops it all, naming its file.
 fn decide_all(engine: &Engine, files: &[PathBuf]) -> Result<Vec<NewDecision>, Failure> {
-    let mut decided = Vec::new();
-    for file in files {
-        for r in crate::decide::read_file(file)?.1 {
-            let decision = crate::decide::decide_received(engine, file, &r)?;
-            decided.push(NewDecision {
-                deliveries: comity_server::plan::deliveries(&r.request, &decision),
-                request_body: r.text,
-                decision,
-            });
-        }
-    }
-    Ok(decided)
+    Ok(crate::decide::decide_received_files(engine, files)?
+        .into_iter()
+        .flat_map(|(_, decided)| decided)
+        .map(|(r, decision)| NewDecision {
+            deliveries: comity_server::plan::deliveries(&r.request, &decision),
+            request_body: r.text,
+            decision,
+        })
+        .collect())
 }
 
 /// `comity ingest`: decide every request of every file, then record them, idempotent by id,
