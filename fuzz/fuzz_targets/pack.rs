@@ -45,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
         case_files: vec![case_file.clone()],
         sha256: String::new(),
     };
-    let Ok(pack) = Pack::check(files, catalogs) else {
+    let Ok(pack) = Pack::check(files, None, catalogs) else {
         return;
     };
     std::fs::create_dir_all(case_file.parent().unwrap_or(Path::new("."))).unwrap();

@@ -28,6 +28,7 @@ mod deliveries;
 mod dispatch;
 mod explain;
 mod ingest;
+mod packs;
 mod serve;
 mod store;
 mod token;
@@ -109,6 +110,12 @@ enum Command {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Read the law as a lawyer reviews it: the rule set in force on a date and where each
+    /// rule comes from.
+    Packs {
+        #[command(subcommand)]
+        what: packs::PacksCommand,
     },
     /// Decide requests and record each request, its decision and its ledger entry;
     /// idempotent by request id. Every file is decided before anything is recorded: a bad
@@ -249,6 +256,7 @@ fn run(command: Command) -> Result<(), Failure> {
         } => explain::explain_files(packs, leniency, json, &files),
         Command::Check { packs, json } => check::check(packs, json),
         Command::Test { packs, json } => cases::test(packs, json),
+        Command::Packs { what } => packs::run(what),
         Command::Ingest(args) => ingest::ingest(&args),
         Command::Audit { db, what } => audit::audit(&db, &what),
         Command::Serve(args) => serve::serve(args),

@@ -407,3 +407,101 @@ fn several_files_are_decided_and_errors_name_the_file_line_and_column() {
         "ingest decides every file before it records anything"
     );
 }
+
+#[test]
+fn packs_show_prints_the_law_in_force_and_where_each_rule_comes_from() {
+    let nyc = "ocd-division/country:us/state:ny/place:new_york";
+    let out = comity(
+        &["packs", "show", nyc, "--at", "2026-03-01", "--json"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["id"], format!("{nyc}@2026-01-29"));
+    assert_eq!(shown["amends"], "2017-12-01");
+    let written_in = |file: &str| {
+        shown["rule_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["file"] == file)
+            .map(|f| f["written_in"].clone())
+    };
+    // Amended by Int. No. 1412-A; § 10-178 is as the 2017 version wrote it.
+    assert_eq!(written_in("doc-9-131.cedar").unwrap(), "2026-01-29");
+    assert_eq!(written_in("citywide-10-178.cedar").unwrap(), "2017-12-01");
+    let out = comity(&["packs", "show", nyc, "--at", "2026-01-28"], None);
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with(&format!("{nyc}@2017-12-01")), "{stdout}");
+    assert!(stdout.contains("citywide-10-178.cedar  written in this version"));
+    // New York State in 2021: the common-law privilege was repealed by the 2020 amendment.
+    let out = comity(
+        &[
+            "packs",
+            "show",
+            "ocd-division/country:us/state:ny",
+            "--at",
+            "2021-01-04",
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("repeals common-law-court-privilege.cedar"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("\ncommon-law-court-privilege.cedar"),
+        "{stdout}"
+    );
+    for (args, needle) in [
+        (
+            ["packs", "show", nyc, "--at", "2014-01-01"],
+            "no version of",
+        ),
+        (
+            [
+                "packs",
+                "show",
+                "ocd-division/country:us/state:oh",
+                "--at",
+                "2020-01-01",
+            ],
+            "no pack for",
+        ),
+    ] {
+        let out = comity(&args, None);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out.stderr).contains(needle), "{}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn check_reports_a_rule_file_copied_from_the_version_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &std::path::Path, to: &std::path::Path| {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    copy(&repo().join("packs"), dir.path());
+    copy(&repo().join("catalog"), dir.path());
+    let nyc = dir.path().join("packs/country-us/state-ny/place-new_york");
+    std::fs::copy(
+        nyc.join("2017-12-01/nypd-14-154.cedar"),
+        nyc.join("2026-01-29/nypd-14-154.cedar"),
+    )
+    .unwrap();
+    let packs = dir.path().join("packs");
+    let out = comity(&["check", "--packs", packs.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("place:new_york@2026-01-29: nypd-14-154.cedar is word for word"),
+        "{stderr}"
+    );
+}

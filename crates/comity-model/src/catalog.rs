@@ -29,19 +29,17 @@ pub struct OffenseList {
     pub confidence: Confidence,
 }
 
-/// How well a fact of law is verified: VERIFIED (the text was read), SECONDARY (a reliable
-/// secondary source), UNCONFIRMED (not found in text).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum Confidence {
-    /// Checked against the text of the law or a primary source.
-    #[serde(rename = "VERIFIED")]
-    Verified,
-    /// Reported by a secondary source.
-    #[serde(rename = "SECONDARY")]
-    Secondary,
-    /// From background knowledge, or the sources disagree.
-    #[serde(rename = "UNCONFIRMED")]
-    Unconfirmed,
+crate::words! {
+    /// How well a fact of law is verified: VERIFIED (the text was read), SECONDARY (a
+    /// reliable secondary source), UNCONFIRMED (not found in text).
+    pub enum Confidence: "confidence" {
+        /// Checked against the text of the law or a primary source.
+        Verified = "VERIFIED",
+        /// Reported by a secondary source.
+        Secondary = "SECONDARY",
+        /// From background knowledge, or the sources disagree.
+        Unconfirmed = "UNCONFIRMED",
+    }
 }
 
 /// One offense of a code: a section, or a subdivision where it matters.

@@ -27,6 +27,7 @@ use serde::Deserialize;
 
 use crate::engine::Engine;
 use crate::pack::{Pack, Rule};
+use crate::shift::move_into;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -117,8 +118,16 @@ pub fn run_cases(engine: &Engine, pack: &Pack) -> PackReport {
         .map(|k| (k.as_str(), Vec::new()))
         .collect();
     for file in &pack.case_files {
-        let text = std::fs::read_to_string(file).map_err(|e| e.to_string());
-        run_file(engine, pack, file, text, &mut report, &mut coverage);
+        let text = std::fs::read_to_string(&file.path).map_err(|e| e.to_string());
+        let inherited = file.written_in != pack.manifest.effective_from;
+        run_file(
+            engine,
+            pack,
+            (&file.path, inherited),
+            text,
+            &mut report,
+            &mut coverage,
+        );
     }
     for (rule, kinds) in coverage {
         for needed in [CaseKind::Meets, CaseKind::Fails, CaseKind::Boundary] {
@@ -138,23 +147,33 @@ pub fn run_cases(engine: &Engine, pack: &Pack) -> PackReport {
 type Coverage<'a> = BTreeMap<&'a str, Vec<CaseKind>>;
 
 /// Runs the cases of one file (its text, or why it could not be read) into `report`,
-/// counting each case toward its rule's coverage.
+/// counting each case toward its rule's coverage. A file `inherited` from the version an
+/// amendment amends is first moved into the amendment's period (see [`crate::shift`]).
 fn run_file(
     engine: &Engine,
     pack: &Pack,
-    file: &Path,
+    (file, inherited): (&Path, bool),
     text: Result<String, String>,
     report: &mut PackReport,
     coverage: &mut Coverage,
 ) {
+    let mut moved = None;
+    let cases = text.and_then(|t| {
+        let mut doc: serde_json::Value = serde_yaml_ng::from_str(&t).map_err(|e| e.to_string())?;
+        if inherited {
+            moved = Some(move_into(&mut doc, pack)?);
+        }
+        serde_path_to_error::deserialize::<_, CaseFile>(doc).map_err(|e| e.to_string())
+    });
     let fail = |case: &str, message: String| CaseFailure {
         file: file.to_owned(),
         case: case.to_owned(),
-        message,
+        message: match moved {
+            Some(days) => format!("(inherited, moved {days} days later) {message}"),
+            None => message,
+        },
     };
-    let cases = match text
-        .and_then(|t| serde_yaml_ng::from_str::<CaseFile>(&t).map_err(|e| e.to_string()))
-    {
+    let cases = match cases {
         Ok(c) => c,
         Err(e) => {
             report.failures.push(fail("", e));
@@ -185,7 +204,7 @@ pub(crate) fn run_text(engine: &Engine, pack: &Pack, text: &str) -> PackReport {
     run_file(
         engine,
         pack,
-        &file,
+        (&file, false),
         Ok(text.to_owned()),
         &mut report,
         &mut Coverage::new(),

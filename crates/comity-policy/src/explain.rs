@@ -42,7 +42,7 @@ fn law_in_force(w: &mut String, decision: &Decision, packs: &PackSet) {
             .map(|k| k.manifest.confidence)
             .filter(|c| *c != Confidence::Verified)
         {
-            let _ = writeln!(w, "    confidence: {c:?} (see the pack's note)");
+            let _ = writeln!(w, "    confidence: {c} (see the pack's note)");
         }
     }
 }

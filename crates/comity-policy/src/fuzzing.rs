@@ -9,6 +9,7 @@ use std::path::Path;
 
 use comity_model::Catalogs;
 
+use crate::amend::{PackFile, RuleFile};
 use crate::cases::run_text;
 use crate::engine::Engine;
 use crate::error::PackError;
@@ -28,12 +29,15 @@ pub fn rules(text: &str) -> Result<usize, PackError> {
     let dir = Path::new("fuzz");
     let file = dir.join("rules.cedar");
     let facts = ["flag_a".to_owned(), "flag_b".to_owned()];
-    let read = read_rules(
-        dir,
-        &[(file.clone(), text.to_owned())],
-        &facts,
-        &["deadline_a"],
-    )?;
+    let rule_file = RuleFile {
+        file: PackFile {
+            name: "rules.cedar".to_owned(),
+            path: file.clone(),
+            written_in: "2017-04-02".parse().expect("a date"),
+        },
+        text: text.to_owned(),
+    };
+    let read = read_rules(&[rule_file], &facts, &["deadline_a"])?;
     let (_, met) = slice_rules(&read).map_err(|e| PackError::new(&file, e))?;
     Ok(met.iter().map(|m| m.policies().count()).sum())
 }

@@ -5,6 +5,7 @@
 //! Rust computes the facts a pack declares; Cedar decides; the engine combines the answers
 //! of every pack in force into one outcome per act, with its reasons and limits.
 
+mod amend;
 mod annotated;
 mod cases;
 mod context;
@@ -18,7 +19,9 @@ pub mod fuzzing;
 mod pack;
 mod packset;
 mod schema;
+mod shift;
 
+pub use amend::{PackFile, RuleFile, copies};
 pub use annotated::{AnnotatedError, AnnotatedRule, Annotations, read_annotated};
 pub use cases::{CaseFailure, PackReport, run_cases};
 pub use context::ContextKey;

@@ -14,6 +14,7 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::amend::{PackFile, RuleFile, consolidate};
 use crate::annotated::{AnnotatedRule, Annotations, located, read_annotated};
 use crate::error::PackError;
 use crate::facts::FactSpec;
@@ -35,9 +36,17 @@ pub struct Manifest {
     pub effective_until: Option<Date>,
     /// The IANA time zone effective dates are local to.
     pub timezone: String,
-    /// The `effective_from` of the version this one replaces.
+    /// The `effective_from` of the version this one replaces whole.
     #[serde(default)]
     pub supersedes: Option<Date>,
+    /// The `effective_from` of the version this one amends: it states only what changed
+    /// (see [`crate::amend`]).
+    #[serde(default)]
+    pub amends: Option<Date>,
+    /// With `amends`: the files of the amended version (`x.cedar`, `tests/x.yaml`) that are
+    /// no longer law.
+    #[serde(default)]
+    pub repeals: Vec<String>,
     /// How well the pack's law is verified.
     pub confidence: Confidence,
     /// What a reviewer must know: unconfirmed points, litigation.
@@ -59,6 +68,13 @@ pub struct Manifest {
     /// act carries only what every pack in force that says so allows.
     #[serde(default)]
     pub discloses: BTreeMap<Act, Disclosure>,
+}
+
+impl Manifest {
+    /// The version before this one, which it supersedes or amends.
+    pub fn predecessor(&self) -> Option<Date> {
+        self.supersedes.or(self.amends)
+    }
 }
 
 /// What one law lets an act carry to its recipient.
@@ -125,8 +141,10 @@ pub struct Rule {
     /// (`@exception`, `@exception_2`, …): the requirement a situation meets when that
     /// clause holds.
     pub exceptions: Vec<String>,
-    /// The file it is written in, relative to the pack.
+    /// The file it is written in, relative to the version's directory.
     pub file: String,
+    /// The version whose directory holds that file (an amendment inherits the rest).
+    pub written_in: Date,
     /// The context paths it reads (`warrant_kind`, `facts.nyc_vsc_5y`).
     pub reads: Vec<String>,
     /// The limits it attaches.
@@ -136,6 +154,16 @@ pub struct Rule {
     /// Its place in the pack: files in name order, rules in file order. Reasons are listed
     /// in this order, so that a decision does not depend on Cedar's iteration order.
     pub order: usize,
+}
+
+impl Rule {
+    /// `permit` or `forbid`.
+    pub fn effect_word(&self) -> &'static str {
+        match self.effect {
+            Effect::Permit => "permit",
+            Effect::Forbid => "forbid",
+        }
+    }
 }
 
 /// A loaded, checked pack.
@@ -161,8 +189,10 @@ pub struct Pack {
     pub fact_names: Vec<String>,
     /// Its rules, by id.
     pub rules: BTreeMap<String, Rule>,
-    /// Its test case files.
-    pub case_files: Vec<PathBuf>,
+    /// Its rule files, its own and inherited, in name order.
+    pub rule_files: Vec<RuleFile>,
+    /// Its test case files, its own and inherited, in name order.
+    pub case_files: Vec<PackFile>,
     /// The rules that can apply to each action, ahead of time: index
     /// `2 × act + (1 if duty)`.
     slices: Vec<PolicySet>,
@@ -277,6 +307,17 @@ impl PackFiles {
             sha256: digest(dir, &files)?,
         })
     }
+
+    /// The date its manifest says it amends, read before the pack is checked so that the
+    /// version it amends can be handed to [`Pack::check`] (a manifest that does not parse
+    /// is reported by the check itself).
+    pub fn amends(&self) -> Option<Date> {
+        #[derive(Deserialize)]
+        struct Amends {
+            amends: Option<Date>,
+        }
+        toml::from_str::<Amends>(&self.manifest).ok()?.amends
+    }
 }
 
 /// What a manifest says once checked: its time zone, the instants its law is in force
@@ -299,25 +340,38 @@ pub(crate) struct ReadRules {
 }
 
 impl Pack {
-    /// Loads and checks the pack in `dir`, under the pack root `root`.
-    pub fn load(root: &Path, dir: &Path, catalogs: &Catalogs) -> Result<Pack, PackError> {
-        Pack::check(PackFiles::read(root, dir)?, catalogs)
+    /// Loads and checks the pack in `dir`, under the pack root `root`; `base` is the
+    /// version it amends, if it amends one.
+    pub fn load(
+        root: &Path,
+        dir: &Path,
+        base: Option<&Pack>,
+        catalogs: &Catalogs,
+    ) -> Result<Pack, PackError> {
+        Pack::check(PackFiles::read(root, dir)?, base, catalogs)
     }
 
-    /// Checks a pack's files: the manifest, every rule's annotations and its validity
-    /// against the schema its facts make; and slices the rules by act.
-    pub fn check(files: PackFiles, catalogs: &Catalogs) -> Result<Pack, PackError> {
+    /// Checks a pack's files (with what it inherits from `base`, for an amendment): the
+    /// manifest, every rule's annotations and its validity against the schema its facts
+    /// make; and slices the rules by act.
+    pub fn check(
+        files: PackFiles,
+        base: Option<&Pack>,
+        catalogs: &Catalogs,
+    ) -> Result<Pack, PackError> {
         let manifest_path = files.dir.join("pack.toml");
         let err = |message: String| PackError::new(&manifest_path, message);
         let manifest: Manifest = toml::from_str(&files.manifest).map_err(|e| err(e.to_string()))?;
-        let checked = check_manifest(&manifest, &files.rel, catalogs).map_err(err)?;
+        let (dir, rel) = (files.dir.clone(), files.rel.clone());
+        let law = consolidate(files, manifest, base).map_err(err)?;
+        let checked = check_manifest(&law.manifest, &rel, catalogs).map_err(err)?;
         let deadlines: Vec<&str> = checked
             .facts
             .iter()
             .filter(|(_, s)| !s.is_boolean())
             .map(|(n, _)| n.as_str())
             .collect();
-        let read = read_rules(&files.dir, &files.rules, &checked.fact_names, &deadlines)?;
+        let read = read_rules(&law.rules, &checked.fact_names, &deadlines)?;
         if read.rules.is_empty() {
             return Err(err("the pack has no rules (*.cedar)".into()));
         }
@@ -331,22 +385,26 @@ impl Pack {
             let (file, text) = &read.sources[&e.policy_id().to_string()];
             return Err(PackError::new(file, located(text, e)));
         }
-        if files.case_files.is_empty() {
+        if law.cases.is_empty() {
             return Err(err("the pack has no test cases (tests/*.yaml)".into()));
         }
         let (slices, met_slices) = slice_rules(&read).map_err(err)?;
         Ok(Pack {
-            id: format!("{}@{}", manifest.jurisdiction, manifest.effective_from),
-            sha256: files.sha256,
-            dir: files.dir,
-            manifest,
+            id: format!(
+                "{}@{}",
+                law.manifest.jurisdiction, law.manifest.effective_from
+            ),
+            sha256: law.sha256,
+            dir,
+            manifest: law.manifest,
             tz: checked.tz,
             from: checked.from,
             until: checked.until,
             facts: checked.facts,
             fact_names: checked.fact_names,
             rules: read.rules,
-            case_files: files.case_files,
+            rule_files: law.rules,
+            case_files: law.cases,
             slices,
             met_slices,
             policies: read.policies,
@@ -415,7 +473,7 @@ pub(crate) fn check_manifest(
     }
     let tz = TimeZone::get(&manifest.timezone)
         .map_err(|_| format!("timezone: `{}` is not an IANA time zone", manifest.timezone))?;
-    check_earlier_law(manifest)?;
+    check_lineage(manifest)?;
     check_discloses(manifest)?;
     let local_midnight = |d: Date| -> Result<Timestamp, String> {
         d.0.to_zoned_datetime(tz.clone())
@@ -446,14 +504,25 @@ pub(crate) fn check_manifest(
     })
 }
 
-/// `earlier_law` belongs on a first version, and `earlier_law_except` only beside `none`.
-fn check_earlier_law(manifest: &Manifest) -> Result<(), String> {
-    if manifest.supersedes.is_some()
+/// How a version stands to the one before it: it supersedes it or amends it (not both), and
+/// repeals only what it amends; `earlier_law` belongs on a first version, and
+/// `earlier_law_except` only beside `none`.
+fn check_lineage(manifest: &Manifest) -> Result<(), String> {
+    if manifest.supersedes.is_some() && manifest.amends.is_some() {
+        return Err(
+            "a version either supersedes the one before it (whole) or amends it (what changed), not both"
+                .into(),
+        );
+    }
+    if manifest.amends.is_none() && !manifest.repeals.is_empty() {
+        return Err("repeals belongs on a version that amends another".into());
+    }
+    if manifest.predecessor().is_some()
         && (manifest.earlier_law != EarlierLaw::NotEncoded
             || !manifest.earlier_law_except.is_empty())
     {
         return Err(
-            "earlier_law belongs on a jurisdiction's first version, not on one that supersedes another"
+            "earlier_law belongs on a jurisdiction's first version, not on one that supersedes or amends another"
                 .into(),
         );
     }
@@ -500,11 +569,11 @@ fn check_facts(facts: &[(String, FactSpec)], catalogs: &Catalogs) -> Result<(), 
     Ok(())
 }
 
-/// Parses every rule file of the pack in `dir` (in name order; within a file, rules in the
-/// order written) into rules keyed by `@id`, refusing a rule whose annotations are wrong or an `@id` used twice.
+/// Parses every rule file of a pack (in name order; within a file, rules in the order
+/// written) into rules keyed by `@id`, refusing a rule whose annotations are wrong or an
+/// `@id` used twice.
 pub(crate) fn read_rules(
-    dir: &Path,
-    files: &[(PathBuf, String)],
+    files: &[RuleFile],
     fact_names: &[String],
     deadlines: &[&str],
 ) -> Result<ReadRules, PackError> {
@@ -513,13 +582,12 @@ pub(crate) fn read_rules(
         policies: PolicySet::new(),
         sources: HashMap::new(),
     };
-    for (file_index, (file, text)) in files.iter().enumerate() {
-        let name = file.strip_prefix(dir).unwrap_or(file).display().to_string();
+    for (file_index, RuleFile { file, text }) in files.iter().enumerate() {
         let read = read_annotated(text, LAW_ANNOTATIONS)
-            .map_err(|e| PackError::new(file, e.to_string()))?;
+            .map_err(|e| PackError::new(&file.path, e.to_string()))?;
         for written in read {
-            let at = |m: String| PackError::new(file, format!("line {}: {m}", written.line));
-            let mut rule = rule_of(&written, &name, fact_names, deadlines).map_err(at)?;
+            let at = |m: String| PackError::new(&file.path, format!("line {}: {m}", written.line));
+            let mut rule = rule_of(&written, file, fact_names, deadlines).map_err(at)?;
             rule.order = file_index * 10_000_000 + written.offset;
             if out.rules.contains_key(&written.id) {
                 return Err(at(format!(
@@ -531,7 +599,7 @@ pub(crate) fn read_rules(
                 .add(written.policy)
                 .map_err(|e| at(e.to_string()))?;
             out.sources
-                .insert(written.id.clone(), (file.clone(), text.clone()));
+                .insert(written.id.clone(), (file.path.clone(), text.clone()));
             out.rules.insert(written.id, rule);
         }
     }
@@ -581,7 +649,7 @@ fn digest(dir: &Path, files: &[PathBuf]) -> Result<String, PackError> {
 /// The rule a policy of a pack is, from its annotations and scope.
 fn rule_of(
     written: &AnnotatedRule,
-    file: &str,
+    file: &PackFile,
     fact_names: &[String],
     deadlines: &[&str],
 ) -> Result<Rule, String> {
@@ -603,7 +671,8 @@ fn rule_of(
         caution: policy.annotation("caution").map(str::to_owned),
         instruction: written.required("instruction").to_owned(),
         exceptions,
-        file: file.to_owned(),
+        file: file.name.clone(),
+        written_in: file.written_in,
         reads,
         limits,
         actions,

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use comity_model::{Catalogs, DIVISIONS_FILE, InputError, Jurisdiction, Place, Request};
+use comity_model::{Catalogs, DIVISIONS_FILE, Date, InputError, Jurisdiction, Place, Request};
 use jiff::Timestamp;
 
 use crate::error::PackError;
-use crate::pack::{EarlierLaw, Pack};
+use crate::pack::{EarlierLaw, Pack, PackFiles};
 
 /// Every pack under a root.
 #[derive(Debug)]
@@ -19,16 +19,30 @@ pub struct PackSet {
 }
 
 impl PackSet {
-    /// Loads every pack (every directory holding a `pack.toml`) under `root`. Each pack's
-    /// jurisdiction must be a division of the catalogs' registry.
+    /// Loads every pack (every directory holding a `pack.toml`) under `root`, each
+    /// amendment after the version it amends. Each pack's jurisdiction must be a division of
+    /// the catalogs' registry.
     pub fn load(root: &Path, catalogs: &Catalogs) -> Result<PackSet, Vec<PackError>> {
         let mut dirs = Vec::new();
         find_packs(root, &mut dirs).map_err(|e| vec![e])?;
+        // Versions of a jurisdiction are sibling directories named by date: in name order,
+        // the version an amendment amends comes before it.
         dirs.sort();
-        let mut packs = Vec::new();
+        let mut packs: Vec<Pack> = Vec::new();
         let mut errors = Vec::new();
         for dir in dirs {
-            match Pack::load(root, &dir, catalogs) {
+            let files = match PackFiles::read(root, &dir) {
+                Ok(files) => files,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            let amends = files.amends();
+            let base = packs.iter().rev().find(|p| {
+                p.dir.parent() == dir.parent() && amends == Some(p.manifest.effective_from)
+            });
+            match Pack::check(files, base, catalogs) {
                 Ok(p)
                     if catalogs.divisions().canonical(&p.manifest.jurisdiction)
                         != Some(&p.manifest.jurisdiction) =>
@@ -71,11 +85,11 @@ impl PackSet {
                 let next_from = packs[pair[1]].from;
                 let next = &packs[pair[1]];
                 let prev = &packs[pair[0]];
-                if next.manifest.supersedes != Some(prev.manifest.effective_from) {
+                if next.manifest.predecessor() != Some(prev.manifest.effective_from) {
                     return Err(PackError::new(
                         next.dir.join("pack.toml"),
                         format!(
-                            "supersedes must be {}, the version before it",
+                            "supersedes (or amends) must be {}, the version before it",
                             prev.manifest.effective_from
                         ),
                     ));
@@ -90,7 +104,7 @@ impl PackSet {
                 prev.until.get_or_insert(next_from);
             }
             let first = &packs[versions[0]];
-            if let Some(s) = first.manifest.supersedes {
+            if let Some(s) = first.manifest.predecessor() {
                 return Err(PackError::new(
                     first.dir.join("pack.toml"),
                     format!("supersedes {s}, but there is no such version"),
@@ -106,6 +120,36 @@ impl PackSet {
     /// Every pack.
     pub fn packs(&self) -> &[Pack] {
         &self.packs
+    }
+
+    /// The versions of a jurisdiction, in date order.
+    pub fn versions(&self, jurisdiction: &Jurisdiction) -> impl Iterator<Item = &Pack> {
+        self.by_jurisdiction
+            .get(jurisdiction)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.packs[i])
+    }
+
+    /// The version of a jurisdiction in force on `day` (from its local midnight), if any.
+    pub fn version_on(&self, jurisdiction: &Jurisdiction, day: Date) -> Option<&Pack> {
+        self.versions(jurisdiction).find(|p| {
+            p.manifest.effective_from <= day
+                && p.until
+                    .is_none_or(|u| day.0 < u.to_zoned_datetime(p.tz.clone()).date())
+        })
+    }
+
+    /// Every rule file a version writes again word for word although the version before it
+    /// has it (see [`crate::amend::copies`]): each version's id and the files.
+    pub fn copies(&self) -> Vec<(&str, Vec<&str>)> {
+        self.by_jurisdiction
+            .values()
+            .flat_map(|v| v.windows(2))
+            .map(|w| (&self.packs[w[1]], &self.packs[w[0]]))
+            .map(|(pack, before)| (pack.id.as_str(), crate::amend::copies(pack, before)))
+            .filter(|(_, files)| !files.is_empty())
+            .collect()
     }
 
     /// The law in force for a request at `place` (the divisions containing it, from the

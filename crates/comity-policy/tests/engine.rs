@@ -285,7 +285,7 @@ fn pack_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn the_order_packs_are_loaded_in_does_not_change_a_decision() {
     use comity_model::Catalogs;
-    use comity_policy::{Pack, PackSet};
+    use comity_policy::{Pack, PackFiles, PackSet};
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -293,21 +293,24 @@ fn the_order_packs_are_loaded_in_does_not_change_a_decision() {
     let mut dirs = Vec::new();
     pack_dirs(&root, &mut dirs);
     dirs.sort();
-    let reversed: Vec<PathBuf> = dirs.iter().rev().cloned().collect();
-    let interleaved: Vec<PathBuf> = dirs
-        .iter()
-        .skip(1)
-        .step_by(2)
-        .chain(dirs.iter().step_by(2))
-        .cloned()
-        .collect();
+    let count = dirs.len();
+    let reversed: Vec<usize> = (0..count).rev().collect();
+    let interleaved: Vec<usize> = (1..count).step_by(2).chain((0..count).step_by(2)).collect();
     let (engine, _) = engines();
     for order in [reversed, interleaved] {
         let catalogs = Catalogs::load(&repo().join("catalog")).unwrap();
-        let packs: Vec<Pack> = order
-            .iter()
-            .map(|d| Pack::load(&root, d, &catalogs).unwrap())
-            .collect();
+        // Each amendment is checked after the version it amends; the set gets them in `order`.
+        let mut loaded: Vec<Option<Pack>> = Vec::new();
+        for dir in &dirs {
+            let files = PackFiles::read(&root, dir).unwrap();
+            let amends = files.amends();
+            let base = loaded.iter().flatten().find(|p| {
+                p.dir.parent() == dir.parent() && Some(p.manifest.effective_from) == amends
+            });
+            let pack = Pack::check(files, base, &catalogs).unwrap();
+            loaded.push(Some(pack));
+        }
+        let packs: Vec<Pack> = order.iter().map(|&i| loaded[i].take().unwrap()).collect();
         let other = Engine::new(PackSet::new(packs).unwrap(), catalogs);
         let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]);
         let mut runner = TestRunner::new_with_rng(Config::default(), rng);

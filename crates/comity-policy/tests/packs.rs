@@ -535,3 +535,241 @@ fn earlier_law_is_said_only_on_a_first_version_and_excepts_only_from_none() {
         &["earlier_law belongs on a jurisdiction's first version"],
     );
 }
+
+/// A version of the fixture's law from 2019-01-01 that amends it: it adds a rule on office
+/// space, with its cases, and otherwise states nothing.
+const AMENDMENT: &str = r#"
+jurisdiction = "ocd-division/country:us"
+title = "Test federal pack, amended"
+effective_from = "2019-01-01"
+amends = "2017-04-02"
+timezone = "America/New_York"
+confidence = "VERIFIED"
+
+[[sources]]
+citation = "Test amendment"
+"#;
+
+const AMENDMENT_RULES: &str = r#"
+@id("no-office-space")
+@citation("Test amendment § 2")
+@summary("No office space for immigration enforcement.")
+@instruction("Refuse office space.")
+forbid (principal, action == Action::"office-space", resource)
+when { context.from_kind == AgencyKind::"federal-immigration" };
+"#;
+
+const AMENDMENT_CASES: &str = r#"
+base:
+  id: t
+  received_at: "2019-06-04T09:00:00-04:00"
+  jurisdiction: ocd-division/country:us/state:oh
+  from: { agency: DHS-ICE-ERO, kind: federal-immigration }
+  to: { agency: JAIL, kind: sheriff }
+  acts: [office-space]
+  subject: { id: synthetic-1 }
+cases:
+  - { name: g, rule: no-office-space, kind: fails, expect: { office-space: forbidden } }
+  - { name: h, rule: no-office-space, kind: meets, with: { from: { agency: FBI, kind: federal-other } }, expect: { office-space: forbidden } }
+  - { name: i, rule: no-office-space, kind: boundary, with: { from: { agency: DHS-ICE-HSI, kind: federal-immigration } }, expect: { office-space: forbidden } }
+"#;
+
+/// The fixture with the amendment beside it, `header` lines added to its manifest's and its
+/// directory altered by `edits` (paths relative to the amendment).
+fn amended(header: &str, edits: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = fixture(&[]);
+    let version = dir.path().join("packs/country-us/2019-01-01");
+    fs::create_dir_all(version.join("tests")).unwrap();
+    fs::write(version.join("pack.toml"), with_header(header)).unwrap();
+    fs::write(version.join("office.cedar"), AMENDMENT_RULES).unwrap();
+    fs::write(version.join("tests/office.yaml"), AMENDMENT_CASES).unwrap();
+    for (file, text) in edits {
+        if text.is_empty() {
+            fs::remove_file(version.join(file)).unwrap();
+        } else {
+            fs::write(version.join(file), text).unwrap();
+        }
+    }
+    dir
+}
+
+/// The amendment's manifest with `line` after its `amends`.
+fn with_header(line: &str) -> String {
+    AMENDMENT.replace(
+        "amends = \"2017-04-02\"\n",
+        &format!("amends = \"2017-04-02\"\n{line}\n"),
+    )
+}
+
+#[test]
+fn an_amendment_inherits_what_it_does_not_change_and_its_inherited_cases_hold_under_it() {
+    let dir = amended("", &[]);
+    let engine = load(dir.path()).unwrap();
+    let [base, amendment] = engine.packs().packs() else {
+        panic!("two versions")
+    };
+    assert_eq!(amendment.id, "ocd-division/country:us@2019-01-01");
+    let written: Vec<(&str, String)> = amendment
+        .rules
+        .values()
+        .map(|r| (r.id.as_str(), r.written_in.to_string()))
+        .collect();
+    assert_eq!(
+        written,
+        [
+            ("hold-needs-judicial-warrant", "2017-04-02".to_owned()),
+            ("hold-permitted", "2017-04-02".to_owned()),
+            ("no-office-space", "2019-01-01".to_owned()),
+        ]
+    );
+    // Facts and sources are inherited too; its own sources come after.
+    assert!(amendment.fact_names.contains(&"vsc_ever".to_owned()));
+    let sources: Vec<&str> = amendment
+        .manifest
+        .sources
+        .iter()
+        .map(|s| s.citation.as_str())
+        .collect();
+    assert_eq!(sources, ["8 CFR 287.7", "Test amendment"]);
+    // The six inherited cases run moved into 2019, beside its own three.
+    let report = run_cases(&engine, amendment);
+    assert_eq!(report.cases, 9);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(run_cases(&engine, base).cases, 6);
+    assert!(engine.packs().copies().is_empty());
+    // A request of 2019 is decided by the amendment's inherited rule.
+    let mut request: serde_json::Value =
+        serde_yaml_ng::from_str::<serde_json::Value>(CASES).unwrap()["base"].clone();
+    request["received_at"] = "2019-03-01T09:00:00-05:00".into();
+    let decision = engine
+        .decide(&Request::from_value(request).unwrap())
+        .unwrap();
+    assert_eq!(decision.acts[0].outcome, Outcome::Permitted);
+    assert_eq!(decision.acts[0].reasons[0].pack, amendment.id);
+}
+
+#[test]
+fn an_inherited_case_the_amendment_changes_fails_naming_the_move() {
+    // The amendment narrows the hold's exceptions to a judicial warrant alone: case `f`
+    // (no warrant, a listed conviction) comes out otherwise under it.
+    let narrowed = RULES
+        .replace(
+            "unless { context.warrant_kind == WarrantKind::\"judicial\" }\nunless { context.facts.vsc_ever };",
+            "unless { context.warrant_kind == WarrantKind::\"judicial\" };",
+        )
+        .replace("@exception_2(\"Test § 1(b): a listed conviction\")\n", "");
+    assert_ne!(narrowed, RULES);
+    let dir = amended("", &[("rules.cedar", &narrowed)]);
+    let engine = load(dir.path()).unwrap();
+    let amendment = &engine.packs().packs()[1];
+    let report = run_cases(&engine, amendment);
+    let failed: Vec<(&str, &str)> = report
+        .failures
+        .iter()
+        .map(|f| (f.case.as_str(), f.message.as_str()))
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].0, "f");
+    assert!(
+        failed[0]
+            .1
+            .starts_with("(inherited, moved 364 days later) hold: expected permitted"),
+        "{}",
+        failed[0].1
+    );
+}
+
+#[test]
+fn an_amendment_repeals_by_naming_files() {
+    let dir = amended("repeals = [\"rules.cedar\", \"tests/cases.yaml\"]", &[]);
+    let engine = load(dir.path()).unwrap();
+    let amendment = &engine.packs().packs()[1];
+    assert_eq!(
+        amendment.rules.keys().collect::<Vec<_>>(),
+        ["no-office-space"]
+    );
+    assert_eq!(run_cases(&engine, amendment).cases, 3);
+}
+
+#[test]
+fn an_amendment_must_name_what_it_amends_and_repeals() {
+    let cases: [(String, &[&str]); 4] = [
+        (
+            with_header("repeals = [\"nope.cedar\"]"),
+            &["repeals `nope.cedar`", "2017-04-02"],
+        ),
+        (
+            AMENDMENT.replace("amends = \"2017-04-02\"", "amends = \"2010-01-01\""),
+            &["amends 2010-01-01, but there is no such version"],
+        ),
+        (
+            with_header("supersedes = \"2017-04-02\""),
+            &["either supersedes", "or amends"],
+        ),
+        (
+            AMENDMENT.replace("America/New_York", "America/Chicago"),
+            &["timezone", "America/New_York"],
+        ),
+    ];
+    for (manifest, expect) in cases {
+        let dir = amended("", &[("pack.toml", &manifest)]);
+        let message = load(dir.path()).expect_err("the amendment must be refused");
+        for needle in expect {
+            assert!(
+                message.contains(needle),
+                "`{message}` should mention `{needle}`"
+            );
+        }
+    }
+    // A whole version may not repeal: it has nothing to inherit.
+    refused(
+        &[("pack.toml", &format!("repeals = [\"x.cedar\"]\n{MANIFEST}"))],
+        &["repeals belongs on a version that amends"],
+    );
+}
+
+#[test]
+fn a_rule_file_written_again_word_for_word_is_a_copy() {
+    // In an amendment, and in a version that supersedes the one before whole.
+    let dir = amended("", &[("rules.cedar", RULES)]);
+    let engine = load(dir.path()).unwrap();
+    assert_eq!(
+        engine.packs().copies(),
+        [("ocd-division/country:us@2019-01-01", vec!["rules.cedar"])]
+    );
+    let whole = AMENDMENT.replace("amends = ", "supersedes = ");
+    let dir = amended(
+        "",
+        &[
+            (
+                "pack.toml",
+                &format!("{whole}{}", &MANIFEST[MANIFEST.find("[facts").unwrap()..]),
+            ),
+            ("rules.cedar", RULES),
+            (
+                "tests/cases.yaml",
+                &CASES.replace("2018-03-01", "2019-03-01"),
+            ),
+        ],
+    );
+    let engine = load(dir.path()).unwrap();
+    assert_eq!(
+        engine.packs().copies(),
+        [("ocd-division/country:us@2019-01-01", vec!["rules.cedar"])]
+    );
+}
+
+#[test]
+fn an_amendments_digest_changes_with_what_it_inherits() {
+    let digest = |rules: &str| {
+        let dir = amended("", &[]);
+        fs::write(
+            dir.path().join("packs/country-us/2017-04-02/rules.cedar"),
+            rules,
+        )
+        .unwrap();
+        load(dir.path()).unwrap().packs().packs()[1].sha256.clone()
+    };
+    assert_ne!(digest(RULES), digest(&format!("// reviewed\n{RULES}")));
+    assert_eq!(digest(RULES), digest(RULES));
+}

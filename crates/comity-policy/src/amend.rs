@@ -1,0 +1,187 @@
+//! Amendments. A version that `amends` another states only what its law changed: the rule
+//! and case files it adds or replaces (a file of the same name), the files it `repeals`, and
+//! the facts and disclosures it adds or replaces (by name). Everything else is the version it
+//! amends, inherited. A version that `supersedes` another is whole in itself.
+//!
+//! This is how a legislature amends a code (a section "is amended to read as follows", a
+//! section "is added", a section "is repealed"), and it is what a lawyer reviewing an
+//! amendment reads: the directory holds exactly what changed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use comity_model::Date;
+
+use crate::pack::{Manifest, Pack, PackFiles};
+
+/// A rule or case file of the law in force, where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackFile {
+    /// Its path in a version's directory: `doc-9-131.cedar`, `tests/holds.yaml`.
+    pub name: String,
+    /// Where it is on disk.
+    pub path: PathBuf,
+    /// The `effective_from` of the version whose directory holds it.
+    pub written_in: Date,
+}
+
+/// A rule file of the law in force, with its text.
+#[derive(Debug, Clone)]
+pub struct RuleFile {
+    /// The file.
+    pub file: PackFile,
+    /// Its text.
+    pub text: String,
+}
+
+/// A version's law in full: its own files, and for an amendment what it inherits.
+pub(crate) struct Consolidated {
+    /// The manifest in effect: an amendment's own, with the facts, disclosures and sources
+    /// of the version it amends that it does not replace.
+    pub manifest: Manifest,
+    /// The rule files, in name order.
+    pub rules: Vec<RuleFile>,
+    /// The case files, in name order.
+    pub cases: Vec<PackFile>,
+    /// SHA-256 of the version: its own files' digest, chained for an amendment to the digest
+    /// of the version it amends (so that a change to an inherited file changes it).
+    pub sha256: String,
+}
+
+/// The law of the version whose files are `own` and manifest `manifest`: the files alone, or
+/// for an amendment the version `base` it amends with what it changes.
+pub(crate) fn consolidate(
+    own: PackFiles,
+    manifest: Manifest,
+    base: Option<&Pack>,
+) -> Result<Consolidated, String> {
+    let date = manifest.effective_from;
+    let own_rules = own.rules.into_iter().map(|(path, text)| RuleFile {
+        file: pack_file(&own.dir, path, date),
+        text,
+    });
+    let own_cases = own
+        .case_files
+        .into_iter()
+        .map(|path| pack_file(&own.dir, path, date));
+    let Some(amends) = manifest.amends else {
+        return Ok(Consolidated {
+            manifest,
+            rules: own_rules.collect(),
+            cases: own_cases.collect(),
+            sha256: own.sha256,
+        });
+    };
+    let base = base
+        .filter(|b| b.manifest.effective_from == amends)
+        .ok_or_else(|| format!("amends {amends}, but there is no such version beside it"))?;
+    check_amendment(&manifest, base)?;
+    let mut rules = by_name(base.rule_files.iter().cloned(), |r| &r.file.name);
+    let mut cases = by_name(base.case_files.iter().cloned(), |c| &c.name);
+    for name in &manifest.repeals {
+        if rules.remove(name).is_none() && cases.remove(name).is_none() {
+            return Err(format!(
+                "repeals `{name}`, which the version of {amends} does not have"
+            ));
+        }
+    }
+    for rule in own_rules {
+        if manifest.repeals.contains(&rule.file.name) {
+            return Err(format!(
+                "`{}` is both repealed and written here",
+                rule.file.name
+            ));
+        }
+        rules.insert(rule.file.name.clone(), rule);
+    }
+    cases.extend(own_cases.map(|c| (c.name.clone(), c)));
+    Ok(Consolidated {
+        sha256: chained(&own.sha256, &base.sha256),
+        manifest: inherit(manifest, &base.manifest),
+        rules: rules.into_values().collect(),
+        cases: cases.into_values().collect(),
+    })
+}
+
+/// An amendment is of the same jurisdiction and time zone as what it amends, and repeals
+/// only by naming files.
+fn check_amendment(manifest: &Manifest, base: &Pack) -> Result<(), String> {
+    if manifest.timezone != base.manifest.timezone {
+        return Err(format!(
+            "timezone: an amendment keeps the time zone of what it amends ({})",
+            base.manifest.timezone
+        ));
+    }
+    Ok(())
+}
+
+/// `manifest` with what it does not replace of `base`'s facts, disclosures and sources.
+fn inherit(mut manifest: Manifest, base: &Manifest) -> Manifest {
+    for (name, spec) in &base.facts {
+        manifest
+            .facts
+            .entry(name.clone())
+            .or_insert_with(|| spec.clone());
+    }
+    for (act, disclosure) in &base.discloses {
+        manifest
+            .discloses
+            .entry(*act)
+            .or_insert_with(|| disclosure.clone());
+    }
+    let own = std::mem::take(&mut manifest.sources);
+    manifest.sources = base.sources.clone();
+    for source in own {
+        if !manifest
+            .sources
+            .iter()
+            .any(|s| s.citation == source.citation)
+        {
+            manifest.sources.push(source);
+        }
+    }
+    manifest
+}
+
+fn pack_file(dir: &std::path::Path, path: PathBuf, written_in: Date) -> PackFile {
+    PackFile {
+        name: path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/"),
+        path,
+        written_in,
+    }
+}
+
+fn by_name<T>(items: impl Iterator<Item = T>, name: impl Fn(&T) -> &String) -> BTreeMap<String, T> {
+    items.map(|i| (name(&i).clone(), i)).collect()
+}
+
+/// SHA-256 over an amendment's own digest and the digest of the version it amends.
+fn chained(own: &str, base: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(own.as_bytes());
+    h.update(b"\0amends\0");
+    h.update(base.as_bytes());
+    const_hex::encode(h.finalize())
+}
+
+/// The rule files `pack` writes again although the version before it has them word for
+/// word: a copy, which a fix to one version would silently miss in the other.
+pub fn copies<'a>(pack: &'a Pack, before: &Pack) -> Vec<&'a str> {
+    let date = pack.manifest.effective_from;
+    pack.rule_files
+        .iter()
+        .filter(|r| r.file.written_in == date)
+        .filter(|r| {
+            before
+                .rule_files
+                .iter()
+                .any(|b| b.file.name == r.file.name && b.text == r.text)
+        })
+        .map(|r| r.file.name.as_str())
+        .collect()
+}
