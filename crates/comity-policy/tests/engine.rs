@@ -398,3 +398,105 @@ fn decisions_are_the_recorded_ones() {
          purpose, bless them (COMITY_BLESS=1) and review the change"
     );
 }
+
+/// The last commit with every version of the law written whole, and the commit that rewrote
+/// the superseding versions as amendments.
+const WHOLE_LAYOUT: &str = "73a1899";
+const AMENDED_LAYOUT: &str = "43865e4";
+
+/// The packs and catalogs of a commit, in `dir`; `false` when the repository's history is
+/// not here (an export without `.git`).
+fn checkout_law(commit: &str, dir: &Path) -> bool {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(repo())
+            .args(args)
+            .output()
+    };
+    if !git(&["cat-file", "-e", &format!("{commit}^{{commit}}")]).is_ok_and(|o| o.status.success())
+    {
+        return false;
+    }
+    let archive = git(&["archive", "--format=tar", commit, "packs", "catalog"]).unwrap();
+    assert!(archive.status.success(), "git archive {commit}");
+    let mut tar = std::process::Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(dir)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(tar.stdin.as_mut().unwrap(), &archive.stdout).unwrap();
+    assert!(tar.wait().unwrap().success());
+    true
+}
+
+/// Every case request of the case files under `root`: each file's base with each case's
+/// `with` merged in.
+fn case_requests(root: &Path) -> Vec<Request> {
+    let mut dirs = Vec::new();
+    pack_dirs(root, &mut dirs);
+    let mut out = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir.join("tests")) else {
+            continue;
+        };
+        for file in entries {
+            let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+            let doc: Value = serde_yaml_ng::from_str(&text).unwrap();
+            for case in doc["cases"].as_array().unwrap() {
+                let mut request = doc["base"].clone();
+                if let Some(patch) = case.get("with") {
+                    json_patch::merge(&mut request, patch);
+                }
+                out.push(Request::from_value(request).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Rewriting the superseding versions as amendments changed no decision: every case request
+/// of both layouts and 2,000 generated requests are decided alike by the law of both commits
+/// (outcomes, reasons and their order, limits, warnings; pack digests aside, which cover
+/// different files).
+#[test]
+fn the_amendment_layout_decides_as_the_whole_versions_did() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    let (whole, amended) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    if !checkout_law(WHOLE_LAYOUT, whole.path()) || !checkout_law(AMENDED_LAYOUT, amended.path()) {
+        eprintln!("skipped: the repository's history is not here");
+        return;
+    }
+    let load = |dir: &Path| Engine::load(&dir.join("packs"), &dir.join("catalog")).unwrap();
+    let (before, after) = (load(whole.path()), load(amended.path()));
+    let decide = |engine: &Engine, request: &Request| match engine.decide(request) {
+        Ok(mut decision) => {
+            decision.packs.iter_mut().for_each(|p| p.sha256.clear());
+            serde_json::to_string(&decision).unwrap()
+        }
+        Err(e) => format!("refused: {e}"),
+    };
+    let mut requests = case_requests(&whole.path().join("packs"));
+    requests.extend(case_requests(&amended.path().join("packs")));
+    let cases = requests.len();
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[11; 32]);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let strategy = request();
+    for _ in 0..GENERATED {
+        let value = strategy.new_tree(&mut runner).unwrap().current();
+        requests.push(Request::from_value(value).unwrap());
+    }
+    assert!(cases > 600, "only {cases} case requests");
+    for request in &requests {
+        assert_eq!(
+            decide(&before, request),
+            decide(&after, request),
+            "request {}",
+            request.id
+        );
+    }
+}
