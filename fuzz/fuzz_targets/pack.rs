@@ -44,6 +44,8 @@ fuzz_target!(|data: &[u8]| {
         rules: vec![(pack_dir.join("rules.cedar"), rules.to_owned())],
         case_files: vec![case_file.clone()],
         sha256: String::new(),
+        own_files: Vec::new(),
+        signature: None,
     };
     let Ok(pack) = Pack::check(files, None, catalogs) else {
         return;

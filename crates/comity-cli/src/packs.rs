@@ -1,10 +1,14 @@
 //! `comity packs`: read the law as a lawyer reviews it.
 
+use std::path::{Path, PathBuf};
+
 use clap::Subcommand;
+use comity_ledger::{NoteSigner, NoteVerifier};
 use comity_model::{Date, Jurisdiction};
-use comity_policy::{Pack, PackSet, Rule};
+use comity_policy::{Pack, PackError, PackSet, Rule, release};
 
 use crate::check::pack_errors;
+use crate::store::write_private;
 use crate::{Failure, PackArgs, outln};
 
 /// What `comity packs` does.
@@ -24,11 +28,110 @@ pub(crate) enum PacksCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Make a counsel's signing key: writes the private key to a file only its owner can
+    /// read, and prints the public (verifier) key to hand to those who load packs.
+    Keygen {
+        /// The key's name, e.g. `counsel.nyc.example`.
+        name: String,
+        /// Where to write the private key (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign the release of pack versions you reviewed (`pack.sig` in each version's
+    /// directory); a version already signed by others with the same files is co-signed.
+    Sign {
+        #[command(flatten)]
+        packs: PackArgs,
+        /// The private key file (`comity packs keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The versions, `<jurisdiction>@<effective-from>`.
+        #[arg(required = true)]
+        versions: Vec<String>,
+    },
+    /// Check every version's signed release against the given verifier keys: exit 1 naming
+    /// each version unsigned, signed by no given key, or changed since it was signed.
+    Verify {
+        #[command(flatten)]
+        packs: PackArgs,
+        /// Verifier keys (`<name>+<key ID>+<key>`), as `comity packs keygen` prints them.
+        #[arg(long = "key", required = true)]
+        keys: Vec<String>,
+    },
+}
+
+/// `comity packs keygen`.
+fn keygen(name: &str, out: &Path) -> Result<(), Failure> {
+    let signer = NoteSigner::generate(name).map_err(|e| Failure::Input(format!("name: {e}")))?;
+    write_private(out, &signer.private_key())
+        .map_err(|e| Failure::Input(format!("--out {}: {e}", out.display())))?;
+    outln!("{}", signer.verifier_key());
+    Ok(())
+}
+
+/// `comity packs sign`.
+fn sign(packs: &PackArgs, key: &Path, versions: &[String]) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(key)
+        .map_err(|e| Failure::Input(format!("--key {}: {e}", key.display())))?;
+    let signer = NoteSigner::from_private_key(text.trim())
+        .map_err(|e| Failure::Input(format!("--key {}: {e}", key.display())))?;
+    let engine = packs.load().map_err(|e| Failure::Input(pack_errors(e)))?;
+    for id in versions {
+        let pack = engine
+            .packs()
+            .packs()
+            .iter()
+            .find(|p| &p.id == id)
+            .ok_or_else(|| Failure::Input(format!("version: no pack version `{id}`")))?;
+        let path = pack.dir.join(release::SIGNATURE_FILE);
+        std::fs::write(&path, release::sign(pack, &signer))
+            .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+        outln!("signed {id} as {}: {}", signer.name(), path.display());
+    }
+    Ok(())
+}
+
+/// `comity packs verify`.
+fn verify(packs: &PackArgs, keys: &[String]) -> Result<(), Failure> {
+    let keys = verifier_keys(keys)?;
+    let engine = packs.load().map_err(|e| Failure::Input(pack_errors(e)))?;
+    let signed = release::verify_all(engine.packs(), &keys)
+        .map_err(|errors| Failure::Finding(refused_releases(&errors)))?;
+    for (id, names) in signed {
+        outln!("ok  {id}  signed by {}", names.join(", "));
+    }
+    Ok(())
+}
+
+/// Verifier keys from their texts; a bad one is bad input naming it.
+pub(crate) fn verifier_keys(keys: &[String]) -> Result<Vec<NoteVerifier>, Failure> {
+    keys.iter()
+        .map(|k| {
+            NoteVerifier::from_verifier_key(k)
+                .map_err(|e| Failure::Input(format!("key `{k}`: {e}")))
+        })
+        .collect()
+}
+
+/// The versions whose releases were refused, one line each.
+pub(crate) fn refused_releases(errors: &[PackError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("unsigned or changed pack: {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Runs a `comity packs` command.
 pub(crate) fn run(what: PacksCommand) -> Result<(), Failure> {
     match what {
+        PacksCommand::Keygen { name, out } => keygen(&name, &out),
+        PacksCommand::Sign {
+            packs,
+            key,
+            versions,
+        } => sign(&packs, &key, &versions),
+        PacksCommand::Verify { packs, keys } => verify(&packs, &keys),
         PacksCommand::Show {
             packs,
             jurisdiction,

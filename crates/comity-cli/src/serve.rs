@@ -11,6 +11,7 @@ use comity_server::http::{AppState, ServerOptions};
 use comity_store::Store;
 use tokio::task::JoinHandle;
 
+use crate::packs::{refused_releases, verifier_keys};
 use crate::store::{DbArgs, runtime, signer, store_error};
 use crate::{Failure, Leniency, PackArgs};
 
@@ -38,6 +39,11 @@ pub struct ServeArgs {
     /// and witnesses to copy [default: `checkpoint` in the data directory].
     #[arg(long, env = "COMITY_CHECKPOINT_FILE")]
     checkpoint_file: Option<PathBuf>,
+    /// Load only pack versions whose signed release (`comity packs sign`) verifies against
+    /// one of these verifier keys, unchanged since it was signed; refuse to start otherwise,
+    /// naming the version and the file.
+    #[arg(long = "require-signed-packs", env = "COMITY_REQUIRE_SIGNED_PACKS", value_delimiter = ',', num_args = 1..)]
+    require_signed_packs: Vec<String>,
     /// How often, in seconds, a checkpoint is signed and published while the ledger grows.
     #[arg(long, env = "COMITY_CHECKPOINT_EVERY", default_value_t = 60)]
     checkpoint_every: u64,
@@ -63,6 +69,11 @@ pub(crate) async fn signalled() {
 /// finishes the calls and the dispatch pass in progress.
 pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     let engine = args.packs.engine(Leniency::default())?;
+    if !args.require_signed_packs.is_empty() {
+        let keys = verifier_keys(&args.require_signed_packs)?;
+        comity_policy::release::verify_all(engine.packs(), &keys)
+            .map_err(|errors| Failure::Input(refused_releases(&errors)))?;
+    }
     let access = Access::builtin().map_err(|e| Failure::Finding(format!("error: {e}")))?;
     let loaded = Config::load(&args.config).map_err(|e| Failure::Input(e.to_string()))?;
     let signer = signer(&args.db)?;

@@ -117,7 +117,7 @@ pub(crate) fn signer(args: &DbArgs) -> Result<NoteSigner, Failure> {
 }
 
 /// Writes a file readable by its owner only.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     if let Some(dir) = path.parent() {
         fs::DirBuilder::new()

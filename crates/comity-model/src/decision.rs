@@ -36,6 +36,10 @@ pub struct PackRef {
     pub id: String,
     /// SHA-256 of the pack's files, hex.
     pub sha256: String,
+    /// The pack's signed release, when it has one: carried to the ledger's `pack-loaded`
+    /// entry, which records it once, and not written in the decision.
+    #[serde(skip)]
+    pub signature: Option<std::sync::Arc<str>>,
 }
 
 /// The outcome for one act.

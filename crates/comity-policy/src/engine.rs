@@ -180,6 +180,7 @@ impl Engine {
                 .map(|p| PackRef {
                     id: p.id.clone(),
                     sha256: p.sha256.clone(),
+                    signature: p.signature.clone(),
                 })
                 .collect(),
             acts,

@@ -18,6 +18,7 @@ mod facts;
 pub mod fuzzing;
 mod pack;
 mod packset;
+pub mod release;
 mod schema;
 mod shift;
 

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use cedar_policy::{
     ActionConstraint, Effect, EntityUid, Policy, PolicyId, PolicySet, Schema, ValidationMode,
@@ -18,6 +19,7 @@ use crate::amend::{PackFile, RuleFile, consolidate};
 use crate::annotated::{AnnotatedRule, Annotations, located, read_annotated};
 use crate::error::PackError;
 use crate::facts::FactSpec;
+use crate::release::SIGNATURE_FILE;
 use crate::schema::{DUTY_SUFFIX, schema_text};
 
 /// `pack.toml`: what a pack is, when it is in force, where its law comes from, and the facts
@@ -193,6 +195,11 @@ pub struct Pack {
     pub rule_files: Vec<RuleFile>,
     /// Its test case files, its own and inherited, in name order.
     pub case_files: Vec<PackFile>,
+    /// The files of its own directory with their SHA-256, in path order (what a signed
+    /// release signs).
+    pub own_files: Vec<(String, String)>,
+    /// Its signed release (`pack.sig`), if it has one.
+    pub signature: Option<Arc<str>>,
     /// The rules that can apply to each action, ahead of time: index
     /// `2 × act + (1 if duty)`.
     slices: Vec<PolicySet>,
@@ -278,13 +285,21 @@ pub struct PackFiles {
     pub case_files: Vec<PathBuf>,
     /// SHA-256 over every file (see [`digest`]).
     pub sha256: String,
+    /// Each file's path in the directory and SHA-256, in path order.
+    pub own_files: Vec<(String, String)>,
+    /// The text of its signed release (`pack.sig`), if it has one.
+    pub signature: Option<String>,
 }
 
 impl PackFiles {
     /// Reads the pack in `dir`, under the pack root `root`.
     pub fn read(root: &Path, dir: &Path) -> Result<PackFiles, PackError> {
         let mut files = list_files(dir)?;
+        files.retain(|f| f != &dir.join(SIGNATURE_FILE));
         files.sort();
+        let signature = dir.join(SIGNATURE_FILE);
+        let signature = signature.is_file().then(|| read(&signature)).transpose()?;
+        let own_files = file_digests(dir, &files)?;
         let rules = files
             .iter()
             .filter(|f| f.extension().is_some_and(|e| e == "cedar"))
@@ -304,7 +319,9 @@ impl PackFiles {
             manifest: read(&dir.join("pack.toml"))?,
             rules,
             case_files,
-            sha256: digest(dir, &files)?,
+            sha256: digest(&own_files),
+            own_files,
+            signature,
         })
     }
 
@@ -363,6 +380,7 @@ impl Pack {
         let err = |message: String| PackError::new(&manifest_path, message);
         let manifest: Manifest = toml::from_str(&files.manifest).map_err(|e| err(e.to_string()))?;
         let (dir, rel) = (files.dir.clone(), files.rel.clone());
+        let (own_files, signature) = (files.own_files.clone(), files.signature.clone());
         let law = consolidate(files, manifest, base).map_err(err)?;
         let checked = check_manifest(&law.manifest, &rel, catalogs).map_err(err)?;
         let deadlines: Vec<&str> = checked
@@ -405,6 +423,8 @@ impl Pack {
             rules: read.rules,
             rule_files: law.rules,
             case_files: law.cases,
+            own_files,
+            signature: signature.map(Arc::from),
             slices,
             met_slices,
             policies: read.policies,
@@ -626,24 +646,33 @@ fn list_files(dir: &Path) -> Result<Vec<PathBuf>, PackError> {
     Ok(out)
 }
 
-/// SHA-256 over every file of the pack, in path order: for each, its pack-relative path,
-/// a NUL, its length in decimal, a NUL, and its bytes.
-fn digest(dir: &Path, files: &[PathBuf]) -> Result<String, PackError> {
+/// Each file of the pack, in path order: its pack-relative path and its SHA-256.
+fn file_digests(dir: &Path, files: &[PathBuf]) -> Result<Vec<(String, String)>, PackError> {
+    files
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(f).map_err(|e| PackError::new(f, e.to_string()))?;
+            let rel = f
+                .strip_prefix(dir)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .replace('\\', "/");
+            Ok((rel, const_hex::encode(Sha256::digest(&bytes))))
+        })
+        .collect()
+}
+
+/// SHA-256 over every file of the pack, in path order: for each, its pack-relative path, a
+/// NUL, its SHA-256 in hex, a NUL.
+fn digest(files: &[(String, String)]) -> String {
     let mut h = Sha256::new();
-    for f in files {
-        let bytes = std::fs::read(f).map_err(|e| PackError::new(f, e.to_string()))?;
-        let rel = f
-            .strip_prefix(dir)
-            .unwrap_or(f)
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (rel, sha256) in files {
         h.update(rel.as_bytes());
         h.update([0]);
-        h.update(bytes.len().to_string().as_bytes());
+        h.update(sha256.as_bytes());
         h.update([0]);
-        h.update(&bytes);
     }
-    Ok(const_hex::encode(h.finalize()))
+    const_hex::encode(h.finalize())
 }
 
 /// The rule a policy of a pack is, from its annotations and scope.

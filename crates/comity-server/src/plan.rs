@@ -233,6 +233,7 @@ mod tests {
             packs: vec![PackRef {
                 id: "p".into(),
                 sha256: "00".repeat(32),
+                signature: None,
             }],
             acts: vec![
                 act(Act::Hold, Outcome::Permitted, &[]),

@@ -49,6 +49,7 @@ fn decisions(template: &str, from: usize, to: usize) -> Vec<NewDecision> {
                 packs: vec![PackRef {
                     id: reason.pack.clone(),
                     sha256: "ab".repeat(32),
+                    signature: None,
                 }],
                 acts: [Act::Hold, Act::NotifyRelease]
                     .into_iter()

@@ -103,11 +103,17 @@ pub fn decision_in_entry<'e>(
 }
 
 /// The entry recording that a pack version was first used: `{"kind":"pack-loaded",
-/// "pack":…,"recorded_at":…,"sha256":…}`, keys in JCS order.
-pub fn pack_entry(pack: &str, sha256: &str, recorded_at: &str) -> String {
+/// "pack":…,"recorded_at":…,"sha256":…,"signature":…}`, keys in JCS order; `signature`, its
+/// signed release, only when it has one (`signature` is empty when not).
+pub fn pack_entry(pack: &str, sha256: &str, recorded_at: &str, signature: &str) -> String {
     let s = |v: &str| serde_json::to_string(v).expect("strings serialize");
+    let signed = if signature.is_empty() {
+        String::new()
+    } else {
+        format!(",\"signature\":{}", s(signature))
+    };
     format!(
-        "{{\"kind\":\"pack-loaded\",\"pack\":{},\"recorded_at\":{},\"sha256\":{}}}",
+        "{{\"kind\":\"pack-loaded\",\"pack\":{},\"recorded_at\":{},\"sha256\":{}{signed}}}",
         s(pack),
         s(recorded_at),
         s(sha256)
@@ -168,13 +174,17 @@ mod tests {
         let entry = decision_entry(decision, "2026-11-29T04:00:00Z", "r\"1", "ab");
         let value: serde_json::Value = serde_json::from_str(&entry).unwrap();
         assert_eq!(serde_json_canonicalizer::to_string(&value).unwrap(), entry);
-        let pack = pack_entry(
-            "ocd-division/country:us@2017-04-02",
-            "ab",
-            "2026-11-29T04:00:00Z",
-        );
-        let value: serde_json::Value = serde_json::from_str(&pack).unwrap();
-        assert_eq!(serde_json_canonicalizer::to_string(&value).unwrap(), pack);
+        for signature in ["", "comity pack release\n…\n\n\u{2014} counsel AbC=\n"] {
+            let pack = pack_entry(
+                "ocd-division/country:us@2017-04-02",
+                "ab",
+                "2026-11-29T04:00:00Z",
+                signature,
+            );
+            let value: serde_json::Value = serde_json::from_str(&pack).unwrap();
+            assert_eq!(serde_json_canonicalizer::to_string(&value).unwrap(), pack);
+            assert_eq!(value.get("signature").is_some(), !signature.is_empty());
+        }
         for entry in [
             attempt_entry(
                 "r\"1/notify-release/DHS",

@@ -134,6 +134,7 @@ impl BatchRows {
             Cell::Text(pack.sha256.clone()),
             Cell::Text(at.to_owned()),
             Cell::Int(index as i64),
+            Cell::Text(pack.signature.as_deref().unwrap_or_default().to_owned()),
         ]);
     }
 
@@ -189,7 +190,7 @@ impl BatchRows {
             Table::new("ledger_entries", &["idx", "kind", "body"], self.entries),
             Table::new(
                 "packs",
-                &["id", "sha256", "recorded_at", "ledger_index"],
+                &["id", "sha256", "recorded_at", "ledger_index", "signature"],
                 self.packs,
             ),
             OutboxRow::table(self.outbox),
@@ -251,7 +252,8 @@ impl Store {
         for pack in batch.iter().flat_map(|p| &p.item.decision.packs) {
             let key = (pack.id.clone(), pack.sha256.clone());
             if !loaded.contains(&key) && new_packs.insert(key) {
-                let entry = pack_entry(&pack.id, &pack.sha256, &recorded_at);
+                let signature = pack.signature.as_deref().unwrap_or_default();
+                let entry = pack_entry(&pack.id, &pack.sha256, &recorded_at, signature);
                 let index = appender.append(entry.as_bytes())?;
                 rows.pack(pack, index, entry, &recorded_at);
             }

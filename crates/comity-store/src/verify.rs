@@ -105,6 +105,7 @@ const ENTRY_FIELDS: &[&str] = &[
     "COALESCE(p.id, '')",
     "COALESCE(p.sha256, '')",
     "COALESCE(p.recorded_at, '')",
+    "COALESCE(p.signature, '')",
     "e.delivery",
     "COALESCE(o.id, '')",
     "COALESCE(r.body, '')",
@@ -137,6 +138,7 @@ fn check_entries(page: &crate::rows::Page) -> Result<Vec<CheckedEntry>, StoreErr
             pack,
             pack_sha,
             loaded_at,
+            signature,
             delivery,
             outbox,
             request,
@@ -153,6 +155,7 @@ fn check_entries(page: &crate::rows::Page) -> Result<Vec<CheckedEntry>, StoreErr
             pack,
             pack_sha,
             loaded_at,
+            signature,
             delivery,
             outbox,
             request,
@@ -180,6 +183,8 @@ struct EntryRow<'a> {
     pack: &'a str,
     pack_sha: &'a str,
     loaded_at: &'a str,
+    /// The pack's signed release, or empty.
+    signature: &'a str,
     /// The delivery the entry's row says it is about.
     delivery: &'a str,
     /// That delivery's outbox row, if it is there.
@@ -248,7 +253,7 @@ impl EntryRow<'_> {
         let pack = self.pack;
         if pack.is_empty() {
             Some("a pack-loaded entry whose pack row is missing".to_owned())
-        } else if pack_entry(pack, self.pack_sha, self.loaded_at) != self.body {
+        } else if pack_entry(pack, self.pack_sha, self.loaded_at, self.signature) != self.body {
             Some(format!(
                 "the stored row of pack {pack} differs from its ledger entry"
             ))

@@ -19,6 +19,9 @@ async fn stores() -> Vec<(Store, TestDb)> {
     out
 }
 
+/// The signed release the decisions' pack carries (its text is not checked here).
+const RELEASE: &str = "comity pack release\nocd-division/country:us/state:ny/place:new_york@2017-12-01\n\n\u{2014} counsel.test AAAA\n";
+
 fn decision(id: &str, outcome: Outcome) -> NewDecision {
     let reason = Reason {
         rule: "nyc-doc-detainer-needs-judicial-warrant".into(),
@@ -34,6 +37,7 @@ fn decision(id: &str, outcome: Outcome) -> NewDecision {
         packs: vec![PackRef {
             id: reason.pack.clone(),
             sha256: "ab".repeat(32),
+            signature: Some(RELEASE.into()),
         }],
         acts: vec![ActDecision {
             act: Act::Hold,
@@ -291,6 +295,25 @@ async fn a_missing_or_extra_tree_node_is_named() {
 async fn a_changed_pack_row_is_named() {
     names(
         &["UPDATE packs SET sha256 = 'cd' WHERE ledger_index = 0"],
+        0,
+        "pack",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_pack_release_is_recorded_once_and_a_changed_one_is_named() {
+    for (store, fixture) in stores().await {
+        store.record_decisions(&batch(0, 3)).await.unwrap();
+        let entry = store.entry(0).await.unwrap().unwrap();
+        let value: serde_json::Value = serde_json::from_str(&entry).unwrap();
+        assert_eq!(value["kind"], "pack-loaded");
+        assert_eq!(value["signature"], RELEASE);
+        store.close().await;
+        fixture.drop_database().await;
+    }
+    names(
+        &["UPDATE packs SET signature = '' WHERE ledger_index = 0"],
         0,
         "pack",
     )

@@ -47,6 +47,7 @@ fn decided(id: &str, subject: &str, outcome: Outcome) -> NewDecision {
         packs: vec![PackRef {
             id: reason.pack.clone(),
             sha256: "ab".repeat(32),
+            signature: None,
         }],
         acts: vec![
             act(Act::Hold, Outcome::Forbidden),

@@ -1,0 +1,151 @@
+//! Signed pack releases: the counsel who reviewed a version of the law signs it, and a
+//! service can be told to load only versions so signed.
+//!
+//! A release is a signed note (C2SP signed-note, Ed25519, as the ledger's checkpoints) in the
+//! version's directory, `pack.sig`, whose text names the version, its digest and the digest
+//! of each of its own files:
+//!
+//! ```text
+//! comity pack release
+//! ocd-division/country:us/state:ny/place:new_york@2026-01-29
+//! sha256 567fc82b…
+//! 0c4f…  doc-9-131.cedar
+//! 9a1e…  pack.toml
+//! …
+//! ```
+//!
+//! The version's digest covers, for an amendment, the digest of the version it amends: a
+//! change to any file the version holds or inherits breaks the release, and a changed file of
+//! its own is named. Counsel co-sign by adding their signature lines to the same text.
+
+use comity_ledger::{NoteSigner, NoteVerifier, open_note};
+
+use crate::error::PackError;
+use crate::pack::Pack;
+use crate::packset::PackSet;
+
+/// The name of a version's release file.
+pub const SIGNATURE_FILE: &str = "pack.sig";
+
+/// The first line of a release's text.
+const RELEASE_HEADER: &str = "comity pack release";
+
+/// The text a release of `pack` signs.
+pub fn release_text(pack: &Pack) -> String {
+    let mut text = format!("{RELEASE_HEADER}\n{}\nsha256 {}\n", pack.id, pack.sha256);
+    for (name, sha256) in &pack.own_files {
+        text.push_str(&format!("{sha256}  {name}\n"));
+    }
+    text
+}
+
+/// The release of `pack` signed by `signer`, co-signing the release it already has when that
+/// one is of the same text (a release of other text is replaced).
+pub fn sign(pack: &Pack, signer: &NoteSigner) -> String {
+    let text = release_text(pack);
+    let note = signer.sign(&text);
+    let line = note.rsplit_terminator('\n').next().unwrap_or_default();
+    match pack.signature.as_deref() {
+        Some(old) if old.starts_with(&format!("{text}\n")) && !old.contains(line) => {
+            format!("{old}{line}\n")
+        }
+        Some(old) if old.contains(line) => old.to_owned(),
+        _ => note,
+    }
+}
+
+/// Checks that `pack` carries a release signed by one of `keys` whose files are the ones it
+/// loaded; answers the names of the keys that signed it. A changed file is named; so is a
+/// file added or removed since the release.
+pub fn verify(pack: &Pack, keys: &[NoteVerifier]) -> Result<Vec<String>, PackError> {
+    let sig_path = pack.dir.join(SIGNATURE_FILE);
+    let note = pack
+        .signature
+        .as_deref()
+        .ok_or_else(|| PackError::new(&sig_path, "the version is not signed"))?;
+    let signers: Vec<String> = keys
+        .iter()
+        .filter(|k| open_note(note, k).is_ok())
+        .map(|k| k.name().to_owned())
+        .collect();
+    let Some(key) = keys.iter().find(|k| signers.iter().any(|s| s == k.name())) else {
+        let names: Vec<&str> = keys.iter().map(NoteVerifier::name).collect();
+        return Err(PackError::new(
+            &sig_path,
+            format!(
+                "not signed by any of the keys required ({}), or the signed text was altered",
+                names.join(", ")
+            ),
+        ));
+    };
+    let text = open_note(note, key).expect("verified above");
+    check_files(pack, text)?;
+    Ok(signers)
+}
+
+/// The files a release's `text` signs are the version's own files, byte for byte, and its
+/// digest (which covers what it inherits) is the version's.
+fn check_files(pack: &Pack, text: &str) -> Result<(), PackError> {
+    let sig_path = pack.dir.join(SIGNATURE_FILE);
+    let mut lines = text.lines();
+    let (header, id, digest) = (lines.next(), lines.next(), lines.next());
+    if header != Some(RELEASE_HEADER) || id != Some(pack.id.as_str()) {
+        return Err(PackError::new(
+            &sig_path,
+            format!("the release is not of {}", pack.id),
+        ));
+    }
+    let signed: Vec<(&str, &str)> = lines.filter_map(|l| l.split_once("  ")).collect();
+    for (sha256, name) in &signed {
+        match pack.own_files.iter().find(|(n, _)| n == name) {
+            None => {
+                return Err(PackError::new(
+                    pack.dir.join(name),
+                    "signed in the release, but no longer in the version",
+                ));
+            }
+            Some((_, now)) if now != sha256 => {
+                return Err(PackError::new(
+                    pack.dir.join(name),
+                    "changed since the release was signed",
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some((name, _)) = pack
+        .own_files
+        .iter()
+        .find(|(n, _)| !signed.iter().any(|(_, s)| s == n))
+    {
+        return Err(PackError::new(
+            pack.dir.join(name),
+            "added since the release was signed",
+        ));
+    }
+    if digest != Some(format!("sha256 {}", pack.sha256).as_str()) {
+        return Err(PackError::new(
+            &sig_path,
+            "the version it amends changed since the release was signed",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the signed release of every version of `packs` (see [`verify`]): each version's id
+/// with the keys that signed it, or every version refused and why.
+pub fn verify_all<'a>(
+    packs: &'a PackSet,
+    keys: &[NoteVerifier],
+) -> Result<Vec<(&'a str, Vec<String>)>, Vec<PackError>> {
+    let (signed, refused): (Vec<_>, Vec<_>) = packs
+        .packs()
+        .iter()
+        .map(|p| verify(p, keys).map(|names| (p.id.as_str(), names)))
+        .partition(Result::is_ok);
+    if refused.is_empty() {
+        Ok(signed.into_iter().map(Result::unwrap).collect())
+    } else {
+        Err(refused.into_iter().map(|r| r.unwrap_err()).collect())
+    }
+}
