@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
         manifest: format!("{MANIFEST}{manifest}"),
         rules: vec![(pack_dir.join("rules.cedar"), rules.to_owned())],
         case_files: vec![case_file.clone()],
+        statutes: Vec::new(),
         sha256: String::new(),
         own_files: Vec::new(),
         signature: None,

@@ -29,6 +29,7 @@ mod dispatch;
 mod explain;
 mod ingest;
 mod packs;
+mod render;
 mod serve;
 mod store;
 mod token;

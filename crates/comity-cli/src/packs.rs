@@ -28,6 +28,19 @@ pub(crate) enum PacksCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write one self-contained HTML page per pack version: each paragraph of the statute
+    /// beside the rules that encode it, with their summaries, cautions and test cases, and
+    /// what changed from the version before marked; and an index.
+    Render {
+        #[command(flatten)]
+        packs: PackArgs,
+        /// Only the versions in force on this day [default: every version].
+        #[arg(long)]
+        at: Option<Date>,
+        /// The directory to write the pages in.
+        #[arg(long, default_value = "pack-pages")]
+        out: PathBuf,
+    },
     /// Make a counsel's signing key: writes the private key to a file only its owner can
     /// read, and prints the public (verifier) key to hand to those who load packs.
     Keygen {
@@ -58,6 +71,24 @@ pub(crate) enum PacksCommand {
         #[arg(long = "key", required = true)]
         keys: Vec<String>,
     },
+}
+
+/// `comity packs render`.
+fn render(packs: &PackArgs, at: Option<Date>, out: &Path) -> Result<(), Failure> {
+    let engine = packs.load().map_err(|e| Failure::Input(pack_errors(e)))?;
+    let set = engine.packs();
+    let chosen = |p: &Pack| {
+        at.is_none_or(|day| {
+            set.version_on(&p.manifest.jurisdiction, day)
+                .is_some_and(|v| v.id == p.id)
+        })
+    };
+    let written = crate::render::render_all(set, &chosen, out)
+        .map_err(|e| Failure::Input(format!("--out {}: {e}", out.display())))?;
+    for path in &written {
+        outln!("{}", path.display());
+    }
+    Ok(())
 }
 
 /// `comity packs keygen`.
@@ -125,6 +156,7 @@ pub(crate) fn refused_releases(errors: &[PackError]) -> String {
 /// Runs a `comity packs` command.
 pub(crate) fn run(what: PacksCommand) -> Result<(), Failure> {
     match what {
+        PacksCommand::Render { packs, at, out } => render(&packs, at, &out),
         PacksCommand::Keygen { name, out } => keygen(&name, &out),
         PacksCommand::Sign {
             packs,

@@ -505,3 +505,189 @@ fn check_reports_a_rule_file_copied_from_the_version_before() {
         "{stderr}"
     );
 }
+
+#[test]
+fn packs_render_writes_the_statute_beside_its_rules_for_every_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().to_str().unwrap();
+    let out = comity(&["packs", "render", "--out", out_dir], None);
+    let listed = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let check: Value = serde_json::from_slice(&comity(&["check", "--json"], None).stdout).unwrap();
+    let versions = check["packs"].as_array().unwrap().len();
+    assert_eq!(
+        listed.lines().count(),
+        versions + 1,
+        "a page per version and an index"
+    );
+    let read = |path: &str| std::fs::read_to_string(dir.path().join(path)).unwrap();
+    let nyc = read("country-us/state-ny/place-new_york/2026-01-29.html");
+    // The amended section beside its rule, marked; the inherited ones unchanged; cases shown.
+    let doc = nyc
+        .find("id=\"doc-9-131.cedar\"")
+        .expect("doc-9-131 section");
+    let office = nyc
+        .find("id=\"nyc-doc-no-ice-office-any-purpose\"")
+        .expect("the new rule");
+    assert!(doc < office);
+    assert!(nyc[office..].contains("new in this version"));
+    let citywide = nyc.find("id=\"citywide-10-178.cedar\"").unwrap();
+    assert!(nyc[citywide..].contains("as written in the version of 2017-12-01"));
+    assert!(nyc.contains("Test cases"));
+    assert!(nyc.contains("NYC Admin. Code § 10-178"));
+    // Every rule of the version has its card.
+    let show: Value = serde_json::from_slice(
+        &comity(
+            &[
+                "packs",
+                "show",
+                "ocd-division/country:us/state:ny/place:new_york",
+                "--at",
+                "2026-06-01",
+                "--json",
+            ],
+            None,
+        )
+        .stdout,
+    )
+    .unwrap();
+    for file in show["rule_files"].as_array().unwrap() {
+        for rule in file["rules"].as_array().unwrap() {
+            let id = rule["id"].as_str().unwrap();
+            assert!(nyc.contains(&format!("id=\"{id}\"")), "no card for {id}");
+        }
+    }
+    // New York State's 2020 amendment shows what it repealed.
+    let ny = read("country-us/state-ny/2020-12-15.html");
+    assert!(ny.contains("Repealed by this version"));
+    assert!(ny.contains("common-law-court-privilege.cedar"));
+    // --at: only the versions in force that day.
+    let at = tempfile::tempdir().unwrap();
+    let out = comity(
+        &[
+            "packs",
+            "render",
+            "--at",
+            "2019-06-01",
+            "--out",
+            at.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    let pages: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
+    assert!(
+        pages
+            .iter()
+            .any(|p| p.ends_with("place-new_york/2017-12-01.html")),
+        "{pages:?}"
+    );
+    assert!(
+        !pages.iter().any(|p| p.ends_with("2026-01-29.html")),
+        "{pages:?}"
+    );
+}
+
+#[test]
+fn check_reports_a_rule_file_without_its_statute_text() {
+    let dir = tempfile::tempdir().unwrap();
+    for part in ["packs", "catalog"] {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(repo().join(part))
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    std::fs::remove_file(
+        dir.path()
+            .join("packs/country-us/state-tx/2017-09-01/2-251-detainers.statute.toml"),
+    )
+    .unwrap();
+    let packs = dir.path().join("packs");
+    let out = comity(&["check", "--packs", packs.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "state:tx@2017-09-01: 2-251-detainers.cedar has no 2-251-detainers.statute.toml"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn texas_law_sets_aside_a_county_rule_that_limits_cooperation() {
+    let dir = tempfile::tempdir().unwrap();
+    for part in ["packs", "catalog"] {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(repo().join(part))
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    // A synthetic county ordinance that forbids telling ICE of a release.
+    let county = dir
+        .path()
+        .join("packs/country-us/state-tx/county-harris/2016-01-01");
+    std::fs::create_dir_all(county.join("tests")).unwrap();
+    std::fs::write(
+        county.join("pack.toml"),
+        "jurisdiction = \"ocd-division/country:us/state:tx/county:harris\"\ntitle = \"Synthetic county ordinance\"\neffective_from = \"2016-01-01\"\ntimezone = \"America/Chicago\"\nconfidence = \"UNCONFIRMED\"\nearlier_law = \"none\"\nnote = \"Synthetic: for testing pre-emption only.\"\n[[sources]]\ncitation = \"Synthetic County Code § 1\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        county.join("no-release-notices.cedar"),
+        "@id(\"county-no-release-notices\")\n@citation(\"Synthetic County Code § 1\")\n@summary(\"The jail does not tell ICE of releases.\")\n@instruction(\"Do not notify ICE.\")\nforbid (principal, action == Action::\"notify-release\", resource)\nwhen { context.from_kind == AgencyKind::\"federal-immigration\" };\n",
+    )
+    .unwrap();
+    std::fs::write(county.join("tests/t.yaml"), "base: {}\ncases: []\n").unwrap();
+    let mut request = serde_json::json!({
+        "id": "synthetic-harris-1",
+        "received_at": "2019-06-04T09:00:00-05:00",
+        "jurisdiction": "ocd-division/country:us/state:tx/county:harris",
+        "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
+        "to": { "agency": "HARRIS-SO", "kind": "sheriff" },
+        "form": "I-247A",
+        "basis": ["biometric-match"],
+        "acts": ["notify-release"],
+        "records": ["release-date"],
+        "subject": { "id": "synthetic-person-1" },
+        "custody": { "status": "in-custody", "release_at": "2019-06-05T10:00:00-05:00" }
+    });
+    let packs = dir.path().join("packs");
+    let decide = |request: &Value| {
+        let out = comity(
+            &["decide", "--packs", packs.to_str().unwrap(), "-"],
+            Some(&request.to_string()),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let d = decide(&request);
+    let act = &d["acts"][0];
+    assert_ne!(act["outcome"], "forbidden", "{d:#}");
+    let preempted = act["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "pre-empted")
+        .expect("the pre-emption is a reason");
+    assert_eq!(
+        preempted["citation"],
+        "Tex. Gov't Code § 752.053(a)(1), (a)(3), (b)(2)-(4)"
+    );
+    assert!(
+        preempted["summary"]
+            .as_str()
+            .unwrap()
+            .contains("sets aside county-no-release-notices")
+    );
+    // Before SB 4 took effect, the county's rule binds.
+    request["received_at"] = "2017-06-01T09:00:00-05:00".into();
+    request["custody"]["release_at"] = "2017-06-02T10:00:00-05:00".into();
+    let d = decide(&request);
+    assert_eq!(d["acts"][0]["outcome"], "forbidden", "{d:#}");
+}

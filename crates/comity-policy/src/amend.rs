@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use comity_model::Date;
 
 use crate::pack::{Manifest, Pack, PackFiles};
+use crate::statute::STATUTE_SUFFIX;
 
 /// A rule or case file of the law in force, where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +44,8 @@ pub(crate) struct Consolidated {
     pub rules: Vec<RuleFile>,
     /// The case files, in name order.
     pub cases: Vec<PackFile>,
+    /// The statute files (`*.statute.toml`) and their texts, in name order.
+    pub statutes: Vec<RuleFile>,
     /// SHA-256 of the version: its own files' digest, chained for an amendment to the digest
     /// of the version it amends (so that a change to an inherited file changes it).
     pub sha256: String,
@@ -55,20 +58,13 @@ pub(crate) fn consolidate(
     manifest: Manifest,
     base: Option<&Pack>,
 ) -> Result<Consolidated, String> {
-    let date = manifest.effective_from;
-    let own_rules = own.rules.into_iter().map(|(path, text)| RuleFile {
-        file: pack_file(&own.dir, path, date),
-        text,
-    });
-    let own_cases = own
-        .case_files
-        .into_iter()
-        .map(|path| pack_file(&own.dir, path, date));
+    let (own_rules, own_statutes, own_cases) = own_files(&own, manifest.effective_from);
     let Some(amends) = manifest.amends else {
         return Ok(Consolidated {
             manifest,
-            rules: own_rules.collect(),
-            cases: own_cases.collect(),
+            rules: own_rules,
+            cases: own_cases,
+            statutes: own_statutes,
             sha256: own.sha256,
         });
     };
@@ -76,31 +72,85 @@ pub(crate) fn consolidate(
         .filter(|b| b.manifest.effective_from == amends)
         .ok_or_else(|| format!("amends {amends}, but there is no such version beside it"))?;
     check_amendment(&manifest, base)?;
-    let mut rules = by_name(base.rule_files.iter().cloned(), |r| &r.file.name);
-    let mut cases = by_name(base.case_files.iter().cloned(), |c| &c.name);
-    for name in &manifest.repeals {
-        if rules.remove(name).is_none() && cases.remove(name).is_none() {
-            return Err(format!(
-                "repeals `{name}`, which the version of {amends} does not have"
-            ));
+    let mut inherited = Inherited {
+        rules: by_name(base.rule_files.iter().cloned(), |r| &r.file.name),
+        cases: by_name(base.case_files.iter().cloned(), |c| &c.name),
+        statutes: by_name(base.statute_texts.iter().cloned(), |r| &r.file.name),
+    };
+    inherited.repeal(&manifest.repeals, amends)?;
+    for name in own_rules
+        .iter()
+        .map(|r| &r.file.name)
+        .chain(own_statutes.iter().map(|r| &r.file.name))
+        .chain(own_cases.iter().map(|c| &c.name))
+    {
+        if manifest.repeals.contains(name) {
+            return Err(format!("`{name}` is both repealed and written here"));
         }
     }
-    for rule in own_rules {
-        if manifest.repeals.contains(&rule.file.name) {
-            return Err(format!(
-                "`{}` is both repealed and written here",
-                rule.file.name
-            ));
-        }
-        rules.insert(rule.file.name.clone(), rule);
-    }
-    cases.extend(own_cases.map(|c| (c.name.clone(), c)));
+    inherited
+        .rules
+        .extend(own_rules.into_iter().map(|r| (r.file.name.clone(), r)));
+    inherited
+        .statutes
+        .extend(own_statutes.into_iter().map(|r| (r.file.name.clone(), r)));
+    inherited
+        .cases
+        .extend(own_cases.into_iter().map(|c| (c.name.clone(), c)));
     Ok(Consolidated {
         sha256: chained(&own.sha256, &base.sha256),
         manifest: inherit(manifest, &base.manifest),
-        rules: rules.into_values().collect(),
-        cases: cases.into_values().collect(),
+        rules: inherited.rules.into_values().collect(),
+        cases: inherited.cases.into_values().collect(),
+        statutes: inherited.statutes.into_values().collect(),
     })
+}
+
+/// A version's own rule files, statute files and case files, as written in it on `date`.
+fn own_files(own: &PackFiles, date: Date) -> (Vec<RuleFile>, Vec<RuleFile>, Vec<PackFile>) {
+    let texts = |files: &[(PathBuf, String)]| -> Vec<RuleFile> {
+        files
+            .iter()
+            .map(|(path, text)| RuleFile {
+                file: pack_file(&own.dir, path.clone(), date),
+                text: text.clone(),
+            })
+            .collect()
+    };
+    let cases = own
+        .case_files
+        .iter()
+        .map(|path| pack_file(&own.dir, path.clone(), date))
+        .collect();
+    (texts(&own.rules), texts(&own.statutes), cases)
+}
+
+/// The files an amendment inherits, by name.
+struct Inherited {
+    rules: BTreeMap<String, RuleFile>,
+    cases: BTreeMap<String, PackFile>,
+    statutes: BTreeMap<String, RuleFile>,
+}
+
+impl Inherited {
+    /// Removes each repealed file (a rule file with the statute text beside it); each must
+    /// be a file of the version of `amends`.
+    fn repeal(&mut self, repeals: &[String], amends: Date) -> Result<(), String> {
+        for name in repeals {
+            if let Some(stem) = name.strip_suffix(".cedar") {
+                self.statutes.remove(&format!("{stem}{STATUTE_SUFFIX}"));
+            }
+            let found = self.rules.remove(name).is_some()
+                | self.cases.remove(name).is_some()
+                | self.statutes.remove(name).is_some();
+            if !found {
+                return Err(format!(
+                    "repeals `{name}`, which the version of {amends} does not have"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// An amendment is of the same jurisdiction and time zone as what it amends, and repeals
@@ -115,7 +165,8 @@ fn check_amendment(manifest: &Manifest, base: &Pack) -> Result<(), String> {
     Ok(())
 }
 
-/// `manifest` with what it does not replace of `base`'s facts, disclosures and sources.
+/// `manifest` with what it does not replace of `base`'s facts, disclosures, pre-emptions (a
+/// list declared again replaces the whole) and sources.
 fn inherit(mut manifest: Manifest, base: &Manifest) -> Manifest {
     for (name, spec) in &base.facts {
         manifest
@@ -128,6 +179,9 @@ fn inherit(mut manifest: Manifest, base: &Manifest) -> Manifest {
             .discloses
             .entry(*act)
             .or_insert_with(|| disclosure.clone());
+    }
+    if manifest.preempts.is_empty() {
+        manifest.preempts = base.preempts.clone();
     }
     let own = std::mem::take(&mut manifest.sources);
     manifest.sources = base.sources.clone();

@@ -103,6 +103,52 @@ pub struct PackReport {
     pub failures: Vec<CaseFailure>,
 }
 
+/// A case of a pack as a reader sees it beside its rule.
+#[derive(Debug, Clone)]
+pub struct CaseSummary {
+    /// Its name.
+    pub name: String,
+    /// The rule it shows.
+    pub rule: String,
+    /// `meets`, `fails` or `boundary`.
+    pub kind: &'static str,
+    /// Each act it asks with the outcome it expects.
+    pub expect: Vec<(String, Outcome)>,
+    /// The case file, by its name in a version's directory.
+    pub file: String,
+    /// The version whose directory holds the case file.
+    pub written_in: comity_model::Date,
+}
+
+/// Every case of `pack`, its own files' and inherited ones', in file order; a file that
+/// cannot be read is left out (`run_cases` reports it).
+pub fn case_summaries(pack: &Pack) -> Vec<CaseSummary> {
+    let mut out = Vec::new();
+    for file in &pack.case_files {
+        let Ok(text) = std::fs::read_to_string(&file.path) else {
+            continue;
+        };
+        let Ok(cases) = serde_yaml_ng::from_str::<CaseFile>(&text) else {
+            continue;
+        };
+        out.extend(cases.cases.into_iter().map(|c| {
+            CaseSummary {
+                expect: c
+                    .expect
+                    .iter()
+                    .map(|(act, e)| (act.clone(), e.detailed().outcome))
+                    .collect(),
+                name: c.name,
+                rule: c.rule,
+                kind: c.kind.as_str(),
+                file: file.name.clone(),
+                written_in: file.written_in,
+            }
+        }));
+    }
+    out
+}
+
 /// Runs every case of `pack` through `engine` (which must hold the pack), and checks that
 /// every rule of the pack has a case that meets it, one that fails it and one at its
 /// boundary.

@@ -15,6 +15,7 @@ use crate::error::{DecideError, PackError};
 use crate::facts::{self, FactValues};
 use crate::pack::{LimitSpec, Pack, Rule};
 use crate::packset::{Gap, InForce, PackSet};
+use crate::preempt::{Preemptions, set_aside_reason};
 use crate::schema::DUTY_SUFFIX;
 
 /// A rule that fired, as it explains a decision and the limits it attaches.
@@ -26,7 +27,7 @@ struct Hit {
 }
 
 /// What one pack says of one act in one situation.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct PackVerdict {
     forbids: Vec<Hit>,
     permits: Vec<Hit>,
@@ -35,6 +36,8 @@ pub(crate) struct PackVerdict {
     /// Restrictions of the act or its duty that applied and were excused, one per
     /// exception met.
     met: Vec<Hit>,
+    /// Rules that owe a notice on the act whatever its outcome.
+    owed: Vec<Hit>,
 }
 
 /// Per-pack memo of verdicts by act and context. A verdict depends only on the pack's
@@ -225,11 +228,41 @@ impl Engine {
         if !gaps.is_empty() {
             return Ok(undetermined(act, &gaps, warnings));
         }
-        let verdicts = situation
+        let mut verdicts = situation
             .iter()
             .map(|s| self.verdict(s, act))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(combine(act, tz, situation, &verdicts, warnings))
+        let packs: Vec<&Pack> = situation.iter().map(|s| s.pack).collect();
+        let pre = Preemptions::of(act, &packs);
+        // A pre-empted pack's forbids are set aside: what its permits say must be asked
+        // without them (Cedar names no permit when a forbid holds).
+        for (i, s) in situation.iter().enumerate() {
+            if pre.over(i).is_some() && !verdicts[i].forbids.is_empty() {
+                let permits = self.permits_alone(s, act)?;
+                verdicts[i] = Arc::new(PackVerdict {
+                    permits,
+                    ..(*verdicts[i]).clone()
+                });
+            }
+        }
+        Ok(combine(act, tz, situation, &verdicts, &pre, warnings))
+    }
+
+    /// The permits of a pack's slice for `act` that hold in the situation, its forbids
+    /// left out.
+    fn permits_alone(&self, s: &Situation, act: Act) -> Result<Vec<Hit>, DecideError> {
+        let permits = s
+            .pack
+            .slice(act, false)
+            .policies()
+            .filter(|p| p.effect() == cedar_policy::Effect::Permit)
+            .cloned();
+        let permits = cedar_policy::PolicySet::from_policies(permits).expect("ids are unique");
+        let (_, fired) = self.ask(s, act, false, &permits)?;
+        Ok(fired
+            .iter()
+            .map(|id| hit(s.pack, &s.pack.rules[id.as_str()], &s.key))
+            .collect())
     }
 
     /// The Cedar context the engine passes to `pack`'s rules for `request`: the request's
@@ -264,6 +297,14 @@ impl Engine {
     fn evaluate(&self, s: &Situation, act: Act) -> Result<PackVerdict, DecideError> {
         let pack = s.pack;
         let mut verdict = PackVerdict::default();
+        let owed = pack.owed_slice(act);
+        if !owed.is_empty() {
+            let (_, fired) = self.ask(s, act, false, owed)?;
+            verdict.owed = fired
+                .iter()
+                .map(|id| hit(pack, &pack.rules[id.as_str()], &s.key))
+                .collect();
+        }
         for duty in [false, true] {
             let slice = pack.slice(act, duty);
             if slice.is_empty() {
@@ -493,27 +534,24 @@ fn refused_until_decided(act: Act, reasons: Vec<Arc<Reason>>, instruction: &str)
 /// A pack's hit: the index of its pack in the situation, and the hit.
 type PackHit<'v> = (usize, &'v Hit);
 
-/// Combines the packs' verdicts on one act: any forbid wins; else a duty makes it
-/// required; else a permit makes it permitted; else no law in force speaks to the act, and
-/// it is refused until a person decides.
+/// Combines the packs' verdicts on one act: any forbid wins (but one of a law below a law
+/// that pre-empts it, which is set aside); else a duty makes it required; else a permit makes
+/// it permitted; else no law in force speaks to the act, and it is refused until a person
+/// decides. The notices owed whatever the outcome are its limits in every case.
 fn combine(
     act: Act,
     place_tz: &jiff::tz::TimeZone,
     situation: &[Situation],
     verdicts: &[Arc<PackVerdict>],
+    pre: &Preemptions,
     warnings: &mut Vec<String>,
 ) -> ActDecision {
-    let all = |f: fn(&PackVerdict) -> &Vec<Hit>| -> Vec<PackHit> {
-        verdicts
-            .iter()
-            .enumerate()
-            .flat_map(|(i, v)| f(v).iter().map(move |h| (i, h)))
-            .collect()
-    };
-    let forbids = all(|v| &v.forbids);
+    let all = |f: fn(&PackVerdict) -> &Vec<Hit>| hits(verdicts, f);
+    let (forbids, mut aside) = pre.split(all(|v| &v.forbids));
+    let (why_not_required, aside_duty) = pre.split(all(|v| &v.duty_forbids));
     let duties = all(|v| &v.duties);
     let permits = all(|v| &v.permits);
-    let (outcome, reasons, limited) = if !forbids.is_empty() {
+    let (outcome, reasons, limited): (_, _, Vec<PackHit>) = if !forbids.is_empty() {
         for (i, h) in &duties {
             warnings.push(format!(
                 "{act}: {} requires it ({}), but other rules forbid it",
@@ -525,42 +563,68 @@ fn combine(
         let reasons: Vec<_> = duties.iter().chain(&permits).copied().collect();
         (Outcome::Required, reasons.clone(), reasons)
     } else if !permits.is_empty() {
-        let why_not_required = all(|v| &v.duty_forbids);
+        aside.extend(aside_duty);
         let reasons = permits.iter().chain(&why_not_required).copied().collect();
         (Outcome::Permitted, reasons, permits)
     } else {
-        return unspoken(act, situation, warnings);
+        let owed = all(|v| &v.owed);
+        let mut refused = unspoken(act, situation, warnings);
+        refused.limits = limits(act, place_tz, situation, &owed, pre, warnings);
+        return refused;
     };
+    let limited: Vec<PackHit> = limited.into_iter().chain(all(|v| &v.owed)).collect();
+    let set_aside: Vec<_> = aside
+        .into_iter()
+        .map(|(_, h, j, p)| set_aside_reason(act, &h.reason, situation[j].pack, p, warnings))
+        .collect();
+    let mut limits = limits(act, place_tz, situation, &limited, pre, warnings);
+    if outcome != Outcome::Forbidden {
+        limits.extend(disclosures(act, situation, pre, warnings));
+    }
     ActDecision {
         act,
         outcome,
         instruction: instruction(situation, &reasons),
-        reasons: reasons.into_iter().map(|(_, h)| h.reason.clone()).collect(),
+        reasons: reasons
+            .into_iter()
+            .map(|(_, h)| h.reason.clone())
+            .chain(set_aside)
+            .collect(),
         met: all(|v| &v.met)
             .into_iter()
             .map(|(_, h)| h.reason.clone())
             .collect(),
-        limits: if outcome == Outcome::Forbidden {
-            Vec::new()
-        } else {
-            limits(act, place_tz, situation, &limited, warnings)
-                .into_iter()
-                .chain(disclosures(act, situation, warnings))
-                .collect()
-        },
+        limits,
     }
 }
 
+/// The hits of one kind (`f`) of every pack's verdict, each with its pack's index.
+fn hits(verdicts: &[Arc<PackVerdict>], f: fn(&PackVerdict) -> &Vec<Hit>) -> Vec<PackHit<'_>> {
+    verdicts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| f(v).iter().map(move |h| (i, h)))
+        .collect()
+}
+
 /// What a permitted act that tells its recipient something may carry: one limit for each
-/// pack in force that says (`[discloses]` of its manifest). When none does, the act carries
+/// pack in force that says (`[discloses]` of its manifest), but a pack whose law is
+/// pre-empted for the act. When none does, the act carries
 /// nothing, and the decision says so.
-fn disclosures(act: Act, situation: &[Situation], warnings: &mut Vec<String>) -> Vec<Limit> {
+fn disclosures(
+    act: Act,
+    situation: &[Situation],
+    pre: &Preemptions,
+    warnings: &mut Vec<String>,
+) -> Vec<Limit> {
     if !act.tells() {
         return Vec::new();
     }
     let limits: Vec<Limit> = situation
         .iter()
-        .filter_map(|s| {
+        .enumerate()
+        .filter(|(i, _)| pre.over(*i).is_none())
+        .filter_map(|(_, s)| {
             let d = s.pack.manifest.discloses.get(&act)?;
             Some(Limit {
                 discloses: d.fields.clone(),
@@ -621,19 +685,20 @@ fn instruction(situation: &[Situation], reasons: &[PackHit]) -> Option<String> {
         .map(|(_, t)| t.to_string())
 }
 
-/// The limits the permits (or duties) of an act attach, with their instants computed; the
-/// earliest hold deadline is marked as the one that binds.
+/// The limits the permits (or duties) of an act attach, with their instants computed (but
+/// those a pre-emption strikes); the earliest hold deadline is marked as the one that binds.
 fn limits(
     act: Act,
     place_tz: &jiff::tz::TimeZone,
     situation: &[Situation],
     limited: &[PackHit],
+    pre: &Preemptions,
     warnings: &mut Vec<String>,
 ) -> Vec<Limit> {
     let mut limits = Vec::new();
     for (i, h) in limited {
         let Situation { pack, values, .. } = &situation[*i];
-        for spec in h.limits.iter() {
+        for spec in h.limits.iter().filter(|spec| pre.allows(*i, spec)) {
             let mut limit = Limit::by(
                 h.reason.rule.clone(),
                 pack.id.clone(),
@@ -658,7 +723,9 @@ fn limits(
                     };
                     limit.hold_until = Some(Instant::new(t, place_tz.to_offset(t)));
                 }
-                LimitSpec::Notice(who) => limit.notice = who.clone(),
+                LimitSpec::Notice(who) | LimitSpec::OwedNotice(who) => {
+                    limit.notice = who.clone();
+                }
                 LimitSpec::Approval(who) => limit.approval = Some(who.clone()),
             }
             limits.push(limit);

@@ -38,8 +38,8 @@ pub fn rules(text: &str) -> Result<usize, PackError> {
         text: text.to_owned(),
     };
     let read = read_rules(&[rule_file], &facts, &["deadline_a"])?;
-    let (_, met) = slice_rules(&read).map_err(|e| PackError::new(&file, e))?;
-    Ok(met.iter().map(|m| m.policies().count()).sum())
+    let slices = slice_rules(&read).map_err(|e| PackError::new(&file, e))?;
+    Ok(slices.met.iter().map(|m| m.policies().count()).sum())
 }
 
 /// Runs the cases of one case file's text against `pack` (which `engine` holds); answers

@@ -18,13 +18,15 @@ mod facts;
 pub mod fuzzing;
 mod pack;
 mod packset;
+mod preempt;
 pub mod release;
 mod schema;
 mod shift;
+mod statute;
 
 pub use amend::{PackFile, RuleFile, copies};
 pub use annotated::{AnnotatedError, AnnotatedRule, Annotations, read_annotated};
-pub use cases::{CaseFailure, PackReport, run_cases};
+pub use cases::{CaseFailure, CaseSummary, PackReport, case_summaries, run_cases};
 pub use context::ContextKey;
 pub use deadline::{SkipDay, deadline, flat_deadline, is_federal_holiday};
 pub use engine::Engine;
@@ -32,8 +34,10 @@ pub use error::{DecideError, PackError};
 pub use explain::explain;
 pub use facts::{ClassFilter, ConvictionFact, FactSpec, Since};
 pub use pack::{
-    Disclosure, EarlierLaw, LimitSpec, Manifest, Pack, PackFiles, Rule, Source, jurisdiction_path,
+    Disclosure, EarlierLaw, LimitSpec, LowerMay, Manifest, Pack, PackFiles, Preemption, Rule,
+    Source, jurisdiction_path,
 };
 pub use packset::PackSet;
 pub use packset::{Gap, InForce};
 pub use schema::{DUTY_SUFFIX, schema_text};
+pub use statute::{Paragraph, STATUTE_SUFFIX, Statute, StatuteFile, Wording};

@@ -21,6 +21,7 @@ use crate::error::PackError;
 use crate::facts::FactSpec;
 use crate::release::SIGNATURE_FILE;
 use crate::schema::{DUTY_SUFFIX, schema_text};
+use crate::statute::{STATUTE_SUFFIX, StatuteFile, read_statute};
 
 /// `pack.toml`: what a pack is, when it is in force, where its law comes from, and the facts
 /// it needs.
@@ -70,6 +71,34 @@ pub struct Manifest {
     /// act carries only what every pack in force that says so allows.
     #[serde(default)]
     pub discloses: BTreeMap<Act, Disclosure>,
+    /// Acts whose restriction this law reserves to itself: the law of the divisions within
+    /// this one may not forbid them (pre-emption).
+    #[serde(default)]
+    pub preempts: Vec<Preemption>,
+}
+
+/// A law's pre-emption of the law below it, for some acts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preemption {
+    /// The acts (and their duties) the law below may not restrict.
+    pub acts: Vec<Act>,
+    /// What the law below may still attach to them.
+    pub lower_may: LowerMay,
+    /// The statute that pre-empts.
+    pub citation: String,
+    /// What it says, for the explanation.
+    pub summary: String,
+}
+
+/// What the law of divisions within a pre-empting one may still attach to a pre-empted act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LowerMay {
+    /// Nothing: its forbids are set aside and its limits dropped.
+    Nothing,
+    /// Notices only: its forbids are set aside; of its limits, only the notices stand.
+    AddNotices,
 }
 
 impl Manifest {
@@ -122,6 +151,10 @@ pub enum LimitSpec {
     Notice(Vec<String>),
     /// `@approval("privacy-officer")`: get this approval first.
     Approval(String),
+    /// `@owes_notice("subject")`: give notice to these people whatever the act's outcome
+    /// (Cal. Gov. Code § 7283.1(b): a copy of every ICE request to the person, whether or
+    /// not the agency complies). A rule that owes a notice permits nothing.
+    OwedNotice(Vec<String>),
 }
 
 /// A rule of a pack, with its annotations.
@@ -159,6 +192,14 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// Whether the rule only owes a notice whatever the act's outcome (`@owes_notice`), and
+    /// so permits nothing.
+    pub fn owes_notice(&self) -> bool {
+        self.limits
+            .iter()
+            .any(|l| matches!(l, LimitSpec::OwedNotice(_)))
+    }
+
     /// `permit` or `forbid`.
     pub fn effect_word(&self) -> &'static str {
         match self.effect {
@@ -195,6 +236,11 @@ pub struct Pack {
     pub rule_files: Vec<RuleFile>,
     /// Its test case files, its own and inherited, in name order.
     pub case_files: Vec<PackFile>,
+    /// The text of the law beside each rule file that has it, its own and inherited, in
+    /// name order.
+    pub statutes: Vec<StatuteFile>,
+    /// The statute files as read, for the amendments that inherit them.
+    pub(crate) statute_texts: Vec<RuleFile>,
     /// The files of its own directory with their SHA-256, in path order (what a signed
     /// release signs).
     pub own_files: Vec<(String, String)>,
@@ -207,6 +253,9 @@ pub struct Pack {
     /// clauses, one permit per clause that holds when the forbid's situation does and that
     /// clause's exception does (see [`met_policies`]).
     met_slices: Vec<PolicySet>,
+    /// For each act, the rules that owe a notice whatever its outcome (`@owes_notice`),
+    /// which are in no other slice.
+    owed_slices: Vec<PolicySet>,
     /// Every rule, unsliced.
     policies: PolicySet,
     /// Where the pack stands in its [`crate::PackSet`] (set when the set is made): the key
@@ -256,6 +305,7 @@ const KNOWN_ANNOTATIONS: &[&str] = &[
     "hold_until",
     "notice",
     "approval",
+    "owes_notice",
 ];
 
 /// How many `unless` clauses a forbid may name exceptions for.
@@ -283,6 +333,8 @@ pub struct PackFiles {
     pub rules: Vec<(PathBuf, String)>,
     /// Its test case files (`tests/*.yaml`), in name order.
     pub case_files: Vec<PathBuf>,
+    /// Its statute files (`*.statute.toml`), in name order: each path and text.
+    pub statutes: Vec<(PathBuf, String)>,
     /// SHA-256 over every file (see [`digest`]).
     pub sha256: String,
     /// Each file's path in the directory and SHA-256, in path order.
@@ -300,11 +352,16 @@ impl PackFiles {
         let signature = dir.join(SIGNATURE_FILE);
         let signature = signature.is_file().then(|| read(&signature)).transpose()?;
         let own_files = file_digests(dir, &files)?;
-        let rules = files
-            .iter()
-            .filter(|f| f.extension().is_some_and(|e| e == "cedar"))
-            .map(|f| Ok((f.clone(), read(f)?)))
-            .collect::<Result<_, PackError>>()?;
+        let texts = |keep: &dyn Fn(&Path) -> bool| {
+            files
+                .iter()
+                .filter(|f| keep(f))
+                .map(|f| Ok((f.clone(), read(f)?)))
+                .collect::<Result<Vec<_>, PackError>>()
+        };
+        let rules = texts(&|f| f.extension().is_some_and(|e| e == "cedar"))?;
+        let statutes =
+            texts(&|f| f.parent() == Some(dir) && f.to_string_lossy().ends_with(STATUTE_SUFFIX))?;
         let case_files = files
             .iter()
             .filter(|f| {
@@ -319,6 +376,7 @@ impl PackFiles {
             manifest: read(&dir.join("pack.toml"))?,
             rules,
             case_files,
+            statutes,
             sha256: digest(&own_files),
             own_files,
             signature,
@@ -393,20 +451,16 @@ impl Pack {
         if read.rules.is_empty() {
             return Err(err("the pack has no rules (*.cedar)".into()));
         }
-        // The schema is built and the rules validated only once they parse: those are the
-        // costly steps (milliseconds a pack).
-        let schema_src = schema_text(checked.fact_names.iter().map(String::as_str));
-        let (schema, _) =
-            Schema::from_cedarschema_str(&schema_src).map_err(|e| err(format!("schema: {e}")))?;
-        let validation = Validator::new(schema).validate(&read.policies, ValidationMode::Strict);
-        if let Some(e) = validation.validation_errors().next() {
-            let (file, text) = &read.sources[&e.policy_id().to_string()];
-            return Err(PackError::new(file, located(text, e)));
-        }
+        validate(&read, &checked.fact_names, &manifest_path)?;
         if law.cases.is_empty() {
             return Err(err("the pack has no test cases (tests/*.yaml)".into()));
         }
-        let (slices, met_slices) = slice_rules(&read).map_err(err)?;
+        let Slices {
+            slices,
+            met: met_slices,
+            owed: owed_slices,
+        } = slice_rules(&read).map_err(err)?;
+        let statutes = read_statutes(&law.statutes, &read.rules)?;
         Ok(Pack {
             id: format!(
                 "{}@{}",
@@ -423,10 +477,13 @@ impl Pack {
             rules: read.rules,
             rule_files: law.rules,
             case_files: law.cases,
+            statutes,
+            statute_texts: law.statutes,
             own_files,
             signature: signature.map(Arc::from),
             slices,
             met_slices,
+            owed_slices,
             policies: read.policies,
             position: 0,
         })
@@ -443,10 +500,31 @@ impl Pack {
         &self.met_slices[slice_index(act, duty)]
     }
 
+    /// The rules that owe a notice on `act` whatever its outcome.
+    pub(crate) fn owed_slice(&self, act: Act) -> &PolicySet {
+        &self.owed_slices[slice_index(act, false)]
+    }
+
     /// Every rule of the pack as one Cedar policy set, re-keyed by `@id` (what Cedar alone
     /// would scan, without slicing).
     pub fn policies(&self) -> &PolicySet {
         &self.policies
+    }
+
+    /// The Cedar text of rule `id`, annotations included.
+    pub fn rule_text(&self, id: &str) -> Option<String> {
+        self.policies
+            .policy(&PolicyId::new(id))
+            .map(ToString::to_string)
+    }
+
+    /// The rule files that have no statute text beside them (`<file>.statute.toml`).
+    pub fn without_statute(&self) -> Vec<&str> {
+        self.rule_files
+            .iter()
+            .map(|r| r.file.name.as_str())
+            .filter(|name| !self.statutes.iter().any(|s| s.rule_file() == *name))
+            .collect()
     }
 
     /// Whether the pack is in force at `t`.
@@ -455,22 +533,59 @@ impl Pack {
     }
 }
 
-/// A pack's rules sliced by act (in the order of [`action_names`]), and the excused
-/// restrictions of each slice (see [`met_policies`]).
-pub(crate) fn slice_rules(read: &ReadRules) -> Result<(Vec<PolicySet>, Vec<PolicySet>), String> {
-    let slices: Vec<PolicySet> = action_names()
-        .iter()
-        .map(|action| {
-            let ps = read
-                .policies
-                .policies()
-                .filter(|p| read.rules[&p.id().to_string()].actions.contains(action))
-                .cloned();
-            PolicySet::from_policies(ps).expect("ids are unique")
-        })
-        .collect();
-    let met_slices = slices.iter().map(met_policies).collect::<Result<_, _>>()?;
-    Ok((slices, met_slices))
+/// Validates the rules against the schema their pack's facts make, strictly: the schema is
+/// built and the rules validated only once they parse, for those are the costly steps
+/// (milliseconds a pack). An error in a rule is placed in its file; one of the schema in
+/// the manifest.
+fn validate(read: &ReadRules, fact_names: &[String], manifest: &Path) -> Result<(), PackError> {
+    let schema_src = schema_text(fact_names.iter().map(String::as_str));
+    let (schema, _) = Schema::from_cedarschema_str(&schema_src)
+        .map_err(|e| PackError::new(manifest, format!("schema: {e}")))?;
+    let validation = Validator::new(schema).validate(&read.policies, ValidationMode::Strict);
+    match validation.validation_errors().next() {
+        Some(e) => {
+            let (file, text) = &read.sources[&e.policy_id().to_string()];
+            Err(PackError::new(file, located(text, e)))
+        }
+        None => Ok(()),
+    }
+}
+
+/// A pack's rules sliced by act, in the order of [`action_names`].
+pub(crate) struct Slices {
+    /// The rules that can apply to each action (but those that owe a notice).
+    pub slices: Vec<PolicySet>,
+    /// The excused restrictions of each slice (see [`met_policies`]).
+    pub met: Vec<PolicySet>,
+    /// The rules that owe a notice on each action whatever its outcome.
+    pub owed: Vec<PolicySet>,
+}
+
+/// Slices a pack's rules by act.
+pub(crate) fn slice_rules(read: &ReadRules) -> Result<Slices, String> {
+    let slice = |owed: bool| -> Vec<PolicySet> {
+        action_names()
+            .iter()
+            .map(|action| {
+                let ps = read
+                    .policies
+                    .policies()
+                    .filter(|p| {
+                        let rule = &read.rules[&p.id().to_string()];
+                        rule.actions.contains(action) && rule.owes_notice() == owed
+                    })
+                    .cloned();
+                PolicySet::from_policies(ps).expect("ids are unique")
+            })
+            .collect()
+    };
+    let slices = slice(false);
+    let met = slices.iter().map(met_policies).collect::<Result<_, _>>()?;
+    Ok(Slices {
+        slices,
+        met,
+        owed: slice(true),
+    })
 }
 
 /// Checks a manifest found at `rel` under the pack root: where it is, its dates and time
@@ -495,6 +610,7 @@ pub(crate) fn check_manifest(
         .map_err(|_| format!("timezone: `{}` is not an IANA time zone", manifest.timezone))?;
     check_lineage(manifest)?;
     check_discloses(manifest)?;
+    check_preempts(manifest)?;
     let local_midnight = |d: Date| -> Result<Timestamp, String> {
         d.0.to_zoned_datetime(tz.clone())
             .map(|z| z.timestamp())
@@ -570,6 +686,18 @@ fn check_discloses(manifest: &Manifest) -> Result<(), String> {
     Ok(())
 }
 
+/// A pre-emption names its acts, the statute that pre-empts and what it says.
+fn check_preempts(manifest: &Manifest) -> Result<(), String> {
+    for (n, p) in manifest.preempts.iter().enumerate() {
+        if p.acts.is_empty() || p.citation.trim().is_empty() || p.summary.trim().is_empty() {
+            return Err(format!(
+                "preempts[{n}]: give the acts, the citation of the statute that pre-empts and its summary"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Fact names are lower_snake_case, and the lists they read are in a catalog.
 fn check_facts(facts: &[(String, FactSpec)], catalogs: &Catalogs) -> Result<(), String> {
     for (name, spec) in facts {
@@ -624,6 +752,32 @@ pub(crate) fn read_rules(
         }
     }
     Ok(out)
+}
+
+/// Reads and checks each statute file against the rules of the rule file beside it.
+fn read_statutes(
+    files: &[RuleFile],
+    rules: &BTreeMap<String, Rule>,
+) -> Result<Vec<StatuteFile>, PackError> {
+    files
+        .iter()
+        .map(|RuleFile { file, text }| {
+            let stem = file.name.strip_suffix(STATUTE_SUFFIX).unwrap_or(&file.name);
+            let rule_file = format!("{stem}.cedar");
+            let ids: Vec<&str> = rules
+                .values()
+                .filter(|r| r.file == rule_file)
+                .map(|r| r.id.as_str())
+                .collect();
+            let beside = (!ids.is_empty()).then_some(ids.as_slice());
+            let statute =
+                read_statute(file, text, beside).map_err(|e| PackError::new(&file.path, e))?;
+            Ok(StatuteFile {
+                file: file.clone(),
+                statute,
+            })
+        })
+        .collect()
 }
 
 fn read(path: &Path) -> Result<String, PackError> {
@@ -710,7 +864,7 @@ fn rule_of(
 }
 
 /// The limits a policy's annotations set (`@hold_until` naming a hold-deadline fact of
-/// `deadlines`, `@notice`, `@approval`): only a permit sets any.
+/// `deadlines`, `@notice`, `@approval`, or alone `@owes_notice`): only a permit sets any.
 fn limits_of(policy: &Policy, deadlines: &[&str]) -> Result<Vec<LimitSpec>, String> {
     let mut limits = Vec::new();
     if let Some(fact) = policy.annotation("hold_until") {
@@ -731,6 +885,17 @@ fn limits_of(policy: &Policy, deadlines: &[&str]) -> Result<Vec<LimitSpec>, Stri
     }
     if !limits.is_empty() && policy.effect() == Effect::Forbid {
         return Err("limits (@hold_until, @notice, @approval) belong on permits".into());
+    }
+    if let Some(who) = policy.annotation("owes_notice") {
+        if policy.effect() == Effect::Forbid || !limits.is_empty() {
+            return Err(
+                "@owes_notice belongs on a permit of its own: a rule that owes a notice whatever the outcome permits nothing and attaches nothing else"
+                    .into(),
+            );
+        }
+        limits.push(LimitSpec::OwedNotice(
+            who.split_whitespace().map(str::to_owned).collect(),
+        ));
     }
     Ok(limits)
 }

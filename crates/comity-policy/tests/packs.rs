@@ -773,3 +773,231 @@ fn an_amendments_digest_changes_with_what_it_inherits() {
     assert_ne!(digest(RULES), digest(&format!("// reviewed\n{RULES}")));
     assert_eq!(digest(RULES), digest(RULES));
 }
+
+/// The statute text beside the fixture's rule file.
+const STATUTE: &str = r#"
+section = "8 CFR 287.7; Test § 1"
+in_force_on = "2017-04-02"
+source = "a test"
+wording = "mixed"
+confidence = "UNCONFIRMED"
+
+[[paragraphs]]
+ref = "(a)"
+text = "A detainer is a request."
+rules = ["hold-permitted"]
+verbatim = true
+
+[[paragraphs]]
+ref = "§ 1"
+text = "Holds need a judicial warrant or a listed conviction."
+rules = ["hold-needs-judicial-warrant"]
+verbatim = false
+"#;
+
+#[test]
+fn statute_text_sits_beside_its_rules_and_amendments_inherit_it() {
+    let dir = amended("", &[]);
+    fs::write(
+        dir.path()
+            .join("packs/country-us/2017-04-02/rules.statute.toml"),
+        STATUTE,
+    )
+    .unwrap();
+    let engine = load(dir.path()).unwrap();
+    let [base, amendment] = engine.packs().packs() else {
+        panic!("two versions")
+    };
+    for pack in [base, amendment] {
+        let [statute] = &pack.statutes[..] else {
+            panic!("one statute file")
+        };
+        assert_eq!(statute.rule_file(), "rules.cedar");
+        let verbatim: Vec<bool> = statute
+            .statute
+            .paragraphs
+            .iter()
+            .map(|p| p.is_verbatim(statute.statute.wording))
+            .collect();
+        assert_eq!(verbatim, [true, false]);
+    }
+    assert!(base.without_statute().is_empty());
+    assert_eq!(amendment.without_statute(), ["office.cedar"]);
+}
+
+#[test]
+fn a_statute_file_that_does_not_match_its_rules_is_refused_naming_it() {
+    let cases: [(String, &str); 5] = [
+        (
+            STATUTE.replace("\"hold-permitted\"", "\"hold-allowed\""),
+            "`hold-allowed` is not a rule of the rule file beside it",
+        ),
+        (
+            STATUTE.replace("2017-04-02", "2016-01-01"),
+            "in_force_on: the text is of the version it sits in, 2017-04-02",
+        ),
+        (
+            STATUTE.replace("\"mixed\"", "\"verbatim\""),
+            "`verbatim` is given exactly when wording = \"mixed\"",
+        ),
+        (
+            STATUTE.replace("text = \"A detainer is a request.\"", "text = \"\""),
+            "each has a ref and a text",
+        ),
+        (format!("{STATUTE}\nextra = 1\n"), "unknown field `extra`"),
+    ];
+    for (text, needle) in cases {
+        refused(
+            &[("rules.statute.toml", &text)],
+            &["rules.statute.toml", needle],
+        );
+    }
+    refused(
+        &[("other.statute.toml", STATUTE)],
+        &["other.statute.toml", "no rule file of the same name"],
+    );
+}
+
+/// The fixture with a Texas pack whose manifest ends in `preempts` and a Houston pack that
+/// forbids holds without a judicial warrant and attaches a notice and an approval to the
+/// holds it allows.
+fn preempting(preempts: &str) -> Engine {
+    let dir = fixture(&[]);
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join("packs").join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    };
+    write(
+        "country-us/state-tx/2017-09-01/pack.toml",
+        &format!(
+            "jurisdiction = \"ocd-division/country:us/state:tx\"\ntitle = \"Test state\"\neffective_from = \"2017-09-01\"\ntimezone = \"America/Chicago\"\nconfidence = \"VERIFIED\"\n[[sources]]\ncitation = \"x\"\n{preempts}"
+        ),
+    );
+    write(
+        "country-us/state-tx/2017-09-01/state.cedar",
+        "@id(\"no-hold-of-children\")\n@citation(\"Test state § 2\")\n@summary(\"s\")\n@instruction(\"i\")\nforbid (principal, action == Action::\"hold\", resource) when { context.to_kind == LocalKind::\"probation\" };\n",
+    );
+    write(
+        "country-us/state-tx/2017-09-01/tests/t.yaml",
+        "base: {}\ncases: []\n",
+    );
+    write(
+        "country-us/state-tx/place-houston/2017-09-01/pack.toml",
+        "jurisdiction = \"ocd-division/country:us/state:tx/place:houston\"\ntitle = \"Test city\"\neffective_from = \"2017-09-01\"\ntimezone = \"America/Chicago\"\nconfidence = \"VERIFIED\"\n[[sources]]\ncitation = \"y\"\n",
+    );
+    write(
+        "country-us/state-tx/place-houston/2017-09-01/city.cedar",
+        r#"
+@id("city-hold-needs-judicial-warrant")
+@citation("Houston Code § 1")
+@summary("No holds without a judicial warrant.")
+@instruction("Release on schedule.")
+@exception("Houston Code § 1: a judicial warrant")
+forbid (principal, action == Action::"hold", resource)
+unless { context.warrant_kind == WarrantKind::"judicial" };
+
+@id("city-hold-with-notice")
+@citation("Houston Code § 2")
+@summary("A hold is told to the person and approved by the chief.")
+@instruction("Tell the person; get the chief's approval.")
+@notice("subject")
+@approval("chief")
+permit (principal, action == Action::"hold", resource)
+when { context.from_kind == AgencyKind::"federal-immigration" };
+"#,
+    );
+    write(
+        "country-us/state-tx/place-houston/2017-09-01/tests/t.yaml",
+        "base: {}\ncases: []\n",
+    );
+    load(dir.path()).unwrap()
+}
+
+fn houston_hold(engine: &Engine, warrant: &str, to: &str) -> comity_model::Decision {
+    let request = serde_json::json!({
+        "id": "t", "received_at": "2018-03-01T09:00:00-06:00",
+        "jurisdiction": "ocd-division/country:us/state:tx/place:houston",
+        "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
+        "to": { "agency": "HOUSTON-PD", "kind": to },
+        "warrant": { "kind": warrant },
+        "acts": ["hold"],
+        "subject": { "id": "synthetic-1", "convictions": [{ "offense": "NY PL 160.15", "class": "B-felony", "date": "1990-01-01" }] }
+    });
+    engine
+        .decide(&Request::from_value(request).unwrap())
+        .unwrap()
+}
+
+const TX_PREEMPTS: &str = "[[preempts]]\nacts = [\"hold\", \"transfer\"]\nlower_may = \"add-notices\"\ncitation = \"Tex. Gov't Code § 752.053(a)\"\nsummary = \"No local policy may limit the enforcement of immigration laws.\"\n";
+
+#[test]
+fn a_law_that_preempts_sets_aside_the_forbids_of_the_law_below_it() {
+    // Without pre-emption, the city's forbid wins.
+    let plain = preempting("");
+    let d = houston_hold(&plain, "administrative", "police");
+    assert_eq!(d.acts[0].outcome, Outcome::Forbidden);
+    assert_eq!(
+        d.acts[0].reasons[0].rule,
+        "city-hold-needs-judicial-warrant"
+    );
+
+    let engine = preempting(TX_PREEMPTS);
+    let d = houston_hold(&engine, "administrative", "police");
+    let hold = &d.acts[0];
+    assert_eq!(hold.outcome, Outcome::Permitted);
+    let reasons: Vec<(&str, &str)> = hold
+        .reasons
+        .iter()
+        .map(|r| (r.rule.as_str(), r.citation.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("hold-permitted", "8 CFR 287.7(a)"),
+            ("city-hold-with-notice", "Houston Code § 2"),
+            ("pre-empted", "Tex. Gov't Code § 752.053(a)"),
+        ]
+    );
+    assert!(
+        hold.reasons[2]
+            .summary
+            .contains("sets aside city-hold-needs-judicial-warrant (Houston Code § 1)")
+    );
+    assert!(d.warnings.iter().any(|w| w.contains("city-hold-needs-judicial-warrant of ocd-division/country:us/state:tx/place:houston@2017-09-01 is set aside")), "{:?}", d.warnings);
+    // The city may still add a notice; its approval is struck.
+    assert_eq!(hold.limits.len(), 1, "{:?}", hold.limits);
+    assert_eq!(hold.limits[0].notice, ["subject"]);
+    assert_eq!(hold.limits[0].approval, None);
+
+    // `nothing`: the city's notice is struck too.
+    let strict = preempting(&TX_PREEMPTS.replace("add-notices", "nothing"));
+    let d = houston_hold(&strict, "administrative", "police");
+    assert_eq!(d.acts[0].outcome, Outcome::Permitted);
+    assert!(d.acts[0].limits.is_empty(), "{:?}", d.acts[0].limits);
+
+    // The pre-empting law's own forbids, and the federal law above it, still bind.
+    let d = houston_hold(&engine, "judicial", "probation");
+    assert_eq!(d.acts[0].outcome, Outcome::Forbidden);
+    assert_eq!(d.acts[0].reasons[0].rule, "no-hold-of-children");
+    // Acts it does not name are not pre-empted.
+    let other = preempting(&TX_PREEMPTS.replace("[\"hold\", \"transfer\"]", "[\"transfer\"]"));
+    assert_eq!(
+        houston_hold(&other, "administrative", "police").acts[0].outcome,
+        Outcome::Forbidden
+    );
+}
+
+#[test]
+fn a_preemption_names_its_acts_citation_and_summary() {
+    for bad in [
+        TX_PREEMPTS.replace("[\"hold\", \"transfer\"]", "[]"),
+        TX_PREEMPTS.replace("Tex. Gov't Code § 752.053(a)", ""),
+        TX_PREEMPTS.replace("add-notices", "everything"),
+    ] {
+        refused(
+            &[("pack.toml", &format!("{MANIFEST}{bad}"))],
+            &["pack.toml"],
+        );
+    }
+}

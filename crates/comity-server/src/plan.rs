@@ -1,7 +1,7 @@
 //! What a decision lets comity deliver: a disclosure to the recipient for each permitted (or
 //! required) act that tells something, carrying only the fields the law in force lets it
-//! carry (the decision's `discloses` limits, from the packs), and a notice for each notice a
-//! permitted act owes. Acts that tell nothing (a hold, a transfer, access, office space, an
+//! carry (the decision's `discloses` limits, from the packs), and a notice for each notice an
+//! act owes (a permitted act's, or one owed whatever the outcome, as on a forbidden act). Acts that tell nothing (a hold, a transfer, access, office space, an
 //! arrest, an agreement) are carried out by people, not sent.
 
 use comity_model::{ActDecision, Decision, Outcome, RecordField, Request};
@@ -17,17 +17,18 @@ pub fn deliveries(request: &Request, decision: &Decision) -> Vec<NewDelivery> {
     out
 }
 
-/// Every delivery the decision's permitted acts call for, in the order of its acts.
+/// Every delivery the decision's acts call for, in the order of its acts: of a forbidden
+/// act, only the notices it owes whatever its outcome.
 fn planned(request: &Request, decision: &Decision) -> Vec<NewDelivery> {
     let mut out = Vec::new();
     for act in &decision.acts {
-        if act.outcome == Outcome::Forbidden {
-            continue;
-        }
         // An act whose permit names an approval is carried out only after it: its
         // disclosure and the notices it owes wait for it together.
         let awaiting_approval = act.limits.iter().any(|l| l.approval.is_some());
-        if let Some(fields) = disclosed(act, request) {
+        let fields = (act.outcome != Outcome::Forbidden)
+            .then(|| disclosed(act, request))
+            .flatten();
+        if let Some(fields) = fields {
             let mut payload = Map::new();
             payload.insert("request".into(), request.id.clone().into());
             payload.insert("act".into(), act.act.as_str().into());

@@ -65,7 +65,8 @@ impl Store {
     ///
     /// Notices ride on the act they belong to: a notice the act owes (to the person, to
     /// counsel), and a notice to a counsel assigned to the subject, are permitted exactly
-    /// when the decision permits or requires that act.
+    /// when the decision permits or requires that act; a notice owed whatever the outcome
+    /// (`@owes_notice`) also when it forbids it.
     pub async fn permitting_entry(
         &self,
         request_id: &str,
@@ -434,9 +435,14 @@ fn approvals_for(
         [] => Err(format!(
             "the decision on request {request_id} (ledger entry {index}) does not decide `{act}`"
         )),
-        [a] if a.outcome == Outcome::Forbidden => Err(format!(
-            "the decision on request {request_id} (ledger entry {index}) finds `{act}` forbidden"
-        )),
+        // A forbidden act permits only the notices it owes whatever its outcome: the plan
+        // determines nothing else for it, and only what the plan determines is sent.
+        [a] if a.outcome == Outcome::Forbidden && a.limits.iter().all(|l| l.notice.is_empty()) => {
+            Err(format!(
+                "the decision on request {request_id} (ledger entry {index}) finds `{act}` forbidden"
+            ))
+        }
+        [a] if a.outcome == Outcome::Forbidden => Ok(Vec::new()),
         [a] => {
             let mut approvals: Vec<String> =
                 a.limits.iter().filter_map(|l| l.approval.clone()).collect();
