@@ -81,3 +81,38 @@ fn dispatch_once_delivers_what_is_due_and_stops() {
     let verified = ok(&comity(d, &["audit", "verify"]));
     assert!(verified.starts_with("ok: "), "{verified}");
 }
+
+/// Cal. Gov. Code § 7283.1(b): an ICE detainer a California sheriff must refuse still owes
+/// the person a copy and the word that it is refused. The notice is planned from the
+/// forbidding decision, delivered to the person's channel, and nothing goes to ICE.
+#[test]
+fn a_notice_owed_whatever_the_outcome_is_sent_on_a_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let case_file =
+        common::repo().join("packs/country-us/state-ca/2018-01-01/tests/request-copies.yaml");
+    let cases: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(case_file).unwrap()).unwrap();
+    let request = d.join("ca.json");
+    std::fs::write(&request, cases["base"].to_string()).unwrap();
+    ok(&comity(d, &["ingest", request.to_str().unwrap()]));
+    std::fs::write(
+        d.join("comity.toml"),
+        "[agencies]\n\"DHS-ICE-ERO\" = \"federal-immigration\"\n\n[channels.\"DHS-ICE-ERO\"]\nfile = { dir = \"ice\" }\n\n[channels.subject]\nfile = { dir = \"person\" }\n",
+    )
+    .unwrap();
+    let out = ok(&comity(d, &["dispatch", "--once", "--name", "cli"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0].starts_with("ca-copy/hold/subject\tdelivered\t1"),
+        "{out}"
+    );
+    let written = std::fs::read_to_string(d.join("person/ca-copy%2Fhold%2Fsubject.json")).unwrap();
+    let written: Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(written["payload"]["outcome"], "forbidden");
+    assert_eq!(written["payload"]["because"], "Cal. Gov. Code § 7283.1(b)");
+    assert!(!d.join("ice").exists(), "nothing goes to ICE");
+    let verified = ok(&comity(d, &["audit", "verify"]));
+    assert!(verified.starts_with("ok: "), "{verified}");
+}

@@ -380,10 +380,14 @@ fn check_reasons(
     rule: &Rule,
     kind: CaseKind,
 ) -> Result<(), String> {
+    // A rule that owes a notice whatever the outcome shows in the limits, not the reasons.
     let fires = decision.acts.iter().any(|a| {
         a.reasons
             .iter()
             .any(|r| r.rule == rule.id && r.pack == pack.id)
+            || a.limits
+                .iter()
+                .any(|l| l.rule == rule.id && l.pack == pack.id)
     });
     let should_fire = match (kind, rule.effect) {
         (CaseKind::Boundary, _) => return Ok(()),

@@ -1001,3 +1001,54 @@ fn a_preemption_names_its_acts_citation_and_summary() {
         );
     }
 }
+
+#[test]
+fn a_notice_owed_whatever_the_outcome_stands_alone_on_a_permit() {
+    let owed = "@id(\"copy\")\n@citation(\"c\")\n@summary(\"s\")\n@instruction(\"i\")\n@owes_notice(\"subject\")\n";
+    for (rule, needle) in [
+        (
+            format!("{owed}forbid (principal, action == Action::\"hold\", resource);"),
+            "@owes_notice belongs on a permit of its own",
+        ),
+        (
+            format!(
+                "{owed}@notice(\"counsel\")\npermit (principal, action == Action::\"hold\", resource);"
+            ),
+            "@owes_notice belongs on a permit of its own",
+        ),
+    ] {
+        refused(
+            &[("rules.cedar", &format!("{RULES}\n{rule}"))],
+            &["rules.cedar", needle],
+        );
+    }
+    // Alone on a permit it permits nothing: the hold is still forbidden without a warrant,
+    // and the notice is owed all the same.
+    let dir = fixture(&[(
+        "rules.cedar",
+        &format!("{RULES}\n{owed}permit (principal, action == Action::\"hold\", resource);"),
+    )]);
+    let engine = load(dir.path()).unwrap();
+    let mut request: serde_json::Value =
+        serde_yaml_ng::from_str::<serde_json::Value>(CASES).unwrap()["base"].clone();
+    request["warrant"]["kind"] = "none".into();
+    let d = engine
+        .decide(&Request::from_value(request.clone()).unwrap())
+        .unwrap();
+    assert_eq!(d.acts[0].outcome, Outcome::Forbidden);
+    assert_eq!(d.acts[0].limits.len(), 1);
+    assert_eq!(d.acts[0].limits[0].notice, ["subject"]);
+    assert_eq!(d.acts[0].limits[0].rule, "copy");
+    request["warrant"]["kind"] = "judicial".into();
+    let d = engine
+        .decide(&Request::from_value(request).unwrap())
+        .unwrap();
+    assert_eq!(d.acts[0].outcome, Outcome::Permitted);
+    let rules: Vec<_> = d.acts[0].reasons.iter().map(|r| r.rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        ["hold-permitted"],
+        "a rule that owes a notice is no reason to permit"
+    );
+    assert!(d.acts[0].limits.iter().any(|l| l.notice == ["subject"]));
+}

@@ -273,6 +273,32 @@ mod tests {
     }
 
     #[test]
+    fn a_forbidden_act_sends_only_the_notices_it_owes_whatever_its_outcome() {
+        let r = request();
+        // Even were a disclosure limit on it, a forbidden act discloses nothing.
+        let refused = act(Act::NotifyRelease, Outcome::Forbidden, &["subject"]);
+        assert!(refused.limits.iter().any(|l| !l.discloses.is_empty()));
+        let silent = act(Act::NotifyCourtDate, Outcome::Forbidden, &[]);
+        let decision = Decision {
+            request: r.id.clone(),
+            at: r.received_at,
+            packs: vec![],
+            acts: vec![refused, silent],
+            warnings: vec![],
+        };
+        let d = deliveries(&r, &decision);
+        let summary: Vec<(Act, DeliveryKind, &str)> = d
+            .iter()
+            .map(|d| (d.act, d.kind, d.recipient.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [(Act::NotifyRelease, DeliveryKind::Notice, "subject")]
+        );
+        assert_eq!(d[0].payload["outcome"], "forbidden");
+    }
+
+    #[test]
     fn a_law_in_force_narrows_what_an_act_carries_and_without_one_nothing_is_sent() {
         let r = request();
         let mut release = act(Act::NotifyRelease, Outcome::Permitted, &[]);
