@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 mod common;
-use common::repo;
+use common::{copy_law, repo};
 
 fn comity(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_comity"))
@@ -479,17 +479,7 @@ fn packs_show_prints_the_law_in_force_and_where_each_rule_comes_from() {
 #[test]
 fn check_reports_a_rule_file_copied_from_the_version_before() {
     let dir = tempfile::tempdir().unwrap();
-    let copy = |from: &std::path::Path, to: &std::path::Path| {
-        let status = Command::new("cp")
-            .arg("-r")
-            .arg(from)
-            .arg(to)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
-    copy(&repo().join("packs"), dir.path());
-    copy(&repo().join("catalog"), dir.path());
+    copy_law(dir.path());
     let nyc = dir.path().join("packs/country-us/state-ny/place-new_york");
     std::fs::copy(
         nyc.join("2017-12-01/nypd-14-154.cedar"),
@@ -590,15 +580,7 @@ fn packs_render_writes_the_statute_beside_its_rules_for_every_version() {
 #[test]
 fn check_reports_a_rule_file_without_its_statute_text() {
     let dir = tempfile::tempdir().unwrap();
-    for part in ["packs", "catalog"] {
-        let status = Command::new("cp")
-            .arg("-r")
-            .arg(repo().join(part))
-            .arg(dir.path())
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    copy_law(dir.path());
     std::fs::remove_file(
         dir.path()
             .join("packs/country-us/state-tx/2017-09-01/2-251-detainers.statute.toml"),
@@ -619,15 +601,7 @@ fn check_reports_a_rule_file_without_its_statute_text() {
 #[test]
 fn texas_law_sets_aside_a_county_rule_that_limits_cooperation() {
     let dir = tempfile::tempdir().unwrap();
-    for part in ["packs", "catalog"] {
-        let status = Command::new("cp")
-            .arg("-r")
-            .arg(repo().join(part))
-            .arg(dir.path())
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    copy_law(dir.path());
     // A synthetic county ordinance that forbids telling ICE of a release.
     let county = dir
         .path()

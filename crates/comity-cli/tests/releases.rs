@@ -3,23 +3,10 @@
 //! name.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
-use common::{comity, ok, repo};
-
-/// A copy of the repository's law in `dir`: `packs/` and `catalog/`.
-fn copy_law(dir: &Path) {
-    for part in ["packs", "catalog"] {
-        let status = Command::new("cp")
-            .arg("-r")
-            .arg(repo().join(part))
-            .arg(dir)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
+use common::{comity, copy_law, ok, repo};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

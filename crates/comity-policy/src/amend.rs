@@ -12,27 +12,21 @@ use std::path::PathBuf;
 
 use comity_model::Date;
 
-use crate::pack::{Manifest, Pack, PackFiles};
-use crate::statute::STATUTE_SUFFIX;
+use crate::files::{PackFile, PackFiles, RuleFile, STATUTE_SUFFIX};
+use crate::manifest::Manifest;
 
-/// A rule or case file of the law in force, where it was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackFile {
-    /// Its path in a version's directory: `doc-9-131.cedar`, `tests/holds.yaml`.
-    pub name: String,
-    /// Where it is on disk.
-    pub path: PathBuf,
-    /// The `effective_from` of the version whose directory holds it.
-    pub written_in: Date,
-}
-
-/// A rule file of the law in force, with its text.
-#[derive(Debug, Clone)]
-pub struct RuleFile {
-    /// The file.
-    pub file: PackFile,
-    /// Its text.
-    pub text: String,
+/// What an amendment inherits of the version it amends: that version's law in full.
+pub(crate) struct Base<'a> {
+    /// Its manifest in effect.
+    pub manifest: &'a Manifest,
+    /// Its rule files.
+    pub rules: &'a [RuleFile],
+    /// Its case files.
+    pub cases: &'a [PackFile],
+    /// Its statute files.
+    pub statutes: &'a [RuleFile],
+    /// Its digest.
+    pub sha256: &'a str,
 }
 
 /// A version's law in full: its own files, and for an amendment what it inherits.
@@ -56,7 +50,7 @@ pub(crate) struct Consolidated {
 pub(crate) fn consolidate(
     own: PackFiles,
     manifest: Manifest,
-    base: Option<&Pack>,
+    base: Option<Base>,
 ) -> Result<Consolidated, String> {
     let (own_rules, own_statutes, own_cases) = own_files(&own, manifest.effective_from);
     let Some(amends) = manifest.amends else {
@@ -71,11 +65,11 @@ pub(crate) fn consolidate(
     let base = base
         .filter(|b| b.manifest.effective_from == amends)
         .ok_or_else(|| format!("amends {amends}, but there is no such version beside it"))?;
-    check_amendment(&manifest, base)?;
+    check_amendment(&manifest, &base)?;
     let mut inherited = Inherited {
-        rules: by_name(base.rule_files.iter().cloned(), |r| &r.file.name),
-        cases: by_name(base.case_files.iter().cloned(), |c| &c.name),
-        statutes: by_name(base.statute_texts.iter().cloned(), |r| &r.file.name),
+        rules: by_name(base.rules.iter().cloned(), |r| &r.file.name),
+        cases: by_name(base.cases.iter().cloned(), |c| &c.name),
+        statutes: by_name(base.statutes.iter().cloned(), |r| &r.file.name),
     };
     inherited.repeal(&manifest.repeals, amends)?;
     for name in own_rules
@@ -98,8 +92,8 @@ pub(crate) fn consolidate(
         .cases
         .extend(own_cases.into_iter().map(|c| (c.name.clone(), c)));
     Ok(Consolidated {
-        sha256: chained(&own.sha256, &base.sha256),
-        manifest: inherit(manifest, &base.manifest),
+        sha256: chained(&own.sha256, base.sha256),
+        manifest: inherit(manifest, base.manifest),
         rules: inherited.rules.into_values().collect(),
         cases: inherited.cases.into_values().collect(),
         statutes: inherited.statutes.into_values().collect(),
@@ -155,7 +149,7 @@ impl Inherited {
 
 /// An amendment is of the same jurisdiction and time zone as what it amends, and repeals
 /// only by naming files.
-fn check_amendment(manifest: &Manifest, base: &Pack) -> Result<(), String> {
+fn check_amendment(manifest: &Manifest, base: &Base) -> Result<(), String> {
     if manifest.timezone != base.manifest.timezone {
         return Err(format!(
             "timezone: an amendment keeps the time zone of what it amends ({})",
@@ -221,21 +215,4 @@ fn chained(own: &str, base: &str) -> String {
     h.update(b"\0amends\0");
     h.update(base.as_bytes());
     const_hex::encode(h.finalize())
-}
-
-/// The rule files `pack` writes again although the version before it has them word for
-/// word: a copy, which a fix to one version would silently miss in the other.
-pub fn copies<'a>(pack: &'a Pack, before: &Pack) -> Vec<&'a str> {
-    let date = pack.manifest.effective_from;
-    pack.rule_files
-        .iter()
-        .filter(|r| r.file.written_in == date)
-        .filter(|r| {
-            before
-                .rule_files
-                .iter()
-                .any(|b| b.file.name == r.file.name && b.text == r.text)
-        })
-        .map(|r| r.file.name.as_str())
-        .collect()
 }

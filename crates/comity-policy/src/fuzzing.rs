@@ -9,11 +9,12 @@ use std::path::Path;
 
 use comity_model::Catalogs;
 
-use crate::amend::{PackFile, RuleFile};
 use crate::cases::run_text;
 use crate::engine::Engine;
 use crate::error::PackError;
-use crate::pack::{Manifest, Pack, check_manifest, jurisdiction_path, read_rules, slice_rules};
+use crate::files::{PackFile, RuleFile};
+use crate::manifest::{Manifest, check_manifest, jurisdiction_path};
+use crate::pack::{Pack, read_rules, slice_rules};
 
 /// Parses and checks a `pack.toml` as if it lay where it belongs under the pack root.
 pub fn manifest(text: &str, catalogs: &Catalogs) -> Result<(), String> {

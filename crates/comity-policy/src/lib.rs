@@ -14,8 +14,10 @@ mod engine;
 mod error;
 mod explain;
 mod facts;
+mod files;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod manifest;
 mod pack;
 mod packset;
 mod preempt;
@@ -24,7 +26,6 @@ mod schema;
 mod shift;
 mod statute;
 
-pub use amend::{PackFile, RuleFile, copies};
 pub use annotated::{AnnotatedError, AnnotatedRule, Annotations, read_annotated};
 pub use cases::{CaseFailure, CaseSummary, PackReport, case_summaries, run_cases};
 pub use context::ContextKey;
@@ -33,11 +34,12 @@ pub use engine::Engine;
 pub use error::{DecideError, PackError};
 pub use explain::explain;
 pub use facts::{ClassFilter, ConvictionFact, FactSpec, Since};
-pub use pack::{
-    Disclosure, EarlierLaw, LimitSpec, LowerMay, Manifest, Pack, PackFiles, Preemption, Rule,
-    Source, jurisdiction_path,
+pub use files::{PackFile, PackFiles, RuleFile, SIGNATURE_FILE, STATUTE_SUFFIX};
+pub use manifest::{
+    Disclosure, EarlierLaw, LowerMay, Manifest, Preemption, Source, jurisdiction_path,
 };
+pub use pack::{LimitSpec, Pack, Rule, copies};
 pub use packset::PackSet;
 pub use packset::{Gap, InForce};
 pub use schema::{DUTY_SUFFIX, schema_text};
-pub use statute::{Paragraph, STATUTE_SUFFIX, Statute, StatuteFile, Wording};
+pub use statute::{Paragraph, Statute, StatuteFile, Wording};

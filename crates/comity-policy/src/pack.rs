@@ -9,138 +9,18 @@ use cedar_policy::{
     ActionConstraint, Effect, EntityUid, Policy, PolicyId, PolicySet, Schema, ValidationMode,
     Validator,
 };
-use comity_model::{Act, Catalogs, Confidence, Date, Jurisdiction, RecordField};
+use comity_model::{Act, Catalogs, Date};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
-use crate::amend::{PackFile, RuleFile, consolidate};
+use crate::amend::{Base, consolidate};
 use crate::annotated::{AnnotatedRule, Annotations, located, read_annotated};
 use crate::error::PackError;
 use crate::facts::FactSpec;
-use crate::release::SIGNATURE_FILE;
+use crate::files::{PackFile, PackFiles, RuleFile, STATUTE_SUFFIX};
+use crate::manifest::{Manifest, check_manifest};
 use crate::schema::{DUTY_SUFFIX, schema_text};
-use crate::statute::{STATUTE_SUFFIX, StatuteFile, read_statute};
-
-/// `pack.toml`: what a pack is, when it is in force, where its law comes from, and the facts
-/// it needs.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Manifest {
-    /// The Open Civic Data division the pack's law governs.
-    pub jurisdiction: Jurisdiction,
-    /// What the pack encodes, for a person.
-    pub title: String,
-    /// The first day the law is in force, local time.
-    pub effective_from: Date,
-    /// The first day it is no longer in force, when it lapses rather than being superseded.
-    #[serde(default)]
-    pub effective_until: Option<Date>,
-    /// The IANA time zone effective dates are local to.
-    pub timezone: String,
-    /// The `effective_from` of the version this one replaces whole.
-    #[serde(default)]
-    pub supersedes: Option<Date>,
-    /// The `effective_from` of the version this one amends: it states only what changed
-    /// (see [`crate::amend`]).
-    #[serde(default)]
-    pub amends: Option<Date>,
-    /// With `amends`: the files of the amended version (`x.cedar`, `tests/x.yaml`) that are
-    /// no longer law.
-    #[serde(default)]
-    pub repeals: Vec<String>,
-    /// How well the pack's law is verified.
-    pub confidence: Confidence,
-    /// What a reviewer must know: unconfirmed points, litigation.
-    #[serde(default)]
-    pub note: Option<String>,
-    /// The statutes the pack encodes.
-    pub sources: Vec<Source>,
-    /// The facts the pack's rules read, by name.
-    #[serde(default)]
-    pub facts: BTreeMap<String, FactSpec>,
-    /// On a jurisdiction's first version: what is known of its law before that day.
-    #[serde(default)]
-    pub earlier_law: EarlierLaw,
-    /// With `earlier_law = "none"`: the acts some earlier law of the jurisdiction did speak
-    /// to, though it is not encoded; they are refused before the first version.
-    #[serde(default)]
-    pub earlier_law_except: Vec<Act>,
-    /// What an act that tells its recipient something may carry, by this law: a permitted
-    /// act carries only what every pack in force that says so allows.
-    #[serde(default)]
-    pub discloses: BTreeMap<Act, Disclosure>,
-    /// Acts whose restriction this law reserves to itself: the law of the divisions within
-    /// this one may not forbid them (pre-emption).
-    #[serde(default)]
-    pub preempts: Vec<Preemption>,
-}
-
-/// A law's pre-emption of the law below it, for some acts.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Preemption {
-    /// The acts (and their duties) the law below may not restrict.
-    pub acts: Vec<Act>,
-    /// What the law below may still attach to them.
-    pub lower_may: LowerMay,
-    /// The statute that pre-empts.
-    pub citation: String,
-    /// What it says, for the explanation.
-    pub summary: String,
-}
-
-/// What the law of divisions within a pre-empting one may still attach to a pre-empted act.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LowerMay {
-    /// Nothing: its forbids are set aside and its limits dropped.
-    Nothing,
-    /// Notices only: its forbids are set aside; of its limits, only the notices stand.
-    AddNotices,
-}
-
-impl Manifest {
-    /// The version before this one, which it supersedes or amends.
-    pub fn predecessor(&self) -> Option<Date> {
-        self.supersedes.or(self.amends)
-    }
-}
-
-/// What one law lets an act carry to its recipient.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Disclosure {
-    /// The fields it may carry.
-    pub fields: Vec<RecordField>,
-    /// The statute that says so.
-    pub citation: String,
-}
-
-/// What is known of a jurisdiction's law before its first version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EarlierLaw {
-    /// Earlier law exists but is not encoded: before the first version every act is refused
-    /// until a person decides (the default: fail closed).
-    #[default]
-    NotEncoded,
-    /// No law of the jurisdiction spoke to these acts before (say why in `note`): before the
-    /// first version the law of the divisions containing it decides.
-    None,
-}
-
-/// A statute or other source a pack encodes.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Source {
-    /// Its citation.
-    pub citation: String,
-    /// Where its text can be read.
-    #[serde(default)]
-    pub url: Option<String>,
-}
+use crate::statute::{StatuteFile, read_statute};
 
 /// A condition a permit or duty attaches to the act it allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,12 +143,6 @@ pub struct Pack {
     pub(crate) position: usize,
 }
 
-/// The pack-relative path of a jurisdiction: `ocd-division/country:us/state:ny` →
-/// `country-us/state-ny`.
-pub fn jurisdiction_path(j: &Jurisdiction) -> PathBuf {
-    j.segments().map(|s| s.replacen(':', "-", 1)).collect()
-}
-
 /// The index of an action in [`Pack`]'s slices.
 pub(crate) fn slice_index(act: Act, duty: bool) -> usize {
     let i = Act::ALL
@@ -319,93 +193,6 @@ fn exception_key(n: usize) -> String {
     }
 }
 
-/// A pack's files as read from disk, before any is checked: what [`Pack::check`] needs,
-/// so that a pack can also be checked from memory (as the fuzzer does).
-#[derive(Debug, Clone)]
-pub struct PackFiles {
-    /// The pack's directory.
-    pub dir: PathBuf,
-    /// Its path under the pack root (`country-us/state-ny/2017-09-15`).
-    pub rel: PathBuf,
-    /// The text of its `pack.toml`.
-    pub manifest: String,
-    /// Its `*.cedar` files, in name order: each path and text.
-    pub rules: Vec<(PathBuf, String)>,
-    /// Its test case files (`tests/*.yaml`), in name order.
-    pub case_files: Vec<PathBuf>,
-    /// Its statute files (`*.statute.toml`), in name order: each path and text.
-    pub statutes: Vec<(PathBuf, String)>,
-    /// SHA-256 over every file (see [`digest`]).
-    pub sha256: String,
-    /// Each file's path in the directory and SHA-256, in path order.
-    pub own_files: Vec<(String, String)>,
-    /// The text of its signed release (`pack.sig`), if it has one.
-    pub signature: Option<String>,
-}
-
-impl PackFiles {
-    /// Reads the pack in `dir`, under the pack root `root`.
-    pub fn read(root: &Path, dir: &Path) -> Result<PackFiles, PackError> {
-        let mut files = list_files(dir)?;
-        files.retain(|f| f != &dir.join(SIGNATURE_FILE));
-        files.sort();
-        let signature = dir.join(SIGNATURE_FILE);
-        let signature = signature.is_file().then(|| read(&signature)).transpose()?;
-        let own_files = file_digests(dir, &files)?;
-        let texts = |keep: &dyn Fn(&Path) -> bool| {
-            files
-                .iter()
-                .filter(|f| keep(f))
-                .map(|f| Ok((f.clone(), read(f)?)))
-                .collect::<Result<Vec<_>, PackError>>()
-        };
-        let rules = texts(&|f| f.extension().is_some_and(|e| e == "cedar"))?;
-        let statutes =
-            texts(&|f| f.parent() == Some(dir) && f.to_string_lossy().ends_with(STATUTE_SUFFIX))?;
-        let case_files = files
-            .iter()
-            .filter(|f| {
-                f.strip_prefix(dir).is_ok_and(|r| r.starts_with("tests"))
-                    && f.extension().is_some_and(|e| e == "yaml" || e == "yml")
-            })
-            .cloned()
-            .collect();
-        Ok(PackFiles {
-            dir: dir.to_owned(),
-            rel: dir.strip_prefix(root).unwrap_or(dir).to_owned(),
-            manifest: read(&dir.join("pack.toml"))?,
-            rules,
-            case_files,
-            statutes,
-            sha256: digest(&own_files),
-            own_files,
-            signature,
-        })
-    }
-
-    /// The date its manifest says it amends, read before the pack is checked so that the
-    /// version it amends can be handed to [`Pack::check`] (a manifest that does not parse
-    /// is reported by the check itself).
-    pub fn amends(&self) -> Option<Date> {
-        #[derive(Deserialize)]
-        struct Amends {
-            amends: Option<Date>,
-        }
-        toml::from_str::<Amends>(&self.manifest).ok()?.amends
-    }
-}
-
-/// What a manifest says once checked: its time zone, the instants its law is in force
-/// between, and the facts its rules may read.
-pub(crate) struct CheckedManifest {
-    tz: TimeZone,
-    from: Timestamp,
-    until: Option<Timestamp>,
-    facts: Vec<(String, FactSpec)>,
-    /// The boolean facts, in declaration order (bits of the context).
-    fact_names: Vec<String>,
-}
-
 /// The rules of a pack's files, keyed by `@id`, and as one policy set re-keyed by it.
 pub(crate) struct ReadRules {
     rules: BTreeMap<String, Rule>,
@@ -439,7 +226,7 @@ impl Pack {
         let manifest: Manifest = toml::from_str(&files.manifest).map_err(|e| err(e.to_string()))?;
         let (dir, rel) = (files.dir.clone(), files.rel.clone());
         let (own_files, signature) = (files.own_files.clone(), files.signature.clone());
-        let law = consolidate(files, manifest, base).map_err(err)?;
+        let law = consolidate(files, manifest, base.map(Pack::as_base)).map_err(err)?;
         let checked = check_manifest(&law.manifest, &rel, catalogs).map_err(err)?;
         let deadlines: Vec<&str> = checked
             .facts
@@ -487,6 +274,17 @@ impl Pack {
             policies: read.policies,
             position: 0,
         })
+    }
+
+    /// What an amendment of this version inherits.
+    fn as_base(&self) -> Base<'_> {
+        Base {
+            manifest: &self.manifest,
+            rules: &self.rule_files,
+            cases: &self.case_files,
+            statutes: &self.statute_texts,
+            sha256: &self.sha256,
+        }
     }
 
     /// The rules that can apply to `act` (or its duty), sliced ahead of time.
@@ -588,135 +386,6 @@ pub(crate) fn slice_rules(read: &ReadRules) -> Result<Slices, String> {
     })
 }
 
-/// Checks a manifest found at `rel` under the pack root: where it is, its dates and time
-/// zone, how it speaks of earlier law, what its acts may carry, and its facts.
-pub(crate) fn check_manifest(
-    manifest: &Manifest,
-    rel: &Path,
-    catalogs: &Catalogs,
-) -> Result<CheckedManifest, String> {
-    let expected =
-        jurisdiction_path(&manifest.jurisdiction).join(manifest.effective_from.to_string());
-    if rel != expected {
-        return Err(format!(
-            "a pack for {} from {} belongs in {}, not {}",
-            manifest.jurisdiction,
-            manifest.effective_from,
-            expected.display(),
-            rel.display()
-        ));
-    }
-    let tz = TimeZone::get(&manifest.timezone)
-        .map_err(|_| format!("timezone: `{}` is not an IANA time zone", manifest.timezone))?;
-    check_lineage(manifest)?;
-    check_discloses(manifest)?;
-    check_preempts(manifest)?;
-    let local_midnight = |d: Date| -> Result<Timestamp, String> {
-        d.0.to_zoned_datetime(tz.clone())
-            .map(|z| z.timestamp())
-            .map_err(|e| format!("date {d}: {e}"))
-    };
-    let from = local_midnight(manifest.effective_from)?;
-    let until = manifest.effective_until.map(local_midnight).transpose()?;
-    if until.is_some_and(|u| u <= from) {
-        return Err("effective_until must be after effective_from".into());
-    }
-    let facts: Vec<(String, FactSpec)> = manifest.facts.clone().into_iter().collect();
-    check_facts(&facts, catalogs)?;
-    let fact_names: Vec<String> = facts
-        .iter()
-        .filter(|(_, s)| s.is_boolean())
-        .map(|(n, _)| n.clone())
-        .collect();
-    if fact_names.len() > 64 {
-        return Err("a pack may declare at most 64 boolean facts".into());
-    }
-    Ok(CheckedManifest {
-        tz,
-        from,
-        until,
-        facts,
-        fact_names,
-    })
-}
-
-/// How a version stands to the one before it: it supersedes it or amends it (not both), and
-/// repeals only what it amends; `earlier_law` belongs on a first version, and
-/// `earlier_law_except` only beside `none`.
-fn check_lineage(manifest: &Manifest) -> Result<(), String> {
-    if manifest.supersedes.is_some() && manifest.amends.is_some() {
-        return Err(
-            "a version either supersedes the one before it (whole) or amends it (what changed), not both"
-                .into(),
-        );
-    }
-    if manifest.amends.is_none() && !manifest.repeals.is_empty() {
-        return Err("repeals belongs on a version that amends another".into());
-    }
-    if manifest.predecessor().is_some()
-        && (manifest.earlier_law != EarlierLaw::NotEncoded
-            || !manifest.earlier_law_except.is_empty())
-    {
-        return Err(
-            "earlier_law belongs on a jurisdiction's first version, not on one that supersedes or amends another"
-                .into(),
-        );
-    }
-    if manifest.earlier_law == EarlierLaw::NotEncoded && !manifest.earlier_law_except.is_empty() {
-        return Err("earlier_law_except names acts excepted from earlier_law = \"none\"".into());
-    }
-    Ok(())
-}
-
-/// Only an act that tells someone something carries fields, and each carries some, with the
-/// citation that says so.
-fn check_discloses(manifest: &Manifest) -> Result<(), String> {
-    for (act, disclosure) in &manifest.discloses {
-        if !act.tells() {
-            return Err(format!(
-                "discloses.{act}: {act} tells no one anything; only notices and disclosures carry fields"
-            ));
-        }
-        if disclosure.fields.is_empty() || disclosure.citation.trim().is_empty() {
-            return Err(format!(
-                "discloses.{act}: give the fields it may carry and the citation that says so"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// A pre-emption names its acts, the statute that pre-empts and what it says.
-fn check_preempts(manifest: &Manifest) -> Result<(), String> {
-    for (n, p) in manifest.preempts.iter().enumerate() {
-        if p.acts.is_empty() || p.citation.trim().is_empty() || p.summary.trim().is_empty() {
-            return Err(format!(
-                "preempts[{n}]: give the acts, the citation of the statute that pre-empts and its summary"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Fact names are lower_snake_case, and the lists they read are in a catalog.
-fn check_facts(facts: &[(String, FactSpec)], catalogs: &Catalogs) -> Result<(), String> {
-    for (name, spec) in facts {
-        let ident = name.starts_with(|c: char| c.is_ascii_lowercase())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !ident {
-            return Err(format!("facts.{name}: fact names are lower_snake_case"));
-        }
-        for list in spec.lists() {
-            if catalogs.list(list).is_none() {
-                return Err(format!("facts.{name}: list `{list}` is in no catalog"));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Parses every rule file of a pack (in name order; within a file, rules in the order
 /// written) into rules keyed by `@id`, refusing a rule whose annotations are wrong or an
 /// `@id` used twice.
@@ -778,55 +447,6 @@ fn read_statutes(
             })
         })
         .collect()
-}
-
-fn read(path: &Path) -> Result<String, PackError> {
-    std::fs::read_to_string(path).map_err(|e| PackError::new(path, e.to_string()))
-}
-
-fn list_files(dir: &Path) -> Result<Vec<PathBuf>, PackError> {
-    let mut out = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| PackError::new(dir, e.to_string()))?;
-    for entry in entries {
-        let path = entry
-            .map_err(|e| PackError::new(dir, e.to_string()))?
-            .path();
-        if path.is_dir() {
-            out.extend(list_files(&path)?);
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(out)
-}
-
-/// Each file of the pack, in path order: its pack-relative path and its SHA-256.
-fn file_digests(dir: &Path, files: &[PathBuf]) -> Result<Vec<(String, String)>, PackError> {
-    files
-        .iter()
-        .map(|f| {
-            let bytes = std::fs::read(f).map_err(|e| PackError::new(f, e.to_string()))?;
-            let rel = f
-                .strip_prefix(dir)
-                .unwrap_or(f)
-                .to_string_lossy()
-                .replace('\\', "/");
-            Ok((rel, const_hex::encode(Sha256::digest(&bytes))))
-        })
-        .collect()
-}
-
-/// SHA-256 over every file of the pack, in path order: for each, its pack-relative path, a
-/// NUL, its SHA-256 in hex, a NUL.
-fn digest(files: &[(String, String)]) -> String {
-    let mut h = Sha256::new();
-    for (rel, sha256) in files {
-        h.update(rel.as_bytes());
-        h.update([0]);
-        h.update(sha256.as_bytes());
-        h.update([0]);
-    }
-    const_hex::encode(h.finalize())
 }
 
 /// The rule a policy of a pack is, from its annotations and scope.
@@ -1030,4 +650,21 @@ fn context_paths(expr: &serde_json::Value, out: &mut Vec<String>) {
         serde_json::Value::Array(items) => items.iter().for_each(|v| context_paths(v, out)),
         _ => {}
     }
+}
+
+/// The rule files `pack` writes again although the version before it has them word for
+/// word: a copy, which a fix to one version would silently miss in the other.
+pub fn copies<'a>(pack: &'a Pack, before: &Pack) -> Vec<&'a str> {
+    let date = pack.manifest.effective_from;
+    pack.rule_files
+        .iter()
+        .filter(|r| r.file.written_in == date)
+        .filter(|r| {
+            before
+                .rule_files
+                .iter()
+                .any(|b| b.file.name == r.file.name && b.text == r.text)
+        })
+        .map(|r| r.file.name.as_str())
+        .collect()
 }

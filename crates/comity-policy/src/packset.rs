@@ -8,7 +8,9 @@ use comity_model::{Catalogs, DIVISIONS_FILE, Date, InputError, Jurisdiction, Pla
 use jiff::Timestamp;
 
 use crate::error::PackError;
-use crate::pack::{EarlierLaw, Pack, PackFiles};
+use crate::files::PackFiles;
+use crate::manifest::EarlierLaw;
+use crate::pack::Pack;
 
 /// Every pack under a root.
 #[derive(Debug)]
@@ -141,13 +143,13 @@ impl PackSet {
     }
 
     /// Every rule file a version writes again word for word although the version before it
-    /// has it (see [`crate::amend::copies`]): each version's id and the files.
+    /// has it (see [`crate::pack::copies`]): each version's id and the files.
     pub fn copies(&self) -> Vec<(&str, Vec<&str>)> {
         self.by_jurisdiction
             .values()
             .flat_map(|v| v.windows(2))
             .map(|w| (&self.packs[w[1]], &self.packs[w[0]]))
-            .map(|(pack, before)| (pack.id.as_str(), crate::amend::copies(pack, before)))
+            .map(|(pack, before)| (pack.id.as_str(), crate::pack::copies(pack, before)))
             .filter(|(_, files)| !files.is_empty())
             .collect()
     }

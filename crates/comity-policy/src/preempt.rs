@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use comity_model::{Act, Reason};
 
-use crate::pack::{LimitSpec, LowerMay, Pack, Preemption};
+use crate::manifest::{LowerMay, Preemption};
+use crate::pack::{LimitSpec, Pack};
 
 /// The pre-emptions in force for one act, over the packs in force (indexed as the engine's
 /// situation is).

@@ -21,11 +21,9 @@
 use comity_ledger::{NoteSigner, NoteVerifier, open_note};
 
 use crate::error::PackError;
+pub use crate::files::SIGNATURE_FILE;
 use crate::pack::Pack;
 use crate::packset::PackSet;
-
-/// The name of a version's release file.
-pub const SIGNATURE_FILE: &str = "pack.sig";
 
 /// The first line of a release's text.
 const RELEASE_HEADER: &str = "comity pack release";

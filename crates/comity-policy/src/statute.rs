@@ -5,10 +5,7 @@
 use comity_model::{Confidence, Date};
 use serde::Deserialize;
 
-use crate::amend::PackFile;
-
-/// What ends the name of a statute file; its stem is its rule file's.
-pub const STATUTE_SUFFIX: &str = ".statute.toml";
+use crate::files::{PackFile, STATUTE_SUFFIX};
 
 comity_model::words! {
     /// Whether a statute file gives the statute's own words.

@@ -225,6 +225,13 @@ mod tests {
         }
     }
 
+    /// Each delivery's act, kind and recipient.
+    fn summary(d: &[NewDelivery]) -> Vec<(Act, DeliveryKind, &str)> {
+        d.iter()
+            .map(|d| (d.act, d.kind, d.recipient.as_str()))
+            .collect()
+    }
+
     #[test]
     fn only_permitted_disclosures_with_only_their_fields() {
         let r = request();
@@ -249,10 +256,7 @@ mod tests {
             warnings: vec![],
         };
         let d = deliveries(&r, &decision);
-        let summary: Vec<(Act, DeliveryKind, &str)> = d
-            .iter()
-            .map(|d| (d.act, d.kind, d.recipient.as_str()))
-            .collect();
+        let summary = summary(&d);
         assert_eq!(
             summary,
             [
@@ -287,10 +291,7 @@ mod tests {
             warnings: vec![],
         };
         let d = deliveries(&r, &decision);
-        let summary: Vec<(Act, DeliveryKind, &str)> = d
-            .iter()
-            .map(|d| (d.act, d.kind, d.recipient.as_str()))
-            .collect();
+        let summary = summary(&d);
         assert_eq!(
             summary,
             [(Act::NotifyRelease, DeliveryKind::Notice, "subject")]

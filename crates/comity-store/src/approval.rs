@@ -9,10 +9,10 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
+use crate::Finding;
 use crate::entry::EntryKind;
 use crate::ledger::Appender;
 use crate::outbox::{AWAITING_APPROVAL, delivery_entries, delivery_entry};
-use crate::verify::Finding;
 use crate::{Store, StoreError};
 
 comity_model::words! {

@@ -41,7 +41,17 @@ pub use outbox::{Completion, Delivery, DeliveryKind, DeliveryStatus, OutboxCount
 pub use permit::{Permit, Planner, RecipientKinds};
 pub use record::{Committed, NewDecision, NewDelivery, Recorded};
 pub use tokens::StoredToken;
-pub use verify::{Finding, VerifyReport};
+pub use verify::VerifyReport;
+
+/// The first thing found that does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{what}", index.map(|i| format!("entry {i}: ")).unwrap_or_default())]
+pub struct Finding {
+    /// The ledger index at fault, where there is one.
+    pub index: Option<u64>,
+    /// What differs.
+    pub what: String,
+}
 
 /// A failure of the store (not a finding about its contents: see [`Finding`]).
 #[derive(Debug, thiserror::Error)]

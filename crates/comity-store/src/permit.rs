@@ -6,10 +6,10 @@
 use comity_model::{ActDecision, AgencyKind, Decision, Outcome, Request};
 use sqlx::Row;
 
+use crate::Finding;
 use crate::entry::{EntryKind, decision_in_entry, sha256_hex};
 use crate::outbox::{Delivery, delivery};
 use crate::record::NewDelivery;
-use crate::verify::Finding;
 use crate::{DeliveryKind, Store, StoreError};
 
 /// Plans the deliveries a decision permits for a request (the service's planner): what an

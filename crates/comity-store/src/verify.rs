@@ -8,7 +8,7 @@ use sqlx::Row;
 use crate::entry::{EntryKind, decision_in_entry, pack_entry, sha256_hex};
 use crate::ledger::{node_id, node_of};
 use crate::rows::{hash, parse_id, records};
-use crate::{Store, StoreError};
+use crate::{Finding, Store, StoreError};
 use tokio::sync::mpsc::Receiver;
 
 /// What a clean verification covered.
@@ -24,16 +24,6 @@ pub struct VerifyReport {
     pub checkpoints: u64,
     /// The root of the whole ledger.
     pub root: Hash,
-}
-
-/// The first thing found that does not hold.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{what}", index.map(|i| format!("entry {i}: ")).unwrap_or_default())]
-pub struct Finding {
-    /// The ledger index at fault, where there is one.
-    pub index: Option<u64>,
-    /// What differs.
-    pub what: String,
 }
 
 fn finding(index: Option<u64>, what: impl Into<String>) -> Finding {

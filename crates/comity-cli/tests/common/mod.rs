@@ -43,3 +43,16 @@ pub fn ok(out: &Output) -> String {
     );
     String::from_utf8(out.stdout.clone()).unwrap()
 }
+
+/// A copy of the repository's law (`packs/` and `catalog/`) in `dir`, to alter.
+pub fn copy_law(dir: &Path) {
+    for part in ["packs", "catalog"] {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(repo().join(part))
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
