@@ -117,13 +117,18 @@ fn read(path: &Path) -> Result<String, PackError> {
     std::fs::read_to_string(path).map_err(|e| PackError::new(path, e.to_string()))
 }
 
+/// The paths of a directory's entries; an error names the directory.
+pub(crate) fn entries(dir: &Path) -> Result<Vec<PathBuf>, PackError> {
+    let err = |e: std::io::Error| PackError::new(dir, e.to_string());
+    std::fs::read_dir(dir)
+        .map_err(err)?
+        .map(|entry| entry.map(|e| e.path()).map_err(err))
+        .collect()
+}
+
 fn list_files(dir: &Path) -> Result<Vec<PathBuf>, PackError> {
     let mut out = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| PackError::new(dir, e.to_string()))?;
-    for entry in entries {
-        let path = entry
-            .map_err(|e| PackError::new(dir, e.to_string()))?
-            .path();
+    for path in entries(dir)? {
         if path.is_dir() {
             out.extend(list_files(&path)?);
         } else {

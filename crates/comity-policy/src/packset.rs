@@ -8,7 +8,7 @@ use comity_model::{Catalogs, DIVISIONS_FILE, Date, InputError, Jurisdiction, Pla
 use jiff::Timestamp;
 
 use crate::error::PackError;
-use crate::files::PackFiles;
+use crate::files::{PackFiles, entries};
 use crate::manifest::EarlierLaw;
 use crate::pack::Pack;
 
@@ -242,11 +242,7 @@ fn find_packs(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), PackError> {
         out.push(dir.to_owned());
         return Ok(());
     }
-    let entries = std::fs::read_dir(dir).map_err(|e| PackError::new(dir, e.to_string()))?;
-    for entry in entries {
-        let path = entry
-            .map_err(|e| PackError::new(dir, e.to_string()))?
-            .path();
+    for path in entries(dir)? {
         if path.is_dir() {
             find_packs(&path, out)?;
         }
