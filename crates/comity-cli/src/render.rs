@@ -127,7 +127,7 @@ fn header(pack: &Pack, before: Option<&Pack>) -> Markup {
                     " until " (u.to_zoned_datetime(pack.tz.clone()).date())
                 }
                 " · confidence " strong { (m.confidence) }
-                @if pack.signature.is_some() { " · signed release (pack.sig)" } @else { " · not signed" }
+                @if pack.signature.is_some() { " · a release file (pack.sig) is present: check it with comity packs verify" } @else { " · not signed" }
             }
             p { "Digest " code { (pack.sha256) } }
             @if let (Some(d), Some(_)) = (m.amends, before) {

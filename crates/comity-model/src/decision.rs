@@ -61,7 +61,8 @@ pub struct ActDecision {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Reason>))]
     pub met: Vec<Arc<Reason>>,
-    /// Conditions on a permitted or required act.
+    /// Conditions on a permitted or required act; on a forbidden act, only the notices owed
+    /// whatever the outcome.
     pub limits: Vec<Limit>,
     /// What the agency does, in one plain line, from the deciding rule of the most local law
     /// (its `@instruction`).
@@ -137,7 +138,8 @@ impl Limit {
     }
 }
 
-/// A condition that travels with a permitted or required act.
+/// A condition that travels with a permitted or required act, or a notice owed whatever the
+/// act's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]

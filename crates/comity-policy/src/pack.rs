@@ -463,6 +463,11 @@ fn rule_of(
         ActionConstraint::Eq(uid) => vec![action_name(&uid)],
         ActionConstraint::In(uids) => uids.iter().map(action_name).collect(),
     };
+    if limits.iter().any(|l| matches!(l, LimitSpec::OwedNotice(_)))
+        && actions.iter().any(|a| a.ends_with(DUTY_SUFFIX))
+    {
+        return Err("@owes_notice belongs on a permit of acts, not of duties".into());
+    }
     let json = policy.to_json().map_err(|e| e.to_string())?;
     let exceptions = exceptions_of(policy, &json)?;
     let reads = reads_of(&json, fact_names)?;

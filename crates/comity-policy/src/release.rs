@@ -61,12 +61,11 @@ pub fn verify(pack: &Pack, keys: &[NoteVerifier]) -> Result<Vec<String>, PackErr
         .signature
         .as_deref()
         .ok_or_else(|| PackError::new(&sig_path, "the version is not signed"))?;
-    let signers: Vec<String> = keys
+    let opened: Vec<(&str, &str)> = keys
         .iter()
-        .filter(|k| open_note(note, k).is_ok())
-        .map(|k| k.name().to_owned())
+        .filter_map(|k| open_note(note, k).ok().map(|text| (k.name(), text)))
         .collect();
-    let Some(key) = keys.iter().find(|k| signers.iter().any(|s| s == k.name())) else {
+    let Some(&(_, text)) = opened.first() else {
         let names: Vec<&str> = keys.iter().map(NoteVerifier::name).collect();
         return Err(PackError::new(
             &sig_path,
@@ -76,7 +75,7 @@ pub fn verify(pack: &Pack, keys: &[NoteVerifier]) -> Result<Vec<String>, PackErr
             ),
         ));
     };
-    let text = open_note(note, key).expect("verified above");
+    let signers: Vec<String> = opened.iter().map(|(n, _)| (*n).to_owned()).collect();
     check_files(pack, text)?;
     Ok(signers)
 }

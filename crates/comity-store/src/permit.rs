@@ -73,7 +73,10 @@ impl Store {
         act: &str,
     ) -> Result<Permit, StoreError> {
         Ok(match self.permitted(request_id, act).await? {
-            Ok(p) => Permit::Granted(p.index),
+            Ok(p) => match owed_only(&p, act, None) {
+                Ok(()) => Permit::Granted(p.index),
+                Err(why) => Permit::Refused(why),
+            },
             Err(why) => Permit::Refused(why),
         })
     }
@@ -96,6 +99,9 @@ impl Store {
             Ok(p) => p,
             Err(why) => return Ok(Permit::Refused(why)),
         };
+        if let Err(why) = owed_only(&permitted, &d.act, Some(d)) {
+            return Ok(Permit::Refused(why));
+        }
         if permitted.index != d.decision_index {
             return Ok(Permit::Refused(format!(
                 "the outbox row names ledger entry {} as its permit, but the decision on request {} is entry {}",
@@ -286,6 +292,9 @@ impl Store {
                 Ok(p) => p,
                 Err(why) => return fault(why),
             };
+            if let Err(why) = owed_only(&permitted, &d.act, Some(&d)) {
+                return fault(why);
+            }
             if permitted.index != d.decision_index {
                 return fault(format!(
                     "it names ledger entry {} as its permit, but the decision on request {} is entry {}",
@@ -415,6 +424,35 @@ impl StoredDecision {
         }
         serde_json::from_str(decision)
             .map_err(|e| format!("ledger entry {index} does not hold a decision: {e}"))
+    }
+}
+
+/// A decision that forbids `act` permits only the notices the act owes whatever its outcome:
+/// `delivery` must be one of them (a notice to one of those recipients); asked of the act
+/// itself (`None`), a forbidden act is refused.
+fn owed_only(permitted: &Permitted, act: &str, delivery: Option<&Delivery>) -> Result<(), String> {
+    let Some(a) = permitted
+        .decision
+        .acts
+        .iter()
+        .find(|a| a.act.as_str() == act)
+    else {
+        return Ok(());
+    };
+    if a.outcome != Outcome::Forbidden {
+        return Ok(());
+    }
+    let owed = delivery.is_some_and(|d| {
+        d.kind == DeliveryKind::Notice.as_str()
+            && a.limits.iter().any(|l| l.notice.contains(&d.recipient))
+    });
+    if owed {
+        Ok(())
+    } else {
+        Err(format!(
+            "the decision on request {} (ledger entry {}) finds `{act}` forbidden; it permits only the notices that act owes",
+            permitted.decision.request, permitted.index
+        ))
     }
 }
 
