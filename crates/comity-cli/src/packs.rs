@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use comity_ledger::{NoteSigner, NoteVerifier};
 use comity_model::{Date, Jurisdiction};
-use comity_policy::{Pack, PackError, PackSet, Rule, release};
+use comity_policy::{Pack, PackError, PackSet, release};
 
 use crate::check::pack_errors;
 use crate::store::write_private;
@@ -236,7 +236,7 @@ fn show_text(pack: &Pack) {
             file.file.name,
             provenance(pack, file.file.written_in)
         );
-        for rule in rules_of(pack, &file.file.name) {
+        for rule in pack.rules_in(&file.file.name) {
             outln!("  {} {:<50} {}", rule.effect_word(), rule.id, rule.citation);
         }
     }
@@ -244,13 +244,6 @@ fn show_text(pack: &Pack) {
     for file in &pack.case_files {
         outln!("{}  {}", file.name, provenance(pack, file.written_in));
     }
-}
-
-/// The rules of one file of `pack`, in the order written.
-fn rules_of<'a>(pack: &'a Pack, file: &str) -> Vec<&'a Rule> {
-    let mut rules: Vec<&Rule> = pack.rules.values().filter(|r| r.file == file).collect();
-    rules.sort_by_key(|r| r.order);
-    rules
 }
 
 /// Where a file of `pack` comes from, in words.
@@ -267,7 +260,7 @@ fn show_json(pack: &Pack) -> serde_json::Value {
         .rule_files
         .iter()
         .map(|f| {
-            let rules: Vec<_> = rules_of(pack, &f.file.name)
+            let rules: Vec<_> = pack.rules_in(&f.file.name)
                 .into_iter()
                 .map(|r| serde_json::json!({ "id": r.id, "citation": r.citation, "summary": r.summary }))
                 .collect();

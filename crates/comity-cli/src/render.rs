@@ -153,8 +153,7 @@ fn rule_file(pack: &Pack, before: Option<&Pack>, name: &str, cases: &[CaseSummar
         (Some(f), Some(b)) if f.text == b.text => Change::Same,
         _ => Change::Changed,
     };
-    let mut rules: Vec<&Rule> = pack.rules.values().filter(|r| r.file == name).collect();
-    rules.sort_by_key(|r| r.order);
+    let rules = pack.rules_in(name);
     let statute = pack.statutes.iter().find(|s| s.rule_file() == name);
     let placed: Vec<&str> = statute
         .iter()

@@ -17,10 +17,10 @@ use crate::amend::{Base, consolidate};
 use crate::annotated::{AnnotatedRule, Annotations, located, read_annotated};
 use crate::error::PackError;
 use crate::facts::FactSpec;
-use crate::files::{PackFile, PackFiles, RuleFile, STATUTE_SUFFIX};
+use crate::files::{PackFile, PackFiles, RuleFile};
 use crate::manifest::{Manifest, check_manifest};
 use crate::schema::{DUTY_SUFFIX, schema_text};
-use crate::statute::{StatuteFile, read_statute};
+use crate::statute::{StatuteFile, read_statute, rule_file_of};
 
 /// A condition a permit or duty attaches to the act it allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -316,6 +316,13 @@ impl Pack {
             .map(ToString::to_string)
     }
 
+    /// The rules written in one of its rule files, in the order written.
+    pub fn rules_in(&self, file: &str) -> Vec<&Rule> {
+        let mut rules: Vec<&Rule> = self.rules.values().filter(|r| r.file == file).collect();
+        rules.sort_by_key(|r| r.order);
+        rules
+    }
+
     /// The rule files that have no statute text beside them (`<file>.statute.toml`).
     pub fn without_statute(&self) -> Vec<&str> {
         self.rule_files
@@ -431,8 +438,7 @@ fn read_statutes(
     files
         .iter()
         .map(|RuleFile { file, text }| {
-            let stem = file.name.strip_suffix(STATUTE_SUFFIX).unwrap_or(&file.name);
-            let rule_file = format!("{stem}.cedar");
+            let rule_file = rule_file_of(&file.name);
             let ids: Vec<&str> = rules
                 .values()
                 .filter(|r| r.file == rule_file)

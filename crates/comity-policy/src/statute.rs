@@ -87,13 +87,15 @@ pub struct StatuteFile {
 impl StatuteFile {
     /// The name of the rule file it sits beside.
     pub fn rule_file(&self) -> String {
-        let stem = self
-            .file
-            .name
-            .strip_suffix(STATUTE_SUFFIX)
-            .unwrap_or(&self.file.name);
-        format!("{stem}.cedar")
+        rule_file_of(&self.file.name)
     }
+}
+
+/// The name of the rule file a statute file of `name` sits beside: `x.statute.toml` →
+/// `x.cedar`.
+pub(crate) fn rule_file_of(name: &str) -> String {
+    let stem = name.strip_suffix(STATUTE_SUFFIX).unwrap_or(name);
+    format!("{stem}.cedar")
 }
 
 /// Reads a statute file's `text` and checks it against the ids of its rule file's rules
