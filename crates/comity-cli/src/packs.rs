@@ -214,8 +214,8 @@ fn show_text(pack: &Pack) {
     outln!(
         "in force from {}{}; confidence {}; sha256 {}",
         m.effective_from,
-        pack.until
-            .map(|u| format!(" until {}", u.to_zoned_datetime(pack.tz.clone()).date()))
+        pack.until_day()
+            .map(|u| format!(" until {u}"))
             .unwrap_or_default(),
         m.confidence,
         pack.sha256

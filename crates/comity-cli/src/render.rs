@@ -123,9 +123,7 @@ fn header(pack: &Pack, before: Option<&Pack>) -> Markup {
             h1 { (m.title) }
             p {
                 code { (pack.id) } " · in force from " (m.effective_from)
-                @if let Some(u) = pack.until {
-                    " until " (u.to_zoned_datetime(pack.tz.clone()).date())
-                }
+                @if let Some(u) = pack.until_day() { " until " (u) }
                 " · confidence " strong { (m.confidence) }
                 @if pack.signature.is_some() { " · a release file (pack.sig) is present: check it with comity packs verify" } @else { " · not signed" }
             }

@@ -332,6 +332,12 @@ impl Pack {
             .collect()
     }
 
+    /// The first day, local to the pack, it is no longer in force, if known.
+    pub fn until_day(&self) -> Option<Date> {
+        self.until
+            .map(|u| Date(u.to_zoned_datetime(self.tz.clone()).date()))
+    }
+
     /// Whether the pack is in force at `t`.
     pub fn in_force(&self, t: Timestamp) -> bool {
         self.from <= t && self.until.is_none_or(|u| t < u)

@@ -135,11 +135,8 @@ impl PackSet {
 
     /// The version of a jurisdiction in force on `day` (from its local midnight), if any.
     pub fn version_on(&self, jurisdiction: &Jurisdiction, day: Date) -> Option<&Pack> {
-        self.versions(jurisdiction).find(|p| {
-            p.manifest.effective_from <= day
-                && p.until
-                    .is_none_or(|u| day.0 < u.to_zoned_datetime(p.tz.clone()).date())
-        })
+        self.versions(jurisdiction)
+            .find(|p| p.manifest.effective_from <= day && p.until_day().is_none_or(|u| day < u))
     }
 
     /// Every rule file a version writes again word for word although the version before it

@@ -55,9 +55,7 @@ fn cases_parts(doc: &Value) -> Vec<String> {
 /// whole weeks when that would overshoot the period.
 fn offset_days(day: civil::Date, pack: &Pack) -> Result<i64, String> {
     let from = pack.manifest.effective_from.0;
-    let until = pack
-        .until
-        .map(|u| u.to_zoned_datetime(pack.tz.clone()).date());
+    let until = pack.until_day().map(|u| u.0);
     let gap = i64::from(day.until(from).map_err(|e| e.to_string())?.get_days());
     let fits = |days: i64| {
         let moved = day.checked_add(days.days()).ok();
