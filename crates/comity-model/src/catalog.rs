@@ -501,23 +501,10 @@ impl Catalogs {
         unknown: UnknownOffenses,
     ) -> Result<Vec<String>, crate::InputError> {
         use crate::InputError;
-        let subject = &request.subject;
-        let offenses = subject
-            .convictions
-            .iter()
-            .enumerate()
-            .map(|(i, c)| ("convictions", i, &c.offense, c.class, c.inchoate.is_some()))
-            .chain(
-                subject
-                    .pending_charges
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| ("pending_charges", i, &c.offense, c.class, false)),
-            );
         let mut warnings = Vec::new();
-        for (field, i, offense, class, inchoate) in offenses {
-            let at = format!("subject.{field}[{i}]");
-            let Some(resolved) = self.resolve(offense) else {
+        for named in named_offenses(&request.subject) {
+            let Some(resolved) = self.resolve(named.offense) else {
+                let offense = named.offense;
                 let known = self.codes.get(offense.code()).map(|c| c.title.as_str());
                 let message = match known {
                     Some(title) => {
@@ -529,21 +516,22 @@ impl Catalogs {
                     ),
                 };
                 match unknown {
-                    UnknownOffenses::Refuse => {
-                        return Err(InputError::new(format!("{at}.offense"), message));
-                    }
+                    UnknownOffenses::Refuse => return Err(InputError::new(named.field, message)),
                     UnknownOffenses::Warn => {
-                        warnings.push(format!("{at}.offense: {message}; counted in no list"));
+                        warnings.push(format!("{}: {message}; counted in no list", named.field));
                         continue;
                     }
                 }
             };
-            if !inchoate && !resolved.classes.contains(&class) {
+            if let Some((field, class)) = named.class
+                && !resolved.classes.contains(&class)
+            {
                 let allowed: Vec<_> = resolved.classes.iter().map(|c| c.as_str()).collect();
                 return Err(InputError::new(
-                    format!("{at}.class"),
+                    field,
                     format!(
-                        "`{class}` is not a class of {offense} ({})",
+                        "`{class}` is not a class of {} ({})",
+                        named.offense,
                         allowed.join(", ")
                     ),
                 ));
@@ -551,4 +539,45 @@ impl Catalogs {
         }
         Ok(warnings)
     }
+}
+
+/// An offense a request names, with the field that names it and, where its class must be
+/// one the section can carry, the class field and class.
+struct NamedOffense<'a> {
+    field: String,
+    offense: &'a OffenseCode,
+    class: Option<(String, OffenseClass)>,
+}
+
+/// Every offense a subject's record names: each conviction's offense (its class checked,
+/// except for an inchoate judgment, whose class differs from the object offense's) and the
+/// equivalent it states, and each pending charge's offense.
+fn named_offenses(subject: &crate::Subject) -> impl Iterator<Item = NamedOffense<'_>> {
+    let convictions = subject.convictions.iter().enumerate().flat_map(|(i, c)| {
+        let at = format!("subject.convictions[{i}]");
+        let own = NamedOffense {
+            field: format!("{at}.offense"),
+            offense: &c.offense,
+            class: c
+                .inchoate
+                .is_none()
+                .then(|| (format!("{at}.class"), c.class)),
+        };
+        let equivalent = c.equivalent.as_ref().map(|e| NamedOffense {
+            field: format!("{at}.equivalent"),
+            offense: e,
+            class: None,
+        });
+        std::iter::once(own).chain(equivalent)
+    });
+    let charges = subject
+        .pending_charges
+        .iter()
+        .enumerate()
+        .map(|(i, c)| NamedOffense {
+            field: format!("subject.pending_charges[{i}].offense"),
+            offense: &c.offense,
+            class: Some((format!("subject.pending_charges[{i}].class"), c.class)),
+        });
+    convictions.chain(charges)
 }

@@ -56,6 +56,13 @@ pub struct Request {
     /// disclosed; absent means `from`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<Agency>,
+    /// What the acts would disclose that is already available to the public, as the local
+    /// agency records it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_records: Vec<RecordField>,
+    /// The date the form was issued, where the request states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_issued_on: Option<Date>,
 }
 
 /// An agency that asks, or receives a disclosure.
@@ -78,6 +85,9 @@ pub struct LocalAgency {
     pub agency: String,
     /// The kind of local agency.
     pub kind: LocalKind,
+    /// For a `state-agency`, which kind of State agency it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_agency: Option<StateAgency>,
 }
 
 /// The warrant presented with a request.
@@ -117,6 +127,29 @@ pub struct Subject {
     /// The person has shown proof of citizenship or lawful status.
     #[serde(default)]
     pub status_proof_shown: bool,
+    /// The proof shown is of United States citizenship (with `status_proof_shown`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub citizenship_proof_shown: bool,
+    /// The person is a current registrant on the California Sex and Arson Registry.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sex_or_arson_registrant: bool,
+    /// The request states a conviction of a federal aggravated felony (8 U.S.C.
+    /// § 1101(a)(43)).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub federal_aggravated_felony: bool,
+    /// The request identifies an outstanding federal felony arrest warrant.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub federal_felony_warrant: bool,
+    /// The request states an outstanding criminal warrant.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub outstanding_criminal_warrant: bool,
+    /// The request states that the person is identified in a law-enforcement gang database.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub gang_database_match: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A judgment against the person.
@@ -140,6 +173,13 @@ pub struct Conviction {
     /// offense named (an extension of format version 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inchoate: Option<Inchoate>,
+    /// For a conviction under another jurisdiction's code, the section it is equivalent to,
+    /// as the request states it (NY Penal Law § 70.06(1)(b)(i)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equivalent: Option<OffenseCode>,
+    /// A later reduction of the judgment's class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduced: Option<Reduction>,
 }
 
 fn conviction() -> Adjudication {
@@ -157,6 +197,10 @@ pub struct PendingCharge {
     pub class: OffenseClass,
     /// The date the charge was filed.
     pub since: Date,
+    /// A magistrate has found probable cause on the charge (held to answer, Cal. Penal Code
+    /// § 872).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub probable_cause_finding: bool,
 }
 
 /// The person's custody.
@@ -321,8 +365,8 @@ impl Request {
         Ok(())
     }
 
-    /// The dates of the subject's record (convictions' judgments, charges pending since),
-    /// each with its field.
+    /// The dates of what happened before the request (the form's issue, the subject's
+    /// judgments and the charges pending since), each with its field.
     fn record_dates(&self) -> impl Iterator<Item = (String, Date)> + '_ {
         let subject = &self.subject;
         let convictions = subject
@@ -335,7 +379,10 @@ impl Request {
             .iter()
             .enumerate()
             .map(|(i, c)| (format!("subject.pending_charges[{i}].since"), c.since));
-        convictions.chain(charges)
+        let issued = self
+            .form_issued_on
+            .map(|d| ("form_issued_on".to_owned(), d));
+        issued.into_iter().chain(convictions).chain(charges)
     }
 
     /// Parses one request from JSON, refusing unknown fields and words with an error that
@@ -369,6 +416,8 @@ impl Request {
         self.check_names()?;
         self.check_courthouse_arrest()?;
         self.check_dates()?;
+        self.check_refinements()?;
+        self.check_convictions()?;
         if let Some(w) = &self.warrant
             && w.form.is_some()
             && w.kind != WarrantKind::Administrative
@@ -381,6 +430,78 @@ impl Request {
                     w.kind
                 ),
             ));
+        }
+        Ok(())
+    }
+
+    /// A field that refines another is given only with it: `to.state_agency` with a
+    /// `state-agency`, `form_issued_on` with a `form`, `citizenship_proof_shown` with
+    /// `status_proof_shown`.
+    fn check_refinements(&self) -> Result<(), InputError> {
+        if let Some(kind) = self.to.state_agency
+            && self.to.kind != LocalKind::StateAgency
+        {
+            return Err(InputError::new(
+                "to.state_agency",
+                format!(
+                    "`{kind}` is given but to.kind is `{}`: it says which kind of `state-agency` the agency is",
+                    self.to.kind
+                ),
+            ));
+        }
+        if let Some(day) = self.form_issued_on
+            && self.form.is_none()
+        {
+            return Err(InputError::new(
+                "form_issued_on",
+                format!("`{day}` is given but `form` is absent"),
+            ));
+        }
+        if self.subject.citizenship_proof_shown && !self.subject.status_proof_shown {
+            return Err(InputError::new(
+                "subject.citizenship_proof_shown",
+                "`true` but subject.status_proof_shown is not: proof of citizenship is proof of status, so set both",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A conviction's `equivalent` names another code's section, and a `prop-47` reduction
+    /// is of a California felony.
+    fn check_convictions(&self) -> Result<(), InputError> {
+        for (i, c) in self.subject.convictions.iter().enumerate() {
+            let at = format!("subject.convictions[{i}]");
+            if let Some(equivalent) = &c.equivalent
+                && equivalent.code() == c.offense.code()
+            {
+                return Err(InputError::new(
+                    format!("{at}.equivalent"),
+                    format!(
+                        "`{equivalent}` is in the code of the offense itself ({}): an equivalent names the section of another code",
+                        c.offense.code()
+                    ),
+                ));
+            }
+            if let Some(Reduction::Prop47) = c.reduced {
+                if !c.offense.code().starts_with("CA ") {
+                    return Err(InputError::new(
+                        format!("{at}.reduced"),
+                        format!(
+                            "`prop-47` reduces California convictions only, not `{}`",
+                            c.offense
+                        ),
+                    ));
+                }
+                if !c.class.is_felony() {
+                    return Err(InputError::new(
+                        format!("{at}.reduced"),
+                        format!(
+                            "`prop-47` reduces a felony, but the class is `{}`: give the class as adjudged",
+                            c.class
+                        ),
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -365,8 +365,9 @@ vocabulary! {
         CourtDate = "court-date",
         /// Custody status.
         CustodyStatus = "custody-status",
-        /// What the agency knows of the person's immigration status: whether proof of lawful
-        /// status was shown (`subject.status_proof_shown`).
+        /// What the agency knows of the person's immigration status: whether proof of
+        /// citizenship or lawful status was shown (`subject.status_proof_shown`,
+        /// `subject.citizenship_proof_shown`).
         ImmigrationStatus = "immigration-status",
         /// Home or work address.
         Address = "address",
@@ -404,9 +405,9 @@ vocabulary! {
         DFelony = "D-felony",
         /// New York class E felony.
         EFelony = "E-felony",
-        /// New York class A misdemeanor.
+        /// Class A misdemeanor (New York, Texas).
         AMisdemeanor = "A-misdemeanor",
-        /// New York class B misdemeanor.
+        /// Class B misdemeanor (New York, Texas).
         BMisdemeanor = "B-misdemeanor",
         /// New York unclassified misdemeanor.
         UnclassifiedMisdemeanor = "unclassified-misdemeanor",
@@ -418,6 +419,18 @@ vocabulary! {
         Misdemeanor = "misdemeanor",
         /// An infraction.
         Infraction = "infraction",
+        /// Texas capital felony (Penal Code § 12.31).
+        CapitalFelony = "capital-felony",
+        /// Texas felony of the first degree (Penal Code § 12.32).
+        FirstDegreeFelony = "first-degree-felony",
+        /// Texas felony of the second degree (Penal Code § 12.33).
+        SecondDegreeFelony = "second-degree-felony",
+        /// Texas felony of the third degree (Penal Code § 12.34).
+        ThirdDegreeFelony = "third-degree-felony",
+        /// Texas state jail felony (Penal Code § 12.35).
+        StateJailFelony = "state-jail-felony",
+        /// Texas Class C misdemeanor (Penal Code § 12.23), punishable by fine only.
+        CMisdemeanor = "C-misdemeanor",
     }
 }
 
@@ -427,7 +440,18 @@ impl OffenseClass {
         use OffenseClass::*;
         matches!(
             self,
-            AIFelony | AIIFelony | BFelony | CFelony | DFelony | EFelony | Felony
+            AIFelony
+                | AIIFelony
+                | BFelony
+                | CFelony
+                | DFelony
+                | EFelony
+                | Felony
+                | CapitalFelony
+                | FirstDegreeFelony
+                | SecondDegreeFelony
+                | ThirdDegreeFelony
+                | StateJailFelony
         )
     }
 
@@ -436,8 +460,29 @@ impl OffenseClass {
         use OffenseClass::*;
         matches!(
             self,
-            AMisdemeanor | BMisdemeanor | UnclassifiedMisdemeanor | Misdemeanor
+            AMisdemeanor | BMisdemeanor | CMisdemeanor | UnclassifiedMisdemeanor | Misdemeanor
         )
+    }
+}
+
+vocabulary! {
+    /// What kind of State agency a `state-agency` is (`to.state_agency`).
+    StateAgency: "StateAgency" {
+        /// The State's police (New York State Police, California Highway Patrol).
+        StatePolice = "state-police",
+        /// The State's prisons (New York DOCCS, California CDCR).
+        StateCorrections = "state-corrections",
+        /// Any other State agency.
+        Other = "other",
+    }
+}
+
+vocabulary! {
+    /// A later reduction of a conviction's class (`convictions[].reduced`).
+    Reduction: "Reduction" {
+        /// A California felony reduced to a misdemeanor under Proposition 47 (2014),
+        /// Penal Code § 1170.18.
+        Prop47 = "prop-47",
     }
 }
 

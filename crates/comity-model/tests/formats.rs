@@ -19,6 +19,7 @@ fn the_vocabulary_table_lists_every_word_the_code_accepts() {
         row::<Act>(),
         row::<AgencyKind>(),
         row::<LocalKind>(),
+        row::<StateAgency>(),
         row::<Form>(),
         row::<Basis>(),
         row::<Purpose>(),
@@ -34,6 +35,7 @@ fn the_vocabulary_table_lists_every_word_the_code_accepts() {
         row::<Adjudication>(),
         row::<OffenseClass>(),
         row::<Inchoate>(),
+        row::<Reduction>(),
     ];
     for expected in rows {
         assert!(

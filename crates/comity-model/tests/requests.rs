@@ -124,12 +124,135 @@ fn bad_inputs_name_field_and_value() {
             "court_event.system",
             "`tribal`",
         ),
+        // The fields format version 1 gained for the law the packs could not express.
+        (
+            "/public_records",
+            json!(["release-date", "diary"]),
+            "public_records[1]",
+            "`diary`",
+        ),
+        (
+            "/to/state_agency",
+            json!("state-police"),
+            "to.state_agency",
+            "`corrections`",
+        ),
+        (
+            "/to",
+            json!({"agency": "NYS-X", "kind": "state-agency", "state_agency": "militia"}),
+            "to.state_agency",
+            "`militia`",
+        ),
+        (
+            "/form_issued_on",
+            json!("2018-03-03"),
+            "form_issued_on",
+            "`2018-03-03` is after",
+        ),
+        (
+            "/form_issued_on",
+            json!("2017-02-30"),
+            "form_issued_on",
+            "`2017-02-30`",
+        ),
+        (
+            "/subject/citizenship_proof_shown",
+            json!(true),
+            "subject.citizenship_proof_shown",
+            "status_proof_shown",
+        ),
+        (
+            "/subject/sex_or_arson_registrant",
+            json!("yes"),
+            "subject.sex_or_arson_registrant",
+            "\"yes\"",
+        ),
+        (
+            "/subject/pending_charges/0/probable_cause_finding",
+            json!(1),
+            "subject.pending_charges[0].probable_cause_finding",
+            "1",
+        ),
+        (
+            "/subject/convictions/0/equivalent",
+            json!("NY PL 160.10"),
+            "subject.convictions[0].equivalent",
+            "`NY PL 160.10` is in the code of the offense itself",
+        ),
+        (
+            "/subject/convictions/0/equivalent",
+            json!("robbery"),
+            "subject.convictions[0].equivalent",
+            "`robbery`",
+        ),
+        (
+            "/subject/convictions/0/reduced",
+            json!("prop-47"),
+            "subject.convictions[0].reduced",
+            "California convictions only",
+        ),
+        (
+            "/subject/convictions/0/reduced",
+            json!("pardon"),
+            "subject.convictions[0].reduced",
+            "`pardon`",
+        ),
     ];
     for (pointer, value, field, needle) in cases {
         let e = refused(pointer, value);
         assert_eq!(e.field, field, "{e}");
         assert!(e.to_string().contains(needle), "{e} should name {needle}");
     }
+}
+
+#[test]
+fn form_issued_on_needs_a_form_and_a_prop_47_reduction_a_felony() {
+    let mut v = example();
+    v.as_object_mut().unwrap().remove("form");
+    v["form_issued_on"] = json!("2017-01-10");
+    let e = Request::from_value(v).unwrap_err();
+    assert_eq!(e.field, "form_issued_on", "{e}");
+    assert!(e.to_string().contains("`form` is absent"), "{e}");
+
+    let mut v = example();
+    v["subject"]["convictions"][0] = json!({ "offense": "CA PC 487", "class": "misdemeanor",
+        "date": "2012-05-01", "reduced": "prop-47" });
+    let e = Request::from_value(v).unwrap_err();
+    assert_eq!(e.field, "subject.convictions[0].reduced", "{e}");
+    assert!(e.to_string().contains("`misdemeanor`"), "{e}");
+}
+
+#[test]
+fn the_new_fields_round_trip_and_old_requests_serialize_as_before() {
+    let before = serde_json::to_value(Request::from_value(example()).unwrap()).unwrap();
+    for absent in ["public_records", "form_issued_on"] {
+        assert!(
+            before.get(absent).is_none(),
+            "{absent} is not written when absent"
+        );
+    }
+    assert!(before["subject"].get("sex_or_arson_registrant").is_none());
+    let mut v = example();
+    v["public_records"] = json!(["court-date"]);
+    v["form_issued_on"] = json!("2017-03-30");
+    v["to"] = json!({ "agency": "NYSP", "kind": "state-agency", "state_agency": "state-police" });
+    v["subject"]["status_proof_shown"] = json!(true);
+    v["subject"]["citizenship_proof_shown"] = json!(true);
+    v["subject"]["federal_felony_warrant"] = json!(true);
+    v["subject"]["pending_charges"][0]["probable_cause_finding"] = json!(true);
+    v["subject"]["convictions"][0] = json!({ "offense": "CA PC 211", "class": "felony",
+        "date": "2014-05-01", "equivalent": "NY PL 160.15" });
+    let r = Request::from_value(v.clone()).unwrap();
+    assert_eq!(r.form_issued_on.unwrap().to_string(), "2017-03-30");
+    assert!(r.subject.pending_charges[0].probable_cause_finding);
+    let again = serde_json::to_value(&r).unwrap();
+    assert_eq!(again["public_records"], v["public_records"]);
+    assert_eq!(again["to"], v["to"]);
+    assert_eq!(
+        again["subject"]["convictions"][0]["equivalent"],
+        "NY PL 160.15"
+    );
+    assert_eq!(Request::from_value(again).unwrap(), r);
 }
 
 #[test]

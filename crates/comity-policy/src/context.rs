@@ -47,12 +47,20 @@ pub struct ContextKey {
     watchlist_match: bool,
     reentry_after_removal: bool,
     status_proof_shown: bool,
+    citizenship_proof_shown: bool,
+    sex_or_arson_registrant: bool,
+    federal_aggravated_felony: bool,
+    federal_felony_warrant: bool,
+    outstanding_criminal_warrant: bool,
+    gang_database_match: bool,
+    to_state_agency: Option<StateAgency>,
     custody_status: Option<CustodyStatus>,
     arrested_known: bool,
     release_known: bool,
     court_system: Option<CourtSystem>,
     arrest: Option<(ArrestType, ArrestLocation, ArrestRole)>,
     records: WordSet,
+    public_records: WordSet,
     /// The pack's facts, bit `i` for its `i`-th declared fact.
     pub(crate) facts: u64,
 }
@@ -62,6 +70,7 @@ impl ContextKey {
     pub fn of_request(r: &Request) -> Self {
         let warrant = r.warrant.as_ref();
         let custody = r.custody.as_ref();
+        let subject = &r.subject;
         ContextKey {
             from_kind: r.from.kind,
             to_kind: r.to.kind,
@@ -72,9 +81,16 @@ impl ContextKey {
             warrant_kind: warrant.map_or(WarrantKind::None, |w| w.kind),
             warrant_form: warrant.and_then(|w| w.form),
             warrant_for: warrant.and_then(|w| w.violation),
-            watchlist_match: r.subject.watchlist_match,
-            reentry_after_removal: r.subject.reentry_after_removal,
-            status_proof_shown: r.subject.status_proof_shown,
+            watchlist_match: subject.watchlist_match,
+            reentry_after_removal: subject.reentry_after_removal,
+            status_proof_shown: subject.status_proof_shown,
+            citizenship_proof_shown: subject.citizenship_proof_shown,
+            sex_or_arson_registrant: subject.sex_or_arson_registrant,
+            federal_aggravated_felony: subject.federal_aggravated_felony,
+            federal_felony_warrant: subject.federal_felony_warrant,
+            outstanding_criminal_warrant: subject.outstanding_criminal_warrant,
+            gang_database_match: subject.gang_database_match,
+            to_state_agency: r.to.state_agency,
             custody_status: custody.map(|c| c.status),
             arrested_known: custody.is_some_and(|c| c.arrested_at.is_some()),
             release_known: custody.is_some_and(|c| c.release_at.is_some()),
@@ -84,6 +100,7 @@ impl ContextKey {
                 .as_ref()
                 .map(|a| (a.arrest_type, a.location, a.role)),
             records: WordSet::of(&r.records),
+            public_records: WordSet::of(&r.public_records),
             facts: 0,
         }
     }
@@ -113,12 +130,32 @@ impl ContextKey {
             ("watchlist_match", self.watchlist_match.into()),
             ("reentry_after_removal", self.reentry_after_removal.into()),
             ("status_proof_shown", self.status_proof_shown.into()),
+            (
+                "citizenship_proof_shown",
+                self.citizenship_proof_shown.into(),
+            ),
+            (
+                "sex_or_arson_registrant",
+                self.sex_or_arson_registrant.into(),
+            ),
+            (
+                "federal_aggravated_felony",
+                self.federal_aggravated_felony.into(),
+            ),
+            ("federal_felony_warrant", self.federal_felony_warrant.into()),
+            (
+                "outstanding_criminal_warrant",
+                self.outstanding_criminal_warrant.into(),
+            ),
+            ("gang_database_match", self.gang_database_match.into()),
             ("arrested_known", self.arrested_known.into()),
             ("release_known", self.release_known.into()),
             ("records", words::<RecordField>(self.records)),
+            ("public_records", words::<RecordField>(self.public_records)),
         ];
         let optional = [
             ("form", self.form.map(word)),
+            ("to_state_agency", self.to_state_agency.map(word)),
             ("purpose", self.purpose.map(word)),
             ("warrant_form", self.warrant_form.map(word)),
             ("warrant_for", self.warrant_for.map(word)),

@@ -2,7 +2,9 @@
 //! request. Rust computes, Cedar decides: a fact is a boolean (or, for hold deadlines, an
 //! instant that travels as a limit), never a rule.
 
-use comity_model::{Adjudication, Catalogs, Conviction, Date, OffenseClass, Request};
+use comity_model::{
+    Adjudication, Catalogs, Conviction, Date, OffenseClass, OffenseCode, Reduction, Request,
+};
 use jiff::ToSpan;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
@@ -16,15 +18,7 @@ pub enum FactSpec {
     /// "Convicted of an offense in one of `lists`", optionally within a look-back window.
     Conviction(ConvictionFact),
     /// "A charge pending for an offense in one of `lists`".
-    PendingCharge {
-        /// The catalog lists that count.
-        lists: Vec<String>,
-        /// Only charges of these classes count.
-        #[serde(default)]
-        classes: ClassFilter,
-        /// The statute that defines the fact.
-        citation: String,
-    },
+    PendingCharge(PendingChargeFact),
     /// The instant a hold must end: `hours` of running time after the scheduled release,
     /// not running on the days `skip` names, in the pack's time zone.
     HoldDeadline {
@@ -36,6 +30,15 @@ pub enum FactSpec {
         /// The statute that sets the deadline.
         citation: String,
     },
+    /// "The form was issued before `date`": the request states an issue date
+    /// (`form_issued_on`) before it. A request that states none is taken as issued on no
+    /// earlier day than it was received, so the fact does not hold.
+    FormIssuedBefore {
+        /// The first day the fact no longer holds.
+        date: Date,
+        /// The statute or policy that makes the issue date matter.
+        citation: String,
+    },
 }
 
 /// A conviction fact: "convicted of an offense in one of `lists`", optionally within a
@@ -44,10 +47,24 @@ pub enum FactSpec {
 #[serde(deny_unknown_fields)]
 pub struct ConvictionFact {
     /// The catalog lists that count.
+    #[serde(default)]
     pub lists: Vec<String>,
+    /// Every offense a catalog holds counts, instead of `lists`.
+    #[serde(default)]
+    pub any_offense: bool,
+    /// Offenses in these lists do not count.
+    #[serde(default)]
+    pub except_lists: Vec<String>,
     /// Only convictions of these classes count.
     #[serde(default)]
     pub classes: ClassFilter,
+    /// A conviction under another code counts as the section it states as its
+    /// `equivalent` too (NY Penal Law § 70.06(1)(b)(i)).
+    #[serde(default)]
+    pub equivalents: bool,
+    /// Convictions later reduced so do not count (Cal. Penal Code § 1170.18(k)).
+    #[serde(default)]
+    pub exclude_reductions: Vec<Reduction>,
     /// Look-back in years; absent means ever.
     #[serde(default)]
     pub within_years: Option<i16>,
@@ -69,7 +86,99 @@ pub struct ConvictionFact {
     pub citation: String,
 }
 
+/// A pending-charge fact: "a charge pending for an offense in one of `lists`".
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingChargeFact {
+    /// The catalog lists that count.
+    #[serde(default)]
+    pub lists: Vec<String>,
+    /// Every offense a catalog holds counts, instead of `lists`.
+    #[serde(default)]
+    pub any_offense: bool,
+    /// Offenses in these lists do not count.
+    #[serde(default)]
+    pub except_lists: Vec<String>,
+    /// Only charges of these classes count.
+    #[serde(default)]
+    pub classes: ClassFilter,
+    /// Only charges on which a magistrate has found probable cause count.
+    #[serde(default)]
+    pub probable_cause_finding: bool,
+    /// The statute that defines the fact.
+    pub citation: String,
+}
+
+impl PendingChargeFact {
+    /// Whether a charge pending counts, by the catalogs' lists on the day `received`.
+    fn holds(&self, request: &Request, catalogs: &Catalogs, received: Date) -> bool {
+        let selection = Selection {
+            lists: &self.lists,
+            any_offense: self.any_offense,
+            except_lists: &self.except_lists,
+            classes: self.classes,
+        };
+        request.subject.pending_charges.iter().any(|c| {
+            (c.probable_cause_finding || !self.probable_cause_finding)
+                && selection.counts(catalogs, &c.offense, c.class, received)
+        })
+    }
+}
+
+/// Which offenses a fact counts: those in `lists` (or, with `any_offense`, every offense a
+/// catalog holds), of a class `classes` admits, and in none of `except_lists`.
+struct Selection<'a> {
+    lists: &'a [String],
+    any_offense: bool,
+    except_lists: &'a [String],
+    classes: ClassFilter,
+}
+
+impl Selection<'_> {
+    /// Whether `offense`, judged or charged as `class`, counts on the day `on`. An offense
+    /// no catalog holds (decided with a warning) counts under no selection.
+    fn counts(
+        &self,
+        catalogs: &Catalogs,
+        offense: &OffenseCode,
+        class: OffenseClass,
+        on: Date,
+    ) -> bool {
+        let selected = if self.any_offense {
+            catalogs.resolve(offense).is_some()
+        } else {
+            catalogs.in_any_list(offense, class, self.lists, on)
+        };
+        selected
+            && self.classes.admits(class)
+            && !catalogs.in_any_list(offense, class, self.except_lists, on)
+    }
+}
+
 impl ConvictionFact {
+    /// Whether a conviction counts, whatever its date: not excluded by its adjudication or
+    /// a reduction, and its offense (or the equivalent it states) selected.
+    fn counts(&self, c: &Conviction, catalogs: &Catalogs, received: Date) -> bool {
+        let selection = Selection {
+            lists: &self.lists,
+            any_offense: self.any_offense,
+            except_lists: &self.except_lists,
+            classes: self.classes,
+        };
+        let reduced = c
+            .reduced
+            .is_some_and(|r| self.exclude_reductions.contains(&r));
+        let by_equivalent = || {
+            self.equivalents
+                && c.equivalent
+                    .as_ref()
+                    .is_some_and(|e| selection.counts(catalogs, e, c.class, received))
+        };
+        !self.exclude.contains(&c.adjudication)
+            && !reduced
+            && (selection.counts(catalogs, &c.offense, c.class, received) || by_equivalent())
+    }
+
     /// Whether the subject has a conviction that counts, within its window of
     /// `reference`, by the catalogs' lists on the day `received`.
     fn holds(
@@ -83,11 +192,7 @@ impl ConvictionFact {
             .subject
             .convictions
             .iter()
-            .filter(|c| {
-                !self.exclude.contains(&c.adjudication)
-                    && self.classes.admits(c.class)
-                    && catalogs.in_any_list(&c.offense, c.class, &self.lists, received)
-            })
+            .filter(|c| self.counts(c, catalogs, received))
             .collect();
         counted.iter().any(|c| match self.window(c, catalogs) {
             Window::NotCounted => false,
@@ -141,6 +246,8 @@ pub enum ClassFilter {
     Felony,
     /// Misdemeanors only.
     Misdemeanor,
+    /// Felonies and misdemeanors, not violations or infractions.
+    FelonyOrMisdemeanor,
 }
 
 impl ClassFilter {
@@ -149,6 +256,7 @@ impl ClassFilter {
             ClassFilter::Any => true,
             ClassFilter::Felony => class.is_felony(),
             ClassFilter::Misdemeanor => class.is_misdemeanor(),
+            ClassFilter::FelonyOrMisdemeanor => class.is_felony() || class.is_misdemeanor(),
         }
     }
 }
@@ -183,12 +291,28 @@ impl FactSpec {
         !matches!(self, FactSpec::HoldDeadline { .. })
     }
 
-    /// The catalog lists the fact names.
-    pub fn lists(&self) -> &[String] {
-        match self {
-            FactSpec::Conviction(ConvictionFact { lists, .. })
-            | FactSpec::PendingCharge { lists, .. } => lists,
-            FactSpec::HoldDeadline { .. } => &[],
+    /// The catalog lists the fact names, those it counts and those it excepts.
+    pub fn lists(&self) -> impl Iterator<Item = &String> {
+        let (lists, except): (&[String], &[String]) = match self {
+            FactSpec::Conviction(f) => (&f.lists, &f.except_lists),
+            FactSpec::PendingCharge(f) => (&f.lists, &f.except_lists),
+            FactSpec::HoldDeadline { .. } | FactSpec::FormIssuedBefore { .. } => (&[], &[]),
+        };
+        lists.iter().chain(except)
+    }
+
+    /// Checks what the types cannot say: a fact about offenses names its lists or counts
+    /// any offense, not both and not neither.
+    pub fn check(&self) -> Result<(), String> {
+        let (lists, any) = match self {
+            FactSpec::Conviction(f) => (&f.lists, f.any_offense),
+            FactSpec::PendingCharge(f) => (&f.lists, f.any_offense),
+            FactSpec::HoldDeadline { .. } | FactSpec::FormIssuedBefore { .. } => return Ok(()),
+        };
+        match (lists.is_empty(), any) {
+            (false, false) | (true, true) => Ok(()),
+            (true, false) => Err("give the `lists` that count, or `any_offense = true`".into()),
+            (false, true) => Err("`lists` and `any_offense = true` together: give one".into()),
         }
     }
 
@@ -196,8 +320,9 @@ impl FactSpec {
     pub fn citation(&self) -> &str {
         match self {
             FactSpec::Conviction(ConvictionFact { citation, .. })
-            | FactSpec::PendingCharge { citation, .. }
-            | FactSpec::HoldDeadline { citation, .. } => citation,
+            | FactSpec::PendingCharge(PendingChargeFact { citation, .. })
+            | FactSpec::HoldDeadline { citation, .. }
+            | FactSpec::FormIssuedBefore { citation, .. } => citation,
         }
     }
 }
@@ -225,11 +350,12 @@ pub fn compute(
                 out.deadlines.push((name.clone(), until));
                 continue;
             }
-            FactSpec::PendingCharge { lists, classes, .. } => {
-                let holds = request.subject.pending_charges.iter().any(|c| {
-                    classes.admits(c.class)
-                        && catalogs.in_any_list(&c.offense, c.class, lists, Date(received))
-                });
+            FactSpec::PendingCharge(fact) => {
+                let holds = fact.holds(request, catalogs, Date(received));
+                out.bits |= u64::from(holds) << bit;
+            }
+            FactSpec::FormIssuedBefore { date, .. } => {
+                let holds = request.form_issued_on.is_some_and(|d| d < *date);
                 out.bits |= u64::from(holds) << bit;
             }
             FactSpec::Conviction(fact) => {
@@ -301,9 +427,22 @@ mod tests {
 
     const CATALOG: &str = include_str!("../../../testdata/catalog-ny-pl.toml");
 
+    /// A second code, for convictions under another jurisdiction's law.
+    const OTHER_CODE: &str = r#"
+code = "CA PC"
+title = "California Penal Code"
+source = "test"
+as_of = "2025-01-01"
+offenses = [
+  { section = "211", title = "Robbery", class = "felony" },
+  { section = "487", title = "Grand theft", class = ["felony", "misdemeanor"], lists = ["fam"] },
+]
+"#;
+
     fn catalogs() -> Catalogs {
         let mut c = Catalogs::default();
         c.add(CATALOG).unwrap();
+        c.add(OTHER_CODE).unwrap();
         c
     }
 
@@ -407,6 +546,117 @@ citation = "Cal. Gov. Code § 7282.5(a)(3)"
             "no release time, no deadline"
         );
         assert_eq!(values.bits, 0);
+    }
+
+    #[test]
+    fn any_offense_counts_every_catalogued_offense_but_the_excepted() {
+        let spec = r#"
+kind = "conviction"
+any_offense = true
+except_lists = ["fam"]
+classes = "felony-or-misdemeanor"
+citation = "NYC L.L. 2011/062, covered crime"
+"#;
+        let one = |o: &str, class: &str| json!([conviction(o, class, "2019-01-01", 0)]);
+        assert!(holds(spec, one("NY PL 155.30", "E-felony")), "in no list");
+        assert!(holds(spec, one("CA PC 211", "felony")), "another code");
+        assert!(!holds(spec, one("NY PL 120.05", "D-felony")), "excepted");
+        let violation = r#"
+kind = "conviction"
+any_offense = true
+classes = "felony-or-misdemeanor"
+citation = "x"
+"#;
+        assert!(holds(violation, one("NY PL 120.00", "A-misdemeanor")));
+        assert!(
+            !holds(violation, one("NY PL 120.00", "violation")),
+            "not a crime"
+        );
+    }
+
+    #[test]
+    fn a_stated_equivalent_counts_only_where_the_fact_says() {
+        let ca = |equivalent: &str| {
+            json!([{ "offense": "CA PC 211", "class": "felony", "date": "2019-01-01",
+                     "equivalent": equivalent }])
+        };
+        let with = format!("{FIVE_YEARS}equivalents = true\n");
+        assert!(holds(&with, ca("NY PL 160.15")));
+        assert!(!holds(&with, ca("NY PL 155.30")), "equivalent not listed");
+        assert!(
+            !holds(FIVE_YEARS, ca("NY PL 160.15")),
+            "equivalents not counted"
+        );
+        let misdemeanor = json!([{ "offense": "CA PC 487", "class": "misdemeanor",
+                                   "date": "2019-01-01", "equivalent": "NY PL 160.15" }]);
+        assert!(
+            !holds(&with, misdemeanor),
+            "felony_only reads its own class"
+        );
+    }
+
+    #[test]
+    fn an_excluded_reduction_does_not_count() {
+        let spec = r#"
+kind = "conviction"
+lists = ["fam"]
+exclude_reductions = ["prop-47"]
+citation = "Cal. Penal Code § 1170.18(k)"
+"#;
+        let theft = |reduced: bool| {
+            let mut c = json!({ "offense": "CA PC 487", "class": "felony", "date": "2019-01-01" });
+            if reduced {
+                c["reduced"] = json!("prop-47");
+            }
+            json!([c])
+        };
+        assert!(holds(spec, theft(false)));
+        assert!(!holds(spec, theft(true)));
+        let plain = "kind = \"conviction\"\nlists = [\"fam\"]\ncitation = \"x\"";
+        assert!(holds(plain, theft(true)), "only where the fact says");
+    }
+
+    #[test]
+    fn a_probable_cause_finding_is_needed_only_where_the_fact_says() {
+        let spec = |finding: bool| {
+            format!(
+                "kind = \"pending-charge\"\nlists = [\"vsc\"]\nprobable_cause_finding = {finding}\ncitation = \"x\""
+            )
+        };
+        let tz = TimeZone::get("America/New_York").unwrap();
+        let mut r = request(json!([]));
+        let bits = |text: &str, r: &Request| compute(&self::spec(text), r, &catalogs(), &tz).bits;
+        assert_eq!(bits(&spec(true), &r), 0, "no finding stated");
+        assert_eq!(bits(&spec(false), &r), 1);
+        r.subject.pending_charges[0].probable_cause_finding = true;
+        assert_eq!(bits(&spec(true), &r), 1);
+    }
+
+    #[test]
+    fn a_form_issued_before_the_date_holds_only_when_the_request_says_so() {
+        let tz = TimeZone::get("America/New_York").unwrap();
+        let facts = spec("kind = \"form-issued-before\"\ndate = \"2017-04-02\"\ncitation = \"x\"");
+        let mut r = request(json!([]));
+        r.form = Some(comity_model::Form::I247D);
+        let bit = |r: &Request| compute(&facts, r, &catalogs(), &tz).bits;
+        assert_eq!(bit(&r), 0, "no issue date stated");
+        r.form_issued_on = Some("2017-04-01".parse().unwrap());
+        assert_eq!(bit(&r), 1);
+        r.form_issued_on = Some("2017-04-02".parse().unwrap());
+        assert_eq!(bit(&r), 0, "the date itself is not before");
+    }
+
+    #[test]
+    fn a_fact_about_offenses_names_lists_or_any_offense() {
+        let check = |text: &str| toml::from_str::<FactSpec>(text).unwrap().check();
+        assert!(check("kind = \"conviction\"\ncitation = \"x\"").is_err());
+        assert!(
+            check(
+                "kind = \"pending-charge\"\nlists = [\"vsc\"]\nany_offense = true\ncitation = \"x\""
+            )
+            .is_err()
+        );
+        assert!(check("kind = \"pending-charge\"\nany_offense = true\ncitation = \"x\"").is_ok());
     }
 
     #[test]

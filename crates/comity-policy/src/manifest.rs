@@ -271,6 +271,7 @@ fn check_facts(facts: &[(String, FactSpec)], catalogs: &Catalogs) -> Result<(), 
         if !ident {
             return Err(format!("facts.{name}: fact names are lower_snake_case"));
         }
+        spec.check().map_err(|e| format!("facts.{name}: {e}"))?;
         for list in spec.lists() {
             if catalogs.list(list).is_none() {
                 return Err(format!("facts.{name}: list `{list}` is in no catalog"));

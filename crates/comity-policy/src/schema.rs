@@ -13,6 +13,7 @@ pub const DUTY_SUFFIX: &str = "!required";
 pub(crate) const CONTEXT_ATTRIBUTES: &[(&str, &str)] = &[
     ("from_kind", "AgencyKind"),
     ("to_kind", "LocalKind"),
+    ("to_state_agency?", "StateAgency"),
     ("recipient_kind", "AgencyKind"),
     ("form?", "Form"),
     ("basis", "Set<Basis>"),
@@ -23,6 +24,12 @@ pub(crate) const CONTEXT_ATTRIBUTES: &[(&str, &str)] = &[
     ("watchlist_match", "Bool"),
     ("reentry_after_removal", "Bool"),
     ("status_proof_shown", "Bool"),
+    ("citizenship_proof_shown", "Bool"),
+    ("sex_or_arson_registrant", "Bool"),
+    ("federal_aggravated_felony", "Bool"),
+    ("federal_felony_warrant", "Bool"),
+    ("outstanding_criminal_warrant", "Bool"),
+    ("gang_database_match", "Bool"),
     ("custody_status?", "CustodyStatus"),
     ("arrested_known", "Bool"),
     ("release_known", "Bool"),
@@ -31,6 +38,7 @@ pub(crate) const CONTEXT_ATTRIBUTES: &[(&str, &str)] = &[
     ("arrest_location?", "ArrestLocation"),
     ("arrest_role?", "ArrestRole"),
     ("records", "Set<RecordField>"),
+    ("public_records", "Set<RecordField>"),
     ("facts", "Facts"),
 ];
 
@@ -45,6 +53,7 @@ pub fn schema_text<'a>(facts: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::from("entity Requester;\nentity Subject;\n");
     vocabulary::<AgencyKind>(&mut out);
     vocabulary::<LocalKind>(&mut out);
+    vocabulary::<StateAgency>(&mut out);
     vocabulary::<Form>(&mut out);
     vocabulary::<Basis>(&mut out);
     vocabulary::<Purpose>(&mut out);
