@@ -65,14 +65,14 @@ impl FromStr for OffenseCode {
     }
 }
 
-/// A section number (`120.04-a`, `12022.1`) followed by parenthesised subdivisions
+/// A section number (`120.04-a`, `12022.1`, Texas's `20A.02`) followed by parenthesised subdivisions
 /// (`(2)`, `(b)`, `(4-a)`).
 fn valid_section(s: &str) -> bool {
     let (number, mut rest) = s.split_at(s.find('(').unwrap_or(s.len()));
     let number_ok = number.starts_with(|c: char| c.is_ascii_digit())
         && number
             .bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'.' || b == b'-')
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
         && !number.ends_with(['.', '-']);
     if !number_ok {
         return false;
@@ -112,6 +112,7 @@ mod tests {
             ("NY PL 120.04-a(4)", "NY PL", "120.04-a(4)"),
             ("CA PC 187", "CA PC", "187"),
             ("CA VC 23152(a)", "CA VC", "23152(a)"),
+            ("TX PC 20A.02", "TX PC", "20A.02"),
         ] {
             let o: OffenseCode = text.parse().unwrap();
             assert_eq!((o.code(), o.section()), (code, section));
@@ -136,6 +137,7 @@ mod tests {
             "N PL 1",
             "NY PL 120.",
             "NY PL 120.10(3)x",
+            "TX PC A20.02",
         ] {
             assert!(bad.parse::<OffenseCode>().is_err(), "{bad:?}");
         }
