@@ -115,7 +115,7 @@ fn sign(packs: &PackArgs, key: &Path, versions: &[String]) -> Result<(), Failure
             .find(|p| &p.id == id)
             .ok_or_else(|| Failure::Input(format!("version: no pack version `{id}`")))?;
         let path = pack.dir.join(release::SIGNATURE_FILE);
-        std::fs::write(&path, release::sign(pack, &signer))
+        std::fs::write(&path, release::sign(pack, engine.catalogs(), &signer))
             .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
         outln!("signed {id} as {}: {}", signer.name(), path.display());
     }
@@ -126,7 +126,7 @@ fn sign(packs: &PackArgs, key: &Path, versions: &[String]) -> Result<(), Failure
 fn verify(packs: &PackArgs, keys: &[String]) -> Result<(), Failure> {
     let keys = verifier_keys(keys)?;
     let engine = packs.load().map_err(|e| Failure::Input(pack_errors(e)))?;
-    let signed = release::verify_all(engine.packs(), &keys)
+    let signed = release::verify_all(engine.packs(), engine.catalogs(), &keys)
         .map_err(|errors| Failure::Finding(refused_releases(&errors)))?;
     for (id, names) in signed {
         outln!("ok  {id}  signed by {}", names.join(", "));

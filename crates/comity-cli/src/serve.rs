@@ -71,7 +71,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     let engine = args.packs.engine(Leniency::default())?;
     if !args.require_signed_packs.is_empty() {
         let keys = verifier_keys(&args.require_signed_packs)?;
-        comity_policy::release::verify_all(engine.packs(), &keys)
+        comity_policy::release::verify_all(engine.packs(), engine.catalogs(), &keys)
             .map_err(|errors| Failure::Input(refused_releases(&errors)))?;
     }
     let access = Access::builtin().map_err(|e| Failure::Finding(format!("error: {e}")))?;

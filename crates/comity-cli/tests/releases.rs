@@ -171,4 +171,31 @@ fn signed_law_loads_and_changed_or_unsigned_law_is_refused_by_name() {
         "{}",
         stderr(&out)
     );
+
+    // A catalog list is law the versions read: one offense taken off the violent or serious
+    // crimes changes decisions without touching a pack file, and is refused by name.
+    std::fs::remove_file(city.join("2026-01-29/tests/extra.yaml")).unwrap();
+    ok(&comity(
+        here,
+        &["packs", "verify", "--packs", packs, "--key", &counsel],
+    ));
+    let catalog = here.join("catalog/us-ny-pl.toml");
+    let law = std::fs::read_to_string(&catalog).unwrap();
+    let robbery = r#"{ section = "160.15", title = "Robbery in the first degree", class = "B-felony", lists = ["nyc-vsc"] }"#;
+    assert!(law.contains(robbery), "the catalog lists robbery 1st");
+    let fewer = law.replace(
+        robbery,
+        r#"{ section = "160.15", title = "Robbery in the first degree", class = "B-felony" }"#,
+    );
+    std::fs::write(&catalog, fewer).unwrap();
+    let out = comity(
+        here,
+        &["packs", "verify", "--packs", packs, "--key", &counsel],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("catalog list `nyc-vsc` changed since the release was signed"),
+        "{}",
+        stderr(&out)
+    );
 }

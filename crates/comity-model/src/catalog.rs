@@ -269,6 +269,37 @@ impl Catalogs {
         self.lists.get(name)
     }
 
+    /// The list `name` as text that changes exactly when the list does: its definition and
+    /// every offense in it with its classes, in code and section order. A signed pack
+    /// release carries its digest, so that a changed list is refused like a changed rule.
+    pub fn list_text(&self, name: &str) -> Option<String> {
+        let list = self.lists.get(name)?;
+        let mut text = format!(
+            "list {name}\ntitle {}\ncitation {}\nfelony_only {}\neffective_from {}\nconfidence {}\n",
+            list.title,
+            list.citation,
+            list.felony_only,
+            list.effective_from
+                .map_or_else(|| "-".to_owned(), |d| d.to_string()),
+            list.confidence
+        );
+        let mut members: Vec<(&str, &str, String)> = self
+            .codes
+            .values()
+            .flat_map(|c| c.offenses.values().map(move |o| (c.code.as_str(), o)))
+            .filter(|(_, o)| o.lists.contains(name))
+            .map(|(code, o)| {
+                let classes: Vec<&str> = o.classes.iter().map(|k| k.as_str()).collect();
+                (code, o.section.as_str(), classes.join(","))
+            })
+            .collect();
+        members.sort();
+        for (code, section, classes) in members {
+            text.push_str(&format!("{code} {section} {classes}\n"));
+        }
+        Some(text)
+    }
+
     /// Every list, by name.
     pub fn lists(&self) -> &BTreeMap<String, OffenseList> {
         &self.lists

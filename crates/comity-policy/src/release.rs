@@ -2,8 +2,8 @@
 //! service can be told to load only versions so signed.
 //!
 //! A release is a signed note (C2SP signed-note, Ed25519, as the ledger's checkpoints) in the
-//! version's directory, `pack.sig`, whose text names the version, its digest and the digest
-//! of each of its own files:
+//! version's directory, `pack.sig`, whose text names the version, its digest, the digest of
+//! each of its own files and the digest of each catalog list its facts read:
 //!
 //! ```text
 //! comity pack release
@@ -12,11 +12,19 @@
 //! 0c4f…  doc-9-131.cedar
 //! 9a1e…  pack.toml
 //! …
+//! catalog-list 3b07…  nyc-vsc
 //! ```
 //!
 //! The version's digest covers, for an amendment, the digest of the version it amends: a
 //! change to any file the version holds or inherits breaks the release, and a changed file of
-//! its own is named. Counsel co-sign by adding their signature lines to the same text.
+//! its own is named. A list (`nyc-vsc`: which offenses are violent or serious crimes) is law
+//! the version reads from the catalogs, so a changed list breaks the release too, named.
+//! Counsel co-sign by adding their signature lines to the same text.
+
+use std::collections::BTreeSet;
+
+use comity_model::Catalogs;
+use sha2::{Digest, Sha256};
 
 use comity_ledger::{NoteSigner, NoteVerifier, open_note};
 
@@ -28,19 +36,43 @@ use crate::packset::PackSet;
 /// The first line of a release's text.
 const RELEASE_HEADER: &str = "comity pack release";
 
-/// The text a release of `pack` signs.
-pub fn release_text(pack: &Pack) -> String {
+/// What starts a release's line for a catalog list.
+const LIST_PREFIX: &str = "catalog-list ";
+
+/// The text a release of `pack` signs, with `catalogs` holding the lists it reads.
+pub fn release_text(pack: &Pack, catalogs: &Catalogs) -> String {
     let mut text = format!("{RELEASE_HEADER}\n{}\nsha256 {}\n", pack.id, pack.sha256);
     for (name, sha256) in &pack.own_files {
         text.push_str(&format!("{sha256}  {name}\n"));
     }
+    for (name, sha256) in list_digests(pack, catalogs) {
+        text.push_str(&format!("{LIST_PREFIX}{sha256}  {name}\n"));
+    }
     text
+}
+
+/// Each catalog list `pack`'s facts read, with the digest of its text
+/// ([`Catalogs::list_text`]); a list no catalog defines has none (loading refuses it).
+fn list_digests(pack: &Pack, catalogs: &Catalogs) -> Vec<(String, String)> {
+    let names: BTreeSet<&String> = pack
+        .manifest
+        .facts
+        .values()
+        .flat_map(|f| f.lists())
+        .collect();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let text = catalogs.list_text(name)?;
+            Some((name.clone(), const_hex::encode(Sha256::digest(text))))
+        })
+        .collect()
 }
 
 /// The release of `pack` signed by `signer`, co-signing the release it already has when that
 /// one is of the same text (a release of other text is replaced).
-pub fn sign(pack: &Pack, signer: &NoteSigner) -> String {
-    let text = release_text(pack);
+pub fn sign(pack: &Pack, catalogs: &Catalogs, signer: &NoteSigner) -> String {
+    let text = release_text(pack, catalogs);
     let note = signer.sign(&text);
     let line = note.rsplit_terminator('\n').next().unwrap_or_default();
     match pack.signature.as_deref() {
@@ -53,9 +85,13 @@ pub fn sign(pack: &Pack, signer: &NoteSigner) -> String {
 }
 
 /// Checks that `pack` carries a release signed by one of `keys` whose files are the ones it
-/// loaded; answers the names of the keys that signed it. A changed file is named; so is a
-/// file added or removed since the release.
-pub fn verify(pack: &Pack, keys: &[NoteVerifier]) -> Result<Vec<String>, PackError> {
+/// loaded and whose lists are those of `catalogs`; answers the names of the keys that signed
+/// it. A changed file or list is named; so is a file added or removed since the release.
+pub fn verify(
+    pack: &Pack,
+    catalogs: &Catalogs,
+    keys: &[NoteVerifier],
+) -> Result<Vec<String>, PackError> {
     let sig_path = pack.dir.join(SIGNATURE_FILE);
     let note = pack
         .signature
@@ -76,15 +112,18 @@ pub fn verify(pack: &Pack, keys: &[NoteVerifier]) -> Result<Vec<String>, PackErr
         ));
     };
     let signers: Vec<String> = opened.iter().map(|(n, _)| (*n).to_owned()).collect();
-    check_files(pack, text)?;
+    let (files, lists): (Vec<&str>, Vec<&str>) =
+        text.lines().partition(|l| !l.starts_with(LIST_PREFIX));
+    check_files(pack, &files)?;
+    check_lists(pack, catalogs, &lists)?;
     Ok(signers)
 }
 
-/// The files a release's `text` signs are the version's own files, byte for byte, and its
+/// The files a release's `lines` sign are the version's own files, byte for byte, and its
 /// digest (which covers what it inherits) is the version's.
-fn check_files(pack: &Pack, text: &str) -> Result<(), PackError> {
+fn check_files(pack: &Pack, lines: &[&str]) -> Result<(), PackError> {
     let sig_path = pack.dir.join(SIGNATURE_FILE);
-    let mut lines = text.lines();
+    let mut lines = lines.iter().copied();
     let (header, id, digest) = (lines.next(), lines.next(), lines.next());
     if header != Some(RELEASE_HEADER) || id != Some(pack.id.as_str()) {
         return Err(PackError::new(
@@ -129,16 +168,58 @@ fn check_files(pack: &Pack, text: &str) -> Result<(), PackError> {
     Ok(())
 }
 
-/// Checks the signed release of every version of `packs` (see [`verify`]): each version's id
-/// with the keys that signed it, or every version refused and why.
+/// The catalog lists a release's `lines` sign are, list for list, the ones the version's
+/// facts read now, unchanged.
+fn check_lists(pack: &Pack, catalogs: &Catalogs, lines: &[&str]) -> Result<(), PackError> {
+    let sig_path = pack.dir.join(SIGNATURE_FILE);
+    let signed: Vec<(&str, &str)> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix(LIST_PREFIX)?.split_once("  "))
+        .collect();
+    let now = list_digests(pack, catalogs);
+    for (name, sha256) in &now {
+        match signed.iter().find(|(_, n)| n == name) {
+            None => {
+                return Err(PackError::new(
+                    &sig_path,
+                    format!(
+                        "the version reads catalog list `{name}`, which the release does not sign"
+                    ),
+                ));
+            }
+            Some((signed, _)) if signed != sha256 => {
+                return Err(PackError::new(
+                    &sig_path,
+                    format!("catalog list `{name}` changed since the release was signed"),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some((_, name)) = signed
+        .iter()
+        .find(|(_, n)| !now.iter().any(|(m, _)| m == n))
+    {
+        return Err(PackError::new(
+            &sig_path,
+            format!("catalog list `{name}` is signed, but the version no longer reads it"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the signed release of every version of `packs` against `catalogs` (see
+/// [`verify`]): each version's id with the keys that signed it, or every version refused and
+/// why.
 pub fn verify_all<'a>(
     packs: &'a PackSet,
+    catalogs: &Catalogs,
     keys: &[NoteVerifier],
 ) -> Result<Vec<(&'a str, Vec<String>)>, Vec<PackError>> {
     let (signed, refused): (Vec<_>, Vec<_>) = packs
         .packs()
         .iter()
-        .map(|p| verify(p, keys).map(|names| (p.id.as_str(), names)))
+        .map(|p| verify(p, catalogs, keys).map(|names| (p.id.as_str(), names)))
         .partition(Result::is_ok);
     if refused.is_empty() {
         Ok(signed.into_iter().map(Result::unwrap).collect())
