@@ -456,7 +456,7 @@ fn packs_show_prints_the_law_in_force_and_where_each_rule_comes_from() {
     );
     for (args, needle) in [
         (
-            ["packs", "show", nyc, "--at", "2014-01-01"],
+            ["packs", "show", nyc, "--at", "2012-01-01"],
             "no version of",
         ),
         (
