@@ -173,7 +173,9 @@ fn signed_law_loads_and_changed_or_unsigned_law_is_refused_by_name() {
     );
 
     // A catalog list is law the versions read: one offense taken off the violent or serious
-    // crimes changes decisions without touching a pack file, and is refused by name.
+    // crimes changes decisions without touching a pack file, and is refused by name. So is a
+    // section of a code a list is drawn from, though not itself in the list: naming
+    // `NY PL 265.02` resolves by its subdivisions, and removing one changes what it is.
     std::fs::remove_file(city.join("2026-01-29/tests/extra.yaml")).unwrap();
     ok(&comity(
         here,
@@ -194,7 +196,23 @@ fn signed_law_loads_and_changed_or_unsigned_law_is_refused_by_name() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("catalog list `nyc-vsc` changed since the release was signed"),
+        stderr(&out).contains("catalog list nyc-vsc changed since the release was signed"),
+        "{}",
+        stderr(&out)
+    );
+    let subdivision = r#"  { section = "265.02(1)","#;
+    let line = law
+        .lines()
+        .find(|l| l.starts_with(subdivision))
+        .expect("the catalog lists 265.02(1)");
+    std::fs::write(&catalog, law.replace(&format!("{line}\n"), "")).unwrap();
+    let out = comity(
+        here,
+        &["packs", "verify", "--packs", packs, "--key", &counsel],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("catalog code NY PL changed since the release was signed"),
         "{}",
         stderr(&out)
     );

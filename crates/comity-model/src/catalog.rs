@@ -143,8 +143,13 @@ pub struct Resolved<'a> {
     pub catalog: &'a CodeCatalog,
     /// The classes the offense can carry.
     pub classes: BTreeSet<OffenseClass>,
-    /// The lists the offense belongs to.
+    /// The lists the offense belongs to: for a section known by its subdivisions, the lists
+    /// every subdivision is in.
     pub lists: BTreeSet<&'a str>,
+    /// The lists the offense may belong to: for a section known by its subdivisions, the
+    /// lists any subdivision is in. What excepts an offense reads these, so that naming a
+    /// section without its subdivision does not escape an exception.
+    pub maybe_lists: BTreeSet<&'a str>,
 }
 
 impl PartialEq for CodeCatalog {
@@ -269,9 +274,12 @@ impl Catalogs {
         self.lists.get(name)
     }
 
-    /// The list `name` as text that changes exactly when the list does: its definition and
-    /// every offense in it with its classes, in code and section order. A signed pack
-    /// release carries its digest, so that a changed list is refused like a changed rule.
+    /// The definition of list `name` and the sections in it, as text that changes exactly
+    /// when either does. How an offense a request names resolves against the list depends
+    /// on its code's other sections too (a section known by its subdivisions, the classes a
+    /// wobbler can carry): see [`Catalogs::code_text`] and [`Catalogs::codes_of_list`]. A
+    /// signed pack release carries the digests of both, so that a changed list or code is
+    /// refused like a changed rule.
     pub fn list_text(&self, name: &str) -> Option<String> {
         let list = self.lists.get(name)?;
         let mut text = format!(
@@ -283,19 +291,50 @@ impl Catalogs {
                 .map_or_else(|| "-".to_owned(), |d| d.to_string()),
             list.confidence
         );
-        let mut members: Vec<(&str, &str, String)> = self
+        let mut members: Vec<(&str, &str)> = self
             .codes
             .values()
             .flat_map(|c| c.offenses.values().map(move |o| (c.code.as_str(), o)))
             .filter(|(_, o)| o.lists.contains(name))
-            .map(|(code, o)| {
-                let classes: Vec<&str> = o.classes.iter().map(|k| k.as_str()).collect();
-                (code, o.section.as_str(), classes.join(","))
-            })
+            .map(|(code, o)| (code, o.section.as_str()))
             .collect();
         members.sort();
-        for (code, section, classes) in members {
-            text.push_str(&format!("{code} {section} {classes}\n"));
+        for (code, section) in members {
+            text.push_str(&format!("{code} {section}\n"));
+        }
+        Some(text)
+    }
+
+    /// The codes (`NY PL`) holding a section in list `name`.
+    pub fn codes_of_list(&self, name: &str) -> BTreeSet<&str> {
+        self.codes
+            .values()
+            .filter(|c| c.offenses.values().any(|o| o.lists.contains(name)))
+            .map(|c| c.code.as_str())
+            .collect()
+    }
+
+    /// Every code's prefix (`NY PL`, `CA PC`, …).
+    pub fn code_names(&self) -> BTreeSet<&str> {
+        self.codes.keys().map(String::as_str).collect()
+    }
+
+    /// Every section of `code` with its classes and lists, in section order, as text that
+    /// changes exactly when what the code says of any offense does.
+    pub fn code_text(&self, code: &str) -> Option<String> {
+        let catalog = self.codes.get(code)?;
+        let mut entries: Vec<&Offense> = catalog.offenses.values().collect();
+        entries.sort_by(|a, b| a.section.cmp(&b.section));
+        let mut text = format!("code {code}\n");
+        for o in entries {
+            let classes: Vec<&str> = o.classes.iter().map(|k| k.as_str()).collect();
+            let lists: Vec<&str> = o.lists.iter().map(String::as_str).collect();
+            text.push_str(&format!(
+                "{} {} {}\n",
+                o.section,
+                classes.join(","),
+                lists.join(",")
+            ));
         }
         Some(text)
     }
@@ -322,10 +361,12 @@ impl Catalogs {
         let mut section = offense.section();
         loop {
             if let Some(o) = catalog.offenses.get(section) {
+                let lists: BTreeSet<&str> = o.lists.iter().map(String::as_str).collect();
                 return Some(Resolved {
                     catalog,
                     classes: o.classes.clone(),
-                    lists: o.lists.iter().map(String::as_str).collect(),
+                    maybe_lists: lists.clone(),
+                    lists,
                 });
             }
             if let Some(children) = catalog.by_parent.get(section) {
@@ -333,21 +374,25 @@ impl Catalogs {
                 let first = subs.next()?;
                 let mut classes = first.classes.clone();
                 let mut lists: BTreeSet<&str> = first.lists.iter().map(String::as_str).collect();
+                let mut maybe_lists = lists.clone();
                 for o in subs {
                     classes.extend(o.classes.iter().copied());
                     lists.retain(|l| o.lists.contains(*l));
+                    maybe_lists.extend(o.lists.iter().map(String::as_str));
                 }
                 return Some(Resolved {
                     catalog,
                     classes,
                     lists,
+                    maybe_lists,
                 });
             }
             section = OffenseCode::parent_section(section)?;
         }
     }
 
-    /// Whether an offense of `class` is in any of `lists` as they stand on `on`.
+    /// Whether an offense of `class` is in any of `lists` as they stand on `on` (a section
+    /// known by its subdivisions: if every subdivision is).
     pub fn in_any_list(
         &self,
         offense: &OffenseCode,
@@ -355,11 +400,42 @@ impl Catalogs {
         lists: &[String],
         on: Date,
     ) -> bool {
+        self.listed(offense, class, lists, on, false)
+    }
+
+    /// Whether an offense of `class` may be in any of `lists` as they stand on `on` (a
+    /// section known by its subdivisions: if any subdivision is): what an exception reads.
+    pub fn may_be_in_any_list(
+        &self,
+        offense: &OffenseCode,
+        class: OffenseClass,
+        lists: &[String],
+        on: Date,
+    ) -> bool {
+        self.listed(offense, class, lists, on, true)
+    }
+
+    /// Whether the offense's lists (with `any_subdivision`, those any subdivision of a
+    /// section known by its subdivisions is in) hold one of `lists`, in force on `on` and
+    /// counting `class`.
+    fn listed(
+        &self,
+        offense: &OffenseCode,
+        class: OffenseClass,
+        lists: &[String],
+        on: Date,
+        any_subdivision: bool,
+    ) -> bool {
         let Some(resolved) = self.resolve(offense) else {
             return false;
         };
+        let names = if any_subdivision {
+            &resolved.maybe_lists
+        } else {
+            &resolved.lists
+        };
         lists.iter().any(|name| {
-            resolved.lists.contains(name.as_str())
+            names.contains(name.as_str())
                 && self.lists.get(name).is_some_and(|l| {
                     (!l.felony_only || class.is_felony())
                         && l.effective_from.is_none_or(|from| from <= on)

@@ -29,6 +29,13 @@ impl OffenseCode {
         &self.code
     }
 
+    /// The state (or `US`), e.g. `NY`.
+    pub fn state(&self) -> &str {
+        self.code
+            .split_once(' ')
+            .map_or(self.code.as_str(), |(state, _)| state)
+    }
+
     /// The section with its subdivisions, e.g. `265.02(3)`.
     pub fn section(&self) -> &str {
         &self.section

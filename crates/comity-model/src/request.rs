@@ -466,19 +466,19 @@ impl Request {
         Ok(())
     }
 
-    /// A conviction's `equivalent` names another code's section, and a `prop-47` reduction
-    /// is of a California felony.
+    /// A conviction's `equivalent` names a section of another state's code, and a `prop-47`
+    /// reduction is of a California felony.
     fn check_convictions(&self) -> Result<(), InputError> {
         for (i, c) in self.subject.convictions.iter().enumerate() {
             let at = format!("subject.convictions[{i}]");
             if let Some(equivalent) = &c.equivalent
-                && equivalent.code() == c.offense.code()
+                && equivalent.state() == c.offense.state()
             {
                 return Err(InputError::new(
                     format!("{at}.equivalent"),
                     format!(
-                        "`{equivalent}` is in the code of the offense itself ({}): an equivalent names the section of another code",
-                        c.offense.code()
+                        "`{equivalent}` is of the same state as the offense itself ({}): an equivalent names the section another state's law (or New York's, for a federal conviction) makes of a conviction elsewhere",
+                        c.offense
                     ),
                 ));
             }

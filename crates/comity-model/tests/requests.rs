@@ -177,7 +177,7 @@ fn bad_inputs_name_field_and_value() {
             "/subject/convictions/0/equivalent",
             json!("NY PL 160.10"),
             "subject.convictions[0].equivalent",
-            "`NY PL 160.10` is in the code of the offense itself",
+            "`NY PL 160.10` is of the same state as the offense itself",
         ),
         (
             "/subject/convictions/0/equivalent",
@@ -220,6 +220,19 @@ fn form_issued_on_needs_a_form_and_a_prop_47_reduction_a_felony() {
     let e = Request::from_value(v).unwrap_err();
     assert_eq!(e.field, "subject.convictions[0].reduced", "{e}");
     assert!(e.to_string().contains("`misdemeanor`"), "{e}");
+}
+
+#[test]
+fn an_equivalent_is_of_another_state() {
+    let mut v = example();
+    v["subject"]["convictions"][0] = json!({ "offense": "NY VTL 511(3)", "class": "E-felony",
+        "date": "2016-05-01", "equivalent": "NY PL 160.15" });
+    let e = Request::from_value(v.clone()).unwrap_err();
+    assert_eq!(e.field, "subject.convictions[0].equivalent", "{e}");
+    assert!(e.to_string().contains("same state"), "{e}");
+    v["subject"]["convictions"][0]["offense"] = json!("CA VC 10851");
+    v["subject"]["convictions"][0]["class"] = json!("felony");
+    assert!(Request::from_value(v).is_ok());
 }
 
 #[test]

@@ -93,7 +93,7 @@ pub(crate) fn consolidate(
         .extend(own_cases.into_iter().map(|c| (c.name.clone(), c)));
     Ok(Consolidated {
         sha256: chained(&own.sha256, base.sha256),
-        manifest: inherit(manifest, base.manifest),
+        manifest: inherit(manifest, base.manifest)?,
         rules: inherited.rules.into_values().collect(),
         cases: inherited.cases.into_values().collect(),
         statutes: inherited.statutes.into_values().collect(),
@@ -130,7 +130,7 @@ impl Inherited {
     /// Removes each repealed file (a rule file with the statute text beside it); each must
     /// be a file of the version of `amends`.
     fn repeal(&mut self, repeals: &[String], amends: Date) -> Result<(), String> {
-        for name in repeals {
+        for name in repeals.iter().filter(|n| !n.starts_with(FACT_PREFIX)) {
             if let Some(stem) = name.strip_suffix(".cedar") {
                 self.statutes.remove(&format!("{stem}{STATUTE_SUFFIX}"));
             }
@@ -161,12 +161,24 @@ fn check_amendment(manifest: &Manifest, base: &Base) -> Result<(), String> {
 
 /// `manifest` with what it does not replace of `base`'s facts, disclosures, pre-emptions (a
 /// list declared again replaces the whole) and sources.
-fn inherit(mut manifest: Manifest, base: &Manifest) -> Manifest {
+fn inherit(mut manifest: Manifest, base: &Manifest) -> Result<Manifest, String> {
+    let repealed: Vec<&str> = manifest
+        .repeals
+        .iter()
+        .filter_map(|r| r.strip_prefix(FACT_PREFIX))
+        .collect();
+    if let Some(unknown) = repealed.iter().find(|f| !base.facts.contains_key(**f)) {
+        return Err(format!(
+            "repeals `{FACT_PREFIX}{unknown}`, which the version it amends does not declare"
+        ));
+    }
     for (name, spec) in &base.facts {
-        manifest
-            .facts
-            .entry(name.clone())
-            .or_insert_with(|| spec.clone());
+        if !repealed.contains(&name.as_str()) {
+            manifest
+                .facts
+                .entry(name.clone())
+                .or_insert_with(|| spec.clone());
+        }
     }
     for (act, disclosure) in &base.discloses {
         manifest
@@ -188,8 +200,12 @@ fn inherit(mut manifest: Manifest, base: &Manifest) -> Manifest {
             manifest.sources.push(source);
         }
     }
-    manifest
+    Ok(manifest)
 }
+
+/// What names a fact in `repeals` (`facts.nyc_covered_felony_ever`): a fact the amended
+/// version declared that this one no longer reads.
+const FACT_PREFIX: &str = "facts.";
 
 fn pack_file(dir: &std::path::Path, path: PathBuf, written_in: Date) -> PackFile {
     PackFile {

@@ -65,6 +65,10 @@ pub struct ConvictionFact {
     /// Convictions later reduced so do not count (Cal. Penal Code § 1170.18(k)).
     #[serde(default)]
     pub exclude_reductions: Vec<Reduction>,
+    /// Only convictions later reduced so count (Cal. Gov. Code § 7282.5(a)(6): those
+    /// convicted of misdemeanors that were previously felonies).
+    #[serde(default)]
+    pub only_reductions: Vec<Reduction>,
     /// Look-back in years; absent means ever.
     #[serde(default)]
     pub within_years: Option<i16>,
@@ -112,12 +116,12 @@ pub struct PendingChargeFact {
 impl PendingChargeFact {
     /// Whether a charge pending counts, by the catalogs' lists on the day `received`.
     fn holds(&self, request: &Request, catalogs: &Catalogs, received: Date) -> bool {
-        let selection = Selection {
-            lists: &self.lists,
-            any_offense: self.any_offense,
-            except_lists: &self.except_lists,
-            classes: self.classes,
-        };
+        let selection = Selection::new(
+            &self.lists,
+            self.any_offense,
+            &self.except_lists,
+            self.classes,
+        );
         request.subject.pending_charges.iter().any(|c| {
             (c.probable_cause_finding || !self.probable_cause_finding)
                 && selection.counts(catalogs, &c.offense, c.class, received)
@@ -134,7 +138,21 @@ struct Selection<'a> {
     classes: ClassFilter,
 }
 
-impl Selection<'_> {
+impl<'a> Selection<'a> {
+    fn new(
+        lists: &'a [String],
+        any_offense: bool,
+        except_lists: &'a [String],
+        classes: ClassFilter,
+    ) -> Self {
+        Selection {
+            lists,
+            any_offense,
+            except_lists,
+            classes,
+        }
+    }
+
     /// Whether `offense`, judged or charged as `class`, counts on the day `on`. An offense
     /// no catalog holds (decided with a warning) counts under no selection.
     fn counts(
@@ -149,34 +167,79 @@ impl Selection<'_> {
         } else {
             catalogs.in_any_list(offense, class, self.lists, on)
         };
-        selected
-            && self.classes.admits(class)
-            && !catalogs.in_any_list(offense, class, self.except_lists, on)
+        selected && self.classes.admits(class) && !self.excepts(catalogs, offense, class, on)
+    }
+
+    /// Whether `offense` is excepted: in one of `except_lists`, or, for a section named
+    /// without its subdivision, one of its subdivisions is.
+    fn excepts(
+        &self,
+        catalogs: &Catalogs,
+        offense: &OffenseCode,
+        class: OffenseClass,
+        on: Date,
+    ) -> bool {
+        catalogs.may_be_in_any_list(offense, class, self.except_lists, on)
     }
 }
 
+/// How a conviction counts for a fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counts {
+    /// Not at all.
+    No,
+    /// By its own offense.
+    Itself,
+    /// Only by the equivalent the request states for it.
+    ByEquivalent,
+}
+
+/// Whether a conviction fact holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holding {
+    /// It does not.
+    No,
+    /// It does, by a conviction's own offense.
+    Yes,
+    /// It does only through an equivalent the request states.
+    ByEquivalent,
+}
+
 impl ConvictionFact {
-    /// Whether a conviction counts, whatever its date: not excluded by its adjudication or
-    /// a reduction, and its offense (or the equivalent it states) selected.
-    fn counts(&self, c: &Conviction, catalogs: &Catalogs, received: Date) -> bool {
-        let selection = Selection {
-            lists: &self.lists,
-            any_offense: self.any_offense,
-            except_lists: &self.except_lists,
-            classes: self.classes,
-        };
+    /// The offenses the fact selects.
+    fn selection(&self) -> Selection<'_> {
+        Selection::new(
+            &self.lists,
+            self.any_offense,
+            &self.except_lists,
+            self.classes,
+        )
+    }
+
+    /// How a conviction counts, whatever its date: not excluded by its adjudication or a
+    /// reduction (nor, with `only_reductions`, lacking one), and its offense selected, or,
+    /// its own offense not excepted, the equivalent it states.
+    fn counts(&self, c: &Conviction, catalogs: &Catalogs, received: Date) -> Counts {
+        let selection = self.selection();
         let reduced = c
             .reduced
             .is_some_and(|r| self.exclude_reductions.contains(&r));
-        let by_equivalent = || {
-            self.equivalents
-                && c.equivalent
-                    .as_ref()
-                    .is_some_and(|e| selection.counts(catalogs, e, c.class, received))
-        };
-        !self.exclude.contains(&c.adjudication)
-            && !reduced
-            && (selection.counts(catalogs, &c.offense, c.class, received) || by_equivalent())
+        let unreduced = !self.only_reductions.is_empty()
+            && !c.reduced.is_some_and(|r| self.only_reductions.contains(&r));
+        if self.exclude.contains(&c.adjudication) || reduced || unreduced {
+            Counts::No
+        } else if selection.counts(catalogs, &c.offense, c.class, received) {
+            Counts::Itself
+        } else if self.equivalents
+            && !selection.excepts(catalogs, &c.offense, c.class, received)
+            && c.equivalent
+                .as_ref()
+                .is_some_and(|e| selection.counts(catalogs, e, c.class, received))
+        {
+            Counts::ByEquivalent
+        } else {
+            Counts::No
+        }
     }
 
     /// Whether the subject has a conviction that counts, within its window of
@@ -187,14 +250,15 @@ impl ConvictionFact {
         catalogs: &Catalogs,
         reference: jiff::civil::Date,
         received: Date,
-    ) -> bool {
-        let counted: Vec<&Conviction> = request
+    ) -> Holding {
+        let counted: Vec<(&Conviction, Counts)> = request
             .subject
             .convictions
             .iter()
-            .filter(|c| self.counts(c, catalogs, received))
+            .map(|c| (c, self.counts(c, catalogs, received)))
+            .filter(|(_, how)| *how != Counts::No)
             .collect();
-        counted.iter().any(|c| match self.window(c, catalogs) {
+        let in_window = |c: &Conviction| match self.window(c, catalogs) {
             Window::NotCounted => false,
             Window::Ever => true,
             Window::Years(years) => {
@@ -203,15 +267,27 @@ impl ConvictionFact {
                 let extension: i64 = if self.extend_by_incarceration {
                     counted
                         .iter()
-                        .filter(|k| k.date >= c.date)
-                        .map(|k| i64::from(k.incarcerated_days))
+                        .filter(|(k, _)| k.date >= c.date)
+                        .map(|(k, _)| i64::from(k.incarcerated_days))
                         .sum()
                 } else {
                     0
                 };
                 within(c.date.0, reference, years, extension)
             }
-        })
+        };
+        let holding: Vec<Counts> = counted
+            .iter()
+            .filter(|(c, _)| in_window(c))
+            .map(|(_, how)| *how)
+            .collect();
+        if holding.contains(&Counts::Itself) {
+            Holding::Yes
+        } else if holding.contains(&Counts::ByEquivalent) {
+            Holding::ByEquivalent
+        } else {
+            Holding::No
+        }
     }
 
     /// The window of a counted conviction. With a separate misdemeanor window, felonies
@@ -301,14 +377,27 @@ impl FactSpec {
         lists.iter().chain(except)
     }
 
+    /// Whether the fact counts any offense a catalog holds (`any_offense`), so that it reads
+    /// every code.
+    pub fn counts_any_offense(&self) -> bool {
+        match self {
+            FactSpec::Conviction(f) => f.any_offense,
+            FactSpec::PendingCharge(f) => f.any_offense,
+            FactSpec::HoldDeadline { .. } | FactSpec::FormIssuedBefore { .. } => false,
+        }
+    }
+
     /// Checks what the types cannot say: a fact about offenses names its lists or counts
-    /// any offense, not both and not neither.
+    /// any offense, not both and not neither, and excepts no list it counts.
     pub fn check(&self) -> Result<(), String> {
-        let (lists, any) = match self {
-            FactSpec::Conviction(f) => (&f.lists, f.any_offense),
-            FactSpec::PendingCharge(f) => (&f.lists, f.any_offense),
+        let (lists, any, except) = match self {
+            FactSpec::Conviction(f) => (&f.lists, f.any_offense, &f.except_lists),
+            FactSpec::PendingCharge(f) => (&f.lists, f.any_offense, &f.except_lists),
             FactSpec::HoldDeadline { .. } | FactSpec::FormIssuedBefore { .. } => return Ok(()),
         };
+        if let Some(both) = lists.iter().find(|l| except.contains(l)) {
+            return Err(format!("list `{both}` both counts and is excepted"));
+        }
         match (lists.is_empty(), any) {
             (false, false) | (true, true) => Ok(()),
             (true, false) => Err("give the `lists` that count, or `any_offense = true`".into()),
@@ -369,8 +458,14 @@ pub fn compute(
                     bit += 1;
                     continue;
                 };
-                let holds = fact.holds(request, catalogs, reference, Date(received));
-                out.bits |= u64::from(holds) << bit;
+                let holding = fact.holds(request, catalogs, reference, Date(received));
+                if holding == Holding::ByEquivalent {
+                    out.warnings.push((
+                        name.clone(),
+                        format!("fact `{name}`: holds only through the equivalent a conviction states (convictions[].equivalent), which is the request's word: check it"),
+                    ));
+                }
+                out.bits |= u64::from(holding != Holding::No) << bit;
             }
         }
         bit += 1;
@@ -596,6 +691,80 @@ citation = "x"
     }
 
     #[test]
+    fn a_section_named_without_its_subdivision_does_not_escape_an_exception() {
+        let spec = r#"
+kind = "conviction"
+any_offense = true
+except_lists = ["vsc"]
+citation = "x"
+"#;
+        let one = |o: &str| json!([conviction(o, "D-felony", "2019-01-01", 0)]);
+        assert!(
+            holds(spec, one("NY PL 265.02(1)")),
+            "a subdivision not excepted"
+        );
+        assert!(
+            !holds(spec, one("NY PL 265.02(2)")),
+            "the excepted subdivision"
+        );
+        assert!(
+            !holds(spec, one("NY PL 265.02")),
+            "the section may be the excepted one"
+        );
+    }
+
+    #[test]
+    fn an_excepted_offense_does_not_count_through_its_equivalent() {
+        let spec = r#"
+kind = "conviction"
+any_offense = true
+except_lists = ["fam"]
+equivalents = true
+classes = "felony"
+citation = "x"
+"#;
+        let theft = json!([{ "offense": "CA PC 487", "class": "felony", "date": "2019-01-01",
+                             "equivalent": "NY PL 155.30" }]);
+        assert!(!holds(spec, theft));
+    }
+
+    #[test]
+    fn only_reduced_convictions_count_where_the_fact_says() {
+        let spec = r#"
+kind = "conviction"
+any_offense = true
+only_reductions = ["prop-47"]
+citation = "Cal. Gov. Code § 7282.5(a)(6)"
+"#;
+        let theft = |reduced: bool| {
+            let mut c = json!({ "offense": "CA PC 487", "class": "felony", "date": "2019-01-01" });
+            if reduced {
+                c["reduced"] = json!("prop-47");
+            }
+            json!([c])
+        };
+        assert!(holds(spec, theft(true)));
+        assert!(!holds(spec, theft(false)));
+    }
+
+    #[test]
+    fn a_fact_that_holds_only_by_an_equivalent_warns() {
+        let tz = TimeZone::get("America/New_York").unwrap();
+        let with = format!("{FIVE_YEARS}equivalents = true\n");
+        let ca = json!([{ "offense": "CA PC 211", "class": "felony", "date": "2019-01-01",
+                          "equivalent": "NY PL 160.15" }]);
+        let values = compute(&spec(&with), &request(ca), &catalogs(), &tz);
+        assert_eq!(values.bits, 1);
+        assert!(
+            values.warnings[0].1.contains("only through the equivalent"),
+            "{values:?}"
+        );
+        let own = json!([conviction("NY PL 160.15", "B-felony", "2019-01-01", 0)]);
+        let values = compute(&spec(&with), &request(own), &catalogs(), &tz);
+        assert_eq!((values.bits, values.warnings.len()), (1, 0));
+    }
+
+    #[test]
     fn an_excluded_reduction_does_not_count() {
         let spec = r#"
 kind = "conviction"
@@ -657,6 +826,11 @@ citation = "Cal. Penal Code § 1170.18(k)"
             .is_err()
         );
         assert!(check("kind = \"pending-charge\"\nany_offense = true\ncitation = \"x\"").is_ok());
+        assert!(
+            check("kind = \"conviction\"\nlists = [\"vsc\"]\nexcept_lists = [\"vsc\"]\ncitation = \"x\"")
+                .unwrap_err()
+                .contains("both counts and is excepted")
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! A release is a signed note (C2SP signed-note, Ed25519, as the ledger's checkpoints) in the
 //! version's directory, `pack.sig`, whose text names the version, its digest, the digest of
-//! each of its own files and the digest of each catalog list its facts read:
+//! each of its own files and the digest of each catalog list its facts read and of each code
+//! those lists are drawn from (every code, for a fact that counts any offense):
 //!
 //! ```text
 //! comity pack release
@@ -12,13 +13,16 @@
 //! 0c4f…  doc-9-131.cedar
 //! 9a1e…  pack.toml
 //! …
-//! catalog-list 3b07…  nyc-vsc
+//! catalog 3b07…  list nyc-vsc
+//! catalog 91c2…  code NY PL
 //! ```
 //!
 //! The version's digest covers, for an amendment, the digest of the version it amends: a
 //! change to any file the version holds or inherits breaks the release, and a changed file of
 //! its own is named. A list (`nyc-vsc`: which offenses are violent or serious crimes) is law
-//! the version reads from the catalogs, so a changed list breaks the release too, named.
+//! the version reads from the catalogs, and how an offense a request names resolves against
+//! it depends on the rest of its code (a section known by its subdivisions, the classes a
+//! wobbler can carry), so a changed list or code breaks the release too, named.
 //! Counsel co-sign by adding their signature lines to the same text.
 
 use std::collections::BTreeSet;
@@ -29,6 +33,7 @@ use sha2::{Digest, Sha256};
 use comity_ledger::{NoteSigner, NoteVerifier, open_note};
 
 use crate::error::PackError;
+use crate::facts::FactSpec;
 pub use crate::files::SIGNATURE_FILE;
 use crate::pack::Pack;
 use crate::packset::PackSet;
@@ -36,8 +41,8 @@ use crate::packset::PackSet;
 /// The first line of a release's text.
 const RELEASE_HEADER: &str = "comity pack release";
 
-/// What starts a release's line for a catalog list.
-const LIST_PREFIX: &str = "catalog-list ";
+/// What starts a release's line for a catalog list or code.
+const CATALOG_PREFIX: &str = "catalog ";
 
 /// The text a release of `pack` signs, with `catalogs` holding the lists it reads.
 pub fn release_text(pack: &Pack, catalogs: &Catalogs) -> String {
@@ -45,28 +50,34 @@ pub fn release_text(pack: &Pack, catalogs: &Catalogs) -> String {
     for (name, sha256) in &pack.own_files {
         text.push_str(&format!("{sha256}  {name}\n"));
     }
-    for (name, sha256) in list_digests(pack, catalogs) {
-        text.push_str(&format!("{LIST_PREFIX}{sha256}  {name}\n"));
+    for (what, sha256) in catalog_digests(pack, catalogs) {
+        text.push_str(&format!("{CATALOG_PREFIX}{sha256}  {what}\n"));
     }
     text
 }
 
-/// Each catalog list `pack`'s facts read, with the digest of its text
-/// ([`Catalogs::list_text`]); a list no catalog defines has none (loading refuses it).
-fn list_digests(pack: &Pack, catalogs: &Catalogs) -> Vec<(String, String)> {
-    let names: BTreeSet<&String> = pack
-        .manifest
-        .facts
-        .values()
-        .flat_map(|f| f.lists())
-        .collect();
-    names
+/// What of the catalogs `pack`'s facts read, each as `list <name>` or `code <code>` with the
+/// digest of its text ([`Catalogs::list_text`], [`Catalogs::code_text`]): the lists named,
+/// and the codes they are drawn from, or every code when a fact counts any offense.
+fn catalog_digests(pack: &Pack, catalogs: &Catalogs) -> Vec<(String, String)> {
+    let facts = || pack.manifest.facts.values();
+    let lists: BTreeSet<&String> = facts().flat_map(|f| f.lists()).collect();
+    let codes: BTreeSet<&str> = if facts().any(FactSpec::counts_any_offense) {
+        catalogs.code_names()
+    } else {
+        lists
+            .iter()
+            .flat_map(|l| catalogs.codes_of_list(l))
+            .collect()
+    };
+    let digest = |text: String| const_hex::encode(Sha256::digest(text));
+    let lists = lists
         .into_iter()
-        .filter_map(|name| {
-            let text = catalogs.list_text(name)?;
-            Some((name.clone(), const_hex::encode(Sha256::digest(text))))
-        })
-        .collect()
+        .filter_map(|name| Some((format!("list {name}"), digest(catalogs.list_text(name)?))));
+    let codes = codes
+        .into_iter()
+        .filter_map(|code| Some((format!("code {code}"), digest(catalogs.code_text(code)?))));
+    lists.chain(codes).collect()
 }
 
 /// The release of `pack` signed by `signer`, co-signing the release it already has when that
@@ -112,10 +123,10 @@ pub fn verify(
         ));
     };
     let signers: Vec<String> = opened.iter().map(|(n, _)| (*n).to_owned()).collect();
-    let (files, lists): (Vec<&str>, Vec<&str>) =
-        text.lines().partition(|l| !l.starts_with(LIST_PREFIX));
+    let (files, catalog): (Vec<&str>, Vec<&str>) =
+        text.lines().partition(|l| !l.starts_with(CATALOG_PREFIX));
     check_files(pack, &files)?;
-    check_lists(pack, catalogs, &lists)?;
+    check_catalogs(pack, catalogs, &catalog)?;
     Ok(signers)
 }
 
@@ -168,44 +179,39 @@ fn check_files(pack: &Pack, lines: &[&str]) -> Result<(), PackError> {
     Ok(())
 }
 
-/// The catalog lists a release's `lines` sign are, list for list, the ones the version's
-/// facts read now, unchanged.
-fn check_lists(pack: &Pack, catalogs: &Catalogs, lines: &[&str]) -> Result<(), PackError> {
-    let sig_path = pack.dir.join(SIGNATURE_FILE);
+/// The catalog lists and codes a release's `lines` sign are, one for one, the ones the
+/// version's facts read now, unchanged.
+fn check_catalogs(pack: &Pack, catalogs: &Catalogs, lines: &[&str]) -> Result<(), PackError> {
+    let refuse = |why: String| Err(PackError::new(pack.dir.join(SIGNATURE_FILE), why));
     let signed: Vec<(&str, &str)> = lines
         .iter()
-        .filter_map(|l| l.strip_prefix(LIST_PREFIX)?.split_once("  "))
+        .filter_map(|l| l.strip_prefix(CATALOG_PREFIX)?.split_once("  "))
         .collect();
-    let now = list_digests(pack, catalogs);
-    for (name, sha256) in &now {
-        match signed.iter().find(|(_, n)| n == name) {
+    let now = catalog_digests(pack, catalogs);
+    for (what, sha256) in &now {
+        match signed.iter().find(|(_, w)| w == what) {
             None => {
-                return Err(PackError::new(
-                    &sig_path,
-                    format!(
-                        "the version reads catalog list `{name}`, which the release does not sign"
-                    ),
+                return refuse(format!(
+                    "the version reads catalog {what}, which the release does not sign"
                 ));
             }
             Some((signed, _)) if signed != sha256 => {
-                return Err(PackError::new(
-                    &sig_path,
-                    format!("catalog list `{name}` changed since the release was signed"),
+                return refuse(format!(
+                    "catalog {what} changed since the release was signed"
                 ));
             }
             Some(_) => {}
         }
     }
-    if let Some((_, name)) = signed
+    match signed
         .iter()
-        .find(|(_, n)| !now.iter().any(|(m, _)| m == n))
+        .find(|(_, w)| !now.iter().any(|(m, _)| m == w))
     {
-        return Err(PackError::new(
-            &sig_path,
-            format!("catalog list `{name}` is signed, but the version no longer reads it"),
-        ));
+        Some((_, what)) => refuse(format!(
+            "catalog {what} is signed, but the version no longer reads it"
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Checks the signed release of every version of `packs` against `catalogs` (see
@@ -225,5 +231,54 @@ pub fn verify_all<'a>(
         Ok(signed.into_iter().map(Result::unwrap).collect())
     } else {
         Err(refused.into_iter().map(|r| r.unwrap_err()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Engine;
+    use std::path::Path;
+
+    #[test]
+    fn the_catalog_lines_of_a_release_are_exactly_what_the_version_reads() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let engine = Engine::load(&repo.join("packs"), &repo.join("catalog")).unwrap();
+        let pack = engine
+            .packs()
+            .packs()
+            .iter()
+            .find(|p| p.id == "ocd-division/country:us/state:ny/place:new_york@2017-12-01")
+            .unwrap();
+        let catalogs = engine.catalogs();
+        let text = release_text(pack, catalogs);
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with(CATALOG_PREFIX))
+            .collect();
+        assert!(
+            lines.iter().any(|l| l.ends_with("  list nyc-vsc")),
+            "{text}"
+        );
+        assert!(lines.iter().any(|l| l.ends_with("  code NY PL")), "{text}");
+        assert!(check_catalogs(pack, catalogs, &lines).is_ok());
+        let why = |lines: &[&str]| {
+            check_catalogs(pack, catalogs, lines)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(why(&lines[1..]).contains("which the release does not sign"));
+        let extra = [lines.as_slice(), &["catalog 00  list nyc-extra"]].concat();
+        assert!(
+            why(&extra)
+                .contains("catalog list nyc-extra is signed, but the version no longer reads it")
+        );
+        let changed = format!(
+            "catalog {}  {}",
+            "0".repeat(64),
+            lines[0].split_once("  ").unwrap().1
+        );
+        let altered = [&[changed.as_str()], &lines[1..]].concat();
+        assert!(why(&altered).contains("changed since the release was signed"));
     }
 }

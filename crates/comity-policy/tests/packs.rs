@@ -692,6 +692,28 @@ fn an_amendment_repeals_by_naming_files() {
 }
 
 #[test]
+fn an_amendment_repeals_a_fact_no_rule_of_it_reads() {
+    let dir = amended(
+        "repeals = [\"rules.cedar\", \"tests/cases.yaml\", \"facts.vsc_ever\"]",
+        &[],
+    );
+    let engine = load(dir.path()).unwrap();
+    let amendment = &engine.packs().packs()[1];
+    assert!(!amendment.fact_names.contains(&"vsc_ever".to_owned()));
+    assert!(
+        engine.packs().packs()[0]
+            .fact_names
+            .contains(&"vsc_ever".to_owned())
+    );
+    let dir = amended("repeals = [\"facts.nope\"]", &[]);
+    let errors = load(dir.path()).unwrap_err();
+    assert!(
+        errors.contains("repeals `facts.nope`, which the version it amends does not declare"),
+        "{errors}"
+    );
+}
+
+#[test]
 fn an_amendment_must_name_what_it_amends_and_repeals() {
     let cases: [(String, &[&str]); 4] = [
         (
