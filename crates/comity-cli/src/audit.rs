@@ -162,11 +162,16 @@ async fn verify(
         .await
         .map_err(store_error)?
         .map_err(tampered)?;
+    let events = store
+        .verify_events()
+        .await
+        .map_err(store_error)?
+        .map_err(tampered)?;
     if let Some(file) = checkpoint {
         still_extends(store, &verifier, file).await?;
     }
     outln!(
-        "ok: {} entries, {} tree nodes, {} decisions, {} checkpoints, {outbox} outbox rows verified; root {}",
+        "ok: {} entries, {} tree nodes, {} decisions, {} checkpoints, {outbox} outbox rows, {events} events verified; root {}",
         r.entries,
         r.nodes,
         r.decisions,

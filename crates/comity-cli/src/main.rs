@@ -26,6 +26,7 @@ mod counsel;
 mod decide;
 mod deliveries;
 mod dispatch;
+mod event;
 mod explain;
 mod ingest;
 mod packs;
@@ -134,6 +135,10 @@ enum Command {
     /// Record the approval (or, with --refuse, the refusal) a permit names before its act is
     /// carried out; the act's waiting deliveries go to the dispatcher (or are refused).
     Approve(approve::ApproveArgs),
+    /// Record what the agency did on a decided request (held, released, transferred,
+    /// hold-expired, custody-disavowed, response-sent), as a ledger entry; an action the
+    /// decision did not allow is recorded and printed as a VIOLATION.
+    Event(event::EventArgs),
     /// List a request's deliveries and where each stands.
     Deliveries(deliveries::DeliveriesArgs),
     /// Assign counsel to the people it represents, end an assignment, list them.
@@ -264,6 +269,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Token { what } => token::token(what),
         Command::Dispatch(args) => dispatch::run(args),
         Command::Approve(args) => approve::approve(args),
+        Command::Event(args) => event::event(args),
         Command::Deliveries(args) => deliveries::deliveries(args),
         Command::Counsel { what } => counsel::run(what),
         Command::Bench {

@@ -233,7 +233,10 @@ fn approvals_from_the_command_line() {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already approved"));
     let verified = ok(&comity(dir.path(), &["audit", "verify"]));
-    assert!(verified.contains("1 outbox rows verified"), "{verified}");
+    assert!(
+        verified.contains("1 outbox rows, 0 events verified"),
+        "{verified}"
+    );
 
     // Counsel is assigned by the operator, and the end of an assignment is kept.
     let assign = [

@@ -9,6 +9,7 @@ mod catalog;
 mod decision;
 mod division;
 mod error;
+mod event;
 mod input;
 mod offense;
 #[cfg(feature = "openapi")]
@@ -24,6 +25,7 @@ pub use catalog::{
 pub use decision::{ActDecision, Decision, Limit, Outcome, PackRef, Reason};
 pub use division::{Alias, Division, Divisions, Place, UnknownPlaces};
 pub use error::InputError;
+pub use event::Event;
 pub use input::{Position, Received, Shape, read_received, read_requests};
 pub use offense::{BadOffenseCode, OffenseCode};
 pub use request::{

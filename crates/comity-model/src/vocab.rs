@@ -466,6 +466,25 @@ impl OffenseClass {
 }
 
 vocabulary! {
+    /// What an agency did on a request after it was decided (`docs/formats.md`, "Events").
+    EventKind: "EventKind" {
+        /// The person was kept in custody past the time of release, on the request.
+        Held = "held",
+        /// The person was released from custody.
+        Released = "released",
+        /// The person was handed over to the requesting agency.
+        Transferred = "transferred",
+        /// A hold ended because its time ran out, and the person was released.
+        HoldExpired = "hold-expired",
+        /// The requesting agency said it would not take custody, and the person was released.
+        CustodyDisavowed = "custody-disavowed",
+        /// The agency answered the request itself (a release date, a court date, records),
+        /// outside comity's dispatcher.
+        ResponseSent = "response-sent",
+    }
+}
+
+vocabulary! {
     /// What kind of State agency a `state-agency` is (`to.state_agency`).
     StateAgency: "StateAgency" {
         /// The State's police (New York State Police, California Highway Patrol).

@@ -36,6 +36,7 @@ fn the_vocabulary_table_lists_every_word_the_code_accepts() {
         row::<OffenseClass>(),
         row::<Inchoate>(),
         row::<Reduction>(),
+        row::<EventKind>(),
     ];
     for expected in rows {
         assert!(

@@ -109,6 +109,8 @@ comity_model::words! {
         ManageTokens = "manage-tokens",
         /// `POST /v1/deliveries/{id}/approval`.
         Approve = "approve",
+        /// `POST /v1/requests/{id}/events`.
+        RecordEvent = "record-event",
     }
 }
 
@@ -554,6 +556,15 @@ mod tests {
             let expected = if role == Role::Supervisor { 2 } else { 0 };
             assert_eq!(allowed(role, Approve), expected, "{role} approve");
         }
+        // Only the desk records what was done.
+        for role in Role::ALL {
+            let desk = matches!(role, Role::Clerk | Role::Supervisor);
+            assert_eq!(
+                allowed(role, RecordEvent),
+                if desk { 2 } else { 0 },
+                "{role} record-event"
+            );
+        }
         let total: usize = Role::ALL
             .iter()
             .flat_map(|r| ApiAction::ALL.iter().map(move |a| allowed(*r, *a)))
@@ -561,8 +572,8 @@ mod tests {
         // Assignments come from an administrator, never from counsel itself.
         assert_eq!(allowed(Role::Counsel, AssignCounsel), 0);
         assert_eq!(allowed(Role::Admin, AssignCounsel), 2);
-        // clerk 3, supervisor 6, counsel 1 (+2 assigned reads), auditor 2, admin 4: × 2.
-        assert_eq!(total, 2 * (3 + 6 + 1 + 2 + 4) + 2);
+        // clerk 4, supervisor 7, counsel 1 (+2 assigned reads), auditor 2, admin 4: × 2.
+        assert_eq!(total, 2 * (4 + 7 + 1 + 2 + 4) + 2);
     }
 
     #[test]

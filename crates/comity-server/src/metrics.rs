@@ -4,7 +4,9 @@
 //! - `comity_http_request_duration_seconds{route}`: how long they took (a histogram);
 //! - `comity_decisions_total{act, outcome}`: acts decided in newly recorded decisions;
 //! - `comity_requests_recorded_total`: requests recorded (a request received again is not
-//!   counted twice).
+//!   counted twice);
+//! - `comity_events_total{event}`: events recorded on requests, by kind;
+//! - `comity_event_violations_total{event}`: violations of decisions those events showed.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -34,6 +36,8 @@ struct Counters {
     latency: BTreeMap<String, Histogram>,
     decisions: BTreeMap<(String, String), u64>,
     recorded: u64,
+    /// Events recorded, and the violations they showed, by kind.
+    events: BTreeMap<String, (u64, u64)>,
 }
 
 /// The metrics of one server process.
@@ -69,12 +73,21 @@ impl Metrics {
         }
     }
 
+    /// Counts a newly recorded event, and the violations of its decision it showed.
+    pub fn observe_event(&self, event: &comity_store::EventRecord) {
+        let mut c = self.counters.lock().expect("metrics lock");
+        let counts = c.events.entry(event.kind.as_str().to_owned()).or_default();
+        counts.0 += 1;
+        counts.1 += event.violations.len() as u64;
+    }
+
     /// Everything, as Prometheus text.
     pub fn render(&self, feeds: &[FeedStatus]) -> String {
         let c = self.counters.lock().expect("metrics lock");
         let mut out = String::new();
         c.render_http(&mut out);
         c.render_decisions(&mut out);
+        c.render_events(&mut out);
         render_feeds(&mut out, feeds);
         out
     }
@@ -167,6 +180,32 @@ impl Counters {
             &[],
             self.recorded as f64,
         );
+    }
+
+    fn render_events(&self, w: &mut String) {
+        header(
+            w,
+            "comity_events_total",
+            "counter",
+            "Events recorded on requests by this process, by kind.",
+        );
+        for (event, (n, _)) in &self.events {
+            line(w, "comity_events_total", &[("event", event)], *n as f64);
+        }
+        header(
+            w,
+            "comity_event_violations_total",
+            "counter",
+            "Violations of decisions shown by the events recorded, by the event's kind: a hold or transfer the decision forbade, custody past a hold's binding deadline, an answer the decision forbade.",
+        );
+        for (event, (_, v)) in &self.events {
+            line(
+                w,
+                "comity_event_violations_total",
+                &[("event", event)],
+                *v as f64,
+            );
+        }
     }
 }
 

@@ -877,6 +877,8 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
         ("/v1/requests/{id}", "get"),
         ("/v1/decisions/{id}", "get"),
         ("/v1/requests/{id}/deliveries", "get"),
+        ("/v1/requests/{id}/events", "post"),
+        ("/v1/requests/{id}/events", "get"),
         ("/v1/deliveries/{id}/approval", "post"),
         ("/v1/audit/checkpoint", "get"),
         ("/v1/audit/proof", "get"),
@@ -897,7 +899,7 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
             "{method} {path}"
         );
     }
-    assert_eq!(paths.len(), 16);
+    assert_eq!(paths.len(), 17);
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
@@ -935,12 +937,87 @@ async fn openapi_lists_every_route_and_unknown_routes_and_methods_are_json() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn events_record_what_was_done_and_flag_what_the_decision_forbade() {
+    let server = Server::sqlite().await;
+    let (status, _) = server.submit(EXAMPLE).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let path = "/v1/requests/nyc-doc-2018-000123/events";
+    let event = |kind: &str, at: &str| json!({ "kind": kind, "at": at }).to_string();
+    // The decision forbade the hold: recorded as done, and flagged.
+    let (status, held) = server
+        .post_json(
+            "supervisor",
+            path,
+            event("held", "2018-03-04T10:00:00-05:00"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    assert_eq!(held["seq"], 1);
+    assert_eq!(held["by"], "supervisor (supervisor)");
+    let violation = held["violations"][0].as_str().unwrap();
+    assert!(violation.contains("the decision forbids `hold`"), "{held}");
+    // Out of order, refused naming the field; nothing recorded.
+    let (status, body) = server
+        .post_json(
+            "clerk",
+            path,
+            event("released", "2018-03-04T09:59:00-05:00"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "at", "{body}");
+    let (status, body) = server
+        .post_json("clerk", path, event("flown", "2018-03-05T10:00:00-05:00"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "kind", "{body}");
+    let (status, _) = server
+        .post_json(
+            "clerk",
+            "/v1/requests/nobody/events",
+            event("held", "2018-03-05T10:00:00-05:00"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Counsel reads; it does not record.
+    let (status, body) = server
+        .post_json(
+            "aid-1",
+            path,
+            event("released", "2018-03-05T10:00:00-05:00"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["rule"], "events-need-the-desk");
+    let (status, released) = server
+        .post_json(
+            "clerk",
+            path,
+            event("released", "2018-03-05T10:00:00-05:00"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{released}");
+    let (status, listed) = server.get_json("clerk", path).await;
+    assert_eq!(status, StatusCode::OK);
+    let events = listed["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["violations"], held["violations"]);
+    assert_eq!(events[1]["event"], "released");
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn metrics_are_prometheus_text_counting_calls_and_decisions() {
     let server = Server::sqlite().await;
     let (status, _) = server.submit(EXAMPLE).await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, _) = server.submit(EXAMPLE).await;
     assert_eq!(status, StatusCode::OK);
+    // A hold the decision forbade, recorded as done: one event, one violation.
+    let held = json!({ "kind": "held", "at": "2018-03-04T10:00:00-05:00" }).to_string();
+    let path = "/v1/requests/nyc-doc-2018-000123/events";
+    let (status, _) = server.post_json("clerk", path, held).await;
+    assert_eq!(status, StatusCode::CREATED);
     let response = server.get("auditor", "/metrics").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
@@ -990,6 +1067,8 @@ async fn metrics_are_prometheus_text_counting_calls_and_decisions() {
         1.0
     );
     assert_eq!(sample("comity_requests_recorded_total"), 1.0);
+    assert_eq!(sample("comity_events_total{event=\"held\"}"), 1.0);
+    assert_eq!(sample("comity_event_violations_total{event=\"held\"}"), 1.0);
     assert_eq!(
         sample("comity_http_request_duration_seconds_count{route=\"/v1/requests\"}"),
         2.0
@@ -1586,6 +1665,26 @@ fn every_call(id: &str) -> Vec<Call> {
             "/v1/requests/{id}/deliveries",
             Method::GET,
             format!("/v1/requests/{id}/deliveries"),
+            None,
+            ApiAction::ReadRequest,
+            true,
+        ),
+        call(
+            "/v1/requests/{id}/events",
+            Method::POST,
+            format!("/v1/requests/{id}/events"),
+            Some(
+                json!({ "kind": "response-sent", "at": "2019-03-03T09:00:00-05:00",
+                        "act": "notify-release" })
+                .to_string(),
+            ),
+            ApiAction::RecordEvent,
+            false,
+        ),
+        call(
+            "/v1/requests/{id}/events",
+            Method::GET,
+            format!("/v1/requests/{id}/events"),
             None,
             ApiAction::ReadRequest,
             true,

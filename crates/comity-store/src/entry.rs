@@ -21,6 +21,8 @@ comity_model::words! {
         PackLoaded = "pack-loaded",
         /// An approval (or refusal) of a permitted act whose permit names one.
         Approval = "approval",
+        /// What an agency did on a request after it was decided.
+        Event = "event",
     }
 }
 

@@ -11,6 +11,7 @@ mod approval;
 mod assignments;
 mod backend;
 mod entry;
+mod events;
 mod feeds;
 mod integrator;
 mod ledger;
@@ -35,6 +36,7 @@ pub use entry::{
     EntryKind, attempt_entry, canonical_decision, decision_entry, decision_in_entry, result_entry,
     sha256_hex,
 };
+pub use events::{EventError, EventRecord, NewEvent, event_entry};
 pub use integrator::{Integrator, Receipt};
 pub use ledger::{ConsistencyProof, InclusionProof, TreeHead};
 pub use outbox::{Completion, Delivery, DeliveryKind, DeliveryStatus, OutboxCounts, delivery_id};

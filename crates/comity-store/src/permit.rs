@@ -156,6 +156,19 @@ impl Store {
         })
     }
 
+    /// The decision the ledger holds on `request_id`, checked as a permit's is (the entry a
+    /// decision entry that says what its rows say and hashes to its leaf): `None` when no
+    /// decision on it is recorded, else the decision or why it cannot be trusted.
+    pub(crate) async fn recorded_decision(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<Result<Decision, String>>, StoreError> {
+        Ok(self
+            .stored_decision(request_id)
+            .await?
+            .map(|stored| stored.authentic_decision(request_id)))
+    }
+
     /// A request's decision row, its request and the entry and leaf the row points at.
     async fn stored_decision(
         &self,

@@ -466,3 +466,63 @@ async fn a_decision_too_long_for_an_entry_bundle_is_refused_and_nothing_written(
         fixture.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn events_are_entries_in_order_with_the_violations_of_their_decision() {
+    use comity_model::Event;
+    use comity_store::{EventError, NewEvent};
+    let event = |text: &str| Event::from_json(text).unwrap();
+    for (store, fixture) in stores().await {
+        store.record_decisions(&batch(0, 1)).await.unwrap();
+        let held = event(r#"{"kind":"held","at":"2018-03-04T10:00:00-05:00"}"#);
+        let new = |event| NewEvent {
+            request: "synthetic-00000",
+            event,
+            by: "synthetic-clerk (clerk)",
+        };
+        // The decision forbids the hold: recorded, with the rule that forbade it.
+        let record = store.record_event(new(&held)).await.unwrap();
+        assert_eq!(record.seq, 1);
+        assert_eq!(record.violations.len(), 1, "{record:?}");
+        assert!(
+            record.violations[0].contains("nyc-doc-detainer-needs-judicial-warrant"),
+            "{record:?}"
+        );
+        let entry: serde_json::Value =
+            serde_json::from_str(&store.entry(record.ledger_index).await.unwrap().unwrap())
+                .unwrap();
+        assert_eq!(entry["kind"], "event");
+        assert_eq!(entry["event"], "held");
+        assert_eq!(entry["violations"][0], record.violations[0].as_str());
+        // Out of order and unknown requests are refused, and write nothing.
+        let early = event(r#"{"kind":"released","at":"2018-03-04T09:00:00-05:00"}"#);
+        assert!(matches!(
+            store.record_event(new(&early)).await,
+            Err(EventError::OutOfOrder { field: "at", .. })
+        ));
+        let stranger = NewEvent {
+            request: "nobody",
+            ..new(&held)
+        };
+        assert!(matches!(
+            store.record_event(stranger).await,
+            Err(EventError::UnknownRequest(_))
+        ));
+        let released = event(r#"{"kind":"released","at":"2018-03-05T09:00:00-05:00"}"#);
+        let record = store.record_event(new(&released)).await.unwrap();
+        assert_eq!((record.seq, record.violations.len()), (2, 0));
+        assert_eq!(store.events("synthetic-00000").await.unwrap().len(), 2);
+        assert_eq!(store.verify_events().await.unwrap(), Ok(2));
+        // An events row that no longer says what its entry says is found.
+        let sql = fixture.pool().await;
+        sqlx::query("UPDATE events SET at = '2018-03-04T11:00:00-05:00' WHERE seq = 1")
+            .execute(&sql)
+            .await
+            .unwrap();
+        sql.close().await;
+        let finding = store.verify_events().await.unwrap().unwrap_err();
+        assert!(finding.what.contains("its events row differs"), "{finding}");
+        store.close().await;
+        fixture.drop_database().await;
+    }
+}

@@ -7,6 +7,8 @@
 //! | `/v1/requests/{id}` | GET | clerk, supervisor, counsel (assigned subjects) |
 //! | `/v1/decisions/{id}` | GET | clerk, supervisor, counsel (assigned subjects) |
 //! | `/v1/requests/{id}/deliveries` | GET | clerk, supervisor, counsel (assigned subjects) |
+//! | `/v1/requests/{id}/events` | POST | clerk, supervisor |
+//! | `/v1/requests/{id}/events` | GET | clerk, supervisor, counsel (assigned subjects) |
 //! | `/v1/deliveries/{id}/approval` | POST | supervisor |
 //! | `/v1/audit/checkpoint` | GET | supervisor, auditor |
 //! | `/v1/audit/proof?index=N[&size=M]` | GET | supervisor, auditor |
@@ -25,6 +27,7 @@ pub mod assignments;
 pub mod audit;
 pub mod deliveries;
 pub mod errors;
+pub mod events;
 pub mod requests;
 pub mod tokens;
 
@@ -235,6 +238,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/requests", post(requests::submit))
         .route("/v1/requests/{id}", get(requests::request))
         .route("/v1/requests/{id}/deliveries", get(deliveries::list))
+        .route(
+            "/v1/requests/{id}/events",
+            post(events::record).get(events::list),
+        )
         .route("/v1/decisions/{id}", get(requests::decision))
         .route("/v1/deliveries/{id}/approval", post(deliveries::approve))
         .route("/v1/audit/checkpoint", get(audit::checkpoint))
@@ -390,6 +397,8 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
         requests::decision,
         deliveries::list,
         deliveries::approve,
+        events::record,
+        events::list,
         audit::checkpoint,
         audit::proof,
         audit::tlog_checkpoint,
@@ -419,6 +428,10 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
         deliveries::NewApprovalBody,
         deliveries::ApprovalDecision,
         deliveries::RecordedApproval,
+        events::RecordedEvent,
+        events::Events,
+        comity_model::Event,
+        comity_model::EventKind,
         assignments::AssignmentBody,
         assignments::AssignmentItem,
         assignments::Assignments,
