@@ -33,6 +33,7 @@ mod packs;
 mod render;
 mod serve;
 mod store;
+mod synth;
 mod token;
 
 /// Writes a line to standard output; a reader that went away (`comity … | head`) ends the
@@ -139,6 +140,9 @@ enum Command {
     /// hold-expired, custody-disavowed, response-sent), as a ledger entry; an action the
     /// decision did not allow is recorded and printed as a VIOLATION.
     Event(event::EventArgs),
+    /// Draw a synthetic request history (JSON lines), deterministic by its seed, with the
+    /// events that followed each request; no real person is in it.
+    Synth(synth::SynthArgs),
     /// List a request's deliveries and where each stands.
     Deliveries(deliveries::DeliveriesArgs),
     /// Assign counsel to the people it represents, end an assignment, list them.
@@ -270,6 +274,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Dispatch(args) => dispatch::run(args),
         Command::Approve(args) => approve::approve(args),
         Command::Event(args) => event::event(args),
+        Command::Synth(args) => synth::synth(args),
         Command::Deliveries(args) => deliveries::deliveries(args),
         Command::Counsel { what } => counsel::run(what),
         Command::Bench {

@@ -106,17 +106,7 @@ pub async fn list(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Deliveries>, ApiError> {
-    let body = state.inner.store.request(&id).await?;
-    let assigned = super::requests::assigned(&state, &caller, body.as_deref()).await?;
-    state.authorize(
-        &caller,
-        ApiAction::ReadRequest,
-        "/v1/requests/{id}/deliveries",
-        assigned,
-    )?;
-    if body.is_none() {
-        return Err(ApiError::not_found("id", format!("no request `{id}`")));
-    }
+    super::requests::readable_request(&state, &caller, &id, "/v1/requests/{id}/deliveries").await?;
     let deliveries = state
         .inner
         .store

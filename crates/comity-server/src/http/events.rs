@@ -142,17 +142,7 @@ pub async fn list(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Events>, ApiError> {
-    let body = state.inner.store.request(&id).await?;
-    let assigned = super::requests::assigned(&state, &caller, body.as_deref()).await?;
-    state.authorize(
-        &caller,
-        ApiAction::ReadRequest,
-        "/v1/requests/{id}/events",
-        assigned,
-    )?;
-    if body.is_none() {
-        return Err(ApiError::not_found("id", format!("no request `{id}`")));
-    }
+    super::requests::readable_request(&state, &caller, &id, "/v1/requests/{id}/events").await?;
     let events = state.inner.store.events(&id).await?;
     Ok(axum::Json(Events {
         request: id,

@@ -365,6 +365,21 @@ pub(crate) async fn assigned(
     }
 }
 
+/// The request recorded under `id`, exactly as received, when `caller` may read it at `route`
+/// (counsel: only about a subject an authority assigned to it, refused alike whether the id
+/// is unknown or about another subject); else 403, or 404 for an unknown id.
+pub(crate) async fn readable_request(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    route: &str,
+) -> Result<String, ApiError> {
+    let body = state.inner.store.request(id).await?;
+    let assigned = assigned(state, caller, body.as_deref()).await?;
+    state.authorize(caller, ApiAction::ReadRequest, route, assigned)?;
+    body.ok_or_else(|| ApiError::not_found("id", format!("no request `{id}`")))
+}
+
 /// The request recorded under an id, exactly as received.
 #[utoipa::path(
     get,
@@ -384,16 +399,7 @@ pub async fn request(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let body = state.inner.store.request(&id).await?;
-    // Counsel is refused alike whether the id is unknown or about another subject.
-    let assigned = assigned(&state, &caller, body.as_deref()).await?;
-    state.authorize(
-        &caller,
-        ApiAction::ReadRequest,
-        "/v1/requests/{id}",
-        assigned,
-    )?;
-    let body = body.ok_or_else(|| ApiError::not_found("id", format!("no request `{id}`")))?;
+    let body = readable_request(&state, &caller, &id, "/v1/requests/{id}").await?;
     let mut response = Response::new(Body::from(body));
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -1,0 +1,154 @@
+//! `comity synth`: a synthetic request history, deterministic by its seed, with the events
+//! that followed each request (see the `comity-synth` crate).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use comity_synth::{Generator, Options, PROFILES, profile};
+
+use crate::{Failure, Leniency, PackArgs};
+
+/// `comity synth`.
+#[derive(Args)]
+pub struct SynthArgs {
+    #[command(flatten)]
+    packs: PackArgs,
+    /// The seed: the same seed draws the same history.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The first day (YYYY-MM-DD).
+    #[arg(long)]
+    from: String,
+    /// The last day (YYYY-MM-DD).
+    #[arg(long)]
+    to: String,
+    /// The agencies, comma-separated [default: all: nyc-doc, nyc-nypd, nyc-probation,
+    /// ca-los-angeles, tx-harris].
+    #[arg(long, value_delimiter = ',')]
+    places: Vec<String>,
+    /// A factor on every agency's yearly volume.
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// The share of subjects with a conviction the law there turns on.
+    #[arg(long, default_value_t = 0.3)]
+    qualifying: f64,
+    /// The share of requests whose events include an action the decision did not allow.
+    #[arg(long, default_value_t = 0.02)]
+    violations: f64,
+    /// Where the requests go, as JSON lines; `-` is standard output.
+    #[arg(long, default_value = "-")]
+    out: PathBuf,
+    /// Where the events go, as JSON lines (each with its `request`); none when absent.
+    #[arg(long)]
+    events: Option<PathBuf>,
+}
+
+impl SynthArgs {
+    /// The options, each bad value named.
+    fn options(&self) -> Result<Options, Failure> {
+        let day = |flag: &str, text: &str| {
+            text.parse::<jiff::civil::Date>().map_err(|_| {
+                Failure::Input(format!("--{flag}: `{text}` is not a date (YYYY-MM-DD)"))
+            })
+        };
+        let (from, to) = (day("from", &self.from)?, day("to", &self.to)?);
+        if from > to {
+            return Err(Failure::Input(format!(
+                "--from: `{from}` is after --to `{to}`"
+            )));
+        }
+        let share = |flag: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(v)
+            } else {
+                Err(Failure::Input(format!(
+                    "--{flag}: `{v}` is not a share between 0 and 1"
+                )))
+            }
+        };
+        if !(self.scale.is_finite() && self.scale >= 0.0) {
+            return Err(Failure::Input(format!(
+                "--scale: `{}` is not a factor of 0 or more",
+                self.scale
+            )));
+        }
+        let profiles = if self.places.is_empty() {
+            PROFILES.iter().collect()
+        } else {
+            self.places
+                .iter()
+                .map(|p| {
+                    profile(p).ok_or_else(|| {
+                        let known: Vec<&str> = PROFILES.iter().map(|p| p.name).collect();
+                        Failure::Input(format!(
+                            "--places: unknown `{p}` (known: {})",
+                            known.join(", ")
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        Ok(Options {
+            seed: self.seed,
+            from,
+            to,
+            profiles,
+            scale: self.scale,
+            qualifying: share("qualifying", self.qualifying)?,
+            violations: share("violations", self.violations)?,
+        })
+    }
+}
+
+/// Draws the history day by day and writes it as it goes (memory stays that of one day).
+pub fn synth(args: SynthArgs) -> Result<(), Failure> {
+    let options = args.options()?;
+    let engine = args.packs.engine(Leniency::default())?.with_cache(true);
+    let generator = Generator::new(options, &engine).map_err(|e| Failure::Input(e.to_string()))?;
+    let open = |path: &PathBuf| -> Result<Box<dyn Write>, Failure> {
+        if path.as_os_str() == "-" {
+            return Ok(Box::new(std::io::stdout().lock()));
+        }
+        let file =
+            File::create(path).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+        Ok(Box::new(file))
+    };
+    let mut requests = BufWriter::new(open(&args.out)?);
+    let mut events = args
+        .events
+        .as_ref()
+        .map(open)
+        .transpose()?
+        .map(BufWriter::new);
+    let days = generator.days().count() as u64;
+    let bar = indicatif::ProgressBar::new(days).with_style(
+        indicatif::ProgressStyle::with_template("drawing {bar:40} {pos}/{len} days, {msg}")
+            .expect("static template"),
+    );
+    let mut written = 0u64;
+    let failed = |e: std::io::Error| Failure::Input(format!("writing: {e}"));
+    for day in generator.days() {
+        for drawn in generator
+            .day(day)
+            .map_err(|e| Failure::Finding(format!("error: {e}")))?
+        {
+            writeln!(requests, "{}", drawn.request).map_err(failed)?;
+            if let Some(out) = events.as_mut() {
+                for e in &drawn.events {
+                    writeln!(out, "{e}").map_err(failed)?;
+                }
+            }
+            written += 1;
+        }
+        bar.set_message(format!("{written} requests"));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    requests.flush().map_err(failed)?;
+    if let Some(mut out) = events {
+        out.flush().map_err(failed)?;
+    }
+    Ok(())
+}
