@@ -35,6 +35,7 @@ mod serve;
 mod store;
 mod synth;
 mod token;
+mod whatif;
 
 /// Writes a line to standard output; a reader that went away (`comity … | head`) ends the
 /// command quietly instead of with a panic.
@@ -143,6 +144,10 @@ enum Command {
     /// Draw a synthetic request history (JSON lines), deterministic by its seed, with the
     /// events that followed each request; no real person is in it.
     Synth(synth::SynthArgs),
+    /// Replay a history (JSON lines) under the law as it is and as proposed (two pack
+    /// directories): counts by act and outcome, the cases decided otherwise with their rules,
+    /// and a monthly series.
+    Whatif(whatif::WhatifArgs),
     /// List a request's deliveries and where each stands.
     Deliveries(deliveries::DeliveriesArgs),
     /// Assign counsel to the people it represents, end an assignment, list them.
@@ -275,6 +280,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Approve(args) => approve::approve(args),
         Command::Event(args) => event::event(args),
         Command::Synth(args) => synth::synth(args),
+        Command::Whatif(args) => whatif::whatif(args),
         Command::Deliveries(args) => deliveries::deliveries(args),
         Command::Counsel { what } => counsel::run(what),
         Command::Bench {
