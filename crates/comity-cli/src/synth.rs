@@ -7,8 +7,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 use comity_synth::{Generator, Options, PROFILES, profile};
+use rayon::prelude::*;
 
 use crate::{Failure, Leniency, PackArgs};
+
+/// How many days are drawn at once: memory stays that of so many days.
+const DAYS_AT_ONCE: usize = 16;
 
 /// `comity synth`.
 #[derive(Args)]
@@ -129,11 +133,16 @@ pub fn synth(args: SynthArgs) -> Result<(), Failure> {
     );
     let mut written = 0u64;
     let failed = |e: std::io::Error| Failure::Input(format!("writing: {e}"));
-    for day in generator.days() {
-        for drawn in generator
-            .day(day)
-            .map_err(|e| Failure::Finding(format!("error: {e}")))?
-        {
+    let days: Vec<jiff::civil::Date> = generator.days().collect();
+    // Days are drawn on every core, a chunk at a time, and written in order: a day's draw
+    // depends on the seed and the day alone.
+    for chunk in days.chunks(DAYS_AT_ONCE) {
+        let drawn: Vec<Vec<comity_synth::Drawn>> = chunk
+            .par_iter()
+            .map(|day| generator.day(*day))
+            .collect::<Result<_, _>>()
+            .map_err(|e| Failure::Finding(format!("error: {e}")))?;
+        for drawn in drawn.iter().flatten() {
             writeln!(requests, "{}", drawn.request).map_err(failed)?;
             if let Some(out) = events.as_mut() {
                 for e in &drawn.events {
@@ -143,7 +152,7 @@ pub fn synth(args: SynthArgs) -> Result<(), Failure> {
             written += 1;
         }
         bar.set_message(format!("{written} requests"));
-        bar.inc(1);
+        bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
     requests.flush().map_err(failed)?;
