@@ -59,7 +59,9 @@ pub fn event(args: EventArgs) -> Result<(), Failure> {
                 EventError::OutOfOrder { field, message } => {
                     Failure::Input(format!("--{field}: {message}"))
                 }
-                other => Failure::Input(other.to_string()),
+                // The ledger's decision cannot be trusted: a finding about the store.
+                EventError::NoDecision(why) => Failure::Finding(format!("error: {why}")),
+                e @ EventError::UnknownRequest(_) => Failure::Input(e.to_string()),
             })?;
         outln!(
             "`{}` on request {} at {}: event {}, ledger entry {}",

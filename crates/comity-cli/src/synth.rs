@@ -38,7 +38,8 @@ pub struct SynthArgs {
     /// The share of subjects with a conviction the law there turns on.
     #[arg(long, default_value_t = 0.3)]
     qualifying: f64,
-    /// The share of requests whose events include an action the decision did not allow.
+    /// The share of requests asking for a hold whose events include an action the decision
+    /// did not allow.
     #[arg(long, default_value_t = 0.02)]
     violations: f64,
     /// Where the requests go, as JSON lines; `-` is standard output.
@@ -126,27 +127,49 @@ pub fn synth(args: SynthArgs) -> Result<(), Failure> {
         .map(open)
         .transpose()?
         .map(BufWriter::new);
-    let days = generator.days().count() as u64;
-    let bar = indicatif::ProgressBar::new(days).with_style(
+    let bar = indicatif::ProgressBar::new(generator.days().count() as u64).with_style(
         indicatif::ProgressStyle::with_template("drawing {bar:40} {pos}/{len} days, {msg}")
             .expect("static template"),
     );
+    let written = draw(&generator, &mut requests, events.as_mut(), &bar).and_then(|drawn| {
+        requests.flush()?;
+        if let Some(out) = events.as_mut() {
+            out.flush()?;
+        }
+        Ok(drawn)
+    });
+    bar.finish_and_clear();
+    match written {
+        // A reader that went away (`comity synth | head`) ends the command quietly.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::Input(format!("writing: {e}"))),
+        Ok(drawn) => drawn,
+    }
+}
+
+/// Writes every day's requests (and events) as drawn, a chunk of days at a time on every
+/// core, in day order: an I/O error, or else a finding about the draw.
+fn draw(
+    generator: &Generator,
+    requests: &mut impl Write,
+    mut events: Option<&mut BufWriter<Box<dyn Write>>>,
+    bar: &indicatif::ProgressBar,
+) -> std::io::Result<Result<(), Failure>> {
     let mut written = 0u64;
-    let failed = |e: std::io::Error| Failure::Input(format!("writing: {e}"));
     let days: Vec<jiff::civil::Date> = generator.days().collect();
-    // Days are drawn on every core, a chunk at a time, and written in order: a day's draw
-    // depends on the seed and the day alone.
+    // A day's draw depends on the seed and the day alone.
     for chunk in days.chunks(DAYS_AT_ONCE) {
-        let drawn: Vec<Vec<comity_synth::Drawn>> = chunk
-            .par_iter()
-            .map(|day| generator.day(*day))
-            .collect::<Result<_, _>>()
-            .map_err(|e| Failure::Finding(format!("error: {e}")))?;
+        let drawn: Result<Vec<Vec<comity_synth::Drawn>>, _> =
+            chunk.par_iter().map(|day| generator.day(*day)).collect();
+        let drawn = match drawn {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(Failure::Finding(format!("error: {e}")))),
+        };
         for drawn in drawn.iter().flatten() {
-            writeln!(requests, "{}", drawn.request).map_err(failed)?;
+            writeln!(requests, "{}", drawn.request)?;
             if let Some(out) = events.as_mut() {
                 for e in &drawn.events {
-                    writeln!(out, "{e}").map_err(failed)?;
+                    writeln!(out, "{e}")?;
                 }
             }
             written += 1;
@@ -154,10 +177,5 @@ pub fn synth(args: SynthArgs) -> Result<(), Failure> {
         bar.set_message(format!("{written} requests"));
         bar.inc(chunk.len() as u64);
     }
-    bar.finish_and_clear();
-    requests.flush().map_err(failed)?;
-    if let Some(mut out) = events {
-        out.flush().map_err(failed)?;
-    }
-    Ok(())
+    Ok(Ok(()))
 }

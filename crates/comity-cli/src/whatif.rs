@@ -55,8 +55,12 @@ struct Replay {
     baseline: Counts,
     /// Acts by outcome under the proposal.
     proposal: Counts,
-    /// Acts decided otherwise, in all.
+    /// Acts decided otherwise (another outcome), in all.
     changed_acts: u64,
+    /// Acts decided alike but with other limits (deadline, notices, approvals, disclosures).
+    changed_limits: u64,
+    /// Requests one law decided and the other refused (or both refused).
+    refused: u64,
     /// The first changed cases, in history order.
     changed: Vec<Change>,
     /// By month of receipt: requests and acts decided otherwise.
@@ -66,9 +70,15 @@ struct Replay {
 /// One act a request asked that the two laws decide otherwise.
 #[derive(Debug, Serialize)]
 struct Change {
+    /// The request.
     request: String,
+    /// The act (`every act` when a law refused the request).
     act: String,
+    /// What differs: `outcome`, `limits`, or `refused` (a law could not decide the request).
+    what: String,
+    /// The baseline's outcome (or limits, or `decided`/`refused`).
     baseline: String,
+    /// The proposal's.
     proposal: String,
     /// The rules that decided it under the baseline, each with its citation.
     baseline_rules: Vec<String>,
@@ -79,7 +89,9 @@ struct Change {
 /// One month of the replay.
 #[derive(Debug, Default, Serialize)]
 struct Month {
+    /// Requests received that month.
     requests: u64,
+    /// Acts decided otherwise (outcome or limits), or refused by one law.
     changed_acts: u64,
 }
 
@@ -119,7 +131,8 @@ pub fn whatif(args: WhatifArgs) -> Result<(), Failure> {
 }
 
 /// Reads the history chunk by chunk, decides each chunk's requests under both laws on every
-/// core, and tallies them in history order.
+/// core, and tallies them in history order. A line that is not a request stops the replay,
+/// naming the first such line; a request one law cannot decide is counted and listed.
 fn replay(
     reader: Box<dyn BufRead>,
     baseline: &Engine,
@@ -128,15 +141,15 @@ fn replay(
 ) -> Result<Replay, Failure> {
     let mut replay = Replay::default();
     let mut lines = reader
-        .lines()
+        .split(b'\n')
         .enumerate()
-        .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim().is_empty()));
+        .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim_ascii().is_empty()));
     let bar = indicatif::ProgressBar::new_spinner().with_style(
         indicatif::ProgressStyle::with_template("replaying {pos} requests ({per_sec})")
             .expect("static template"),
     );
     loop {
-        let chunk: Vec<(usize, String)> = lines
+        let chunk: Vec<(usize, Vec<u8>)> = lines
             .by_ref()
             .take(CHUNK)
             .map(|(i, l)| l.map(|l| (i + 1, l)))
@@ -145,59 +158,159 @@ fn replay(
         if chunk.is_empty() {
             break;
         }
-        let decided: Vec<(Request, Decision, Decision)> = chunk
+        // In order: the first bad line is the one named, however the cores interleave.
+        let decided: Vec<Result<Decided, Failure>> = chunk
             .par_iter()
             .map(|(n, line)| decide_both(*n, line, baseline, proposal))
-            .collect::<Result<_, _>>()?;
-        for (request, old, new) in &decided {
-            replay.tally(request, old, new, list);
+            .collect();
+        for d in decided {
+            replay.tally(&d?, list);
         }
-        bar.inc(decided.len() as u64);
+        bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
     Ok(replay)
 }
 
-/// The request on history line `n`, decided under both laws; a bad line is named.
+/// A request of the history, and what each law made of it (or why it could not decide it).
+struct Decided {
+    request: Request,
+    baseline: Result<Decision, String>,
+    proposal: Result<Decision, String>,
+}
+
+/// The request on history line `n`, decided under both laws; a line that is not a request
+/// is named by its number.
 fn decide_both(
     n: usize,
-    line: &str,
+    line: &[u8],
     baseline: &Engine,
     proposal: &Engine,
-) -> Result<(Request, Decision, Decision), Failure> {
+) -> Result<Decided, Failure> {
     let at = |what: String| Failure::Input(format!("--history line {n}: {what}"));
-    let request = Request::from_json(line).map_err(|e| at(e.to_string()))?;
-    let old = baseline.decide(&request).map_err(|e| at(e.to_string()))?;
-    let new = proposal.decide(&request).map_err(|e| at(e.to_string()))?;
-    Ok((request, old, new))
+    let text = std::str::from_utf8(line).map_err(|e| at(format!("not UTF-8: {e}")))?;
+    let request = Request::from_json(text).map_err(|e| at(e.to_string()))?;
+    Ok(Decided {
+        baseline: baseline.decide(&request).map_err(|e| e.to_string()),
+        proposal: proposal.decide(&request).map_err(|e| e.to_string()),
+        request,
+    })
 }
 
 impl Replay {
     /// Counts one request's decisions under both laws.
-    fn tally(&mut self, request: &Request, old: &Decision, new: &Decision, list: usize) {
+    fn tally(&mut self, d: &Decided, list: usize) {
         self.requests += 1;
-        let month = request.received_at.to_string()[..7].to_owned();
+        let month = d
+            .request
+            .received_at
+            .timestamp()
+            .strftime("%Y-%m")
+            .to_string();
+        let changed = self.decisions(d, list);
         let m = self.months.entry(month).or_default();
         m.requests += 1;
+        m.changed_acts += changed;
+    }
+
+    /// Counts the decisions of one request under both laws, listing what differs; answers
+    /// how many acts differ.
+    fn decisions(&mut self, d: &Decided, list: usize) -> u64 {
+        let (old, new) = match (&d.baseline, &d.proposal) {
+            (Ok(old), Ok(new)) => (old, new),
+            (old, new) => {
+                self.refused += 1;
+                let why = |side: &Result<Decision, String>| match side {
+                    Ok(_) => Vec::new(),
+                    Err(e) => vec![format!("refused: {e}")],
+                };
+                let outcome = |side: &Result<Decision, String>| {
+                    if side.is_ok() { "decided" } else { "refused" }.to_owned()
+                };
+                self.list(
+                    list,
+                    Change {
+                        request: d.request.id.clone(),
+                        act: "every act".into(),
+                        what: "refused".into(),
+                        baseline: outcome(old),
+                        proposal: outcome(new),
+                        baseline_rules: why(old),
+                        proposal_rules: why(new),
+                    },
+                );
+                return d.request.acts.len() as u64;
+            }
+        };
+        let mut changed = 0;
         for (a, b) in old.acts.iter().zip(&new.acts) {
             count(&mut self.baseline, a);
             count(&mut self.proposal, b);
-            if a.outcome != b.outcome {
+            let what = if a.outcome != b.outcome {
                 self.changed_acts += 1;
-                m.changed_acts += 1;
-                if self.changed.len() < list {
-                    self.changed.push(Change {
-                        request: request.id.clone(),
-                        act: a.act.as_str().to_owned(),
-                        baseline: a.outcome.as_str().to_owned(),
-                        proposal: b.outcome.as_str().to_owned(),
-                        baseline_rules: rules(a),
-                        proposal_rules: rules(b),
-                    });
-                }
-            }
+                "outcome"
+            } else if a.limits != b.limits {
+                self.changed_limits += 1;
+                "limits"
+            } else {
+                continue;
+            };
+            changed += 1;
+            let side = |x: &ActDecision| match what {
+                "outcome" => x.outcome.as_str().to_owned(),
+                _ => limits(x),
+            };
+            self.list(
+                list,
+                Change {
+                    request: d.request.id.clone(),
+                    act: a.act.as_str().to_owned(),
+                    what: what.into(),
+                    baseline: side(a),
+                    proposal: side(b),
+                    baseline_rules: rules(a),
+                    proposal_rules: rules(b),
+                },
+            );
+        }
+        changed
+    }
+
+    /// Lists a change, while fewer than `list` are listed.
+    fn list(&mut self, list: usize, change: Change) {
+        if self.changed.len() < list {
+            self.changed.push(change);
         }
     }
+}
+
+/// An act's limits in words: `hold_until`, notices, approvals and what it may disclose.
+fn limits(act: &ActDecision) -> String {
+    let words: Vec<String> = act
+        .limits
+        .iter()
+        .map(|l| {
+            let mut parts = Vec::new();
+            if let Some(at) = l.hold_until {
+                parts.push(format!(
+                    "hold until {at}{}",
+                    if l.binding { " (binding)" } else { "" }
+                ));
+            }
+            if !l.notice.is_empty() {
+                parts.push(format!("notice to {}", l.notice.join(", ")));
+            }
+            if let Some(a) = &l.approval {
+                parts.push(format!("approval of the {a}"));
+            }
+            if !l.discloses.is_empty() {
+                let fields: Vec<&str> = l.discloses.iter().map(|f| f.as_str()).collect();
+                parts.push(format!("discloses {}", fields.join(", ")));
+            }
+            format!("{} [{}]", parts.join("; "), l.rule)
+        })
+        .collect();
+    words.join(" | ")
 }
 
 fn count(counts: &mut Counts, act: &ActDecision) {
@@ -218,9 +331,11 @@ fn rules(act: &ActDecision) -> Vec<String> {
 
 fn print_text(r: &Replay) {
     outln!(
-        "{} requests replayed; {} acts decided otherwise",
+        "{} requests replayed; {} acts decided otherwise, {} with other limits, {} requests refused by a law",
         r.requests,
-        r.changed_acts
+        r.changed_acts,
+        r.changed_limits,
+        r.refused
     );
     outln!(
         "{:<20} {:>28}   {:>28}",

@@ -70,6 +70,17 @@ pub struct ActDecision {
     pub instruction: Option<String>,
 }
 
+impl ActDecision {
+    /// The binding `hold_until` limit: the instant a hold must end, with the rule that sets
+    /// it; none when the act has no deadline.
+    pub fn binding_hold(&self) -> Option<(&Limit, Instant)> {
+        self.limits
+            .iter()
+            .filter(|l| l.binding)
+            .find_map(|l| l.hold_until.map(|at| (l, at)))
+    }
+}
+
 /// What the law makes of an act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

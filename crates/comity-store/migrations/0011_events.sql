@@ -15,3 +15,5 @@ CREATE TABLE events (
     ledger_index   BIGINT NOT NULL,       -- its `event` ledger entry
     PRIMARY KEY (request_id, seq)
 );
+-- One row per event entry: a second row pointing at an entry would pass for it.
+CREATE UNIQUE INDEX events_ledger_index ON events (ledger_index);

@@ -173,27 +173,42 @@ impl Store {
     }
 
     /// Checks every event against the ledger: each event entry has exactly one events row,
-    /// which says what the entry says, and every events row points at its entry. Returns the
-    /// events checked, or the first that does not hold.
+    /// which says what the entry says, and every events row points at its entry (a row that
+    /// does not parse, or a second row on one entry, is a finding too). Returns the events
+    /// checked, or the first that does not hold.
     pub async fn verify_events(&self) -> Result<Result<u64, Finding>, StoreError> {
         let entries =
             sqlx::query("SELECT idx, body FROM ledger_entries WHERE kind = 'event' ORDER BY idx")
                 .fetch_all(&self.pool)
                 .await?;
-        let mut rows: HashMap<u64, String> = sqlx::query(
+        let rows = sqlx::query(
             "SELECT request_id, seq, kind, at, act, recorded_by, recorded_at, violations, \
                 ledger_index FROM events",
         )
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| record_of(r).map(|rec| (rec.ledger_index, event_entry(&rec))))
-        .collect::<Result<_, _>>()?;
+        .await?;
+        let mut rebuilt: HashMap<u64, String> = HashMap::new();
+        for row in &rows {
+            let index = row.get::<i64, _>(8) as u64;
+            let fault = |what: String| {
+                Ok(Err(Finding {
+                    index: Some(index),
+                    what,
+                }))
+            };
+            let record = match record_of(row) {
+                Ok(record) => record,
+                Err(e) => return fault(e.to_string()),
+            };
+            if rebuilt.insert(index, event_entry(&record)).is_some() {
+                return fault("two events rows point at this entry".into());
+            }
+        }
         for e in &entries {
             let index = e.get::<i64, _>(0) as u64;
             let body: String = e.get(1);
-            let what = match rows.remove(&index) {
-                Some(rebuilt) if rebuilt == body => continue,
+            let what = match rebuilt.remove(&index) {
+                Some(row) if row == body => continue,
                 Some(_) => "its events row differs from the entry",
                 None => "the event entry has no events row",
             };
@@ -202,7 +217,7 @@ impl Store {
                 what: what.into(),
             }));
         }
-        Ok(match rows.keys().min() {
+        Ok(match rebuilt.keys().min() {
             Some(index) => Err(Finding {
                 index: Some(*index),
                 what: "an events row points at a ledger entry that is not its event".into(),
@@ -394,11 +409,7 @@ fn not_allowed(decision: &Decision, act: Act, done: &str) -> Option<String> {
 /// Custody that ended at `event` after the hold's binding deadline, if it did.
 fn past_deadline(decision: &Decision, event: &Event) -> Option<String> {
     let hold = decision.acts.iter().find(|a| a.act == Act::Hold)?;
-    let limit = hold
-        .limits
-        .iter()
-        .find(|l| l.binding && l.hold_until.is_some())?;
-    let deadline = limit.hold_until?;
+    let (limit, deadline) = hold.binding_hold()?;
     (event.at.timestamp() > deadline.timestamp()).then(|| {
         format!(
             "held until {}, past the binding deadline {deadline} ({}, {})",

@@ -522,6 +522,30 @@ async fn events_are_entries_in_order_with_the_violations_of_their_decision() {
         sql.close().await;
         let finding = store.verify_events().await.unwrap().unwrap_err();
         assert!(finding.what.contains("its events row differs"), "{finding}");
+        // A forged row on a real row's entry (its unique index dropped first) is found, as
+        // is a row that no longer parses.
+        for (forge, what) in [
+            (
+                vec![
+                    "UPDATE events SET at = '2018-03-04T10:00:00-05:00' WHERE seq = 1",
+                    "DROP INDEX events_ledger_index",
+                    "INSERT INTO events SELECT request_id, 3, 'custody-disavowed', at, act, \
+                        recorded_by, recorded_at, violations, ledger_index FROM events WHERE seq = 2",
+                ],
+                "two events rows point at this entry",
+            ),
+            (
+                vec!["UPDATE events SET kind = 'escaped' WHERE seq = 3"],
+                "no known kind",
+            ),
+        ] {
+            for statement in forge {
+                fixture.exec(statement).await;
+            }
+            let finding = store.verify_events().await.unwrap().unwrap_err();
+            assert!(finding.what.contains(what), "{finding}");
+            assert!(finding.index.is_some(), "{finding}");
+        }
         store.close().await;
         fixture.drop_database().await;
     }

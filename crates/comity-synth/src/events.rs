@@ -41,7 +41,7 @@ pub(crate) fn follow(rng: &mut Pcg64Mcg, decided: &Decided, violations: f64) -> 
     let allowed = |o: Option<Outcome>| matches!(o, Some(Outcome::Permitted | Outcome::Required));
     let violate = rng.random_bool(violations);
     let id = decided.request.id.as_str();
-    let event = |kind: &str, at: Timestamp| json!({ "request": id, "kind": kind, "at": stamp(at) });
+    let event = |kind: &str, at: Timestamp| json!({ "request": id, "kind": kind, "at": utc(at) });
     let hold = outcome(Act::Hold);
     if hold.is_none() {
         return vec![event("released", release)];
@@ -57,39 +57,32 @@ pub(crate) fn follow(rng: &mut Pcg64Mcg, decided: &Decided, violations: f64) -> 
             vec![event("released", release)]
         };
     }
-    let deadline = binding_deadline(&decided.decision).unwrap_or(release);
-    let room = (deadline - release).as_secs().max(60);
-    let end = if violate {
-        deadline + SignedDuration::from_hours(rng.random_range(1..12))
-    } else {
+    let deadline = decided
+        .decision
+        .acts
+        .iter()
+        .find(|a| a.act == Act::Hold)
+        .and_then(|a| a.binding_hold())
+        .map_or(release, |(_, at)| at.timestamp());
+    let within = |rng: &mut Pcg64Mcg| {
+        let room = (deadline - release).as_secs().max(60);
         release + SignedDuration::from_secs(rng.random_range(0..room))
     };
-    // Handed over only where the decision allows the transfer (a hold alone is not a
-    // transfer: the recorder would flag it).
-    let last = if allowed(outcome(Act::Transfer)) && rng.random_bool(TRANSFERRED) {
-        "transferred"
-    } else if end >= deadline {
-        "hold-expired"
+    let (last, end) = if violate {
+        let late = deadline + SignedDuration::from_hours(rng.random_range(1..12));
+        ("hold-expired", late)
+    } else if allowed(outcome(Act::Transfer)) && rng.random_bool(TRANSFERRED) {
+        // Handed over only where the decision allows the transfer: a hold alone is not one.
+        ("transferred", within(rng))
+    } else if rng.random_bool(0.5) {
+        ("hold-expired", deadline)
     } else {
-        "custody-disavowed"
+        ("custody-disavowed", within(rng))
     };
     vec![event("held", release), event(last, end)]
 }
 
-/// The hold's binding deadline in `decision`, if it has one.
-fn binding_deadline(decision: &Decision) -> Option<Timestamp> {
-    decision
-        .acts
-        .iter()
-        .find(|a| a.act == Act::Hold)?
-        .limits
-        .iter()
-        .find(|l| l.binding)
-        .and_then(|l| l.hold_until)
-        .map(|t| t.timestamp())
-}
-
 /// An instant as events write it (UTC, RFC 3339).
-fn stamp(at: Timestamp) -> String {
+fn utc(at: Timestamp) -> String {
     at.to_string()
 }

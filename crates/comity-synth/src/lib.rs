@@ -114,8 +114,8 @@ impl<'e> Generator<'e> {
     /// each request validated and decided.
     pub fn day(&self, day: Date) -> Result<Vec<Drawn>, SynthError> {
         let mut out = Vec::new();
-        for (k, (profile, pool)) in self.options.profiles.iter().zip(&self.pools).enumerate() {
-            let mut rng = Pcg64Mcg::seed_from_u64(stream(self.options.seed, day, k));
+        for (profile, pool) in self.options.profiles.iter().zip(&self.pools) {
+            let mut rng = Pcg64Mcg::seed_from_u64(stream(self.options.seed, day, profile.name));
             let lambda = profile.per_year * self.options.scale / 365.25;
             for index in 0..draft::poisson(&mut rng, lambda) {
                 let mut d = draft::Draft::new(&mut rng, profile, pool, day, index);
@@ -147,13 +147,18 @@ impl<'e> Generator<'e> {
     }
 }
 
-/// The seed of one agency's stream on one day.
-fn stream(seed: u64, day: Date, agency: usize) -> u64 {
+/// The seed of one agency's stream on one day: of the agency's name, not its place among
+/// those drawn, so that an agency's history does not depend on which others are drawn.
+fn stream(seed: u64, day: Date, agency: &str) -> u64 {
     let day =
         u64::from(day.year().unsigned_abs()) * 1000 + u64::from(day.day_of_year().unsigned_abs());
+    // FNV-1a over the name: a fixed function, unlike std's hasher.
+    let name = agency.bytes().fold(0xCBF2_9CE4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3)
+    });
     seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ day.wrapping_mul(0xBF58_476D_1CE4_E5B9)
-        ^ (agency as u64).wrapping_mul(0x94D0_49BB_1331_11EB)
+        ^ name.wrapping_mul(0x94D0_49BB_1331_11EB)
 }
 
 /// The offenses of `profile`'s lists and code, each with its classes.

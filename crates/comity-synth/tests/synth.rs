@@ -55,6 +55,21 @@ fn the_same_seed_draws_the_same_history() {
         .filter(|d| d.request["id"].as_str().unwrap().contains("-20190105-"))
         .collect();
     assert_eq!(day.iter().collect::<Vec<_>>(), within);
+    // An agency's history does not depend on which others are drawn with it.
+    let alone = Options {
+        profiles: vec![comity_synth::profile("tx-harris").unwrap()],
+        ..options(7, date(2019, 1, 1), date(2019, 1, 10), 0.02)
+    };
+    let texas: Vec<&Drawn> = a
+        .iter()
+        .filter(|d| {
+            d.request["id"]
+                .as_str()
+                .unwrap()
+                .starts_with("synth-tx-harris-")
+        })
+        .collect();
+    assert_eq!(draw(alone).iter().collect::<Vec<_>>(), texas);
 }
 
 /// A year of every agency's requests, with violations at 2 %.
@@ -157,12 +172,7 @@ fn events_follow_the_decisions_and_violate_only_at_the_rate_asked() {
             with_hold += 1;
             let held = d.events.iter().any(|e| e["kind"] == "held");
             let forbidden = hold.outcome == Outcome::Forbidden;
-            let deadline = hold
-                .limits
-                .iter()
-                .find(|l| l.binding)
-                .and_then(|l| l.hold_until)
-                .map(|t| t.timestamp());
+            let deadline = hold.binding_hold().map(|(_, at)| at.timestamp());
             let late = d
                 .events
                 .last()
