@@ -114,14 +114,19 @@ pub struct PendingChargeFact {
 }
 
 impl PendingChargeFact {
+    /// The offenses the fact selects.
+    fn selection(&self) -> Selection<'_> {
+        Selection {
+            lists: &self.lists,
+            any_offense: self.any_offense,
+            except_lists: &self.except_lists,
+            classes: self.classes,
+        }
+    }
+
     /// Whether a charge pending counts, by the catalogs' lists on the day `received`.
     fn holds(&self, request: &Request, catalogs: &Catalogs, received: Date) -> bool {
-        let selection = Selection::new(
-            &self.lists,
-            self.any_offense,
-            &self.except_lists,
-            self.classes,
-        );
+        let selection = self.selection();
         request.subject.pending_charges.iter().any(|c| {
             (c.probable_cause_finding || !self.probable_cause_finding)
                 && selection.counts(catalogs, &c.offense, c.class, received)
@@ -138,18 +143,17 @@ struct Selection<'a> {
     classes: ClassFilter,
 }
 
-impl<'a> Selection<'a> {
-    fn new(
-        lists: &'a [String],
-        any_offense: bool,
-        except_lists: &'a [String],
-        classes: ClassFilter,
-    ) -> Self {
-        Selection {
-            lists,
-            any_offense,
-            except_lists,
-            classes,
+impl Selection<'_> {
+    /// What the types cannot say: the lists that count or `any_offense`, not both and not
+    /// neither, and no list both counted and excepted.
+    fn check(&self) -> Result<(), String> {
+        if let Some(both) = self.lists.iter().find(|l| self.except_lists.contains(l)) {
+            return Err(format!("list `{both}` both counts and is excepted"));
+        }
+        match (self.lists.is_empty(), self.any_offense) {
+            (false, false) | (true, true) => Ok(()),
+            (true, false) => Err("give the `lists` that count, or `any_offense = true`".into()),
+            (false, true) => Err("`lists` and `any_offense = true` together: give one".into()),
         }
     }
 
@@ -208,12 +212,12 @@ enum Holding {
 impl ConvictionFact {
     /// The offenses the fact selects.
     fn selection(&self) -> Selection<'_> {
-        Selection::new(
-            &self.lists,
-            self.any_offense,
-            &self.except_lists,
-            self.classes,
-        )
+        Selection {
+            lists: &self.lists,
+            any_offense: self.any_offense,
+            except_lists: &self.except_lists,
+            classes: self.classes,
+        }
     }
 
     /// How a conviction counts, whatever its date: not excluded by its adjudication or a
@@ -367,42 +371,32 @@ impl FactSpec {
         !matches!(self, FactSpec::HoldDeadline { .. })
     }
 
+    /// The offenses a fact about offenses selects; none for the other facts.
+    fn selection(&self) -> Option<Selection<'_>> {
+        match self {
+            FactSpec::Conviction(f) => Some(f.selection()),
+            FactSpec::PendingCharge(f) => Some(f.selection()),
+            FactSpec::HoldDeadline { .. } | FactSpec::FormIssuedBefore { .. } => None,
+        }
+    }
+
     /// The catalog lists the fact names, those it counts and those it excepts.
     pub fn lists(&self) -> impl Iterator<Item = &String> {
-        let (lists, except): (&[String], &[String]) = match self {
-            FactSpec::Conviction(f) => (&f.lists, &f.except_lists),
-            FactSpec::PendingCharge(f) => (&f.lists, &f.except_lists),
-            FactSpec::HoldDeadline { .. } | FactSpec::FormIssuedBefore { .. } => (&[], &[]),
-        };
-        lists.iter().chain(except)
+        self.selection()
+            .into_iter()
+            .flat_map(|s| s.lists.iter().chain(s.except_lists))
     }
 
     /// Whether the fact counts any offense a catalog holds (`any_offense`), so that it reads
     /// every code.
     pub fn counts_any_offense(&self) -> bool {
-        match self {
-            FactSpec::Conviction(f) => f.any_offense,
-            FactSpec::PendingCharge(f) => f.any_offense,
-            FactSpec::HoldDeadline { .. } | FactSpec::FormIssuedBefore { .. } => false,
-        }
+        self.selection().is_some_and(|s| s.any_offense)
     }
 
     /// Checks what the types cannot say: a fact about offenses names its lists or counts
     /// any offense, not both and not neither, and excepts no list it counts.
     pub fn check(&self) -> Result<(), String> {
-        let (lists, any, except) = match self {
-            FactSpec::Conviction(f) => (&f.lists, f.any_offense, &f.except_lists),
-            FactSpec::PendingCharge(f) => (&f.lists, f.any_offense, &f.except_lists),
-            FactSpec::HoldDeadline { .. } | FactSpec::FormIssuedBefore { .. } => return Ok(()),
-        };
-        if let Some(both) = lists.iter().find(|l| except.contains(l)) {
-            return Err(format!("list `{both}` both counts and is excepted"));
-        }
-        match (lists.is_empty(), any) {
-            (false, false) | (true, true) => Ok(()),
-            (true, false) => Err("give the `lists` that count, or `any_offense = true`".into()),
-            (false, true) => Err("`lists` and `any_offense = true` together: give one".into()),
-        }
+        self.selection().map_or(Ok(()), |s| s.check())
     }
 
     /// The statute that defines the fact.

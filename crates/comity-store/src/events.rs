@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use comity_model::{Act, Decision, Event, EventKind, Outcome};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::Finding;
 use crate::entry::EntryKind;
@@ -143,10 +143,10 @@ impl Store {
 
     /// The events recorded on a request, in order.
     pub async fn events(&self, request: &str) -> Result<Vec<EventRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT request_id, seq, kind, at, act, recorded_by, recorded_at, violations, \
-                ledger_index FROM events WHERE request_id = $1 ORDER BY seq",
-        )
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM events WHERE request_id = $1 ORDER BY seq",
+            EVENT_COLUMNS.join(", ")
+        )))
         .bind(request)
         .fetch_all(&self.pool)
         .await?;
@@ -154,21 +154,15 @@ impl Store {
     }
 
     /// The decision the ledger holds on `request`, checked as a permit is.
+    /// A request with no decision is unknown, unless its row is there without one.
     async fn decision_on(&self, request: &str) -> Result<Decision, EventError> {
-        let known = sqlx::query("SELECT 1 FROM requests WHERE id = $1")
-            .bind(request)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::from)?;
-        if known.is_none() {
-            return Err(EventError::UnknownRequest(request.to_owned()));
-        }
         match self.recorded_decision(request).await? {
             Some(Ok(decision)) => Ok(decision),
             Some(Err(why)) => Err(EventError::NoDecision(why)),
-            None => Err(EventError::NoDecision(format!(
+            None if self.request(request).await?.is_some() => Err(EventError::NoDecision(format!(
                 "no decision on request {request} is in the ledger"
             ))),
+            None => Err(EventError::UnknownRequest(request.to_owned())),
         }
     }
 
@@ -181,10 +175,10 @@ impl Store {
             sqlx::query("SELECT idx, body FROM ledger_entries WHERE kind = 'event' ORDER BY idx")
                 .fetch_all(&self.pool)
                 .await?;
-        let rows = sqlx::query(
-            "SELECT request_id, seq, kind, at, act, recorded_by, recorded_at, violations, \
-                ledger_index FROM events",
-        )
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM events",
+            EVENT_COLUMNS.join(", ")
+        )))
         .fetch_all(&self.pool)
         .await?;
         let mut rebuilt: HashMap<u64, String> = HashMap::new();
@@ -227,8 +221,8 @@ impl Store {
     }
 }
 
-/// The columns of an events row, in the order [`event_row`] and [`record_of`] use (and the
-/// queries that read rows name).
+/// The columns of an events row, in the order [`event_row`] writes them and the queries that
+/// [`record_of`] reads name them (constants of this crate: the statements stay safe).
 const EVENT_COLUMNS: &[&str] = &[
     "request_id",
     "seq",
