@@ -31,6 +31,7 @@ mod explain;
 mod ingest;
 mod packs;
 mod render;
+mod report;
 mod serve;
 mod store;
 mod synth;
@@ -148,6 +149,9 @@ enum Command {
     /// directories): counts by act and outcome, the cases decided otherwise with their rules,
     /// and a monthly series.
     Whatif(whatif::WhatifArgs),
+    /// Compute a statutory report from the ledger (each figure listing the entries it
+    /// counts, at a signed checkpoint), or verify one (`comity report verify FILE`).
+    Report(report::ReportArgs),
     /// List a request's deliveries and where each stands.
     Deliveries(deliveries::DeliveriesArgs),
     /// Assign counsel to the people it represents, end an assignment, list them.
@@ -200,14 +204,7 @@ pub(crate) struct PackArgs {
 
 impl PackArgs {
     fn dirs(&self) -> (PathBuf, PathBuf) {
-        let packs = self.packs.clone().unwrap_or_else(|| {
-            let here = PathBuf::from("packs");
-            if here.is_dir() {
-                here
-            } else {
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packs")
-            }
-        });
+        let packs = self.packs.clone().unwrap_or_else(|| project_dir("packs"));
         let catalog = self
             .catalog
             .clone()
@@ -228,6 +225,19 @@ impl PackArgs {
         Ok(engine
             .allow_unknown_offenses(leniency.allow_unknown_offenses)
             .allow_unknown_places(leniency.allow_unknown_places))
+    }
+}
+
+/// A directory of the project (`packs`, `reports`): here, or else the one this binary was
+/// built from.
+pub(crate) fn project_dir(name: &str) -> PathBuf {
+    let here = PathBuf::from(name);
+    if here.is_dir() {
+        here
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(name)
     }
 }
 
@@ -281,6 +291,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Event(args) => event::event(args),
         Command::Synth(args) => synth::synth(args),
         Command::Whatif(args) => whatif::whatif(args),
+        Command::Report(args) => report::report(args),
         Command::Deliveries(args) => deliveries::deliveries(args),
         Command::Counsel { what } => counsel::run(what),
         Command::Bench {

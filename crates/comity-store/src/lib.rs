@@ -19,6 +19,7 @@ mod outbox;
 mod permit;
 mod record;
 mod rows;
+mod scan;
 mod service;
 mod tiles;
 mod tokens;
@@ -42,6 +43,7 @@ pub use ledger::{ConsistencyProof, InclusionProof, TreeHead};
 pub use outbox::{Completion, Delivery, DeliveryKind, DeliveryStatus, OutboxCounts, delivery_id};
 pub use permit::{Permit, Planner, RecipientKinds};
 pub use record::{Committed, NewDecision, NewDelivery, Recorded};
+pub use scan::{DecisionRow, EntryRow};
 pub use tokens::StoredToken;
 pub use verify::VerifyReport;
 

@@ -1,0 +1,240 @@
+//! A case: one decision entry of the ledger, the request it decides (checked against the
+//! SHA-256 the entry records), and what was done after it (event entries, and delivery
+//! results that carried a disclosure to the requester). A report counts cases.
+
+use std::collections::{BTreeMap, HashMap};
+
+use comity_model::{Act, EventKind, Outcome, Request};
+use comity_store::{DecisionRow, EntryKind, EntryRow, sha256_hex};
+use serde::Deserialize;
+
+/// A decided request, as the ledger records it.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The decision entry's ledger index.
+    pub index: u64,
+    /// The request, as received.
+    pub request: Request,
+    /// Each act asked, its outcome and the rule that decided it (the first reason).
+    pub acts: Vec<ActOutcome>,
+    /// The facts the decision's reasons recorded (the first value recorded for each name).
+    pub facts: BTreeMap<String, serde_json::Value>,
+    /// What was done after.
+    pub activity: Activity,
+}
+
+/// One act's outcome and the rule that decided it.
+#[derive(Debug, Clone)]
+pub struct ActOutcome {
+    /// The act.
+    pub act: Act,
+    /// Its outcome.
+    pub outcome: Outcome,
+    /// The deciding rule, and its citation.
+    pub rule: (String, String),
+}
+
+/// What was done on a request after its decision, each with its ledger index.
+#[derive(Debug, Clone, Default)]
+pub struct Activity {
+    /// Events: index, kind, whether it was flagged as a violation.
+    pub events: Vec<(u64, EventKind, bool)>,
+    /// Responses sent: index, the act carried, and to whom (`None` for an event
+    /// `response-sent`, which is a response to the requester by definition).
+    pub responses: Vec<(u64, Act, Option<String>)>,
+}
+
+/// A ledger entry that does not say what a report needs it to say.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("entry {index}: {what}")]
+pub struct BadEntry {
+    /// The entry.
+    pub index: u64,
+    /// What is wrong.
+    pub what: String,
+}
+
+#[derive(Deserialize)]
+struct DecisionEntry {
+    decision: DecisionView,
+    request: String,
+    request_sha256: String,
+}
+
+#[derive(Deserialize)]
+struct DecisionView {
+    acts: Vec<ActView>,
+}
+
+#[derive(Deserialize)]
+struct ActView {
+    act: Act,
+    outcome: Outcome,
+    reasons: Vec<ReasonView>,
+    #[serde(default)]
+    met: Vec<ReasonView>,
+}
+
+#[derive(Deserialize)]
+struct ReasonView {
+    rule: String,
+    citation: String,
+    #[serde(default)]
+    facts: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct EventEntry {
+    request: String,
+    event: EventKind,
+    #[serde(default)]
+    act: Option<Act>,
+    violations: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ResultEntry {
+    delivery: String,
+    outcome: String,
+}
+
+impl Case {
+    /// The case of a decision row, with the activity recorded on its request.
+    pub fn of(row: &DecisionRow, activity: &HashMap<String, Activity>) -> Result<Case, BadEntry> {
+        let bad = |what: String| BadEntry {
+            index: row.index,
+            what,
+        };
+        let entry: DecisionEntry = serde_json::from_str(&row.entry)
+            .map_err(|e| bad(format!("not a decision entry: {e}")))?;
+        if sha256_hex(row.request.as_bytes()) != entry.request_sha256 {
+            return Err(bad(format!(
+                "the request stored for `{}` is not the one the entry records (its SHA-256 differs)",
+                entry.request
+            )));
+        }
+        let request: Request = serde_json::from_str(&row.request)
+            .map_err(|e| bad(format!("its request does not parse: {e}")))?;
+        if request.id != entry.request {
+            return Err(bad(format!(
+                "the entry decides `{}`, its request is `{}`",
+                entry.request, request.id
+            )));
+        }
+        let mut facts = BTreeMap::new();
+        let mut acts = Vec::with_capacity(entry.decision.acts.len());
+        for act in entry.decision.acts {
+            for reason in act.reasons.iter().chain(&act.met) {
+                for (name, value) in &reason.facts {
+                    facts.entry(name.clone()).or_insert_with(|| value.clone());
+                }
+            }
+            let first = act
+                .reasons
+                .into_iter()
+                .next()
+                .ok_or_else(|| bad(format!("act `{}` has no reason", act.act)))?;
+            acts.push(ActOutcome {
+                act: act.act,
+                outcome: act.outcome,
+                rule: (first.rule, first.citation),
+            });
+        }
+        Ok(Case {
+            index: row.index,
+            acts,
+            facts,
+            activity: activity.get(&request.id).cloned().unwrap_or_default(),
+            request,
+        })
+    }
+
+    /// The day the request was received, where it was received.
+    pub fn date(&self) -> jiff::civil::Date {
+        self.request.received_at.date()
+    }
+
+    /// The outcome of `act`, if it was asked.
+    pub fn outcome(&self, act: Act) -> Option<Outcome> {
+        self.acts.iter().find(|a| a.act == act).map(|a| a.outcome)
+    }
+
+    /// The responses sent to the requester: each ledger index and the act it carried.
+    pub fn responses(&self) -> impl Iterator<Item = (u64, Act)> + '_ {
+        let requester = &self.request.recipient().agency;
+        self.activity
+            .responses
+            .iter()
+            .filter(move |(_, _, to)| to.as_ref().is_none_or(|to| to == requester))
+            .map(|&(index, act, _)| (index, act))
+    }
+}
+
+/// The activity on each request (by id), from its event and delivery-result entries.
+pub fn activity(entries: &[EntryRow]) -> Result<HashMap<String, Activity>, BadEntry> {
+    let mut by_request: HashMap<String, Activity> = HashMap::new();
+    for row in entries {
+        let bad = |what: String| BadEntry {
+            index: row.index,
+            what,
+        };
+        match row.kind {
+            EntryKind::Event => {
+                let e: EventEntry = serde_json::from_str(&row.entry)
+                    .map_err(|e| bad(format!("not an event entry: {e}")))?;
+                let activity = by_request.entry(e.request).or_default();
+                activity
+                    .events
+                    .push((row.index, e.event, !e.violations.is_empty()));
+                if let (EventKind::ResponseSent, Some(act)) = (e.event, e.act) {
+                    activity.responses.push((row.index, act, None));
+                }
+            }
+            EntryKind::DispatchResult => {
+                let r: ResultEntry = serde_json::from_str(&row.entry)
+                    .map_err(|e| bad(format!("not a delivery result entry: {e}")))?;
+                if r.outcome != "delivered" {
+                    continue;
+                }
+                let (request, act, recipient) = delivery_parts(&r.delivery)
+                    .ok_or_else(|| bad(format!("delivery id `{}` does not parse", r.delivery)))?;
+                by_request.entry(request).or_default().responses.push((
+                    row.index,
+                    act,
+                    Some(recipient),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(by_request)
+}
+
+/// The request, act and recipient of a delivery id (`comity_store::delivery_id`'s inverse).
+fn delivery_parts(id: &str) -> Option<(String, Act, String)> {
+    let unescape = |part: &str| part.replace("%2F", "/").replace("%25", "%");
+    let mut parts = id.split('/');
+    let (request, act, recipient) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((unescape(request), act.parse().ok()?, unescape(recipient)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_ids_read_back() {
+        for (request, recipient) in [("r-1", "DHS-ICE-ERO"), ("a/b%2F", "x/y")] {
+            let id = comity_store::delivery_id(request, "notify-release", recipient);
+            assert_eq!(
+                delivery_parts(&id),
+                Some((request.to_owned(), Act::NotifyRelease, recipient.to_owned()))
+            );
+        }
+        assert_eq!(delivery_parts("r/notify-release"), None);
+        assert_eq!(delivery_parts("r/fly/x"), None);
+    }
+}
