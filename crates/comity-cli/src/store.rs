@@ -55,7 +55,13 @@ pub(crate) fn store_error(e: StoreError) -> Failure {
 /// Opens the store `db` names, which must exist already: a command that reads or changes
 /// what was recorded never creates an empty database where a path was mistyped.
 pub(crate) async fn open_existing(db: &DbArgs) -> Result<Store, Failure> {
-    let location = db.db.as_str();
+    must_exist("--db", &db.db)?;
+    Store::open(&db.db).await.map_err(store_error)
+}
+
+/// A SQLite database named by `flag` must exist already (a PostgreSQL URL is checked by
+/// connecting to it).
+pub(crate) fn must_exist(flag: &str, location: &str) -> Result<(), Failure> {
     if !location.starts_with("postgres://") && !location.starts_with("postgresql://") {
         let path = location
             .strip_prefix("sqlite://")
@@ -64,11 +70,11 @@ pub(crate) async fn open_existing(db: &DbArgs) -> Result<Store, Failure> {
         let path = path.split('?').next().unwrap_or(path);
         if !Path::new(path).exists() {
             return Err(Failure::Input(format!(
-                "--db: `{location}` does not exist: nothing has been recorded there"
+                "{flag}: `{location}` does not exist: nothing has been recorded there"
             )));
         }
     }
-    Store::open(location).await.map_err(store_error)
+    Ok(())
 }
 
 /// Runs `work` on the store `db` names (which must exist already, as for

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
 use clap::Args;
-use comity_model::{ActDecision, Decision, Request};
+use comity_model::{ActDecision, Decision, Outcome, Request};
 use comity_policy::Engine;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -31,20 +31,24 @@ pub struct WhatifArgs {
     /// The offense catalogs, for both [default: catalog/ beside the baseline].
     #[arg(long)]
     catalog: Option<PathBuf>,
-    /// The history: requests as JSON lines (as `comity synth` writes them), or `-` for
-    /// standard input.
+    /// The history: requests as JSON lines (as `comity synth` writes them), `-` for
+    /// standard input, or a comity database (`sqlite:PATH` or a `postgres://` URL), whose
+    /// recorded requests are replayed in ledger order.
     #[arg(long)]
-    history: PathBuf,
+    history: String,
     /// How many changed cases to list; every one is counted.
     #[arg(long, default_value_t = 50)]
     changed: usize,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Also write the result as one self-contained HTML page with SVG charts to this file.
+    #[arg(long)]
+    html: Option<PathBuf>,
 }
 
 /// Acts by outcome, as `act → outcome → count`.
-type Counts = BTreeMap<String, BTreeMap<String, u64>>;
+type Counts = BTreeMap<String, BTreeMap<Outcome, u64>>;
 
 /// What the replay found.
 #[derive(Debug, Default, Serialize)]
@@ -65,6 +69,8 @@ struct Replay {
     changed: Vec<Change>,
     /// By month of receipt: requests and acts decided otherwise.
     months: BTreeMap<String, Month>,
+    /// The rule that decides each act decided otherwise under the proposal, and how often.
+    changed_rules: BTreeMap<String, u64>,
 }
 
 /// One act a request asked that the two laws decide otherwise.
@@ -111,14 +117,12 @@ pub fn whatif(args: WhatifArgs) -> Result<(), Failure> {
         load("baseline", &args.baseline)?,
         load("proposal", &args.proposal)?,
     );
-    let reader: Box<dyn BufRead> = if args.history.as_os_str() == "-" {
-        Box::new(BufReader::new(std::io::stdin().lock()))
-    } else {
-        let file = std::fs::File::open(&args.history)
-            .map_err(|e| Failure::Input(format!("--history {}: {e}", args.history.display())))?;
-        Box::new(BufReader::new(file))
-    };
-    let replay = replay(reader, &baseline, &proposal, args.changed)?;
+    let mut source = Source::open(&args.history)?;
+    let replay = replay(&mut source, &baseline, &proposal, args.changed)?;
+    if let Some(path) = &args.html {
+        std::fs::write(path, html(&args, &replay))
+            .map_err(|e| Failure::Finding(format!("error: writing {}: {e}", path.display())))?;
+    }
     if args.json {
         outln!(
             "{}",
@@ -130,38 +134,111 @@ pub fn whatif(args: WhatifArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Where the history comes from: JSON lines, or the requests recorded in a database.
+enum Source {
+    /// Lines of a file or of standard input, numbered from 1 (blank lines skipped).
+    Lines(Box<dyn Iterator<Item = (usize, std::io::Result<Vec<u8>>)>>),
+    /// A comity database, read a page of decision entries at a time.
+    Store {
+        runtime: tokio::runtime::Runtime,
+        store: comity_store::Store,
+        next: u64,
+        size: u64,
+    },
+}
+
+impl Source {
+    /// The source `history` names.
+    fn open(history: &str) -> Result<Source, Failure> {
+        let database = ["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|p| history.starts_with(p));
+        if database {
+            crate::store::must_exist("--history", history)?;
+            let runtime = crate::store::runtime()?;
+            let (store, size) = runtime.block_on(async {
+                let store = comity_store::Store::open(history)
+                    .await
+                    .map_err(|e| Failure::Input(format!("--history {history}: {e}")))?;
+                let size = store.size().await.map_err(crate::store::store_error)?;
+                Ok::<_, Failure>((store, size))
+            })?;
+            return Ok(Source::Store {
+                runtime,
+                store,
+                next: 0,
+                size,
+            });
+        }
+        let reader: Box<dyn BufRead> = if history == "-" {
+            Box::new(BufReader::new(std::io::stdin().lock()))
+        } else {
+            let file = std::fs::File::open(history)
+                .map_err(|e| Failure::Input(format!("--history {history}: {e}")))?;
+            Box::new(BufReader::new(file))
+        };
+        let lines = reader
+            .split(b'\n')
+            .enumerate()
+            .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim_ascii().is_empty()))
+            .map(|(i, l)| (i + 1, l));
+        Ok(Source::Lines(Box::new(lines)))
+    }
+
+    /// The next requests, at most [`CHUNK`], each with where it is (`line N`, `entry N`);
+    /// empty at the end.
+    fn chunk(&mut self) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+        match self {
+            Source::Lines(lines) => lines
+                .by_ref()
+                .take(CHUNK)
+                .map(|(n, l)| l.map(|l| (format!("line {n}"), l)))
+                .collect::<Result<_, _>>()
+                .map_err(|e| Failure::Input(format!("--history: {e}"))),
+            Source::Store {
+                runtime,
+                store,
+                next,
+                size,
+            } => {
+                let page = runtime
+                    .block_on(store.decision_page(*next, *size, CHUNK))
+                    .map_err(crate::store::store_error)?;
+                if let Some(last) = page.last() {
+                    *next = last.index + 1;
+                }
+                Ok(page
+                    .into_iter()
+                    .map(|row| (format!("entry {}", row.index), row.request.into_bytes()))
+                    .collect())
+            }
+        }
+    }
+}
+
 /// Reads the history chunk by chunk, decides each chunk's requests under both laws on every
-/// core, and tallies them in history order. A line that is not a request stops the replay,
-/// naming the first such line; a request one law cannot decide is counted and listed.
+/// core, and tallies them in history order. A request that does not validate stops the
+/// replay, naming the first such line; a request one law cannot decide is counted and listed.
 fn replay(
-    reader: Box<dyn BufRead>,
+    source: &mut Source,
     baseline: &Engine,
     proposal: &Engine,
     list: usize,
 ) -> Result<Replay, Failure> {
     let mut replay = Replay::default();
-    let mut lines = reader
-        .split(b'\n')
-        .enumerate()
-        .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim_ascii().is_empty()));
     let bar = indicatif::ProgressBar::new_spinner().with_style(
         indicatif::ProgressStyle::with_template("replaying {pos} requests ({per_sec})")
             .expect("static template"),
     );
     loop {
-        let chunk: Vec<(usize, Vec<u8>)> = lines
-            .by_ref()
-            .take(CHUNK)
-            .map(|(i, l)| l.map(|l| (i + 1, l)))
-            .collect::<Result<_, _>>()
-            .map_err(|e| Failure::Input(format!("--history: {e}")))?;
+        let chunk = source.chunk()?;
         if chunk.is_empty() {
             break;
         }
         // In order: the first bad line is the one named, however the cores interleave.
         let decided: Vec<Result<Decided, Failure>> = chunk
             .par_iter()
-            .map(|(n, line)| decide_both(*n, line, baseline, proposal))
+            .map(|(at, line)| decide_both(at, line, baseline, proposal))
             .collect();
         for d in decided {
             replay.tally(&d?, list);
@@ -179,15 +256,15 @@ struct Decided {
     proposal: Result<Decision, String>,
 }
 
-/// The request on history line `n`, decided under both laws; a line that is not a request
-/// is named by its number.
+/// The request at `place` in the history, decided under both laws; a line that is not a
+/// request is named by its place.
 fn decide_both(
-    n: usize,
+    place: &str,
     line: &[u8],
     baseline: &Engine,
     proposal: &Engine,
 ) -> Result<Decided, Failure> {
-    let at = |what: String| Failure::Input(format!("--history line {n}: {what}"));
+    let at = |what: String| Failure::Input(format!("--history {place}: {what}"));
     let text = std::str::from_utf8(line).map_err(|e| at(format!("not UTF-8: {e}")))?;
     let request = Request::from_json(text).map_err(|e| at(e.to_string()))?;
     Ok(Decided {
@@ -248,6 +325,9 @@ impl Replay {
             count(&mut self.proposal, b);
             let what = if a.outcome != b.outcome {
                 self.changed_acts += 1;
+                if let Some(r) = b.reasons.first() {
+                    *self.changed_rules.entry(r.rule.clone()).or_default() += 1;
+                }
                 "outcome"
             } else if a.limits != b.limits {
                 self.changed_limits += 1;
@@ -317,7 +397,7 @@ fn count(counts: &mut Counts, act: &ActDecision) {
     *counts
         .entry(act.act.as_str().to_owned())
         .or_default()
-        .entry(act.outcome.as_str().to_owned())
+        .entry(act.outcome)
         .or_default() += 1;
 }
 
@@ -345,9 +425,14 @@ fn print_text(r: &Replay) {
     );
     for (act, old) in &r.baseline {
         let new = r.proposal.get(act).cloned().unwrap_or_default();
-        let three = |c: &BTreeMap<String, u64>| {
-            let n = |o: &str| c.get(o).copied().unwrap_or_default();
-            format!("{}/{}/{}", n("required"), n("permitted"), n("forbidden"))
+        let three = |c: &BTreeMap<Outcome, u64>| {
+            let n = |o: Outcome| c.get(&o).copied().unwrap_or_default();
+            format!(
+                "{}/{}/{}",
+                n(Outcome::Required),
+                n(Outcome::Permitted),
+                n(Outcome::Forbidden)
+            )
         };
         outln!("{act:<20} {:>28}   {:>28}", three(old), three(&new));
     }
@@ -373,4 +458,84 @@ fn print_text(r: &Replay) {
     for (month, m) in &r.months {
         outln!("{month}\t{}\t{}", m.requests, m.changed_acts);
     }
+}
+
+/// The replay as one self-contained HTML page: the counts on each side, the changed cases,
+/// and charts (by month, outcomes by act on each side, the rules deciding the changes).
+fn html(args: &WhatifArgs, r: &Replay) -> String {
+    use comity_report::chart;
+    use maud::{DOCTYPE, PreEscaped, html};
+    let months = |pick: fn(&Month) -> u64| -> BTreeMap<String, u64> {
+        r.months.iter().map(|(m, x)| (m.clone(), pick(x))).collect()
+    };
+    let series = [
+        ("requests".to_owned(), months(|m| m.requests)),
+        (
+            "acts decided otherwise".to_owned(),
+            months(|m| m.changed_acts),
+        ),
+    ];
+    let outcomes = |counts: &Counts| -> Vec<(String, Outcome, u64)> {
+        counts
+            .iter()
+            .flat_map(|(act, by)| by.iter().map(|(o, n)| (act.clone(), *o, *n)))
+            .collect()
+    };
+    let rules: Vec<(String, u64)> = r
+        .changed_rules
+        .iter()
+        .map(|(rule, n)| (rule.clone(), *n))
+        .collect();
+    let title = format!(
+        "What if: {} instead of {}",
+        args.proposal.display(),
+        args.baseline.display()
+    );
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(comity_report::STYLE)) }
+            }
+            body {
+                h1 { (title) }
+                p { "History: " code { (args.history) } ". " (r.requests) " requests replayed; "
+                    (r.changed_acts) " acts decided otherwise, " (r.changed_limits)
+                    " with other limits, " (r.refused) " requests refused by a law." }
+                table {
+                    thead { tr { th { "Act" } th { "Outcome" } th { "Baseline" } th { "Proposal" } } }
+                    tbody {
+                        @for (act, old) in &r.baseline {
+                            @for (outcome, n) in old {
+                                tr { td { (act) } td { (outcome) } td.count { (n) }
+                                     td.count { (r.proposal.get(act).and_then(|p| p.get(outcome)).copied().unwrap_or(0)) } }
+                            }
+                        }
+                    }
+                }
+                h2 { "Charts" }
+                figure { (PreEscaped(chart::monthly("By month", &series))) }
+                figure { (PreEscaped(chart::outcomes("Outcome by act: baseline", &outcomes(&r.baseline)))) }
+                figure { (PreEscaped(chart::outcomes("Outcome by act: proposal", &outcomes(&r.proposal)))) }
+                figure { (PreEscaped(chart::ranked("The rules deciding the acts decided otherwise (proposal)", &rules))) }
+                h2 { "Changed cases (the first " (r.changed.len()) ")" }
+                table {
+                    thead { tr { th { "Request" } th { "Act" } th { "Baseline" } th { "Proposal" } } }
+                    tbody {
+                        @for c in &r.changed {
+                            tr {
+                                td { (c.request) } td { (c.act) }
+                                td { (c.baseline) br; small { (c.baseline_rules.join("; ")) } }
+                                td { (c.proposal) br; small { (c.proposal_rules.join("; ")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    .into_string()
 }

@@ -194,12 +194,7 @@ async fn a_report_over_a_tampered_ledger_or_under_another_key_does_not_verify() 
     let other = tempfile::tempdir().unwrap();
     let key = ok(&comity(
         other.path(),
-        &[
-            "audit",
-            "--data-dir",
-            other.path().to_str().unwrap(),
-            "key",
-        ],
+        &["audit", "--data-dir", other.path().to_str().unwrap(), "key"],
     ));
     let out = comity(
         here,

@@ -60,9 +60,10 @@ pub fn monthly(title: &str, series: &[(String, BTreeMap<String, u64>)]) -> Strin
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 16))
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(36)
             .y_label_area_size(48)
-            .build_cartesian_2d(0..last, 0..top + top / 10 + 1)
+            .build_cartesian_2d(0..last, 0..top + top / 4 + 1)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -85,6 +86,7 @@ pub fn monthly(title: &str, series: &[(String, BTreeMap<String, u64>)]) -> Strin
         }
         chart
             .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .draw()

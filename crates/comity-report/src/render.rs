@@ -87,9 +87,9 @@ pub fn html(report: &Report) -> String {
     let series: Vec<_> = report
         .figures
         .iter()
-        .filter(|f| f.count.is_some() && f.breakdowns.is_empty())
-        .take(6)
-        .map(|f| (format!("{} {}", f.id, f.label), f.months.clone()))
+        .filter(|f| f.count.is_some_and(|n| n > 0))
+        .take(8)
+        .map(|f| (format!("item {}", f.id), f.months.clone()))
         .collect();
     let outcomes: Vec<_> = report
         .outcomes
@@ -160,8 +160,9 @@ fn figure_rows(f: &Figure) -> Markup {
     }
 }
 
-/// The page's style: readable on a narrow screen and printed.
-const STYLE: &str = "body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#111}\
+/// The style of every page of reports and what-if runs: readable on a narrow screen and
+/// printed.
+pub const STYLE: &str = "body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#111}\
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ccc;padding:.3rem;text-align:left;vertical-align:top}\
 td.count{text-align:right;font-variant-numeric:tabular-nums}tr.cell td{color:#333;font-size:.92em}\
 .warning{background:#fff3cd;padding:.5rem}figure{margin:1rem 0;overflow-x:auto}svg{max-width:100%;height:auto}\
