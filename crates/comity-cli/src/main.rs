@@ -25,6 +25,7 @@ mod check;
 mod counsel;
 mod decide;
 mod deliveries;
+mod diff;
 mod dispatch;
 mod event;
 mod explain;
@@ -149,6 +150,10 @@ enum Command {
     /// directories): counts by act and outcome, the cases decided otherwise with their rules,
     /// and a monthly series.
     Whatif(whatif::WhatifArgs),
+    /// Compare two pack directories symbolically at a place on a day (cedar-policy-symcc and
+    /// the cvc5 solver): per act, equivalent, B permits more or B permits less, each
+    /// difference with a request that shows it. Exit 1 when they differ.
+    Diff(diff::DiffArgs),
     /// Compute a statutory report from the ledger (each figure listing the entries it
     /// counts, at a signed checkpoint), or verify one (`comity report verify FILE`).
     Report(report::ReportArgs),
@@ -292,6 +297,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Synth(args) => synth::synth(args),
         Command::Whatif(args) => whatif::whatif(args),
         Command::Report(args) => report::report(args),
+        Command::Diff(args) => diff::diff(args),
         Command::Deliveries(args) => deliveries::deliveries(args),
         Command::Counsel { what } => counsel::run(what),
         Command::Bench {

@@ -41,5 +41,6 @@ pub use manifest::{
 pub use pack::{LimitSpec, Pack, Rule, copies};
 pub use packset::PackSet;
 pub use packset::{Gap, InForce};
+pub use preempt::forbids_set_aside;
 pub use schema::{DUTY_SUFFIX, schema_text};
 pub use statute::{Paragraph, Statute, StatuteFile, Wording};

@@ -287,8 +287,10 @@ impl Pack {
         }
     }
 
-    /// The rules that can apply to `act` (or its duty), sliced ahead of time.
-    pub(crate) fn slice(&self, act: Act, duty: bool) -> &PolicySet {
+    /// The rules that can apply to `act` (or its duty), sliced ahead of time: what the
+    /// engine evaluates for the act under this pack (the symbolic comparison of two laws
+    /// reads the same slices).
+    pub fn slice(&self, act: Act, duty: bool) -> &PolicySet {
         &self.slices[slice_index(act, duty)]
     }
 

@@ -19,6 +19,14 @@ pub(crate) struct Preemptions<'s> {
     depth: Vec<usize>,
 }
 
+/// For each of `packs` (the packs in force), whether a less local law pre-empts `act` over
+/// it, setting its forbids of the act aside: as the engine decides, for readers of the law
+/// such as the symbolic comparison of two laws.
+pub fn forbids_set_aside(act: Act, packs: &[&Pack]) -> Vec<bool> {
+    let pre = Preemptions::of(act, packs);
+    (0..packs.len()).map(|i| pre.over(i).is_some()).collect()
+}
+
 /// A hit set aside: its pack's index, the hit, and the pre-empting pack's index and word.
 pub(crate) type SetAside<'s, T> = (usize, T, usize, &'s Preemption);
 
