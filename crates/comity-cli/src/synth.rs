@@ -147,8 +147,37 @@ pub fn synth(args: SynthArgs) -> Result<(), Failure> {
     }
 }
 
+/// One day drawn and written out: its requests and its events as JSON lines, and how many
+/// requests.
+struct DayText {
+    requests: String,
+    events: String,
+    count: u64,
+}
+
+/// Draws `day` and writes it as text (on the worker that drew it: the writer only copies).
+fn day_text(generator: &Generator, day: jiff::civil::Date) -> Result<DayText, String> {
+    use std::fmt::Write as _;
+    let drawn = generator.day(day).map_err(|e| e.to_string())?;
+    let mut text = DayText {
+        requests: String::new(),
+        events: String::new(),
+        count: drawn.len() as u64,
+    };
+    for d in &drawn {
+        let line = serde_json::to_string(&d.request).map_err(|e| e.to_string())?;
+        text.requests.push_str(&line);
+        text.requests.push('\n');
+        for e in &d.events {
+            let _ = writeln!(text.events, "{e}");
+        }
+    }
+    Ok(text)
+}
+
 /// Writes every day's requests (and events) as drawn, a chunk of days at a time on every
-/// core, in day order: an I/O error, or else a finding about the draw.
+/// core, in day order, the next chunk drawn while the last is written: an I/O error, or else
+/// a finding about the draw.
 fn draw(
     generator: &Generator,
     requests: &mut impl Write,
@@ -157,25 +186,42 @@ fn draw(
 ) -> std::io::Result<Result<(), Failure>> {
     let mut written = 0u64;
     let days: Vec<jiff::civil::Date> = generator.days().collect();
-    // A day's draw depends on the seed and the day alone.
-    for chunk in days.chunks(DAYS_AT_ONCE) {
-        let drawn: Result<Vec<Vec<comity_synth::Drawn>>, _> =
-            chunk.par_iter().map(|day| generator.day(*day)).collect();
+    let draw_chunk = |chunk: &[jiff::civil::Date]| -> Result<Vec<DayText>, String> {
+        chunk
+            .par_iter()
+            .map(|day| day_text(generator, *day))
+            .collect()
+    };
+    let mut chunks = days.chunks(DAYS_AT_ONCE);
+    let mut pending = chunks.next().map(draw_chunk);
+    while let Some(drawn) = pending.take() {
         let drawn = match drawn {
             Ok(d) => d,
             Err(e) => return Ok(Err(Failure::Finding(format!("error: {e}")))),
         };
-        for drawn in drawn.iter().flatten() {
-            writeln!(requests, "{}", drawn.request)?;
-            if let Some(out) = events.as_mut() {
-                for e in &drawn.events {
-                    writeln!(out, "{e}")?;
+        let next = chunks.next();
+        // The writer (standard output's lock is not `Send`) stays on this thread.
+        let (wrote, next) = std::thread::scope(|scope| {
+            let drawing = scope.spawn(|| next.map(draw_chunk));
+            let mut wrote = Ok(0);
+            for day in &drawn {
+                let line = requests
+                    .write_all(day.requests.as_bytes())
+                    .and_then(|()| match events.as_mut() {
+                        Some(out) => out.write_all(day.events.as_bytes()),
+                        None => Ok(()),
+                    });
+                wrote = line.and(wrote.map(|n| n + day.count));
+                if wrote.is_err() {
+                    break;
                 }
             }
-            written += 1;
-        }
+            (wrote, drawing.join().expect("drawing does not panic"))
+        });
+        written += wrote?;
+        pending = next;
         bar.set_message(format!("{written} requests"));
-        bar.inc(chunk.len() as u64);
+        bar.inc(drawn.len() as u64);
     }
     Ok(Ok(()))
 }

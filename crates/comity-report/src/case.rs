@@ -2,7 +2,8 @@
 //! SHA-256 the entry records), and what was done after it (event entries, and delivery
 //! results that carried a disclosure to the requester). A report counts cases.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use comity_model::{Act, EventKind, Outcome, Request};
 use comity_store::{DecisionRow, EntryKind, EntryRow, sha256_hex};
@@ -17,7 +18,8 @@ pub struct Case {
     pub request: Request,
     /// Each act asked, its outcome and the rule that decided it (the first reason).
     pub acts: Vec<ActOutcome>,
-    /// The facts the decision's reasons recorded (the first value recorded for each name).
+    /// The facts the decision's reasons recorded that a report reads (the first value
+    /// recorded for each name).
     pub facts: BTreeMap<String, serde_json::Value>,
     /// What was done after.
     pub activity: Activity,
@@ -54,33 +56,42 @@ pub struct BadEntry {
     pub what: String,
 }
 
+// Views of a decision entry that borrow what they can and leave what a report does not read
+// unparsed: a report reads a million of them.
 #[derive(Deserialize)]
-struct DecisionEntry {
-    decision: DecisionView,
-    request: String,
-    request_sha256: String,
+struct DecisionEntry<'e> {
+    #[serde(borrow)]
+    decision: DecisionView<'e>,
+    #[serde(borrow)]
+    request: Cow<'e, str>,
+    #[serde(borrow)]
+    request_sha256: Cow<'e, str>,
 }
 
 #[derive(Deserialize)]
-struct DecisionView {
-    acts: Vec<ActView>,
+struct DecisionView<'e> {
+    #[serde(borrow)]
+    acts: Vec<ActView<'e>>,
 }
 
 #[derive(Deserialize)]
-struct ActView {
+struct ActView<'e> {
     act: Act,
     outcome: Outcome,
-    reasons: Vec<ReasonView>,
-    #[serde(default)]
-    met: Vec<ReasonView>,
+    #[serde(borrow)]
+    reasons: Vec<ReasonView<'e>>,
+    #[serde(default, borrow)]
+    met: Vec<ReasonView<'e>>,
 }
 
 #[derive(Deserialize)]
-struct ReasonView {
-    rule: String,
-    citation: String,
-    #[serde(default)]
-    facts: BTreeMap<String, serde_json::Value>,
+struct ReasonView<'e> {
+    #[serde(borrow)]
+    rule: Cow<'e, str>,
+    #[serde(borrow)]
+    citation: Cow<'e, str>,
+    #[serde(default, borrow)]
+    facts: BTreeMap<Cow<'e, str>, &'e serde_json::value::RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -99,8 +110,13 @@ struct ResultEntry {
 }
 
 impl Case {
-    /// The case of a decision row, with the activity recorded on its request.
-    pub fn of(row: &DecisionRow, activity: &HashMap<String, Activity>) -> Result<Case, BadEntry> {
+    /// The case of a decision row, with the activity recorded on its request, keeping the
+    /// recorded facts named in `wanted`.
+    pub fn of(
+        row: &DecisionRow,
+        activity: &HashMap<String, Activity>,
+        wanted: &BTreeSet<String>,
+    ) -> Result<Case, BadEntry> {
         let bad = |what: String| BadEntry {
             index: row.index,
             what,
@@ -115,7 +131,7 @@ impl Case {
         }
         let request: Request = serde_json::from_str(&row.request)
             .map_err(|e| bad(format!("its request does not parse: {e}")))?;
-        if request.id != entry.request {
+        if request.id != *entry.request {
             return Err(bad(format!(
                 "the entry decides `{}`, its request is `{}`",
                 entry.request, request.id
@@ -126,7 +142,11 @@ impl Case {
         for act in entry.decision.acts {
             for reason in act.reasons.iter().chain(&act.met) {
                 for (name, value) in &reason.facts {
-                    facts.entry(name.clone()).or_insert_with(|| value.clone());
+                    if wanted.contains(name.as_ref()) && !facts.contains_key(name.as_ref()) {
+                        let value = serde_json::from_str(value.get())
+                            .map_err(|e| bad(format!("fact `{name}`: {e}")))?;
+                        facts.insert(name.to_string(), value);
+                    }
                 }
             }
             let first = act
@@ -137,7 +157,7 @@ impl Case {
             acts.push(ActOutcome {
                 act: act.act,
                 outcome: act.outcome,
-                rule: (first.rule, first.citation),
+                rule: (first.rule.into_owned(), first.citation.into_owned()),
             });
         }
         Ok(Case {

@@ -181,6 +181,20 @@ struct FigureTally {
 type Buckets = BTreeMap<Vec<String>, Vec<u64>>;
 
 impl Definition {
+    /// Every fact name its figures and dimensions read.
+    fn fact_names(&self) -> std::collections::BTreeSet<String> {
+        let mut names = std::collections::BTreeSet::new();
+        let figures = self.figures.iter().filter_map(|f| f.select.as_ref());
+        let buckets = self
+            .dimensions
+            .values()
+            .flat_map(|d| d.buckets.iter().map(|b| &b.select));
+        for s in figures.chain(buckets) {
+            s.fact_names(&mut names);
+        }
+        names
+    }
+
     /// Whether `case` is in the report's scope and period.
     fn covers(&self, case: &Case, from: Date, to: Date) -> bool {
         let r = &case.request;
@@ -298,14 +312,22 @@ pub async fn compute(
     let activity = crate::case::activity(&entries)?;
     drop(entries);
     let mut tally = Tally::new(definition);
-    let mut next = 0;
+    let wanted = definition.fact_names();
+    // The next page is read while this one is counted on every core.
+    let fetch = |from: u64| {
+        let store = store.clone();
+        tokio::spawn(async move { store.decision_page(from, size, PAGE).await })
+    };
+    let mut next = fetch(0);
     loop {
-        let page = store.decision_page(next, size, PAGE).await?;
+        let page = next
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("reading the ledger: {e}")))??;
         let Some(last) = page.last() else { break };
-        next = last.index + 1;
+        next = fetch(last.index + 1);
         let counted: Vec<(Case, Vec<Hit>)> = page
             .par_iter()
-            .map(|row| Case::of(row, &activity))
+            .map(|row| Case::of(row, &activity, &wanted))
             .filter_map(|case| match case {
                 Ok(case) if definition.covers(&case, from, to) => {
                     let hits = definition.hits(&case);

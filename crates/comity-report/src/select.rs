@@ -19,6 +19,14 @@ impl Selection {
         Some(evidence)
     }
 
+    /// Every fact name the selection reads, its `any_of` too.
+    pub(crate) fn fact_names(&self, out: &mut std::collections::BTreeSet<String>) {
+        out.extend(self.facts.keys().cloned());
+        for s in &self.any_of {
+            s.fact_names(out);
+        }
+    }
+
     /// The conditions on what the request says.
     fn request_matches(&self, case: &Case) -> bool {
         let r = &case.request;

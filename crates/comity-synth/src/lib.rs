@@ -45,8 +45,9 @@ pub struct Options {
 /// A request drawn, and the events that followed it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drawn {
-    /// The request, in the documented format (`docs/formats.md`, "Request").
-    pub request: Value,
+    /// The request, validated (it serializes in the documented format, `docs/formats.md`,
+    /// "Request").
+    pub request: Request,
     /// What the agency did on it, in order, each in the documented event format with the
     /// request's id as `request`.
     pub events: Vec<Value>,
@@ -120,21 +121,25 @@ impl<'e> Generator<'e> {
             for index in 0..draft::poisson(&mut rng, lambda) {
                 let mut d = draft::Draft::new(&mut rng, profile, pool, day, index);
                 let request = d.request(self.options.qualifying);
-                let decided = self.decide(&request)?;
+                let decided = self.decide(request)?;
                 let events = events::follow(&mut rng, &decided, self.options.violations);
-                out.push(Drawn { request, events });
+                out.push(Drawn {
+                    request: decided.request,
+                    events,
+                });
             }
         }
         Ok(out)
     }
 
     /// The request validated as `comity ingest` validates it, and decided.
-    fn decide(&self, value: &Value) -> Result<events::Decided, SynthError> {
+    fn decide(&self, value: Value) -> Result<events::Decided, SynthError> {
+        let id = value["id"].as_str().unwrap_or_default().to_owned();
         let invalid = |why: String| SynthError::Invalid {
-            id: value["id"].as_str().unwrap_or_default().to_owned(),
+            id: id.clone(),
             why,
         };
-        let request = Request::from_value(value.clone()).map_err(|e| invalid(e.to_string()))?;
+        let request = Request::from_value(value).map_err(|e| invalid(e.to_string()))?;
         self.engine
             .catalogs()
             .check_request(&request, UnknownOffenses::Refuse)
