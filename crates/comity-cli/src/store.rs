@@ -18,6 +18,13 @@ pub(crate) struct DbArgs {
     /// The database: a SQLite file path, or a postgres:// URL.
     #[arg(long, global = true, env = "COMITY_DB", default_value = "./comity.db")]
     pub(crate) db: String,
+    #[command(flatten)]
+    pub(crate) keys: KeyArgs,
+}
+
+/// Where the ledger's signing key lives, and the log's name.
+#[derive(Args)]
+pub(crate) struct KeyArgs {
     /// The data directory, which holds the ledger's signing key (created on first use).
     #[arg(
         long,
@@ -39,7 +46,7 @@ pub(crate) struct DbArgs {
 impl DbArgs {
     /// The data directory.
     pub(crate) fn data_dir(&self) -> &Path {
-        &self.data_dir
+        &self.keys.data_dir
     }
 }
 
@@ -100,6 +107,11 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 /// The ledger's signing key, from the data directory; a new one, kept with mode 0600, on
 /// first use.
 pub(crate) fn signer(args: &DbArgs) -> Result<NoteSigner, Failure> {
+    key_signer(&args.keys)
+}
+
+/// The signing key `args` name (see [`signer`]).
+pub(crate) fn key_signer(args: &KeyArgs) -> Result<NoteSigner, Failure> {
     let path = args.data_dir.join("ledger.key");
     let fail = |what: &str, e: &dyn std::fmt::Display| {
         Failure::Finding(format!("error: {what} {}: {e}", path.display()))

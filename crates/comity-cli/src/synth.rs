@@ -9,7 +9,8 @@ use clap::Args;
 use comity_synth::{Generator, Options, PROFILES, profile};
 use rayon::prelude::*;
 
-use crate::{Failure, Leniency, PackArgs};
+use crate::store::{KeyArgs, key_signer, runtime, store_error};
+use crate::{Failure, Leniency, PackArgs, outln};
 
 /// How many days are drawn at once: memory stays that of so many days.
 const DAYS_AT_ONCE: usize = 16;
@@ -48,6 +49,15 @@ pub struct SynthArgs {
     /// Where the events go, as JSON lines (each with its `request`); none when absent.
     #[arg(long)]
     events: Option<PathBuf>,
+    /// Record the history straight into this database (a SQLite file path, created if
+    /// needed, or a postgres:// URL) instead of writing it: each request with its decision
+    /// and ledger entry, as `comity ingest` records them, then its events, as `comity event
+    /// --file` does; a checkpoint is signed at the end. Idempotent: a request already
+    /// recorded is left as it is, with its events.
+    #[arg(long, conflicts_with_all = ["out", "events"])]
+    db: Option<String>,
+    #[command(flatten)]
+    keys: KeyArgs,
 }
 
 impl SynthArgs {
@@ -112,6 +122,15 @@ pub fn synth(args: SynthArgs) -> Result<(), Failure> {
     let options = args.options()?;
     let engine = args.packs.engine(Leniency::default())?.with_cache(true);
     let generator = Generator::new(options, &engine).map_err(|e| Failure::Input(e.to_string()))?;
+    let bar = indicatif::ProgressBar::new(generator.days().count() as u64).with_style(
+        indicatif::ProgressStyle::with_template("drawing {bar:40} {pos}/{len} days, {msg}")
+            .expect("static template"),
+    );
+    if let Some(db) = &args.db {
+        let recorded = record(&generator, db, &args.keys, &bar);
+        bar.finish_and_clear();
+        return recorded;
+    }
     let open = |path: &PathBuf| -> Result<Box<dyn Write>, Failure> {
         if path.as_os_str() == "-" {
             return Ok(Box::new(std::io::stdout().lock()));
@@ -127,10 +146,6 @@ pub fn synth(args: SynthArgs) -> Result<(), Failure> {
         .map(open)
         .transpose()?
         .map(BufWriter::new);
-    let bar = indicatif::ProgressBar::new(generator.days().count() as u64).with_style(
-        indicatif::ProgressStyle::with_template("drawing {bar:40} {pos}/{len} days, {msg}")
-            .expect("static template"),
-    );
     let written = draw(&generator, &mut requests, events.as_mut(), &bar).and_then(|drawn| {
         requests.flush()?;
         if let Some(out) = events.as_mut() {
@@ -224,4 +239,95 @@ fn draw(
         bar.inc(drawn.len() as u64);
     }
     Ok(Ok(()))
+}
+
+/// Draws the history and records it into the database at `location`, a chunk of days at a
+/// time: the requests with their decisions in one transaction, then their events.
+fn record(
+    generator: &Generator,
+    location: &str,
+    keys: &KeyArgs,
+    bar: &indicatif::ProgressBar,
+) -> Result<(), Failure> {
+    let signer = key_signer(keys)?;
+    let days: Vec<jiff::civil::Date> = generator.days().collect();
+    runtime()?.block_on(async {
+        let store = comity_store::Store::open(location)
+            .await
+            .map_err(store_error)?;
+        let mut tally = (0u64, 0u64, 0u64);
+        for chunk in days.chunks(DAYS_AT_ONCE) {
+            let drawn: Vec<Vec<comity_synth::Drawn>> = chunk
+                .par_iter()
+                .map(|day| generator.day(*day))
+                .collect::<Result<_, _>>()
+                .map_err(|e| Failure::Finding(format!("error: {e}")))?;
+            let drawn: Vec<comity_synth::Drawn> = drawn.into_iter().flatten().collect();
+            record_chunk(&store, &drawn, &mut tally).await?;
+            bar.set_message(format!("{} requests recorded", tally.0));
+            bar.inc(chunk.len() as u64);
+        }
+        store.sign_checkpoint(&signer).await.map_err(store_error)?;
+        store.close().await;
+        outln!(
+            "{} requests and {} events recorded, {} requests already recorded",
+            tally.0,
+            tally.1,
+            tally.2
+        );
+        Ok(())
+    })
+}
+
+/// Records one chunk's requests and decisions in one transaction, then the events of those
+/// newly recorded; adds to (requests, events, already recorded).
+async fn record_chunk(
+    store: &comity_store::Store,
+    drawn: &[comity_synth::Drawn],
+    tally: &mut (u64, u64, u64),
+) -> Result<(), Failure> {
+    use comity_store::{NewDecision, NewEvent, Recorded};
+    let batch: Vec<NewDecision> = drawn
+        .iter()
+        .map(|d| NewDecision {
+            request_body: serde_json::to_string(&d.request).expect("requests serialize"),
+            deliveries: comity_server::plan::deliveries(&d.request, &d.decision),
+            decision: d.decision.clone(),
+        })
+        .collect();
+    let recorded = store.record_decisions(&batch).await.map_err(store_error)?;
+    for (d, r) in drawn.iter().zip(recorded) {
+        match r {
+            Recorded::New(_) => tally.0 += 1,
+            Recorded::Existing(_) => {
+                tally.2 += 1;
+                continue;
+            }
+            Recorded::Conflict { id } => {
+                return Err(Failure::Input(format!(
+                    "--db: another request was already recorded under `{id}`"
+                )));
+            }
+        }
+        for e in &d.events {
+            let mut fields = e.clone();
+            fields
+                .as_object_mut()
+                .expect("events are objects")
+                .remove("request");
+            let event = comity_model::Event::from_json(&fields.to_string())
+                .map_err(|e| Failure::Finding(format!("error: a synthetic event: {e}")))?;
+            let new = NewEvent {
+                request: &d.request.id,
+                event: &event,
+                by: "comity synth (synthetic)",
+            };
+            store
+                .record_event(new)
+                .await
+                .map_err(|e| Failure::Finding(format!("error: {}: {e}", d.request.id)))?;
+            tally.1 += 1;
+        }
+    }
+    Ok(())
 }

@@ -368,3 +368,75 @@ fn bad_report_input_is_refused_naming_the_value() {
         "{out}"
     );
 }
+
+#[test]
+fn a_history_drawn_straight_into_the_database_reports_as_if_ingested() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path();
+    let year = [
+        "synth",
+        "--from",
+        "2017-07-01",
+        "--to",
+        "2018-06-30",
+        "--places",
+        "nyc-doc",
+        "--seed",
+        "11",
+        "--violations",
+        "0.2",
+    ];
+    let mut to_files = year.to_vec();
+    to_files.extend(["--out", "req.jsonl", "--events", "ev.jsonl"]);
+    ok(&comity(here, &to_files));
+    record(here, &here.join("req.jsonl"), &here.join("ev.jsonl"));
+    let ingested = json_report(here, "nyc-doc", "ingested.json");
+
+    let mut to_db = year.to_vec();
+    to_db.extend(["--db", "drawn.db", "--data-dir", "drawn-keys"]);
+    let said = ok(&comity(here, &to_db));
+    assert!(said.contains(" requests and ") && said.contains(", 0 requests already recorded"));
+    // Again: nothing twice.
+    let again = ok(&comity(here, &to_db));
+    assert!(
+        again.starts_with("0 requests and 0 events recorded"),
+        "{again}"
+    );
+    let mut args = vec![
+        "report",
+        "nyc-doc",
+        "--db",
+        "drawn.db",
+        "--data-dir",
+        "drawn-keys",
+        "--format",
+        "json",
+        "--out",
+        "drawn.json",
+    ];
+    args.extend(FY2018);
+    ok(&comity(here, &args));
+    let drawn: Value =
+        serde_json::from_str(&std::fs::read_to_string(here.join("drawn.json")).unwrap()).unwrap();
+    assert_eq!(drawn["requests"], ingested["requests"]);
+    for (a, b) in drawn["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(ingested["figures"].as_array().unwrap())
+    {
+        assert_eq!(a["count"], b["count"], "figure {}", a["id"]);
+    }
+    ok(&comity(
+        here,
+        &[
+            "report",
+            "verify",
+            "--db",
+            "drawn.db",
+            "--data-dir",
+            "drawn-keys",
+            "drawn.json",
+        ],
+    ));
+}

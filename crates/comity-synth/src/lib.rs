@@ -48,6 +48,8 @@ pub struct Drawn {
     /// The request, validated (it serializes in the documented format, `docs/formats.md`,
     /// "Request").
     pub request: Request,
+    /// Its decision, as `comity ingest` would record it.
+    pub decision: comity_model::Decision,
     /// What the agency did on it, in order, each in the documented event format with the
     /// request's id as `request`.
     pub events: Vec<Value>,
@@ -125,6 +127,7 @@ impl<'e> Generator<'e> {
                 let events = events::follow(&mut rng, &decided, self.options.violations);
                 out.push(Drawn {
                     request: decided.request,
+                    decision: decided.decision,
                     events,
                 });
             }
