@@ -91,3 +91,96 @@ impl Selection {
 fn within<T: PartialEq>(list: &[T], value: Option<&T>) -> bool {
     list.is_empty() || value.is_some_and(|v| list.contains(v))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use comity_model::{Act, EventKind, Outcome, Request};
+
+    use super::*;
+    use crate::case::{ActOutcome, Activity};
+
+    /// The repository's example detainer, decided as forbidden, with `events` (index, kind,
+    /// flagged) and the fact `facts.nyc_vsc_5y` recorded as `vsc` when given.
+    fn case(events: &[(u64, EventKind, bool)], vsc: Option<bool>) -> Case {
+        let text = include_str!("../../../examples/nyc-doc-detainer.json");
+        let request = Request::from_json(text).unwrap();
+        let mut facts = BTreeMap::new();
+        if let Some(v) = vsc {
+            facts.insert("facts.nyc_vsc_5y".to_owned(), v.into());
+        }
+        Case {
+            index: 7,
+            request,
+            acts: vec![ActOutcome {
+                act: Act::Hold,
+                outcome: Outcome::Forbidden,
+                rule: ("r".into(), "c".into()),
+            }],
+            facts,
+            activity: Activity {
+                events: events.to_vec(),
+                responses: Vec::new(),
+            },
+        }
+    }
+
+    fn select(toml_text: &str) -> Selection {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    #[test]
+    fn selections_meet_fail_and_show_their_evidence() {
+        let held = case(
+            &[
+                (9, EventKind::Held, true),
+                (10, EventKind::HoldExpired, false),
+            ],
+            Some(true),
+        );
+        let quiet = case(&[], None);
+        let cases = [
+            // (selection, on `held`, on `quiet`)
+            ("asks = [\"hold\"]", Some(vec![]), Some(vec![])),
+            ("asks = [\"transfer\"]", None, None),
+            (
+                "outcome = { hold = [\"forbidden\"] }",
+                Some(vec![]),
+                Some(vec![]),
+            ),
+            ("outcome = { transfer = [\"forbidden\"] }", None, None),
+            (
+                "events = [\"held\", \"hold-expired\"]",
+                Some(vec![9, 10]),
+                None,
+            ),
+            ("no_events = [\"held\"]", None, Some(vec![])),
+            ("violation = true", Some(vec![9]), None),
+            ("violation = false", None, Some(vec![])),
+            // A fact the decision did not record meets neither value.
+            (
+                "facts = { \"facts.nyc_vsc_5y\" = true }",
+                Some(vec![]),
+                None,
+            ),
+            ("facts = { \"facts.nyc_vsc_5y\" = false }", None, None),
+            (
+                "any_of = [{ events = [\"transferred\"] }, { events = [\"hold-expired\"] }]",
+                Some(vec![10]),
+                None,
+            ),
+            ("form = [\"I-247D\"]", None, None),
+            (
+                "basis = [\"final-order-of-removal\"]",
+                Some(vec![]),
+                Some(vec![]),
+            ),
+        ];
+        for (text, on_held, on_quiet) in cases {
+            let s = select(text);
+            assert_eq!(s.matches(&held), on_held, "{text} on held");
+            assert_eq!(s.matches(&quiet), on_quiet, "{text} on quiet");
+        }
+    }
+}
