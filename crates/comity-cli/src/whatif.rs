@@ -201,11 +201,14 @@ impl Source {
                 next,
                 size,
             } => {
-                let page = runtime
-                    .block_on(store.decision_page(*next, *size, CHUNK))
-                    .map_err(crate::store::store_error)?;
-                if let Some(last) = page.last() {
-                    *next = last.index + 1;
+                // Ranges of the ledger until one holds decisions (events lie between them).
+                let mut page = Vec::new();
+                while page.is_empty() && *next < *size {
+                    let end = next.saturating_add(CHUNK as u64).min(*size);
+                    page = runtime
+                        .block_on(store.decisions_in(*next, end))
+                        .map_err(crate::store::store_error)?;
+                    *next = end;
                 }
                 Ok(page
                     .into_iter()

@@ -16,8 +16,8 @@ use crate::definition::{Definition, Dimension, Field, FigureSpec};
 /// The format word of a report's JSON.
 pub const FORMAT: &str = "comity-report/1";
 
-/// Decision entries read at a time: memory stays that of one page.
-const PAGE: usize = 4096;
+/// Ledger entries read at a time: memory stays that of one range.
+const PAGE: u64 = 4096;
 
 /// A report: its definition, period, the checkpoint it was computed at, and its figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -313,18 +313,20 @@ pub async fn compute(
     drop(entries);
     let mut tally = Tally::new(definition);
     let wanted = definition.fact_names();
-    // The next page is read while this one is counted on every core.
-    let fetch = |from: u64| {
+    // The next range of the ledger is read while this one is counted on every core.
+    let fetch = |start: u64| {
         let store = store.clone();
-        tokio::spawn(async move { store.decision_page(from, size, PAGE).await })
+        let end = start.saturating_add(PAGE).min(size);
+        tokio::spawn(async move { store.decisions_in(start, end).await })
     };
-    let mut next = fetch(0);
-    loop {
+    let mut start = 0;
+    let mut next = fetch(start);
+    while start < size {
         let page = next
             .await
             .map_err(|e| StoreError::Corrupt(format!("reading the ledger: {e}")))??;
-        let Some(last) = page.last() else { break };
-        next = fetch(last.index + 1);
+        start = start.saturating_add(PAGE);
+        next = fetch(start);
         let counted: Vec<(Case, Vec<Hit>)> = page
             .par_iter()
             .map(|row| Case::of(row, &activity, &wanted))

@@ -31,24 +31,19 @@ pub struct EntryRow {
 }
 
 impl Store {
-    /// The decision entries at indices `from..below`, at most `limit` of them, in ledger
-    /// order, each with its request.
-    pub async fn decision_page(
-        &self,
-        from: u64,
-        below: u64,
-        limit: usize,
-    ) -> Result<Vec<DecisionRow>, StoreError> {
+    /// The decision entries at indices `from..to`, in ledger order, each with its request.
+    /// A range of indices rather than a count of rows: each query reads only its range,
+    /// whatever plan the database picks.
+    pub async fn decisions_in(&self, from: u64, to: u64) -> Result<Vec<DecisionRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT e.idx, e.body, r.body FROM ledger_entries e \
              JOIN decisions d ON d.ledger_index = e.idx \
              JOIN requests r ON r.id = d.request_id \
              WHERE e.kind = 'decision' AND e.idx >= $1 AND e.idx < $2 \
-             ORDER BY e.idx LIMIT $3",
+             ORDER BY e.idx",
         )
         .bind(from as i64)
-        .bind(below as i64)
-        .bind(limit as i64)
+        .bind(to as i64)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
