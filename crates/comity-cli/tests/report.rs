@@ -66,6 +66,20 @@ fn figure<'r>(report: &'r Value, id: &str) -> &'r Value {
         .unwrap_or_else(|| panic!("no figure {id}"))
 }
 
+/// The requests each figure counts, by the table below.
+const HAND_COUNT: [(&str, &[&str]); 10] = [
+    ("1", &["a", "b", "c", "g"]),
+    ("2", &["b", "c"]),
+    ("3", &["c"]),
+    ("4", &["c"]),
+    ("5", &[]),
+    ("6", &[]),
+    ("7", &["a", "g"]),
+    ("8", &["b"]),
+    ("9a", &["a", "d"]),
+    ("9b", &["d"]),
+];
+
 /// The hand count of `testdata/reports/nyc-doc-fy2018.jsonl` (with its events), FY2018:
 ///
 /// | request | received   | form, ground, warrant                 | asks                 | VSC  | TSDB | events                 |
@@ -92,19 +106,7 @@ fn the_doc_report_of_a_small_history_is_the_hand_count_and_verifies() {
         report["requests"], 5,
         "a, b, c, d and g are DOC's, in FY2018"
     );
-    let expected: [(&str, &[&str]); 10] = [
-        ("1", &["a", "b", "c", "g"]),
-        ("2", &["b", "c"]),
-        ("3", &["c"]),
-        ("4", &["c"]),
-        ("5", &[]),
-        ("6", &[]),
-        ("7", &["a", "g"]),
-        ("8", &["b"]),
-        ("9a", &["a", "d"]),
-        ("9b", &["d"]),
-    ];
-    for (id, requests) in expected {
+    for (id, requests) in HAND_COUNT {
         let f = figure(&report, id);
         let entries: Vec<u64> = requests.iter().map(|r| index[*r]).collect();
         assert_eq!(f["entries"], serde_json::json!(entries), "figure {id}");
@@ -439,4 +441,62 @@ fn a_history_drawn_straight_into_the_database_reports_as_if_ingested() {
             "drawn.json",
         ],
     ));
+}
+
+/// The same hand count from a ledger in PostgreSQL.
+#[tokio::test]
+async fn the_hand_count_holds_on_postgresql() {
+    let db = comity_testdb::TestDb::postgres().await;
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path();
+    let data = repo().join("testdata/reports");
+    let url = db.url().to_owned();
+    let requests = data.join("nyc-doc-fy2018.jsonl");
+    let out = ok(&comity(
+        here,
+        &["ingest", "--json", "--db", &url, requests.to_str().unwrap()],
+    ));
+    let index: BTreeMap<String, u64> = out
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["id"].as_str().unwrap().to_owned(),
+                v["index"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let events = data.join("nyc-doc-fy2018-events.jsonl");
+    ok(&comity(
+        here,
+        &[
+            "event",
+            "--by",
+            "synthetic-clerk",
+            "--db",
+            &url,
+            "--file",
+            events.to_str().unwrap(),
+        ],
+    ));
+    let mut args = vec![
+        "report", "nyc-doc", "--db", &url, "--format", "json", "--out", "doc.json",
+    ];
+    args.extend(FY2018);
+    ok(&comity(here, &args));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(here.join("doc.json")).unwrap()).unwrap();
+    for (id, requests) in HAND_COUNT {
+        let entries: Vec<u64> = requests.iter().map(|r| index[*r]).collect();
+        assert_eq!(
+            figure(&report, id)["entries"],
+            serde_json::json!(entries),
+            "figure {id}"
+        );
+    }
+    ok(&comity(
+        here,
+        &["report", "verify", "--db", &url, "doc.json"],
+    ));
+    db.drop_database().await;
 }
