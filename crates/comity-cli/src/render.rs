@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use comity_policy::{
     CaseSummary, Pack, PackSet, Paragraph, Rule, StatuteFile, case_summaries, jurisdiction_path,
 };
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, html};
 
 /// How a rule or file stands to the version before.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -57,11 +57,11 @@ pub(crate) fn render_all(
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(&path, page(pack, before).into_string())?;
+        std::fs::write(&path, page(pack, before))?;
         written.push(path);
     }
     let index = out.join("index.html");
-    std::fs::write(&index, index_page(packs, chosen).into_string())?;
+    std::fs::write(&index, index_page(packs, chosen))?;
     written.push(index);
     Ok(written)
 }
@@ -91,29 +91,19 @@ table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;paddin
 ";
 
 /// The page of one version; `before` is the version before it, if any.
-fn page(pack: &Pack, before: Option<&Pack>) -> Markup {
+fn page(pack: &Pack, before: Option<&Pack>) -> String {
     let cases = case_summaries(pack);
     let m = &pack.manifest;
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (m.title) " — " (m.effective_from) }
-                style { (PreEscaped(STYLE)) }
+    let body = html! {
+        (header(pack, before))
+        main {
+            @for file in &pack.rule_files {
+                (rule_file(pack, before, &file.file.name, &cases))
             }
-            body {
-                (header(pack, before))
-                main {
-                    @for file in &pack.rule_files {
-                        (rule_file(pack, before, &file.file.name, &cases))
-                    }
-                    (repealed(pack, before))
-                }
-            }
+            (repealed(pack, before))
         }
-    }
+    };
+    comity_report::page(&format!("{} — {}", m.title, m.effective_from), STYLE, body)
 }
 
 fn header(pack: &Pack, before: Option<&Pack>) -> Markup {
@@ -268,24 +258,19 @@ fn repealed(pack: &Pack, before: Option<&Pack>) -> Markup {
 }
 
 /// The index of the pages, by jurisdiction.
-fn index_page(packs: &PackSet, chosen: &dyn Fn(&Pack) -> bool) -> Markup {
+fn index_page(packs: &PackSet, chosen: &dyn Fn(&Pack) -> bool) -> String {
     let mut by: BTreeMap<String, Vec<&Pack>> = BTreeMap::new();
     for p in packs.packs().iter().filter(|p| chosen(p)) {
         by.entry(p.manifest.jurisdiction.to_string())
             .or_default()
             .push(p);
     }
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head { meta charset="utf-8"; title { "comity: the law in its packs" } style { (PreEscaped(STYLE)) } }
-            body {
-                h1 { "The law in comity's packs" }
-                @for (j, versions) in &by {
-                    h2 { code { (j) } }
-                    ul { @for p in versions { li { a href=(page_path(p).display().to_string()) { (p.manifest.effective_from) " — " (p.manifest.title) } " (" (p.manifest.confidence) ")" } } }
-                }
-            }
+    let body = html! {
+        h1 { "The law in comity's packs" }
+        @for (j, versions) in &by {
+            h2 { code { (j) } }
+            ul { @for p in versions { li { a href=(page_path(p).display().to_string()) { (p.manifest.effective_from) " — " (p.manifest.title) } " (" (p.manifest.confidence) ")" } } }
         }
-    }
+    };
+    comity_report::page("comity: the law in its packs", STYLE, body)
 }

@@ -467,7 +467,7 @@ fn print_text(r: &Replay) {
 /// and charts (by month, outcomes by act on each side, the rules deciding the changes).
 fn html(args: &WhatifArgs, r: &Replay) -> String {
     use comity_report::chart;
-    use maud::{DOCTYPE, PreEscaped, html};
+    use maud::{PreEscaped, html};
     let months = |pick: fn(&Month) -> u64| -> BTreeMap<String, u64> {
         r.months.iter().map(|(m, x)| (m.clone(), pick(x))).collect()
     };
@@ -494,16 +494,7 @@ fn html(args: &WhatifArgs, r: &Replay) -> String {
         args.proposal.display(),
         args.baseline.display()
     );
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                style { (PreEscaped(comity_report::STYLE)) }
-            }
-            body {
+    let body = html! {
                 h1 { (title) }
                 p { "History: " code { (args.history) } ". " (r.requests) " requests replayed; "
                     (r.changed_acts) " acts decided otherwise, " (r.changed_limits)
@@ -537,8 +528,6 @@ fn html(args: &WhatifArgs, r: &Replay) -> String {
                         }
                     }
                 }
-            }
-        }
-    }
-    .into_string()
+    };
+    comity_report::page(&title, comity_report::STYLE, body)
 }

@@ -6,34 +6,13 @@
 mod common;
 use std::path::Path;
 
-use common::{comity, copy_law};
+use common::{comity, copy_law, nyc_before_2017};
 use serde_json::Value;
 
 const NYC: &str = "ocd-division/country:us/state:ny/place:new_york";
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// `dir/baseline/packs`: the law as it was before L.L. 2017/228 (the later versions of New
-/// York City taken out), beside the repository's law copied to `dir/packs`.
-fn laws(dir: &Path) {
-    copy_law(dir);
-    let baseline = dir.join("baseline");
-    std::fs::create_dir(&baseline).unwrap();
-    let status = std::process::Command::new("cp")
-        .arg("-r")
-        .arg(dir.join("packs"))
-        .arg(&baseline)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    for later in ["2017-12-01", "2026-01-29"] {
-        let version = baseline
-            .join("packs/country-us/state-ny/place-new_york")
-            .join(later);
-        std::fs::remove_dir_all(version).unwrap();
-    }
 }
 
 /// The outcome of the one act of `request` under the packs in `packs`.
@@ -59,7 +38,7 @@ fn decided(dir: &Path, packs: &str, request: &Value) -> String {
 fn nyc_2014_against_2017_differs_and_decide_confirms_each_witness() {
     let dir = tempfile::tempdir().unwrap();
     let here = dir.path();
-    laws(here);
+    nyc_before_2017(here);
     let out = comity(
         here,
         &[

@@ -12,6 +12,21 @@ use serde_json::Value;
 
 const FY2018: [&str; 4] = ["--from", "2017-07-01", "--to", "2018-06-30"];
 
+/// A synthetic fiscal year of the Department of Correction, holds forbidden now and then.
+const SYNTH_YEAR: [&str; 11] = [
+    "synth",
+    "--from",
+    "2017-07-01",
+    "--to",
+    "2018-06-30",
+    "--places",
+    "nyc-doc",
+    "--seed",
+    "11",
+    "--violations",
+    "0.2",
+];
+
 /// An edit of a report, and what `verify` must name when it finds it.
 type Edit = (&'static str, fn(&mut Value));
 
@@ -22,11 +37,14 @@ fn stderr(out: &std::process::Output) -> String {
 /// Ingests `requests` and records `events` in `dir`'s database; the ledger index of each
 /// request, by id.
 fn record(dir: &Path, requests: &Path, events: &Path) -> BTreeMap<String, u64> {
-    let out = ok(&comity(
-        dir,
-        &["ingest", "--json", requests.to_str().unwrap()],
-    ));
-    let indices = out
+    record_in(dir, &[], requests, events)
+}
+
+/// As [`record`], with `db` (e.g. `--db URL`) given to each command.
+fn record_in(dir: &Path, db: &[&str], requests: &Path, events: &Path) -> BTreeMap<String, u64> {
+    let mut ingest = vec!["ingest", "--json", requests.to_str().unwrap()];
+    ingest.extend(db);
+    let indices = ok(&comity(dir, &ingest))
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
@@ -36,16 +54,15 @@ fn record(dir: &Path, requests: &Path, events: &Path) -> BTreeMap<String, u64> {
             )
         })
         .collect();
-    ok(&comity(
-        dir,
-        &[
-            "event",
-            "--by",
-            "synthetic-clerk",
-            "--file",
-            events.to_str().unwrap(),
-        ],
-    ));
+    let mut event = vec![
+        "event",
+        "--by",
+        "synthetic-clerk",
+        "--file",
+        events.to_str().unwrap(),
+    ];
+    event.extend(db);
+    ok(&comity(dir, &event));
     indices
 }
 
@@ -225,26 +242,9 @@ async fn a_report_over_a_tampered_ledger_or_under_another_key_does_not_verify() 
 fn a_synthetic_year_reports_what_was_drawn() {
     let dir = tempfile::tempdir().unwrap();
     let here = dir.path();
-    ok(&comity(
-        here,
-        &[
-            "synth",
-            "--from",
-            "2017-07-01",
-            "--to",
-            "2018-06-30",
-            "--places",
-            "nyc-doc",
-            "--seed",
-            "11",
-            "--violations",
-            "0.2",
-            "--out",
-            "req.jsonl",
-            "--events",
-            "ev.jsonl",
-        ],
-    ));
+    let mut to_files = SYNTH_YEAR.to_vec();
+    to_files.extend(["--out", "req.jsonl", "--events", "ev.jsonl"]);
+    ok(&comity(here, &to_files));
     record(here, &here.join("req.jsonl"), &here.join("ev.jsonl"));
     let report = json_report(here, "nyc-doc", "doc.json");
     // Counted from the files as drawn: detainers (an I-247 form from ICE), and those held.
@@ -375,26 +375,13 @@ fn bad_report_input_is_refused_naming_the_value() {
 fn a_history_drawn_straight_into_the_database_reports_as_if_ingested() {
     let dir = tempfile::tempdir().unwrap();
     let here = dir.path();
-    let year = [
-        "synth",
-        "--from",
-        "2017-07-01",
-        "--to",
-        "2018-06-30",
-        "--places",
-        "nyc-doc",
-        "--seed",
-        "11",
-        "--violations",
-        "0.2",
-    ];
-    let mut to_files = year.to_vec();
+    let mut to_files = SYNTH_YEAR.to_vec();
     to_files.extend(["--out", "req.jsonl", "--events", "ev.jsonl"]);
     ok(&comity(here, &to_files));
     record(here, &here.join("req.jsonl"), &here.join("ev.jsonl"));
     let ingested = json_report(here, "nyc-doc", "ingested.json");
 
-    let mut to_db = year.to_vec();
+    let mut to_db = SYNTH_YEAR.to_vec();
     to_db.extend(["--db", "drawn.db", "--data-dir", "drawn-keys"]);
     let said = ok(&comity(here, &to_db));
     assert!(said.contains(" requests and ") && said.contains(", 0 requests already recorded"));
@@ -451,34 +438,12 @@ async fn the_hand_count_holds_on_postgresql() {
     let here = dir.path();
     let data = repo().join("testdata/reports");
     let url = db.url().to_owned();
-    let requests = data.join("nyc-doc-fy2018.jsonl");
-    let out = ok(&comity(
+    let index = record_in(
         here,
-        &["ingest", "--json", "--db", &url, requests.to_str().unwrap()],
-    ));
-    let index: BTreeMap<String, u64> = out
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (
-                v["id"].as_str().unwrap().to_owned(),
-                v["index"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    let events = data.join("nyc-doc-fy2018-events.jsonl");
-    ok(&comity(
-        here,
-        &[
-            "event",
-            "--by",
-            "synthetic-clerk",
-            "--db",
-            &url,
-            "--file",
-            events.to_str().unwrap(),
-        ],
-    ));
+        &["--db", &url],
+        &data.join("nyc-doc-fy2018.jsonl"),
+        &data.join("nyc-doc-fy2018-events.jsonl"),
+    );
     let mut args = vec![
         "report", "nyc-doc", "--db", &url, "--format", "json", "--out", "doc.json",
     ];

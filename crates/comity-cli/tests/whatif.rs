@@ -3,7 +3,7 @@
 //! listed with their rules; a bad history line named by its number.
 
 mod common;
-use common::{comity, copy_law, ok};
+use common::{comity, copy_law, nyc_before_2017, ok};
 
 #[test]
 fn a_draft_amendment_is_replayed_over_a_history() {
@@ -138,23 +138,8 @@ fn a_draft_amendment_is_replayed_over_a_history() {
 fn nyc_2014_against_2017_over_a_synthetic_year() {
     let dir = tempfile::tempdir().unwrap();
     let here = dir.path();
-    copy_law(here);
     // The law of 2014-12-14 in force through 2018: the later versions taken out.
-    let baseline = here.join("baseline");
-    std::fs::create_dir(&baseline).unwrap();
-    let status = std::process::Command::new("cp")
-        .arg("-r")
-        .arg(here.join("packs"))
-        .arg(&baseline)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    for later in ["2017-12-01", "2026-01-29"] {
-        let version = baseline
-            .join("packs/country-us/state-ny/place-new_york")
-            .join(later);
-        std::fs::remove_dir_all(version).unwrap();
-    }
+    nyc_before_2017(here);
     ok(&comity(
         here,
         &[

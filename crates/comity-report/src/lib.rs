@@ -22,5 +22,5 @@ pub use compute::{
 pub use definition::{
     Bucket, Definition, DefinitionError, Dimension, Field, FigureSpec, Period, Selection, kinds,
 };
-pub use render::{STYLE, csv, html, table};
+pub use render::{STYLE, csv, html, page, table};
 pub use verify::{Verified, VerifyError, verify};

@@ -101,16 +101,8 @@ pub fn html(report: &Report) -> String {
         .iter()
         .map(|r| (format!("{} ({}, {})", r.rule, r.act, r.outcome), r.count))
         .collect();
-    let page = markup! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (d.title) ", " (report.from) " to " (report.to) }
-                style { (PreEscaped(STYLE)) }
-            }
-            body {
+    let title = format!("{}, {} to {}", d.title, report.from, report.to);
+    let body = markup! {
                 h1 { (d.title) }
                 p { (d.citation) " (" (d.confidence) "). " (report.from) " to " (report.to)
                     ": " (report.requests) " decided requests in scope." }
@@ -129,10 +121,25 @@ pub fn html(report: &Report) -> String {
                     " re-derives each figure from those entries and checks their inclusion proofs against it." }
                 pre { (report.checkpoint.note) }
                 p { "Definition SHA-256: " code { (report.definition_sha256) } }
-            }
-        }
     };
-    page.into_string()
+    page(&title, STYLE, body)
+}
+
+/// One self-contained HTML page: `title`, `style` inline, and `body`.
+pub fn page(title: &str, style: &str, body: Markup) -> String {
+    markup! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(style)) }
+            }
+            body { (body) }
+        }
+    }
+    .into_string()
 }
 
 /// A figure's row, and one row per breakdown cell.

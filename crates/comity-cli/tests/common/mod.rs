@@ -56,3 +56,25 @@ pub fn copy_law(dir: &Path) {
         assert!(status.success());
     }
 }
+
+/// `dir/baseline/packs`: the law as it was before L.L. 2017/228, the repository's packs with
+/// New York City's later versions (2017-12-01, 2026-01-29) taken out; the repository's law
+/// copied to `dir` beside it.
+pub fn nyc_before_2017(dir: &Path) {
+    copy_law(dir);
+    let baseline = dir.join("baseline");
+    std::fs::create_dir(&baseline).unwrap();
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(dir.join("packs"))
+        .arg(&baseline)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for later in ["2017-12-01", "2026-01-29"] {
+        let version = baseline
+            .join("packs/country-us/state-ny/place-new_york")
+            .join(later);
+        std::fs::remove_dir_all(version).unwrap();
+    }
+}
