@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use comity_model::{
-    Act, AgencyKind, Basis, EventKind, Form, Jurisdiction, Outcome, WarrantForm, WarrantKind,
+    Act, AgencyKind, Basis, EventKind, Form, Jurisdiction, Outcome, Purpose, WarrantForm,
+    WarrantKind,
 };
 use serde::{Deserialize, Serialize};
 
@@ -158,6 +159,9 @@ pub struct Selection {
     /// The request came on one of these forms.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub form: Vec<Form>,
+    /// The request states one of these purposes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purpose: Vec<Purpose>,
     /// The request states one of these grounds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub basis: Vec<Basis>,
@@ -184,6 +188,9 @@ pub struct Selection {
     /// disclosure delivered to the requester).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub responses: Vec<Act>,
+    /// No response carrying one of these acts was sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub no_responses: Vec<Act>,
     /// An event on it was flagged as a violation of the decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub violation: Option<bool>,

@@ -22,14 +22,26 @@ pub fn table(report: &Report) -> String {
     for w in &report.warnings {
         let _ = writeln!(out, "warning: {w}");
     }
+    let id = report
+        .figures
+        .iter()
+        .map(|f| f.id.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let indent = " ".repeat(id + 10);
     for f in &report.figures {
         let count = f.count.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
-        let _ = writeln!(out, "{:<4} {count:>7}  {} [{}]", f.id, f.label, f.citation);
+        let _ = writeln!(
+            out,
+            "{:<id$} {count:>7}  {} [{}]",
+            f.id, f.label, f.citation
+        );
         if let Some(why) = &f.not_derived {
-            let _ = writeln!(out, "              not derived: {why}");
+            let _ = writeln!(out, "{indent}not derived: {why}");
         }
         for b in &f.breakdowns {
-            let _ = writeln!(out, "              by {}:", b.by.replace('+', " and "));
+            let _ = writeln!(out, "{indent}by {}:", b.by.replace('+', " and "));
             for cell in &b.cells {
                 let _ = writeln!(out, "     {:>7}    {}", cell.count, cell.bucket.join(", "));
             }

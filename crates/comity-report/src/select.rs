@@ -33,6 +33,7 @@ impl Selection {
         let warrant = r.warrant.as_ref();
         within(&self.from_kind, Some(&r.from.kind))
             && within(&self.form, r.form.as_ref())
+            && within(&self.purpose, r.purpose.as_ref())
             && (self.basis.is_empty() || r.basis.iter().any(|b| self.basis.contains(b)))
             && within(&self.warrant_kind, warrant.map(|w| &w.kind))
             && within(&self.warrant_form, warrant.and_then(|w| w.form.as_ref()))
@@ -71,6 +72,12 @@ impl Selection {
                 return None;
             }
             evidence.extend(sent);
+        }
+        if case
+            .responses()
+            .any(|(_, act)| self.no_responses.contains(&act))
+        {
+            return None;
         }
         if let Some(wanted) = self.violation {
             let flagged: Vec<u64> = events
