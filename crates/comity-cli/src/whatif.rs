@@ -466,29 +466,7 @@ fn print_text(r: &Replay) {
 /// The replay as one self-contained HTML page: the counts on each side, the changed cases,
 /// and charts (by month, outcomes by act on each side, the rules deciding the changes).
 fn html(args: &WhatifArgs, r: &Replay) -> String {
-    use comity_report::chart;
     use maud::{PreEscaped, html};
-    let months = |pick: fn(&Month) -> u64| -> BTreeMap<String, u64> {
-        r.months.iter().map(|(m, x)| (m.clone(), pick(x))).collect()
-    };
-    let series = [
-        ("requests".to_owned(), months(|m| m.requests)),
-        (
-            "acts decided otherwise".to_owned(),
-            months(|m| m.changed_acts),
-        ),
-    ];
-    let outcomes = |counts: &Counts| -> Vec<(String, Outcome, u64)> {
-        counts
-            .iter()
-            .flat_map(|(act, by)| by.iter().map(|(o, n)| (act.clone(), *o, *n)))
-            .collect()
-    };
-    let rules: Vec<(String, u64)> = r
-        .changed_rules
-        .iter()
-        .map(|(rule, n)| (rule.clone(), *n))
-        .collect();
     let title = format!(
         "What if: {} instead of {}",
         args.proposal.display(),
@@ -511,10 +489,7 @@ fn html(args: &WhatifArgs, r: &Replay) -> String {
                     }
                 }
                 h2 { "Charts" }
-                figure { (PreEscaped(chart::monthly("By month", &series))) }
-                figure { (PreEscaped(chart::outcomes("Outcome by act: baseline", &outcomes(&r.baseline)))) }
-                figure { (PreEscaped(chart::outcomes("Outcome by act: proposal", &outcomes(&r.proposal)))) }
-                figure { (PreEscaped(chart::ranked("The rules deciding the acts decided otherwise (proposal)", &rules))) }
+                @for svg in charts(r) { figure { (PreEscaped(svg)) } }
                 h2 { "Changed cases (the first " (r.changed.len()) ")" }
                 table {
                     thead { tr { th { "Request" } th { "Act" } th { "Baseline" } th { "Proposal" } } }
@@ -530,4 +505,40 @@ fn html(args: &WhatifArgs, r: &Replay) -> String {
                 }
     };
     comity_report::page(&title, comity_report::STYLE, body)
+}
+
+/// The replay's charts, as SVG: by month, the outcomes by act on each side, and the rules
+/// deciding the acts decided otherwise.
+fn charts(r: &Replay) -> [String; 4] {
+    use comity_report::chart;
+    let months = |pick: fn(&Month) -> u64| -> BTreeMap<String, u64> {
+        r.months.iter().map(|(m, x)| (m.clone(), pick(x))).collect()
+    };
+    let series = [
+        ("requests".to_owned(), months(|m| m.requests)),
+        (
+            "acts decided otherwise".to_owned(),
+            months(|m| m.changed_acts),
+        ),
+    ];
+    let outcomes = |counts: &Counts| -> Vec<(String, Outcome, u64)> {
+        counts
+            .iter()
+            .flat_map(|(act, by)| by.iter().map(|(o, n)| (act.clone(), *o, *n)))
+            .collect()
+    };
+    let rules: Vec<(String, u64)> = r
+        .changed_rules
+        .iter()
+        .map(|(rule, n)| (rule.clone(), *n))
+        .collect();
+    [
+        chart::monthly("By month", &series),
+        chart::outcomes("Outcome by act: baseline", &outcomes(&r.baseline)),
+        chart::outcomes("Outcome by act: proposal", &outcomes(&r.proposal)),
+        chart::ranked(
+            "The rules deciding the acts decided otherwise (proposal)",
+            &rules,
+        ),
+    ]
 }

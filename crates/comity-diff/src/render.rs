@@ -73,6 +73,25 @@ pub(crate) fn request(
             r[field] = v;
         }
     }
+    circumstances(&mut r, &get, &flag, &at);
+    let assumed = match ctx.get("facts") {
+        Some(EvalResult::Record(facts)) => facts
+            .iter()
+            .filter(|(_, v)| matches!(v, EvalResult::Bool(true)))
+            .map(|(k, _)| k.to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    (r, assumed)
+}
+
+/// The warrant, custody, court event and arrest the context describes, written into `r`.
+fn circumstances(
+    r: &mut Value,
+    get: &dyn Fn(&str) -> Option<Value>,
+    flag: &dyn Fn(&str) -> bool,
+    at: &dyn Fn(&str) -> String,
+) {
     let kind = get("warrant_kind").unwrap_or_else(|| "none".into());
     if kind != "none" || get("warrant_form").is_some() || get("warrant_for").is_some() {
         let mut w = json!({ "kind": kind });
@@ -101,15 +120,6 @@ pub(crate) fn request(
         r["arrest"] =
             json!({ "type": t, "location": get("arrest_location"), "role": get("arrest_role") });
     }
-    let assumed = match ctx.get("facts") {
-        Some(EvalResult::Record(facts)) => facts
-            .iter()
-            .filter(|(_, v)| matches!(v, EvalResult::Bool(true)))
-            .map(|(k, _)| k.to_string())
-            .collect(),
-        _ => Vec::new(),
-    };
-    (r, assumed)
 }
 
 /// What one law's engine makes of a request's one act: its outcome and deciding rules, or
