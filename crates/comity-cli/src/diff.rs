@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use clap::Args;
 use comity_diff::{Comparison, DiffError, Verdict};
 use comity_model::{Act, Date, Jurisdiction};
-use comity_policy::Engine;
 
 use crate::{Failure, outln};
 
@@ -37,21 +36,14 @@ pub struct DiffArgs {
 
 /// Compares the two laws and prints each act's verdict with its witnesses.
 pub fn diff(args: DiffArgs) -> Result<(), Failure> {
-    let catalog = args.catalog.clone().unwrap_or_else(|| {
-        args.a
-            .parent()
-            .map_or_else(|| PathBuf::from("catalog"), |p| p.join("catalog"))
-    });
-    let load = |which: &str, dir: &PathBuf| {
-        Engine::load(dir, &catalog).map_err(|errors| {
-            Failure::Input(format!(
-                "{which} {}: {}",
-                dir.display(),
-                crate::check::pack_errors(errors)
-            ))
-        })
-    };
-    let (a, b) = (load("A", &args.a)?, load("B", &args.b)?);
+    let (a, b) = crate::two_laws(
+        [&args.a, &args.b],
+        args.catalog.as_deref(),
+        [
+            &format!("A {}", args.a.display()),
+            &format!("B {}", args.b.display()),
+        ],
+    )?;
     let place = Jurisdiction::try_from(args.jurisdiction.clone())
         .map_err(|e| Failure::Input(format!("--jurisdiction: {e}")))?;
     let day: Date = args

@@ -246,6 +246,26 @@ pub(crate) fn project_dir(name: &str) -> PathBuf {
     }
 }
 
+/// Two laws to compare (`whatif`, `diff`): each pack directory loaded with the same
+/// catalogs (`catalog`, or `catalog/` beside the first); a broken pack is bad input, named
+/// by `names` (the flag or side it came from).
+pub(crate) fn two_laws(
+    dirs: [&Path; 2],
+    catalog: Option<&Path>,
+    names: [&str; 2],
+) -> Result<(Engine, Engine), Failure> {
+    let catalog = catalog.map(Path::to_owned).unwrap_or_else(|| {
+        dirs[0]
+            .parent()
+            .map_or_else(|| PathBuf::from("catalog"), |p| p.join("catalog"))
+    });
+    let load = |name: &str, dir: &Path| {
+        Engine::load(dir, &catalog)
+            .map_err(|errors| Failure::Input(format!("{name}: {}", check::pack_errors(errors))))
+    };
+    Ok((load(names[0], dirs[0])?, load(names[1], dirs[1])?))
+}
+
 /// How a command ended.
 pub(crate) enum Failure {
     /// A finding: exit 1.

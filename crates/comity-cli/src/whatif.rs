@@ -103,20 +103,11 @@ struct Month {
 
 /// Replays the history under both laws and prints what differs.
 pub fn whatif(args: WhatifArgs) -> Result<(), Failure> {
-    let catalog = args.catalog.clone().unwrap_or_else(|| {
-        args.baseline
-            .parent()
-            .map_or_else(|| PathBuf::from("catalog"), |p| p.join("catalog"))
-    });
-    let load = |flag: &str, dir: &PathBuf| {
-        Engine::load(dir, &catalog).map_err(|errors| {
-            Failure::Input(format!("--{flag}: {}", crate::check::pack_errors(errors)))
-        })
-    };
-    let (baseline, proposal) = (
-        load("baseline", &args.baseline)?,
-        load("proposal", &args.proposal)?,
-    );
+    let (baseline, proposal) = crate::two_laws(
+        [&args.baseline, &args.proposal],
+        args.catalog.as_deref(),
+        ["--baseline", "--proposal"],
+    )?;
     let mut source = Source::open(&args.history)?;
     let replay = replay(&mut source, &baseline, &proposal, args.changed)?;
     if let Some(path) = &args.html {
