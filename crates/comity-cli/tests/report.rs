@@ -74,6 +74,16 @@ fn json_report(dir: &Path, kind: &str, file: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap()
 }
 
+/// [`SYNTH_YEAR`] drawn to `req.jsonl` and `ev.jsonl` in `dir`, recorded, and its DOC report
+/// written to `file` and read back.
+fn synthetic_year(dir: &Path, file: &str) -> Value {
+    let mut to_files = SYNTH_YEAR.to_vec();
+    to_files.extend(["--out", "req.jsonl", "--events", "ev.jsonl"]);
+    ok(&comity(dir, &to_files));
+    record(dir, &dir.join("req.jsonl"), &dir.join("ev.jsonl"));
+    json_report(dir, "nyc-doc", file)
+}
+
 fn figure<'r>(report: &'r Value, id: &str) -> &'r Value {
     report["figures"]
         .as_array()
@@ -243,11 +253,7 @@ async fn a_report_over_a_tampered_ledger_or_under_another_key_does_not_verify() 
 fn a_synthetic_year_reports_what_was_drawn() {
     let dir = tempfile::tempdir().unwrap();
     let here = dir.path();
-    let mut to_files = SYNTH_YEAR.to_vec();
-    to_files.extend(["--out", "req.jsonl", "--events", "ev.jsonl"]);
-    ok(&comity(here, &to_files));
-    record(here, &here.join("req.jsonl"), &here.join("ev.jsonl"));
-    let report = json_report(here, "nyc-doc", "doc.json");
+    let report = synthetic_year(here, "doc.json");
     // Counted from the files as drawn: detainers (an I-247 form from ICE), and those held.
     let requests: Vec<Value> = std::fs::read_to_string(here.join("req.jsonl"))
         .unwrap()
@@ -376,11 +382,7 @@ fn bad_report_input_is_refused_naming_the_value() {
 fn a_history_drawn_straight_into_the_database_reports_as_if_ingested() {
     let dir = tempfile::tempdir().unwrap();
     let here = dir.path();
-    let mut to_files = SYNTH_YEAR.to_vec();
-    to_files.extend(["--out", "req.jsonl", "--events", "ev.jsonl"]);
-    ok(&comity(here, &to_files));
-    record(here, &here.join("req.jsonl"), &here.join("ev.jsonl"));
-    let ingested = json_report(here, "nyc-doc", "ingested.json");
+    let ingested = synthetic_year(here, "ingested.json");
 
     let mut to_db = SYNTH_YEAR.to_vec();
     to_db.extend(["--db", "drawn.db", "--data-dir", "drawn-keys"]);

@@ -226,17 +226,7 @@ impl Definition {
     fn cells(&self, by: &str, case: &Case) -> Vec<Vec<String>> {
         let mut cells = vec![Vec::new()];
         for name in by.split('+') {
-            let labels = self.dimensions[name].labels(case);
-            cells = cells
-                .into_iter()
-                .flat_map(|cell| {
-                    labels.iter().map(move |label| {
-                        let mut cell = cell.clone();
-                        cell.push(label.clone());
-                        cell
-                    })
-                })
-                .collect();
+            cells = cross(cells, &self.dimensions[name].labels(case));
         }
         cells
     }
@@ -404,18 +394,10 @@ fn finish(
 /// A figure of a finished tally, its named buckets in the definition's order (those no
 /// request fell in too, counted zero), a field's buckets in the order of their values.
 fn figure(definition: &Definition, spec: &FigureSpec, mut t: FigureTally) -> Figure {
-    if let Some(why) = &spec.not_derived {
-        return Figure {
-            id: spec.id.clone(),
-            label: spec.label.clone(),
-            citation: spec.citation.clone(),
-            count: None,
-            not_derived: Some(why.clone()),
-            entries: Vec::new(),
-            evidence: Vec::new(),
-            months: BTreeMap::new(),
-            breakdowns: Vec::new(),
-        };
+    // A figure not derived counted nothing: it has no count and no breakdown.
+    let derived = spec.not_derived.is_none();
+    if !derived {
+        t.cells.clear();
     }
     t.evidence.sort_unstable();
     t.evidence.dedup();
@@ -451,13 +433,28 @@ fn figure(definition: &Definition, spec: &FigureSpec, mut t: FigureTally) -> Fig
         id: spec.id.clone(),
         label: spec.label.clone(),
         citation: spec.citation.clone(),
-        count: Some(t.entries.len() as u64),
-        not_derived: None,
+        count: derived.then_some(t.entries.len() as u64),
+        not_derived: spec.not_derived.clone(),
         entries: t.entries,
         evidence: t.evidence,
         months: t.months,
         breakdowns,
     }
+}
+
+/// Each of `cells` extended by each of `labels`, in order: the cross product of one more
+/// dimension.
+fn cross(cells: Vec<Vec<String>>, labels: &[String]) -> Vec<Vec<String>> {
+    cells
+        .into_iter()
+        .flat_map(|cell| {
+            labels.iter().map(move |label| {
+                let mut cell = cell.clone();
+                cell.push(label.clone());
+                cell
+            })
+        })
+        .collect()
 }
 
 /// The buckets of breakdown `by`, in order: every combination of named buckets in the
@@ -474,16 +471,7 @@ fn bucket_order(definition: &Definition, by: &str, found: &Buckets) -> Vec<Vec<S
         } else {
             dimension.buckets.iter().map(|b| b.label.clone()).collect()
         };
-        order = order
-            .into_iter()
-            .flat_map(|prefix| {
-                labels.iter().map(move |label| {
-                    let mut cell = prefix.clone();
-                    cell.push(label.clone());
-                    cell
-                })
-            })
-            .collect();
+        order = cross(order, &labels);
     }
     // Crossing a field with another dimension may name combinations never seen: a field's
     // buckets are those found, so only the combinations found are kept when a field is in.
