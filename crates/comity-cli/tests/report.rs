@@ -103,8 +103,8 @@ const HAND_COUNT: [(&str, &[&str]); 11] = [
     ("6", &[]),
     ("7", &["a", "g"]),
     ("8", &["b"]),
-    ("9a", &["a", "d"]),
-    ("9b", &["d"]),
+    ("9a", &["a", "d", "h"]),
+    ("9b", &["d", "h"]),
     ("V", &["b"]),
 ];
 
@@ -119,6 +119,7 @@ const HAND_COUNT: [(&str, &[&str]); 11] = [
 /// | e       | 2018-07-02 | (after the fiscal year)               |                      |      |      |                        |
 /// | f       | 2018-03-02 | to the NYPD (another report)          |                      |      |      |                        |
 /// | g       | 2017-07-01 00:30, the first day | I-247A, statements, I-200 | hold           | no   | no   |                        |
+/// | h       | 2018-04-10 | letter, none                          | share-records (custody status, release date) | yes | no | response-sent (share-records) |
 #[test]
 fn the_doc_report_of_a_small_history_is_the_hand_count_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
@@ -131,8 +132,8 @@ fn the_doc_report_of_a_small_history_is_the_hand_count_and_verifies() {
     );
     let report = json_report(here, "nyc-doc", "doc.json");
     assert_eq!(
-        report["requests"], 5,
-        "a, b, c, d and g are DOC's, in FY2018"
+        report["requests"], 6,
+        "a, b, c, d, g and h are DOC's, in FY2018"
     );
     for (id, requests) in HAND_COUNT {
         let f = figure(&report, id);
@@ -161,18 +162,24 @@ fn the_doc_report_of_a_small_history_is_the_hand_count_and_verifies() {
     };
     assert_eq!(cells("1", "reason"), [2, 1, 3, 1]);
     assert_eq!(cells("2", "reason"), [1, 1, 1, 0]);
-    // Item 9: a has a VSC conviction (ii); d has none, with a watch-list match (i, iii).
-    assert_eq!(cells("9a", "group"), [1, 1, 1]);
-    assert_eq!(cells("9b", "group"), [1, 0, 1]);
-    assert_eq!(cells("9b", "group+transfer"), [0, 1, 0, 0, 0, 1]);
-    // Evidence: item 8 shows b's hold and its expiry; 9b d's response.
+    // Item 9: a and h have a VSC conviction (ii); d has none, with a watch-list match (i, iii).
+    assert_eq!(cells("9a", "group"), [1, 2, 1]);
+    assert_eq!(cells("9b", "group"), [1, 1, 1]);
+    assert_eq!(cells("9b", "group+transfer"), [0, 1, 0, 1, 0, 1]);
+    // By type of information (incarceration status, release date, court date, other): d was
+    // told a release date; h's records carried custody status and the release date.
+    assert_eq!(
+        cells("9b", "group+information"),
+        [0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0]
+    );
+    // Evidence: item 8 shows b's hold and its expiry; 9b the responses to d and h.
     assert_eq!(
         figure(&report, "8")["evidence"].as_array().unwrap().len(),
         2
     );
     assert_eq!(
         figure(&report, "9b")["evidence"].as_array().unwrap().len(),
-        1
+        2
     );
 
     let verified = ok(&comity(here, &["report", "verify", "doc.json"]));

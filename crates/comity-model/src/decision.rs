@@ -71,6 +71,13 @@ pub struct ActDecision {
 }
 
 impl ActDecision {
+    /// What the law in force lets the act carry: the fields every one of its `discloses`
+    /// limits allows, in the vocabulary's order; `None` when no law says, or the act tells
+    /// nothing.
+    pub fn allowed_fields(&self) -> Option<Vec<crate::RecordField>> {
+        allowed_fields(self.act, self.limits.iter().map(|l| l.discloses.as_slice()))
+    }
+
     /// The binding `hold_until` limit: the instant a hold must end, with the rule that sets
     /// it; none when the act has no deadline.
     pub fn binding_hold(&self) -> Option<(&Limit, Instant)> {
@@ -130,6 +137,26 @@ pub struct Reason {
     /// A caution the rule carries (e.g. case law casting doubt on it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caution: Option<String>,
+}
+
+/// The fields `act` may carry under `lists`, each limit's `discloses` (an empty list is no
+/// limit on what is carried): those every list allows, in the vocabulary's order; `None` when
+/// no list is given, or the act tells nothing. For readers of a decision as it is stored.
+pub fn allowed_fields<'a>(
+    act: crate::Act,
+    lists: impl IntoIterator<Item = &'a [crate::RecordField]>,
+) -> Option<Vec<crate::RecordField>> {
+    let lists: Vec<&[crate::RecordField]> = lists.into_iter().filter(|d| !d.is_empty()).collect();
+    if !act.tells() || lists.is_empty() {
+        return None;
+    }
+    Some(
+        crate::RecordField::ALL
+            .iter()
+            .copied()
+            .filter(|f| lists.iter().all(|l| l.contains(f)))
+            .collect(),
+    )
 }
 
 impl Limit {

@@ -22,7 +22,7 @@ pub use catalog::{
     CatalogError, Catalogs, CodeCatalog, Confidence, DIVISIONS_FILE, Offense, OffenseList,
     Resolved, UnknownOffenses,
 };
-pub use decision::{ActDecision, Decision, Limit, Outcome, PackRef, Reason};
+pub use decision::{ActDecision, Decision, Limit, Outcome, PackRef, Reason, allowed_fields};
 pub use division::{Alias, Division, Divisions, Place, UnknownPlaces};
 pub use error::InputError;
 pub use event::Event;

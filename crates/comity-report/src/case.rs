@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use comity_model::{Act, EventKind, Outcome, Request};
+use comity_model::{Act, EventKind, Outcome, RecordField, Request, allowed_fields};
 use comity_store::{DecisionRow, EntryKind, EntryRow, sha256_hex};
 use serde::Deserialize;
 
@@ -21,6 +21,9 @@ pub struct Case {
     /// The facts the decision's reasons recorded that a report reads (the first value
     /// recorded for each name).
     pub facts: BTreeMap<String, serde_json::Value>,
+    /// The record fields a `share-records` disclosure carries: those the request asks that
+    /// the decision's `discloses` limits allow (none when records were not shared lawfully).
+    pub records_carried: Vec<RecordField>,
     /// What was done after.
     pub activity: Activity,
 }
@@ -82,6 +85,14 @@ struct ActView<'e> {
     reasons: Vec<ReasonView<'e>>,
     #[serde(default, borrow)]
     met: Vec<ReasonView<'e>>,
+    #[serde(default)]
+    limits: Vec<LimitView>,
+}
+
+#[derive(Deserialize)]
+struct LimitView {
+    #[serde(default)]
+    discloses: Vec<RecordField>,
 }
 
 #[derive(Deserialize)]
@@ -139,7 +150,15 @@ impl Case {
         }
         let mut facts = BTreeMap::new();
         let mut acts = Vec::with_capacity(entry.decision.acts.len());
+        let mut records_carried = Vec::new();
         for act in entry.decision.acts {
+            if act.act == Act::ShareRecords && act.outcome != Outcome::Forbidden {
+                let lists = act.limits.iter().map(|l| l.discloses.as_slice());
+                let allowed = allowed_fields(act.act, lists).unwrap_or_default();
+                records_carried = (request.records.iter().copied())
+                    .filter(|f| allowed.contains(f))
+                    .collect();
+            }
             for reason in act.reasons.iter().chain(&act.met) {
                 for (name, value) in &reason.facts {
                     if wanted.contains(name.as_ref()) && !facts.contains_key(name.as_ref()) {
@@ -164,6 +183,7 @@ impl Case {
             index: row.index,
             acts,
             facts,
+            records_carried,
             activity: activity.get(&request.id).cloned().unwrap_or_default(),
             request,
         })

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use comity_model::{
-    Act, AgencyKind, Basis, EventKind, Form, Jurisdiction, Outcome, Purpose, WarrantForm,
-    WarrantKind,
+    Act, AgencyKind, Basis, EventKind, Form, Jurisdiction, Outcome, Purpose, RecordField,
+    WarrantForm, WarrantKind,
 };
 use serde::{Deserialize, Serialize};
 
@@ -174,6 +174,10 @@ pub struct Selection {
     /// The request asks one of these acts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub asks: Vec<Act>,
+    /// Records shared would carry one of these fields: the request asks it (`records`) and
+    /// the decision on `share-records` allows it (its `discloses` limits).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<RecordField>,
     /// For each act named, the decision on it was one of these outcomes (an act not asked
     /// fails the condition).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

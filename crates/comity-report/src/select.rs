@@ -40,11 +40,18 @@ impl Selection {
             && (self.asks.is_empty() || r.acts.iter().any(|a| self.asks.contains(a)))
     }
 
-    /// The conditions on what the decision says: outcomes and recorded facts.
+    /// The conditions on what the decision says: outcomes, the records it lets be shared,
+    /// and recorded facts.
     fn decision_matches(&self, case: &Case) -> bool {
-        self.outcome
-            .iter()
-            .all(|(act, outcomes)| case.outcome(*act).is_some_and(|o| outcomes.contains(&o)))
+        (self.records.is_empty()
+            || case
+                .records_carried
+                .iter()
+                .any(|f| self.records.contains(f)))
+            && self
+                .outcome
+                .iter()
+                .all(|(act, outcomes)| case.outcome(*act).is_some_and(|o| outcomes.contains(&o)))
             && self
                 .facts
                 .iter()
@@ -103,7 +110,7 @@ fn within<T: PartialEq>(list: &[T], value: Option<&T>) -> bool {
 mod tests {
     use std::collections::BTreeMap;
 
-    use comity_model::{Act, EventKind, Outcome, Request};
+    use comity_model::{Act, EventKind, Outcome, RecordField, Request};
 
     use super::*;
     use crate::case::{ActOutcome, Activity};
@@ -126,6 +133,7 @@ mod tests {
                 rule: ("r".into(), "c".into()),
             }],
             facts,
+            records_carried: Vec::new(),
             activity: Activity {
                 events: events.to_vec(),
                 responses: Vec::new(),
@@ -139,13 +147,14 @@ mod tests {
 
     #[test]
     fn selections_meet_fail_and_show_their_evidence() {
-        let held = case(
+        let mut held = case(
             &[
                 (9, EventKind::Held, true),
                 (10, EventKind::HoldExpired, false),
             ],
             Some(true),
         );
+        held.records_carried = vec![RecordField::CustodyStatus, RecordField::Identity];
         let quiet = case(&[], None);
         let cases = [
             // (selection, on `held`, on `quiet`)
@@ -178,6 +187,10 @@ mod tests {
                 None,
             ),
             ("form = [\"I-247D\"]", None, None),
+            // Records shared with `held` carry custody status and identity; `quiet` shares none.
+            ("records = [\"custody-status\"]", Some(vec![]), None),
+            ("records = [\"address\", \"identity\"]", Some(vec![]), None),
+            ("records = [\"court-date\"]", None, None),
             (
                 "basis = [\"final-order-of-removal\"]",
                 Some(vec![]),

@@ -68,31 +68,10 @@ fn planned(request: &Request, decision: &Decision) -> Vec<NewDelivery> {
     out
 }
 
-/// What the law in force lets `act` carry: the fields every one of its `discloses` limits
-/// allows, in the vocabulary's order; `None` when no law says, or it tells nothing.
-fn allowed(act: &ActDecision) -> Option<Vec<RecordField>> {
-    let lists: Vec<&Vec<RecordField>> = act
-        .limits
-        .iter()
-        .map(|l| &l.discloses)
-        .filter(|d| !d.is_empty())
-        .collect();
-    if !act.act.tells() || lists.is_empty() {
-        return None;
-    }
-    Some(
-        RecordField::ALL
-            .iter()
-            .copied()
-            .filter(|f| lists.iter().all(|l| l.contains(f)))
-            .collect(),
-    )
-}
-
 /// The fields `act` discloses of `r`: what the law allows it, and for an act that shares the
 /// records asked, only those of them asked. `None` if it carries nothing.
 fn disclosed(act: &ActDecision, r: &Request) -> Option<Map<String, Value>> {
-    let allowed = allowed(act)?;
+    let allowed = act.allowed_fields()?;
     let asked = act.act.carries_asked_records();
     let fields: Vec<RecordField> = if asked {
         r.records
