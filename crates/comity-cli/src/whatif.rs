@@ -129,12 +129,11 @@ pub fn whatif(args: WhatifArgs) -> Result<(), Failure> {
 enum Source {
     /// Lines of a file or of standard input, numbered from 1 (blank lines skipped).
     Lines(Box<dyn Iterator<Item = (usize, std::io::Result<Vec<u8>>)>>),
-    /// A comity database, read a page of decision entries at a time.
+    /// A comity database's decision entries, read a page ahead of the replay.
     Store {
-        runtime: tokio::runtime::Runtime,
-        store: comity_store::Store,
-        next: u64,
-        size: u64,
+        pages: comity_store::DecisionPages,
+        /// Runs the reading; kept for as long as the pages are read.
+        _runtime: tokio::runtime::Runtime,
     },
 }
 
@@ -147,18 +146,16 @@ impl Source {
         if database {
             crate::store::must_exist("--history", history)?;
             let runtime = crate::store::runtime()?;
-            let (store, size) = runtime.block_on(async {
+            let pages = runtime.block_on(async {
                 let store = comity_store::Store::open(history)
                     .await
                     .map_err(|e| Failure::Input(format!("--history {history}: {e}")))?;
                 let size = store.size().await.map_err(crate::store::store_error)?;
-                Ok::<_, Failure>((store, size))
+                Ok::<_, Failure>(store.decision_pages(size, CHUNK))
             })?;
             return Ok(Source::Store {
-                runtime,
-                store,
-                next: 0,
-                size,
+                pages,
+                _runtime: runtime,
             });
         }
         let reader: Box<dyn BufRead> = if history == "-" {
@@ -186,26 +183,14 @@ impl Source {
                 .map(|(n, l)| l.map(|l| (format!("line {n}"), l)))
                 .collect::<Result<_, _>>()
                 .map_err(|e| Failure::Input(format!("--history: {e}"))),
-            Source::Store {
-                runtime,
-                store,
-                next,
-                size,
-            } => {
-                // Ranges of the ledger until one holds decisions (events lie between them).
-                let mut page = Vec::new();
-                while page.is_empty() && *next < *size {
-                    let end = next.saturating_add(CHUNK as u64).min(*size);
-                    page = runtime
-                        .block_on(store.decisions_in(*next, end))
-                        .map_err(crate::store::store_error)?;
-                    *next = end;
-                }
-                Ok(page
-                    .into_iter()
-                    .map(|row| (format!("entry {}", row.index), row.request.into_bytes()))
-                    .collect())
-            }
+            Source::Store { pages, .. } => Ok(pages
+                .blocking_recv()
+                .transpose()
+                .map_err(crate::store::store_error)?
+                .unwrap_or_default()
+                .into_iter()
+                .map(|row| (format!("entry {}", row.index), row.request.into_bytes()))
+                .collect()),
         }
     }
 }

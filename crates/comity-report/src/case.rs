@@ -5,7 +5,9 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use comity_model::{Act, EventKind, Outcome, RecordField, Request, allowed_fields};
+use comity_model::{
+    Act, EventKind, Instant, Jurisdiction, Outcome, RecordField, Request, allowed_fields,
+};
 use comity_store::{DecisionRow, EntryKind, EntryRow, sha256_hex};
 use serde::Deserialize;
 
@@ -105,6 +107,33 @@ struct ReasonView<'e> {
     facts: BTreeMap<Cow<'e, str>, &'e serde_json::value::RawValue>,
 }
 
+/// What decides whether a report counts a request: the day it was received (where it was
+/// received), its jurisdiction and the agency asked.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'r> {
+    /// The day received.
+    pub day: jiff::civil::Date,
+    /// Where.
+    pub jurisdiction: &'r Jurisdiction,
+    /// The agency asked (`to.agency`).
+    pub agency: &'r str,
+}
+
+// The scope of a request as stored, read without the rest of it.
+#[derive(Deserialize)]
+struct ScopeView<'r> {
+    received_at: Instant,
+    jurisdiction: Jurisdiction,
+    #[serde(borrow)]
+    to: AgencyView<'r>,
+}
+
+#[derive(Deserialize)]
+struct AgencyView<'r> {
+    #[serde(borrow)]
+    agency: Cow<'r, str>,
+}
+
 #[derive(Deserialize)]
 struct EventEntry {
     request: String,
@@ -121,9 +150,23 @@ struct ResultEntry {
 }
 
 impl Case {
-    /// The case of a decision row, with the activity recorded on its request, keeping the
-    /// recorded facts named in `wanted`.
+    /// The case of a decision row if its request is in scope, with the activity recorded on
+    /// the request, keeping the recorded facts named in `wanted`.
     pub fn of(
+        row: &DecisionRow,
+        activity: &HashMap<String, Activity>,
+        wanted: &BTreeSet<String>,
+        in_scope: impl Fn(&Scope) -> bool,
+    ) -> Result<Option<Case>, BadEntry> {
+        if out_of_scope(row, &in_scope) {
+            return Ok(None);
+        }
+        let case = Case::parse(row, activity, wanted)?;
+        Ok(in_scope(&case.scope()).then_some(case))
+    }
+
+    /// The case of a decision row, its entry and request parsed and checked.
+    fn parse(
         row: &DecisionRow,
         activity: &HashMap<String, Activity>,
         wanted: &BTreeSet<String>,
@@ -194,6 +237,15 @@ impl Case {
         self.request.received_at.date()
     }
 
+    /// Where and when the request was received, and the agency asked.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            day: self.date(),
+            jurisdiction: &self.request.jurisdiction,
+            agency: &self.request.to.agency,
+        }
+    }
+
     /// The outcome of `act`, if it was asked.
     pub fn outcome(&self, act: Act) -> Option<Outcome> {
         self.acts.iter().find(|a| a.act == act).map(|a| a.outcome)
@@ -208,6 +260,36 @@ impl Case {
             .filter(move |(_, _, to)| to.as_ref().is_none_or(|to| to == requester))
             .map(|&(index, act, _)| (index, act))
     }
+}
+
+/// Whether a row's request is known to be out of scope without parsing its entry: a report
+/// reads a million entries of several kilobytes each and counts a few of them. The request is
+/// trusted only when it hashes to the SHA-256 its entry records, read from the entry's end:
+/// in canonical JSON (keys sorted, no space) `request_sha256` is a decision entry's last
+/// member, so a well-formed entry ends `,"request_sha256":"<64 hex digits>"}`. Any other
+/// ending, or another hash, takes the full parse, which names what is wrong.
+fn out_of_scope(row: &DecisionRow, in_scope: impl Fn(&Scope) -> bool) -> bool {
+    let Some(recorded) = recorded_sha256(&row.entry) else {
+        return false;
+    };
+    if sha256_hex(row.request.as_bytes()) != recorded {
+        return false;
+    }
+    serde_json::from_str::<ScopeView>(&row.request).is_ok_and(|v| {
+        !in_scope(&Scope {
+            day: v.received_at.date(),
+            jurisdiction: &v.jurisdiction,
+            agency: &v.to.agency,
+        })
+    })
+}
+
+/// The request's SHA-256 a canonical decision entry ends with (see [`out_of_scope`]).
+fn recorded_sha256(entry: &str) -> Option<&str> {
+    let body = entry.strip_suffix("\"}")?;
+    let (head, sha) = body.split_at_checked(body.len().checked_sub(64)?)?;
+    (head.ends_with(",\"request_sha256\":\"") && sha.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some(sha)
 }
 
 /// The activity on each request (by id), from its event and delivery-result entries.
@@ -276,5 +358,38 @@ mod tests {
         }
         assert_eq!(delivery_parts("r/notify-release"), None);
         assert_eq!(delivery_parts("r/fly/x"), None);
+    }
+
+    #[test]
+    fn a_request_is_passed_over_only_when_it_hashes_to_the_end_of_its_entry() {
+        let request = include_str!("../../../examples/nyc-doc-detainer.json");
+        let sha = sha256_hex(request.as_bytes());
+        let entry = |tail: &str| format!("{{\"decision\":{{}},\"kind\":\"decision\",{tail}}}");
+        let canonical = entry(&format!("\"request\":\"r\",\"request_sha256\":\"{sha}\""));
+        assert_eq!(recorded_sha256(&canonical), Some(sha.as_str()));
+        // Another last member, a digest cut short or escaped, a space: no shortcut.
+        for tail in [
+            format!("\"request_sha256\":\"{sha}\",\"z\":1"),
+            format!("\"request_sha256\":\"{}\"", &sha[1..]),
+            format!("\"x\":\"\\\"request_sha256\\\":\\\"{sha}\\\"\""),
+            format!("\"request_sha256\": \"{sha}\""),
+        ] {
+            assert_eq!(recorded_sha256(&entry(&tail)), None, "{tail}");
+        }
+        let row = |entry: String, request: &str| DecisionRow {
+            index: 1,
+            entry,
+            request: request.to_owned(),
+        };
+        let nowhere = |_: &Scope| false;
+        assert!(out_of_scope(&row(canonical.clone(), request), nowhere));
+        assert!(!out_of_scope(
+            &row(canonical.clone(), request),
+            |_: &Scope| true
+        ));
+        // A request rewritten (here, moved to another agency) no longer hashes to its entry:
+        // it is parsed in full, which refuses it.
+        let moved = request.replace("NYC-DOC", "NYC-NYPD");
+        assert!(!out_of_scope(&row(canonical, &moved), nowhere));
     }
 }

@@ -10,14 +10,14 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::case::{BadEntry, Case};
+use crate::case::{BadEntry, Case, Scope};
 use crate::definition::{Definition, Dimension, Field, FigureSpec};
 
 /// The format word of a report's JSON.
 pub const FORMAT: &str = "comity-report/1";
 
 /// Ledger entries read at a time: memory stays that of one range.
-const PAGE: u64 = 4096;
+const PAGE: usize = 4096;
 
 /// A report: its definition, period, the checkpoint it was computed at, and its figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,14 +195,12 @@ impl Definition {
         names
     }
 
-    /// Whether `case` is in the report's scope and period.
-    fn covers(&self, case: &Case, from: Date, to: Date) -> bool {
-        let r = &case.request;
-        let day = case.date();
-        from <= day
-            && day <= to
-            && r.jurisdiction.starts_with(&self.jurisdiction)
-            && (self.agencies.is_empty() || self.agencies.contains(&r.to.agency))
+    /// Whether a request received as `scope` says is in the report's scope and period.
+    fn covers(&self, scope: &Scope, from: Date, to: Date) -> bool {
+        from <= scope.day
+            && scope.day <= to
+            && scope.jurisdiction.starts_with(&self.jurisdiction)
+            && (self.agencies.is_empty() || self.agencies.iter().any(|a| a == scope.agency))
     }
 
     /// What `case` contributes to each figure.
@@ -303,29 +301,19 @@ pub async fn compute(
     drop(entries);
     let mut tally = Tally::new(definition);
     let wanted = definition.fact_names();
-    // The next range of the ledger is read while this one is counted on every core.
-    let fetch = |start: u64| {
-        let store = store.clone();
-        let end = start.saturating_add(PAGE).min(size);
-        tokio::spawn(async move { store.decisions_in(start, end).await })
-    };
-    let mut start = 0;
-    let mut next = fetch(start);
-    while start < size {
-        let page = next
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("reading the ledger: {e}")))??;
-        start = start.saturating_add(PAGE);
-        next = fetch(start);
+    // The next page of the ledger is read while this one is counted on every core.
+    let mut pages = store.decision_pages(size, PAGE);
+    while let Some(page) = pages.recv().await {
+        let page = page?;
         let counted: Vec<(Case, Vec<Hit>)> = page
             .par_iter()
-            .map(|row| Case::of(row, &activity, &wanted))
+            .map(|row| Case::of(row, &activity, &wanted, |s| definition.covers(s, from, to)))
             .filter_map(|case| match case {
-                Ok(case) if definition.covers(&case, from, to) => {
+                Ok(Some(case)) => {
                     let hits = definition.hits(&case);
                     Some(Ok((case, hits)))
                 }
-                Ok(_) => None,
+                Ok(None) => None,
                 Err(e) => Some(Err(e)),
             })
             .collect::<Result<_, _>>()?;

@@ -44,6 +44,16 @@ const CLAIM_POSTGRES: &str = "WITH due AS (SELECT id FROM outbox \
     UPDATE outbox o SET claimed_until = $1, claimed_by = $2 FROM due WHERE o.id = due.id \
     RETURNING o.id, o.request_id, o.act, o.kind, o.recipient, o.subject_id, o.decision_index, o.payload, o.attempts";
 
+/// The file a SQLite location (a path, or a `sqlite:` URL) names.
+fn sqlite_file(location: &str) -> &Path {
+    Path::new(
+        location
+            .strip_prefix("sqlite://")
+            .or_else(|| location.strip_prefix("sqlite:"))
+            .unwrap_or(location),
+    )
+}
+
 impl Backend {
     /// The backend a location names (a `postgres://` URL, or a SQLite file path or
     /// `sqlite:` URL), and the URL to connect to (a SQLite file is created if needed).
@@ -51,14 +61,19 @@ impl Backend {
         if location.starts_with("postgres://") || location.starts_with("postgresql://") {
             return (Backend::Postgres, location.to_owned());
         }
-        let path = location
-            .strip_prefix("sqlite://")
-            .or_else(|| location.strip_prefix("sqlite:"))
-            .unwrap_or(location);
         (
             Backend::Sqlite,
-            format!("sqlite://{}?mode=rwc", Path::new(path).display()),
+            format!("sqlite://{}?mode=rwc", sqlite_file(location).display()),
         )
+    }
+
+    /// The SQLite file a location names, for the scans that read it directly; `None` for
+    /// PostgreSQL.
+    pub(crate) fn file(self, location: &str) -> Option<std::sync::Arc<Path>> {
+        match self {
+            Backend::Postgres => None,
+            Backend::Sqlite => Some(sqlite_file(location).into()),
+        }
     }
 
     /// The backend a connection is to.

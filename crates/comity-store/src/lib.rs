@@ -43,7 +43,7 @@ pub use ledger::{ConsistencyProof, InclusionProof, TreeHead};
 pub use outbox::{Completion, Delivery, DeliveryKind, DeliveryStatus, OutboxCounts, delivery_id};
 pub use permit::{Permit, Planner, RecipientKinds};
 pub use record::{Committed, NewDecision, NewDelivery, Recorded};
-pub use scan::{DecisionRow, EntryRow};
+pub use scan::{DecisionPages, DecisionRow, EntryRow};
 pub use tokens::StoredToken;
 pub use verify::VerifyReport;
 
@@ -66,6 +66,9 @@ pub enum StoreError {
     /// The schema could not be brought up to date.
     #[error("migrating the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A SQLite file read directly (a report's scan) refused or failed.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// Stored data that cannot be read back (a hash that is not hex, a gap).
     #[error("{0}")]
     Corrupt(String),
@@ -94,6 +97,8 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite file, which long scans read directly; `None` on PostgreSQL.
+    file: Option<std::sync::Arc<std::path::Path>>,
     /// Tree nodes already read. A stored node is a complete subtree and never changes, so
     /// a cached node is never stale; `verify` reads everything afresh all the same.
     nodes: std::sync::Arc<ledger::NodeCache>,
@@ -135,6 +140,7 @@ impl Store {
         Ok(Store {
             pool,
             backend,
+            file: backend.file(location),
             nodes: Default::default(),
             packs: Default::default(),
         })

@@ -3,7 +3,11 @@
 //! results). Rows are returned as stored; the reader checks each request against the SHA-256
 //! its entry records.
 
+use std::path::Path;
+
+use futures_util::StreamExt;
 use sqlx::Row;
+use tokio::sync::mpsc;
 
 use crate::entry::EntryKind;
 use crate::{Store, StoreError};
@@ -30,22 +34,33 @@ pub struct EntryRow {
     pub entry: String,
 }
 
+/// The decision entries at indices from `$1` up to `$2`, in ledger order, each with its
+/// request (SQL both databases and SQLite's own library accept).
+const DECISIONS_IN: &str = "SELECT e.idx, e.body, r.body FROM ledger_entries e \
+     JOIN decisions d ON d.ledger_index = e.idx \
+     JOIN requests r ON r.id = d.request_id \
+     WHERE e.kind = 'decision' AND e.idx >= $1 AND e.idx < $2 \
+     ORDER BY e.idx";
+
+/// Pages of decision rows, read ahead of their reader; a failure ends them.
+pub type DecisionPages = mpsc::Receiver<Result<Vec<DecisionRow>, StoreError>>;
+
+/// Pages read ahead of the reader: one being read while the reader works on the last.
+const READ_AHEAD: usize = 2;
+
+/// Ranges of a PostgreSQL ledger read at once.
+const RANGES_IN_FLIGHT: usize = 2;
+
 impl Store {
     /// The decision entries at indices `from..to`, in ledger order, each with its request.
     /// A range of indices rather than a count of rows: each query reads only its range,
     /// whatever plan the database picks.
     pub async fn decisions_in(&self, from: u64, to: u64) -> Result<Vec<DecisionRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT e.idx, e.body, r.body FROM ledger_entries e \
-             JOIN decisions d ON d.ledger_index = e.idx \
-             JOIN requests r ON r.id = d.request_id \
-             WHERE e.kind = 'decision' AND e.idx >= $1 AND e.idx < $2 \
-             ORDER BY e.idx",
-        )
-        .bind(from as i64)
-        .bind(to as i64)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(DECISIONS_IN)
+            .bind(from as i64)
+            .bind(to as i64)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| DecisionRow {
@@ -54,6 +69,49 @@ impl Store {
                 request: r.get(2),
             })
             .collect())
+    }
+
+    /// Every decision entry below index `size`, in ledger order, in pages of at most `page`
+    /// rows (never empty), read on a thread of their own while the reader counts the last (a
+    /// report, a what-if). A SQLite file is read with SQLite's own library on that one
+    /// thread: through a pool, every value crossing to the reader's thread is copied and
+    /// freed under SQLite's global locks, and the two threads take turns. PostgreSQL is read
+    /// a range of indices at a time. Must be called within a Tokio runtime.
+    pub fn decision_pages(&self, size: u64, page: usize) -> DecisionPages {
+        let (tx, rx) = mpsc::channel(READ_AHEAD);
+        match &self.file {
+            Some(file) => {
+                let file = file.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = read_sqlite(&file, size, page, &tx) {
+                        let _ = tx.blocking_send(Err(e));
+                    }
+                });
+            }
+            None => {
+                let store = self.clone();
+                tokio::spawn(async move {
+                    let ranges = (0..size).step_by(page).map(|start| {
+                        let end = start.saturating_add(page as u64).min(size);
+                        store.decisions_in(start, end)
+                    });
+                    // Two ranges in flight on two connections: the server's work on each
+                    // (reading and decompressing the entries) runs on both cores, in order.
+                    let mut pages = futures_util::stream::iter(ranges).buffered(RANGES_IN_FLIGHT);
+                    while let Some(rows) = pages.next().await {
+                        // A range of events alone is no page: an empty page is the end.
+                        if matches!(&rows, Ok(r) if r.is_empty()) {
+                            continue;
+                        }
+                        let failed = rows.is_err();
+                        if tx.send(rows).await.is_err() || failed {
+                            return;
+                        }
+                    }
+                });
+            }
+        }
+        rx
     }
 
     /// The entries of what was done after decisions (events and delivery results) below
@@ -81,4 +139,43 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Reads the decision entries below `size` from a SQLite file into pages sent on `tx`, until
+/// the end or the reader hangs up.
+fn read_sqlite(
+    file: &Path,
+    size: u64,
+    page: usize,
+    tx: &mpsc::Sender<Result<Vec<DecisionRow>, StoreError>>,
+) -> Result<(), StoreError> {
+    use rusqlite::OpenFlags;
+    // Read and write as the store's own connections are (a read-only connection to a
+    // database in WAL mode needs its shared-memory file to exist); this one only reads.
+    let conn = rusqlite::Connection::open_with_flags(
+        file,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.pragma_update(None, "mmap_size", 2_147_418_112_i64)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    let mut statement = conn.prepare(DECISIONS_IN)?;
+    let mut rows = statement.query([0, size as i64])?;
+    let mut pending = Vec::with_capacity(page);
+    while let Some(row) = rows.next()? {
+        pending.push(DecisionRow {
+            index: row.get::<_, i64>(0)? as u64,
+            entry: row.get(1)?,
+            request: row.get(2)?,
+        });
+        if pending.len() == page {
+            let full = std::mem::replace(&mut pending, Vec::with_capacity(page));
+            if tx.blocking_send(Ok(full)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !pending.is_empty() {
+        let _ = tx.blocking_send(Ok(pending));
+    }
+    Ok(())
 }
