@@ -44,6 +44,16 @@ const CLAIM_POSTGRES: &str = "WITH due AS (SELECT id FROM outbox \
     UPDATE outbox o SET claimed_until = $1, claimed_by = $2 FROM due WHERE o.id = due.id \
     RETURNING o.id, o.request_id, o.act, o.kind, o.recipient, o.subject_id, o.decision_index, o.payload, o.attempts";
 
+/// Where the store is, as the long scans that bypass the pool reach it: a SQLite file, or a
+/// PostgreSQL URL.
+#[derive(Debug, Clone)]
+pub(crate) enum Direct {
+    /// The SQLite file.
+    Sqlite(std::sync::Arc<Path>),
+    /// The PostgreSQL URL.
+    Postgres(std::sync::Arc<str>),
+}
+
 /// The file a SQLite location (a path, or a `sqlite:` URL) names.
 fn sqlite_file(location: &str) -> &Path {
     Path::new(
@@ -67,12 +77,11 @@ impl Backend {
         )
     }
 
-    /// The SQLite file a location names, for the scans that read it directly; `None` for
-    /// PostgreSQL.
-    pub(crate) fn file(self, location: &str) -> Option<std::sync::Arc<Path>> {
+    /// Where a location is, for the scans that read it with the database's own driver.
+    pub(crate) fn direct(self, location: &str) -> Direct {
         match self {
-            Backend::Postgres => None,
-            Backend::Sqlite => Some(sqlite_file(location).into()),
+            Backend::Postgres => Direct::Postgres(location.into()),
+            Backend::Sqlite => Direct::Sqlite(sqlite_file(location).into()),
         }
     }
 

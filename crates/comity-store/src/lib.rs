@@ -97,8 +97,8 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// The SQLite file, which long scans read directly; `None` on PostgreSQL.
-    file: Option<std::sync::Arc<std::path::Path>>,
+    /// Where long scans read the database with its own driver.
+    direct: backend::Direct,
     /// Tree nodes already read. A stored node is a complete subtree and never changes, so
     /// a cached node is never stale; `verify` reads everything afresh all the same.
     nodes: std::sync::Arc<ledger::NodeCache>,
@@ -140,7 +140,7 @@ impl Store {
         Ok(Store {
             pool,
             backend,
-            file: backend.file(location),
+            direct: backend.direct(location),
             nodes: Default::default(),
             packs: Default::default(),
         })

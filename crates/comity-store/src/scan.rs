@@ -7,8 +7,10 @@ use std::path::Path;
 
 use futures_util::StreamExt;
 use sqlx::Row;
+use sqlx::postgres::PgPoolOptions;
 use tokio::sync::mpsc;
 
+use crate::backend::Direct;
 use crate::entry::EntryKind;
 use crate::{Store, StoreError};
 
@@ -35,7 +37,7 @@ pub struct EntryRow {
 }
 
 /// The decision entries at indices from `$1` up to `$2`, in ledger order, each with its
-/// request (SQL both databases and SQLite's own library accept).
+/// request (SQL both databases accept).
 const DECISIONS_IN: &str = "SELECT e.idx, e.body, r.body FROM ledger_entries e \
      JOIN decisions d ON d.ledger_index = e.idx \
      JOIN requests r ON r.id = d.request_id \
@@ -52,61 +54,27 @@ const READ_AHEAD: usize = 2;
 const RANGES_IN_FLIGHT: usize = 2;
 
 impl Store {
-    /// The decision entries at indices `from..to`, in ledger order, each with its request.
-    /// A range of indices rather than a count of rows: each query reads only its range,
-    /// whatever plan the database picks.
-    pub async fn decisions_in(&self, from: u64, to: u64) -> Result<Vec<DecisionRow>, StoreError> {
-        let rows = sqlx::query(DECISIONS_IN)
-            .bind(from as i64)
-            .bind(to as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| DecisionRow {
-                index: r.get::<i64, _>(0) as u64,
-                entry: r.get(1),
-                request: r.get(2),
-            })
-            .collect())
-    }
-
     /// Every decision entry below index `size`, in ledger order, in pages of at most `page`
     /// rows (never empty), read on a thread of their own while the reader counts the last (a
-    /// report, a what-if). A SQLite file is read with SQLite's own library on that one
-    /// thread: through a pool, every value crossing to the reader's thread is copied and
-    /// freed under SQLite's global locks, and the two threads take turns. PostgreSQL is read
-    /// a range of indices at a time. Must be called within a Tokio runtime.
+    /// report, a what-if), with each database's own driver rather than the store's pool: a
+    /// SQLite file with SQLite's own library on one thread (through the pool, every value
+    /// crossing to the reader's thread is copied and freed under SQLite's global locks, and
+    /// the two threads take turns); PostgreSQL as [`read_postgres`] says. Must be called
+    /// within a Tokio runtime.
     pub fn decision_pages(&self, size: u64, page: usize) -> DecisionPages {
         let (tx, rx) = mpsc::channel(READ_AHEAD);
-        match &self.file {
-            Some(file) => {
-                let file = file.clone();
+        match self.direct.clone() {
+            Direct::Sqlite(file) => {
                 tokio::task::spawn_blocking(move || {
                     if let Err(e) = read_sqlite(&file, size, page, &tx) {
                         let _ = tx.blocking_send(Err(e));
                     }
                 });
             }
-            None => {
-                let store = self.clone();
+            Direct::Postgres(url) => {
                 tokio::spawn(async move {
-                    let ranges = (0..size).step_by(page).map(|start| {
-                        let end = start.saturating_add(page as u64).min(size);
-                        store.decisions_in(start, end)
-                    });
-                    // Two ranges in flight on two connections: the server's work on each
-                    // (reading and decompressing the entries) runs on both cores, in order.
-                    let mut pages = futures_util::stream::iter(ranges).buffered(RANGES_IN_FLIGHT);
-                    while let Some(rows) = pages.next().await {
-                        // A range of events alone is no page: an empty page is the end.
-                        if matches!(&rows, Ok(r) if r.is_empty()) {
-                            continue;
-                        }
-                        let failed = rows.is_err();
-                        if tx.send(rows).await.is_err() || failed {
-                            return;
-                        }
+                    if let Err(e) = read_postgres(&url, size, page, &tx).await {
+                        let _ = tx.send(Err(e)).await;
                     }
                 });
             }
@@ -139,6 +107,52 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Reads the decision entries below `size` from PostgreSQL into pages sent on `tx`, a range of
+/// `page` ledger indices at a time and two ranges at once on two connections of PostgreSQL's
+/// own driver: the server's work on each (reading and decompressing the entries) runs on both
+/// cores, and each row is copied once, from the wire.
+async fn read_postgres(
+    url: &str,
+    size: u64,
+    page: usize,
+    tx: &mpsc::Sender<Result<Vec<DecisionRow>, StoreError>>,
+) -> Result<(), StoreError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(RANGES_IN_FLIGHT as u32)
+        .connect(url)
+        .await?;
+    let ranges = (0..size).step_by(page).map(|start| {
+        let end = start.saturating_add(page as u64).min(size);
+        let pool = &pool;
+        async move {
+            let rows = sqlx::query(DECISIONS_IN)
+                .bind(start as i64)
+                .bind(end as i64)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DecisionRow {
+                        index: r.try_get::<i64, _>(0)? as u64,
+                        entry: r.try_get::<&str, _>(1)?.to_owned(),
+                        request: r.try_get::<&str, _>(2)?.to_owned(),
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        }
+    });
+    let mut pages = futures_util::stream::iter(ranges).buffered(RANGES_IN_FLIGHT);
+    while let Some(rows) = pages.next().await {
+        let rows = rows?;
+        // A range of events alone is no page: an empty page would be the end.
+        if !rows.is_empty() && tx.send(Ok(rows)).await.is_err() {
+            break;
+        }
+    }
+    pool.close().await;
+    Ok(())
 }
 
 /// Reads the decision entries below `size` from a SQLite file into pages sent on `tx`, until

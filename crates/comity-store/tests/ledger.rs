@@ -550,3 +550,43 @@ async fn events_are_entries_in_order_with_the_violations_of_their_decision() {
         fixture.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn decision_pages_hold_every_decision_once_in_order_with_its_request() {
+    use comity_model::Event;
+    use comity_store::NewEvent;
+    let held = Event::from_json(r#"{"kind":"held","at":"2018-03-04T10:00:00-05:00"}"#).unwrap();
+    for (store, fixture) in stores().await {
+        // Entry 0 records the pack; decisions 1-5, then five events (6-10), decisions 11-13:
+        // pages of three indices cross the events, one range holding no decision at all.
+        store.record_decisions(&batch(0, 5)).await.unwrap();
+        for i in 0..5 {
+            let id = format!("synthetic-{i:05}");
+            let event = NewEvent {
+                request: &id,
+                event: &held,
+                by: "synthetic-clerk (clerk)",
+            };
+            store.record_event(event).await.unwrap();
+        }
+        store.record_decisions(&batch(5, 8)).await.unwrap();
+        let size = store.size().await.unwrap();
+        assert_eq!(size, 14, "{}", fixture.url());
+        for below in [size, 12] {
+            let mut pages = store.decision_pages(below, 3);
+            let mut seen = Vec::new();
+            while let Some(page) = pages.recv().await {
+                let page = page.unwrap();
+                assert!(!page.is_empty() && page.len() <= 3, "{}", fixture.url());
+                for row in page {
+                    let entry: serde_json::Value = serde_json::from_str(&row.entry).unwrap();
+                    assert_eq!(entry["kind"], "decision");
+                    assert!(row.request.contains(entry["request"].as_str().unwrap()));
+                    seen.push(row.index);
+                }
+            }
+            let expected: Vec<u64> = (1..6).chain(11..14).filter(|i| *i < below).collect();
+            assert_eq!(seen, expected, "{} below {below}", fixture.url());
+        }
+    }
+}
