@@ -404,6 +404,14 @@ impl Request {
         Ok(request)
     }
 
+    /// The record fields the request asks (`records`) that `allowed` lets be carried, in
+    /// the order asked.
+    pub fn records_within(&self, allowed: &[RecordField]) -> Vec<RecordField> {
+        (self.records.iter().copied())
+            .filter(|f| allowed.contains(f))
+            .collect()
+    }
+
     /// The agency that would receive what is disclosed.
     pub fn recipient(&self) -> &Agency {
         self.recipient.as_ref().unwrap_or(&self.from)

@@ -198,9 +198,7 @@ impl Case {
             if act.act == Act::ShareRecords && act.outcome != Outcome::Forbidden {
                 let lists = act.limits.iter().map(|l| l.discloses.as_slice());
                 let allowed = allowed_fields(act.act, lists).unwrap_or_default();
-                records_carried = (request.records.iter().copied())
-                    .filter(|f| allowed.contains(f))
-                    .collect();
+                records_carried = request.records_within(&allowed);
             }
             for reason in act.reasons.iter().chain(&act.met) {
                 for (name, value) in &reason.facts {

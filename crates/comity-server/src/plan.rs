@@ -74,11 +74,7 @@ fn disclosed(act: &ActDecision, r: &Request) -> Option<Map<String, Value>> {
     let allowed = act.allowed_fields()?;
     let asked = act.act.carries_asked_records();
     let fields: Vec<RecordField> = if asked {
-        r.records
-            .iter()
-            .copied()
-            .filter(|f| allowed.contains(f))
-            .collect()
+        r.records_within(&allowed)
     } else {
         allowed
     };

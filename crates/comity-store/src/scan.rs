@@ -10,7 +10,7 @@ use sqlx::Row;
 use sqlx::postgres::PgPoolOptions;
 use tokio::sync::mpsc;
 
-use crate::backend::Direct;
+use crate::backend::{Backend, Direct};
 use crate::entry::EntryKind;
 use crate::{Store, StoreError};
 
@@ -170,8 +170,10 @@ fn read_sqlite(
         file,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.pragma_update(None, "mmap_size", 2_147_418_112_i64)?;
-    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    // Set as every pooled connection is (waiting for locks, reading through a memory map).
+    for pragma in Backend::Sqlite.session_setup() {
+        conn.prepare(pragma)?.query([])?.next()?;
+    }
     let mut statement = conn.prepare(DECISIONS_IN)?;
     let mut rows = statement.query([0, size as i64])?;
     let mut pending = Vec::with_capacity(page);
