@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use comity_ledger::{Hash, NoteVerifier, to_hex};
+use comity_server::receipt::{Receipt, ReceiptError};
 use comity_store::Store;
 use serde_json::json;
 
@@ -54,13 +55,29 @@ pub enum Audit {
     },
     /// Print the ledger's public key (vkey format), for auditors.
     Key,
+    /// Check a counsel receipt offline (the console's download): its checkpoint is signed by
+    /// the ledger's key, its entry is in the checkpoint's tree, and the entry records a
+    /// decision that permits the receipt's disclosure or notice; exit 1 naming what fails.
+    CheckReceipt {
+        /// The ledger's public key (vkey), as pinned [default: the data directory's].
+        #[arg(long)]
+        public_key: Option<String>,
+        /// The receipt file.
+        file: PathBuf,
+    },
 }
 
 /// `comity audit …`.
 pub fn audit(db: &DbArgs, what: &Audit) -> Result<(), Failure> {
-    if let Audit::Key = what {
-        outln!("{}", signer(db)?.verifier_key());
-        return Ok(());
+    match what {
+        Audit::Key => {
+            outln!("{}", signer(db)?.verifier_key());
+            return Ok(());
+        }
+        Audit::CheckReceipt { public_key, file } => {
+            return check_receipt(db, public_key.as_deref(), file);
+        }
+        _ => {}
     }
     runtime()?
         .block_on(async { on_existing(db, async |store| audit_with(store, db, what).await).await? })
@@ -68,7 +85,7 @@ pub fn audit(db: &DbArgs, what: &Audit) -> Result<(), Failure> {
 
 async fn audit_with(store: &Store, db: &DbArgs, what: &Audit) -> Result<(), Failure> {
     match what {
-        Audit::Key => unreachable!("handled without the store"),
+        Audit::Key | Audit::CheckReceipt { .. } => unreachable!("handled without the store"),
         Audit::Checkpoint => {
             let note = store
                 .sign_checkpoint(&signer(db)?)
@@ -93,6 +110,38 @@ async fn audit_with(store: &Store, db: &DbArgs, what: &Audit) -> Result<(), Fail
             checkpoint,
         } => verify(store, db, public_key.as_deref(), checkpoint.as_ref()).await,
     }
+}
+
+/// `comity audit check-receipt`: a receipt checked offline against the key.
+fn check_receipt(db: &DbArgs, public_key: Option<&str>, file: &PathBuf) -> Result<(), Failure> {
+    let verifier = match public_key {
+        Some(k) => NoteVerifier::from_verifier_key(k)
+            .map_err(|e| Failure::Input(format!("--public-key: {e}")))?,
+        None => signer(db)?.verifier(),
+    };
+    let text =
+        fs::read_to_string(file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
+    let refused = |e: ReceiptError| Failure::Finding(format!("REFUSED: {}: {e}", file.display()));
+    let receipt = Receipt::from_json(&text).map_err(refused)?;
+    let checked = receipt.check(&verifier).map_err(refused)?;
+    outln!(
+        "ok: entry {} of the ledger `{}` (checkpoint of {} entries, signed by {}) records the decision on request `{}`: {} {}",
+        checked.index,
+        checked.origin,
+        checked.size,
+        verifier.name(),
+        checked.request,
+        checked.act,
+        checked.outcome
+    );
+    outln!(
+        "   the receipt's delivery: {} to {} ({}), {} when the receipt was made",
+        receipt.delivery.kind,
+        receipt.delivery.recipient,
+        receipt.delivery.id,
+        receipt.delivery.status
+    );
+    Ok(())
 }
 
 /// `comity audit prove`: an entry's inclusion proof as JSON.

@@ -25,13 +25,13 @@ mod check;
 mod counsel;
 mod decide;
 mod deliveries;
+mod demo;
 mod diff;
 mod dispatch;
 mod event;
 mod explain;
 mod ingest;
 mod packs;
-mod render;
 mod report;
 mod serve;
 mod store;
@@ -146,6 +146,10 @@ enum Command {
     /// Draw a synthetic request history (JSON lines), deterministic by its seed, with the
     /// events that followed each request; no real person is in it.
     Synth(synth::SynthArgs),
+    /// Set up a demonstration in one command: a synthetic year decided and recorded in
+    /// ./comity-demo.db, a summary with a statutory report, a token for each role, and the web
+    /// console served on it.
+    Demo(demo::DemoArgs),
     /// Replay a history (JSON lines) under the law as it is and as proposed (two pack
     /// directories): counts by act and outcome, the cases decided otherwise with their rules,
     /// and a monthly series.
@@ -315,6 +319,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Approve(args) => approve::approve(args),
         Command::Event(args) => event::event(args),
         Command::Synth(args) => synth::synth(args),
+        Command::Demo(args) => demo::demo(args),
         Command::Whatif(args) => whatif::whatif(args),
         Command::Report(args) => report::report(args),
         Command::Diff(args) => diff::diff(args),

@@ -83,7 +83,7 @@ fn render(packs: &PackArgs, at: Option<Date>, out: &Path) -> Result<(), Failure>
                 .is_some_and(|v| v.id == p.id)
         })
     };
-    let written = crate::render::render_all(set, &chosen, out)
+    let written = comity_report::law::render_all(set, &chosen, out)
         .map_err(|e| Failure::Input(format!("--out {}: {e}", out.display())))?;
     for path in &written {
         outln!("{}", path.display());

@@ -49,6 +49,24 @@ pub struct ServeArgs {
     checkpoint_every: u64,
 }
 
+impl ServeArgs {
+    /// What `comity demo` serves: the console and the API on `db`, deciding by `packs`,
+    /// without a dispatcher (the demo has no recipients), checkpoints published every minute.
+    pub(crate) fn demo(db: DbArgs, packs: PackArgs, listen: String) -> ServeArgs {
+        ServeArgs {
+            db,
+            packs,
+            listen,
+            config: PathBuf::from("comity-demo.toml"),
+            max_body: ServerOptions::default().max_body,
+            no_dispatch: true,
+            checkpoint_file: None,
+            require_signed_packs: Vec::new(),
+            checkpoint_every: 60,
+        }
+    }
+}
+
 /// Resolves when the process gets Ctrl-C or SIGTERM.
 pub(crate) async fn signalled() {
     use tokio::signal::unix::{SignalKind, signal};

@@ -117,15 +117,20 @@ impl SynthArgs {
     }
 }
 
+/// The progress bar of drawing `generator`'s days (drawn on a terminal only).
+pub(crate) fn progress(generator: &Generator) -> indicatif::ProgressBar {
+    indicatif::ProgressBar::new(generator.days().count() as u64).with_style(
+        indicatif::ProgressStyle::with_template("drawing {bar:40} {pos}/{len} days, {msg}")
+            .expect("static template"),
+    )
+}
+
 /// Draws the history day by day and writes it as it goes (memory stays that of one day).
 pub fn synth(args: SynthArgs) -> Result<(), Failure> {
     let options = args.options()?;
     let engine = args.packs.engine(Leniency::default())?.with_cache(true);
     let generator = Generator::new(options, &engine).map_err(|e| Failure::Input(e.to_string()))?;
-    let bar = indicatif::ProgressBar::new(generator.days().count() as u64).with_style(
-        indicatif::ProgressStyle::with_template("drawing {bar:40} {pos}/{len} days, {msg}")
-            .expect("static template"),
-    );
+    let bar = progress(&generator);
     if let Some(db) = &args.db {
         let recorded = record(&generator, db, &args.keys, &bar);
         bar.finish_and_clear();
@@ -243,7 +248,7 @@ fn draw(
 
 /// Draws the history and records it into the database at `location`, a chunk of days at a
 /// time: the requests with their decisions in one transaction, then their events.
-fn record(
+pub(crate) fn record(
     generator: &Generator,
     location: &str,
     keys: &KeyArgs,

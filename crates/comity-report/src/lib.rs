@@ -10,6 +10,7 @@ mod case;
 pub mod chart;
 mod compute;
 mod definition;
+pub mod law;
 mod render;
 mod select;
 mod verify;

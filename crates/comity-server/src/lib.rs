@@ -4,8 +4,10 @@
 pub mod auth;
 pub mod checkpoints;
 pub mod config;
+pub mod console;
 pub mod dispatch;
 pub mod feeds;
 pub mod http;
 pub mod metrics;
 pub mod plan;
+pub mod receipt;

@@ -40,10 +40,13 @@ pub use entry::{
 pub use events::{EventError, EventRecord, NewEvent, event_entry};
 pub use integrator::{Integrator, Receipt};
 pub use ledger::{ConsistencyProof, InclusionProof, TreeHead};
-pub use outbox::{Completion, Delivery, DeliveryKind, DeliveryStatus, OutboxCounts, delivery_id};
+pub use outbox::{
+    Completion, Delivery, DeliveryAbout, DeliveryKind, DeliveryStatus, OutboxCounts, delivery_id,
+};
 pub use permit::{Permit, Planner, RecipientKinds};
 pub use record::{Committed, NewDecision, NewDelivery, Recorded};
 pub use scan::{DecisionPages, DecisionRow, EntryRow};
+pub use service::RecentDecision;
 pub use tokens::StoredToken;
 pub use verify::VerifyReport;
 

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{Any, AnyConnection, Row, Transaction};
+use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
 
 use crate::entry::{EntryKind, attempt_entry, result_entry};
 use crate::ledger::Appender;
@@ -111,6 +111,44 @@ pub struct DeliveryStatus {
     pub attempts: u64,
     /// The last error, or why it was refused.
     pub last_error: String,
+}
+
+/// The columns [`about`] reads.
+const ABOUT: &str = "id, request_id, act, kind, recipient, status, attempts, last_error, \
+     created_at, decision_index, subject_id";
+
+/// An outbox row read as a [`DeliveryAbout`].
+fn about(r: &sqlx::any::AnyRow) -> DeliveryAbout {
+    DeliveryAbout {
+        request: r.get(1),
+        created_at: r.get(8),
+        decision_index: r.get::<i64, _>(9) as u64,
+        subject_id: r.get(10),
+        status: DeliveryStatus {
+            id: r.get(0),
+            act: r.get(2),
+            kind: r.get(3),
+            recipient: r.get(4),
+            status: r.get(5),
+            attempts: r.get::<i64, _>(6) as u64,
+            last_error: r.get(7),
+        },
+    }
+}
+
+/// A disclosure or notice about a person, as counsel's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryAbout {
+    /// Where it stands.
+    pub status: DeliveryStatus,
+    /// The request it answers.
+    pub request: String,
+    /// When it was planned (with the decision that permits it).
+    pub created_at: String,
+    /// The ledger index of the decision that permits it.
+    pub decision_index: u64,
+    /// The person it is about.
+    pub subject_id: String,
 }
 
 /// How many outbox rows are in each state.
@@ -487,6 +525,32 @@ impl Store {
                 last_error: r.get(6),
             })
             .collect())
+    }
+
+    /// Every disclosure and notice about the person `subject_id`, newest first: where each
+    /// stands, when it was planned, and the decision that permits it.
+    pub async fn deliveries_about(
+        &self,
+        subject_id: &str,
+    ) -> Result<Vec<DeliveryAbout>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ABOUT} FROM outbox WHERE subject_id = $1 ORDER BY created_at DESC, id"
+        )))
+        .bind(subject_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(about).collect())
+    }
+
+    /// The disclosure or notice `id`, as [`Store::deliveries_about`] lists it.
+    pub async fn delivery_about(&self, id: &str) -> Result<Option<DeliveryAbout>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ABOUT} FROM outbox WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(about))
     }
 
     /// How many outbox rows are in each state.

@@ -37,3 +37,50 @@ impl Store {
         Ok(out)
     }
 }
+
+/// A recorded decision as a list of recent ones shows it: the request as received and the
+/// decision's ledger entry.
+#[derive(Debug, Clone)]
+pub struct RecentDecision {
+    /// The request's id.
+    pub request_id: String,
+    /// The decision's leaf index.
+    pub ledger_index: u64,
+    /// The request, as received.
+    pub request: String,
+    /// The decision's ledger entry (canonical JSON, holding the decision).
+    pub entry: String,
+}
+
+impl Store {
+    /// Up to `limit` decisions recorded before leaf index `before` (from the newest when
+    /// `None`), newest first.
+    pub async fn recent_decisions(
+        &self,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<RecentDecision>, StoreError> {
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        let rows = sqlx::query(
+            "SELECT d.request_id, d.ledger_index, r.body, e.body \
+             FROM decisions d \
+             JOIN requests r ON r.id = d.request_id \
+             JOIN ledger_entries e ON e.idx = d.ledger_index \
+             WHERE d.ledger_index < $1 \
+             ORDER BY d.ledger_index DESC LIMIT $2",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| RecentDecision {
+                request_id: r.get(0),
+                ledger_index: r.get::<i64, _>(1) as u64,
+                request: r.get(2),
+                entry: r.get(3),
+            })
+            .collect())
+    }
+}

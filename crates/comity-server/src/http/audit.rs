@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use comity_ledger::{TileAddress, TileContent, to_hex};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
@@ -58,7 +58,7 @@ pub async fn tlog_checkpoint(
 
 /// Signs a checkpoint of the ledger as it stands (unless the latest covers it) and answers
 /// the latest, for a caller that may read the ledger at `route`.
-async fn signed_checkpoint(
+pub(crate) async fn signed_checkpoint(
     state: &AppState,
     caller: &Caller,
     route: &str,
@@ -141,7 +141,8 @@ fn with_type(mut response: Response, kind: &'static str, immutable: bool) -> Res
 }
 
 /// An inclusion proof (RFC 9162 §2.1.3), hashes in hex.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Proof {
     /// The leaf's index.
     pub leaf_index: u64,
@@ -156,7 +157,10 @@ pub struct Proof {
 }
 
 /// A query parameter as a count.
-fn number(params: &BTreeMap<String, String>, name: &str) -> Result<Option<u64>, ApiError> {
+pub(crate) fn number(
+    params: &BTreeMap<String, String>,
+    name: &str,
+) -> Result<Option<u64>, ApiError> {
     params
         .get(name)
         .map(|v| {
@@ -201,6 +205,16 @@ pub async fn proof(
     let index = number(&params, "index")?
         .ok_or_else(|| ApiError::input("index", "the leaf index is required (?index=N)"))?;
     let size = number(&params, "size")?;
+    Ok(axum::Json(inclusion(&state, index, size).await?))
+}
+
+/// The inclusion proof of leaf `index` in the tree of `size` entries (the ledger as it
+/// stands when `None`): 404 naming `size` or `index` when the ledger has no such tree or leaf.
+pub(crate) async fn inclusion(
+    state: &AppState,
+    index: u64,
+    size: Option<u64>,
+) -> Result<Proof, ApiError> {
     let current = state.inner.store.size().await?;
     let size = match size {
         Some(size) if size > current => {
@@ -219,11 +233,11 @@ pub async fn proof(
         ));
     }
     let p = state.inner.store.inclusion_proof(index, Some(size)).await?;
-    Ok(axum::Json(Proof {
+    Ok(Proof {
         leaf_index: p.leaf_index,
         tree_size: p.tree_size,
         leaf_hash: to_hex(&p.leaf_hash),
         hashes: p.hashes.iter().map(to_hex).collect(),
         root: to_hex(&p.root),
-    }))
+    })
 }

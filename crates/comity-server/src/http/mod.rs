@@ -51,6 +51,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::auth::{Access, ApiAction, AuthError, Caller, Role, TokenCache};
+use crate::console::session::Sessions;
 use crate::feeds::{FLUSH_EVERY, FeedHealth};
 use crate::metrics::Metrics;
 use errors::{ApiError, ErrorBody, ErrorDetail};
@@ -82,17 +83,19 @@ impl Default for ServerOptions {
 /// What every handler shares; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    store: Store,
+/// What the API and the console share.
+pub(crate) struct Inner {
+    pub(crate) store: Store,
     integrator: Integrator,
-    engine: Arc<Engine>,
+    pub(crate) engine: Arc<Engine>,
     access: Access,
-    signer: NoteSigner,
+    pub(crate) signer: NoteSigner,
     metrics: Metrics,
     tokens: TokenCache,
+    sessions: Sessions,
     feeds: FeedHealth,
     options: ServerOptions,
     openapi: String,
@@ -123,6 +126,7 @@ impl AppState {
                 signer,
                 metrics: Metrics::default(),
                 tokens: TokenCache::default(),
+                sessions: Sessions::default(),
                 feeds,
                 options,
                 openapi,
@@ -156,6 +160,24 @@ impl AppState {
             .inner
             .access
             .check(caller.role, action, endpoint, assigned)?)
+    }
+
+    /// Whether `caller` may do `action` at `endpoint`, as a yes or no (what a page shows).
+    pub(crate) fn allows(&self, caller: &Caller, action: ApiAction, endpoint: &str) -> bool {
+        self.authorize(caller, action, endpoint, false).is_ok()
+    }
+
+    /// The caller whose token this is.
+    pub(crate) async fn authenticate(&self, token: &str) -> Result<Caller, AuthError> {
+        self.inner
+            .tokens
+            .authenticate(&self.inner.store, token)
+            .await
+    }
+
+    /// The console's signed-in sessions.
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
     }
 }
 
@@ -219,22 +241,18 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header is not `Bearer <token>`")
             })?;
-        state
-            .inner
-            .tokens
-            .authenticate(&state.inner.store, token)
-            .await
-            .map_err(|e| match e {
-                AuthError::Store(e) => e.into(),
-                other => ApiError::unauthorized(other.to_string()),
-            })
+        state.authenticate(token).await.map_err(|e| match e {
+            AuthError::Store(e) => e.into(),
+            other => ApiError::unauthorized(other.to_string()),
+        })
     }
 }
 
-/// The API's routes, with every error as JSON, the body limit, and metrics.
+/// The API's routes, with every error as JSON, the body limit, and metrics; and the web
+/// console's pages ([`crate::console`]), whose errors are pages.
 pub fn router(state: AppState) -> Router {
     let max_body = state.inner.options.max_body;
-    Router::new()
+    let api = Router::new()
         .route("/v1/requests", post(requests::submit))
         .route("/v1/requests/{id}", get(requests::request))
         .route("/v1/requests/{id}/deliveries", get(deliveries::list))
@@ -264,7 +282,8 @@ pub fn router(state: AppState) -> Router {
         // passes the limit while it streams.
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
-        .layer(middleware::from_fn(errors::json_errors))
+        .layer(middleware::from_fn(errors::json_errors));
+    api.merge(crate::console::routes(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
 }

@@ -1,5 +1,6 @@
-//! `comity packs render`: one self-contained HTML page per pack version, in the manner of a
-//! literate program: each paragraph of the statute beside the rules that encode it, their
+//! The law in the packs as pages a lawyer reads (`comity packs render`, and the console's
+//! law pages): one self-contained HTML page per pack version, in the manner of a literate
+//! program: each paragraph of the statute beside the rules that encode it, their
 //! summaries and cautions, and their test cases; what changed from the version before is
 //! marked.
 
@@ -42,7 +43,7 @@ impl Change {
 
 /// Writes the page of every version of `packs` (or only those `chosen`) under `out`, and an
 /// index; answers the pages written.
-pub(crate) fn render_all(
+pub fn render_all(
     packs: &PackSet,
     chosen: &dyn Fn(&Pack) -> bool,
     out: &Path,
@@ -57,7 +58,7 @@ pub(crate) fn render_all(
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(&path, page(pack, before))?;
+        std::fs::write(&path, version_page(pack, before))?;
         written.push(path);
     }
     let index = out.join("index.html");
@@ -66,13 +67,14 @@ pub(crate) fn render_all(
     Ok(written)
 }
 
-/// Where a version's page goes, under the output directory.
-fn page_path(pack: &Pack) -> PathBuf {
+/// Where a version's page goes, under the output directory (or the console's `/packs/`).
+pub fn page_path(pack: &Pack) -> PathBuf {
     jurisdiction_path(&pack.manifest.jurisdiction)
         .join(format!("{}.html", pack.manifest.effective_from))
 }
 
-const STYLE: &str = "
+/// The pages' style sheet, inline (each page stands alone).
+pub const LAW_STYLE: &str = "
 body{font:16px/1.5 Georgia,serif;color:#111;background:#fff;margin:0 auto;max-width:80rem;padding:1rem}
 h1,h2,h3{font-family:system-ui,sans-serif;line-height:1.2}
 code,pre{font:13px/1.4 ui-monospace,monospace}
@@ -91,7 +93,7 @@ table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;paddin
 ";
 
 /// The page of one version; `before` is the version before it, if any.
-fn page(pack: &Pack, before: Option<&Pack>) -> String {
+pub fn version_page(pack: &Pack, before: Option<&Pack>) -> String {
     let cases = case_summaries(pack);
     let m = &pack.manifest;
     let body = html! {
@@ -103,7 +105,11 @@ fn page(pack: &Pack, before: Option<&Pack>) -> String {
             (repealed(pack, before))
         }
     };
-    comity_report::page(&format!("{} — {}", m.title, m.effective_from), STYLE, body)
+    crate::page(
+        &format!("{} — {}", m.title, m.effective_from),
+        LAW_STYLE,
+        body,
+    )
 }
 
 fn header(pack: &Pack, before: Option<&Pack>) -> Markup {
@@ -272,5 +278,5 @@ fn index_page(packs: &PackSet, chosen: &dyn Fn(&Pack) -> bool) -> String {
             ul { @for p in versions { li { a href=(page_path(p).display().to_string()) { (p.manifest.effective_from) " — " (p.manifest.title) } " (" (p.manifest.confidence) ")" } } }
         }
     };
-    comity_report::page("comity: the law in its packs", STYLE, body)
+    crate::page("comity: the law in its packs", LAW_STYLE, body)
 }

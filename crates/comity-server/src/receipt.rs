@@ -1,0 +1,253 @@
+//! A receipt counsel can take to court: for one disclosure or notice about a person, the
+//! ledger entry of the decision that permitted it, that entry's inclusion proof, and the
+//! signed checkpoint the proof leads to, in one JSON file (`docs/formats.md`, "Receipt").
+//!
+//! Anyone holding the ledger's public key checks it offline ([`Receipt::check`], `comity
+//! audit check-receipt`, or the console's page, in the browser): the checkpoint is signed by
+//! the key, the entry is in the checkpoint's tree, and the entry records a decision on the
+//! receipt's request that permits (or requires) the receipt's act. Where the delivery stands
+//! (`status`) is as the server stated it when the receipt was made; it is not proven.
+
+use comity_ledger::{
+    NoteSigner, NoteVerifier, from_hex, leaf_hash, open_checkpoint, to_hex, verify_inclusion,
+};
+use comity_model::{Act, Decision, Outcome};
+use comity_store::{DeliveryAbout, Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::http::audit::Proof;
+
+/// The receipt format this module writes and reads.
+pub const RECEIPT_FORMAT: &str = "comity-receipt/1";
+
+/// A receipt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// [`RECEIPT_FORMAT`].
+    pub format: String,
+    /// The disclosure or notice.
+    pub delivery: ReceiptDelivery,
+    /// The ledger entry of the decision that permits it.
+    pub entry: ReceiptEntry,
+    /// The entry's inclusion proof in the tree of the checkpoint's size.
+    pub proof: Proof,
+    /// The signed checkpoint (C2SP tlog-checkpoint in a signed note).
+    pub checkpoint: String,
+}
+
+/// The delivery a receipt is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptDelivery {
+    /// Its id: `<request>/<act>/<recipient>`.
+    pub id: String,
+    /// The request it answers.
+    pub request: String,
+    /// The act it carries out.
+    pub act: Act,
+    /// `disclosure` or `notice`.
+    pub kind: String,
+    /// Who receives it.
+    pub recipient: String,
+    /// Where it stood when the receipt was made, as the server stated it.
+    pub status: String,
+    /// When it was planned.
+    pub planned_at: String,
+}
+
+/// A ledger entry, exactly as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptEntry {
+    /// Its leaf index.
+    pub index: u64,
+    /// Its bytes, as UTF-8 text.
+    pub text: String,
+}
+
+/// What a receipt that holds proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// The checkpoint's origin (the log's name).
+    pub origin: String,
+    /// The checkpoint's tree size.
+    pub size: u64,
+    /// The entry's index.
+    pub index: u64,
+    /// The request.
+    pub request: String,
+    /// The act, and its outcome in the decision.
+    pub act: Act,
+    /// Permitted or required.
+    pub outcome: Outcome,
+}
+
+/// Why a receipt does not hold.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ReceiptError {
+    /// Not a receipt of this format.
+    #[error("not a comity receipt: {0}")]
+    Format(String),
+    /// The checkpoint is not signed by the key, or does not parse.
+    #[error("the checkpoint: {0}")]
+    Checkpoint(String),
+    /// The proof is not for the checkpoint's tree, or does not lead to its root.
+    #[error("the inclusion proof: {0}")]
+    Proof(String),
+    /// The entry does not record a decision permitting the delivery.
+    #[error("the entry: {0}")]
+    Entry(String),
+}
+
+/// Why a receipt could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum MakeError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// What the store holds does not make a receipt (an entry missing, a row that names no act).
+    #[error("{0}")]
+    Inconsistent(String),
+}
+
+/// The members of a decision entry a receipt reads.
+#[derive(Deserialize)]
+struct DecisionEntry {
+    kind: String,
+    request: String,
+    decision: Decision,
+}
+
+impl Receipt {
+    /// The receipt of `delivery`: the entry of the decision that permits it, proven in the
+    /// tree of a checkpoint signed now (or the latest, if it covers the ledger).
+    pub async fn make(
+        store: &Store,
+        signer: &NoteSigner,
+        delivery: DeliveryAbout,
+    ) -> Result<Receipt, MakeError> {
+        let index = delivery.decision_index;
+        let text = store
+            .entry(index)
+            .await?
+            .ok_or_else(|| MakeError::Inconsistent(format!("ledger entry {index} is missing")))?;
+        let checkpoint = store.sign_checkpoint(signer).await?;
+        let size = open_checkpoint(&checkpoint, &signer.verifier())
+            .map_err(|e| MakeError::Inconsistent(format!("the checkpoint just signed: {e}")))?
+            .size;
+        let p = store.inclusion_proof(index, Some(size)).await?;
+        let d = delivery.status;
+        let act = d.act.parse().map_err(|e| {
+            MakeError::Inconsistent(format!("delivery `{}` names no act: {e}", d.id))
+        })?;
+        Ok(Receipt {
+            format: RECEIPT_FORMAT.to_owned(),
+            delivery: ReceiptDelivery {
+                id: d.id,
+                request: delivery.request,
+                act,
+                kind: d.kind,
+                recipient: d.recipient,
+                status: d.status,
+                planned_at: delivery.created_at,
+            },
+            entry: ReceiptEntry { index, text },
+            proof: Proof {
+                leaf_index: p.leaf_index,
+                tree_size: p.tree_size,
+                leaf_hash: to_hex(&p.leaf_hash),
+                hashes: p.hashes.iter().map(to_hex).collect(),
+                root: to_hex(&p.root),
+            },
+            checkpoint,
+        })
+    }
+
+    /// Reads a receipt from its JSON text.
+    pub fn from_json(text: &str) -> Result<Receipt, ReceiptError> {
+        let receipt: Receipt =
+            serde_json::from_str(text).map_err(|e| ReceiptError::Format(e.to_string()))?;
+        if receipt.format != RECEIPT_FORMAT {
+            return Err(ReceiptError::Format(format!(
+                "format `{}`, not `{RECEIPT_FORMAT}`",
+                receipt.format
+            )));
+        }
+        Ok(receipt)
+    }
+
+    /// Checks the receipt against the ledger's public key, offline.
+    pub fn check(&self, verifier: &NoteVerifier) -> Result<Checked, ReceiptError> {
+        let checkpoint = open_checkpoint(&self.checkpoint, verifier)
+            .map_err(|e| ReceiptError::Checkpoint(e.to_string()))?;
+        let (proof, entry) = (&self.proof, &self.entry);
+        if proof.tree_size != checkpoint.size {
+            return Err(ReceiptError::Proof(format!(
+                "it is for a tree of {} entries, the checkpoint's has {}",
+                proof.tree_size, checkpoint.size
+            )));
+        }
+        if proof.leaf_index != entry.index {
+            return Err(ReceiptError::Proof(format!(
+                "it is for entry {}, the receipt's entry is {}",
+                proof.leaf_index, entry.index
+            )));
+        }
+        let leaf = leaf_hash(entry.text.as_bytes());
+        let hashes = proof
+            .hashes
+            .iter()
+            .map(|h| from_hex(h))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ReceiptError::Proof(e.to_string()))?;
+        verify_inclusion(
+            &leaf,
+            entry.index,
+            checkpoint.size,
+            &hashes,
+            &checkpoint.root,
+        )
+        .map_err(|e| {
+            ReceiptError::Proof(format!(
+                "entry {} (leaf hash {}) is not in the checkpoint's tree: {e}",
+                entry.index,
+                to_hex(&leaf)
+            ))
+        })?;
+        let outcome = self.permits()?;
+        Ok(Checked {
+            origin: checkpoint.origin,
+            size: checkpoint.size,
+            index: entry.index,
+            request: self.delivery.request.clone(),
+            act: self.delivery.act,
+            outcome,
+        })
+    }
+
+    /// The outcome of the delivery's act in the entry's decision, when it permits or
+    /// requires it.
+    fn permits(&self) -> Result<Outcome, ReceiptError> {
+        let d = &self.delivery;
+        let entry: DecisionEntry = serde_json::from_str(&self.entry.text)
+            .map_err(|e| ReceiptError::Entry(format!("not a decision entry: {e}")))?;
+        if entry.kind != "decision" || entry.request != d.request {
+            return Err(ReceiptError::Entry(format!(
+                "it records a {} on request `{}`, not the decision on `{}`",
+                entry.kind, entry.request, d.request
+            )));
+        }
+        match entry.decision.acts.iter().find(|a| a.act == d.act) {
+            Some(a) if a.outcome != Outcome::Forbidden => Ok(a.outcome),
+            Some(_) => Err(ReceiptError::Entry(format!(
+                "the decision forbids `{}`",
+                d.act
+            ))),
+            None => Err(ReceiptError::Entry(format!(
+                "the decision does not decide `{}`",
+                d.act
+            ))),
+        }
+    }
+}

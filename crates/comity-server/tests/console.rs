@@ -1,0 +1,605 @@
+//! The web console over HTTP, as a browser without JavaScript meets it: signing in and out,
+//! sessions and CSRF, what each role's pages show and refuse, the queue's filter and pages.
+//! (The browser tests in `tests/browser/` drive the same pages in Chromium.)
+
+use std::path::Path;
+
+use comity_ledger::{NoteSigner, NoteVerifier};
+use comity_policy::Engine;
+use comity_server::auth::{Access, Role, create_token};
+use comity_server::http::{AppState, ServerOptions, serve};
+use comity_server::receipt::{Receipt, ReceiptError};
+use comity_store::Store;
+use comity_testdb::TestDb;
+use reqwest::{StatusCode, header};
+use serde_json::Value;
+
+const EXAMPLE: &str = include_str!("../../../examples/nyc-doc-detainer.json");
+
+/// A console served for one test, with a token per role.
+struct Console {
+    base: String,
+    http: reqwest::Client,
+    store: Store,
+    verifier: NoteVerifier,
+    tokens: Vec<(&'static str, String)>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    db: TestDb,
+}
+
+/// What a page answered.
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    cookies: Vec<String>,
+    headers: header::HeaderMap,
+    body: String,
+}
+
+impl Console {
+    async fn start(db: TestDb) -> Console {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let engine = Engine::load(&root.join("packs"), &root.join("catalog")).unwrap();
+        let store = Store::open(db.url()).await.unwrap();
+        let mut tokens = Vec::new();
+        for (holder, role) in [
+            ("clerk", Role::Clerk),
+            ("supervisor", Role::Supervisor),
+            ("auditor", Role::Auditor),
+            ("admin", Role::Admin),
+            ("aid-1", Role::Counsel),
+        ] {
+            tokens.push((
+                holder,
+                create_token(&store, role, holder, 1).await.unwrap().token,
+            ));
+        }
+        let signer = NoteSigner::generate("comity.test/ledger").unwrap();
+        let verifier = signer.verifier();
+        let state = AppState::new(
+            store.clone(),
+            engine,
+            signer,
+            Access::builtin().unwrap(),
+            ServerOptions::default(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Console {
+            base,
+            http,
+            store,
+            verifier,
+            tokens,
+            stop,
+            task,
+            db,
+        }
+    }
+
+    async fn finish(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap();
+        self.store.close().await;
+        self.db.drop_database().await;
+    }
+
+    fn token(&self, holder: &str) -> &str {
+        &self.tokens.iter().find(|(h, _)| *h == holder).unwrap().1
+    }
+
+    async fn answer(response: reqwest::Response) -> Answer {
+        let headers = response.headers().clone();
+        Answer {
+            status: response.status(),
+            location: headers
+                .get(header::LOCATION)
+                .map(|l| l.to_str().unwrap().to_owned()),
+            cookies: headers
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .map(|c| c.to_str().unwrap().to_owned())
+                .collect(),
+            body: response.text().await.unwrap(),
+            headers,
+        }
+    }
+
+    /// `GET path` with `cookie` (a `name=value`), if any.
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        Console::answer(request.send().await.unwrap()).await
+    }
+
+    /// `POST path` of a form, with `cookie`.
+    async fn post_form(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Answer {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        Console::answer(request.send().await.unwrap()).await
+    }
+
+    /// Shows the sign-in form and submits `token` from it: the answer.
+    async fn sign_in_answer(&self, token: &str) -> Answer {
+        let form = self.get("/signin", None).await;
+        let presession = cookie_named(&form.cookies, "comity_signin").expect("a pre-session");
+        let csrf = hidden_csrf(&form.body);
+        self.post_form(
+            "/signin",
+            Some(&format!("comity_signin={presession}")),
+            &[("token", token), ("csrf", &csrf)],
+        )
+        .await
+    }
+
+    /// Signs `holder` in: the session cookie, as a `Cookie` header value.
+    async fn sign_in(&self, holder: &str) -> String {
+        let answer = self.sign_in_answer(self.token(holder)).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        let session = cookie_named(&answer.cookies, "comity_session").expect("a session");
+        format!("comity_session={session}")
+    }
+
+    /// Records a request about `subject` through the API: its ledger index.
+    async fn submit(&self, id: &str, subject: &str) -> u64 {
+        let mut v: Value = serde_json::from_str(EXAMPLE).unwrap();
+        v["id"] = id.into();
+        v["subject"]["id"] = subject.into();
+        self.submit_value(&v).await
+    }
+
+    /// Records `v` through the API: its ledger index.
+    async fn submit_value(&self, v: &Value) -> u64 {
+        let answer: Value = self
+            .http
+            .post(format!("{}/v1/requests", self.base))
+            .bearer_auth(self.token("clerk"))
+            .json(v)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["ledger"]["index"].as_u64().expect("recorded")
+    }
+}
+
+/// The value of the cookie `name` set by `cookies` (`Set-Cookie` values).
+fn cookie_named(cookies: &[String], name: &str) -> Option<String> {
+    cookies.iter().find_map(|c| {
+        c.strip_prefix(&format!("{name}="))
+            .map(|rest| rest.split(';').next().unwrap().to_owned())
+    })
+}
+
+/// The `csrf` field's value in a page's form.
+fn hidden_csrf(body: &str) -> String {
+    let at = body.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    body[at..at + 64].to_owned()
+}
+
+/// The text of the page's alert.
+fn alert(body: &str) -> &str {
+    let start = body.find("role=\"alert\"").expect("an alert");
+    let end = body[start..].find("</p>").unwrap();
+    &body[start..start + end]
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_session_and_refuses_every_bad_token_alike() {
+    let console = Console::start(TestDb::sqlite()).await;
+
+    // Pages need a session.
+    let answer = console.get("/queue", None).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.location.as_deref(), Some("/signin"));
+    let answer = console.get("/queue", Some("comity_session=forged")).await;
+    assert_eq!(answer.location.as_deref(), Some("/signin?ended=1"));
+
+    // The form comes with a pre-session; a submission without it is refused, and no
+    // session is set.
+    let answer = console
+        .post_form(
+            "/signin",
+            None,
+            &[("token", console.token("clerk")), ("csrf", "x")],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(alert(&answer.body).contains("csrf"));
+    assert!(cookie_named(&answer.cookies, "comity_session").is_none());
+
+    // An empty token is named; unknown, malformed and revoked tokens get one answer.
+    let answer = console.sign_in_answer("  ").await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(alert(&answer.body).contains("<strong>token</strong>"));
+    let unknown = console
+        .sign_in_answer(&format!("comity_{}", "0".repeat(64)))
+        .await;
+    let malformed = console.sign_in_answer("not a token").await;
+    let revoked_token = create_token(&console.store, Role::Clerk, "gone", 1)
+        .await
+        .unwrap();
+    console
+        .store
+        .revoke_token(&revoked_token.id, "test")
+        .await
+        .unwrap();
+    let revoked = console.sign_in_answer(&revoked_token.token).await;
+    for answer in [&unknown, &malformed, &revoked] {
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(alert(&answer.body), alert(&unknown.body));
+        assert!(cookie_named(&answer.cookies, "comity_session").is_none());
+    }
+
+    // A good token: a session cookie that is Secure, HttpOnly and SameSite=Strict, and the
+    // role's first page.
+    let answer = console.sign_in_answer(console.token("clerk")).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    let set = answer
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("comity_session="))
+        .unwrap();
+    for part in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(part), "{set}");
+    }
+    let session = format!(
+        "comity_session={}",
+        cookie_named(&answer.cookies, "comity_session").unwrap()
+    );
+    assert_eq!(
+        console.get("/", Some(&session)).await.location.as_deref(),
+        Some("/queue")
+    );
+    let queue = console.get("/queue", Some(&session)).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    let csp = queue.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(queue.headers[header::CACHE_CONTROL], "no-store");
+
+    // Sign-out needs the session's own CSRF value.
+    let refused = console
+        .post_form("/signout", Some(&session), &[("csrf", &"0".repeat(64))])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        console.get("/queue", Some(&session)).await.status,
+        StatusCode::OK
+    );
+    let csrf = hidden_csrf(&queue.body);
+    let out = console
+        .post_form("/signout", Some(&session), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(out.location.as_deref(), Some("/signin?ended=1"));
+    let after = console.get("/queue", Some(&session)).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.location.as_deref(), Some("/signin?ended=1"));
+
+    // A session ends when its token is revoked.
+    let temp = create_token(&console.store, Role::Clerk, "temp", 1)
+        .await
+        .unwrap();
+    let answer = console.sign_in_answer(&temp.token).await;
+    let session = format!(
+        "comity_session={}",
+        cookie_named(&answer.cookies, "comity_session").unwrap()
+    );
+    assert_eq!(
+        console.get("/queue", Some(&session)).await.status,
+        StatusCode::OK
+    );
+    console.store.revoke_token(&temp.id, "test").await.unwrap();
+    // The token cache forgets a revoked token within its refresh interval.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let answer = console.get("/queue", Some(&session)).await;
+    assert_eq!(answer.location.as_deref(), Some("/signin?ended=1"));
+    console.finish().await;
+}
+
+#[tokio::test]
+async fn each_role_sees_what_the_access_pack_grants_and_refusals_name_the_rule() {
+    let console = Console::start(TestDb::sqlite()).await;
+    let mine = console.submit("console-a", "person-a").await;
+    console.submit("console-b", "person-b").await;
+    console
+        .store
+        .assign("aid-1", "person-a", "test")
+        .await
+        .unwrap();
+
+    // The desk reads the request in words, with the law's answer and its citations; a clerk
+    // does not read the ledger, so has no check to run.
+    let clerk = console.sign_in("clerk").await;
+    let page = console.get("/requests/console-a", Some(&clerk)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in [
+        "What was asked",
+        "asks <strong>NYC-DOC</strong>",
+        "What the law allows",
+        "§ 9-131",
+        "Forbidden",
+        "What was sent and done",
+    ] {
+        assert!(page.body.contains(text), "the page lacks {text}");
+    }
+    assert!(!page.body.contains("id=\"verify\""));
+    let proof = console
+        .get(&format!("/console/proof?index={mine}"), Some(&clerk))
+        .await;
+    assert_eq!(proof.status, StatusCode::FORBIDDEN);
+    assert!(
+        proof
+            .body
+            .contains("ledger-reads-need-supervisor-or-auditor")
+    );
+
+    // A supervisor checks the entry: the page offers it, the proof and checkpoint are served.
+    let supervisor = console.sign_in("supervisor").await;
+    let page = console.get("/requests/console-a", Some(&supervisor)).await;
+    assert!(page.body.contains("id=\"verify\""));
+    assert!(page.body.contains(&format!("data-index=\"{mine}\"")));
+    let proof = console
+        .get(&format!("/console/proof?index={mine}"), Some(&supervisor))
+        .await;
+    assert_eq!(proof.status, StatusCode::OK);
+    let proof: Value = serde_json::from_str(&proof.body).unwrap();
+    assert_eq!(proof["leaf_index"], mine);
+    let note = console.get("/console/checkpoint", Some(&supervisor)).await;
+    assert!(note.body.starts_with("comity.test/ledger\n"));
+
+    // An auditor reads the ledger but no one's records.
+    let auditor = console.sign_in("auditor").await;
+    assert_eq!(
+        console.get("/", Some(&auditor)).await.location.as_deref(),
+        Some("/audit")
+    );
+    let audit = console.get("/audit", Some(&auditor)).await;
+    assert_eq!(audit.status, StatusCode::OK);
+    assert!(audit.body.contains("comity.test/ledger+"));
+    let refused = console.get("/requests/console-a", Some(&auditor)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("personal-records-need-a-case-role"));
+    assert!(!refused.body.contains("person-a"));
+
+    // Counsel reads only about the people assigned to it, and has no queue.
+    let counsel = console.sign_in("aid-1").await;
+    assert_eq!(
+        console
+            .get("/requests/console-a", Some(&counsel))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let other = console.get("/requests/console-b", Some(&counsel)).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    assert!(other.body.contains("counsel-reads-only-assigned-subjects"));
+    assert!(!other.body.contains("person-b"));
+    let unknown = console.get("/requests/nobody", Some(&counsel)).await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::FORBIDDEN,
+        "unknown ids are refused alike"
+    );
+    assert_eq!(
+        console.get("/queue", Some(&counsel)).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The law in force is open to every role, a version page standing alone.
+    let admin = console.sign_in("admin").await;
+    let packs = console.get("/packs", Some(&admin)).await;
+    assert_eq!(packs.status, StatusCode::OK);
+    let href = packs
+        .body
+        .split("href=\"/packs/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let version = console.get(&format!("/packs/{href}"), Some(&admin)).await;
+    assert_eq!(version.status, StatusCode::OK);
+    assert!(version.body.contains("Test cases") || version.body.contains("Sources"));
+    console.finish().await;
+}
+
+#[tokio::test]
+async fn the_queue_filters_pages_and_names_a_bad_field_on_sqlite() {
+    the_queue_filters_pages_and_names_a_bad_field(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn the_queue_filters_pages_and_names_a_bad_field_on_postgres() {
+    the_queue_filters_pages_and_names_a_bad_field(TestDb::postgres().await).await;
+}
+
+async fn the_queue_filters_pages_and_names_a_bad_field(db: TestDb) {
+    let console = Console::start(db).await;
+    for i in 0..27 {
+        console
+            .submit(&format!("queue-{i:02}"), &format!("person-{i}"))
+            .await;
+    }
+    let clerk = console.sign_in("clerk").await;
+    let first = console.get("/queue", Some(&clerk)).await;
+    assert_eq!(first.body.matches("href=\"/requests/").count(), 25);
+    assert!(
+        first.body.contains("href=\"/requests/queue-26\""),
+        "newest first"
+    );
+    assert!(!first.body.contains("href=\"/requests/queue-01\""));
+    let next = first
+        .body
+        .split("rel=\"next\"")
+        .next()
+        .and_then(|s| s.rsplit("href=\"").next())
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    let second = console.get(&next, Some(&clerk)).await;
+    assert_eq!(second.body.matches("href=\"/requests/").count(), 2);
+    assert!(second.body.contains("href=\"/requests/queue-00\""));
+    assert!(!second.body.contains("rel=\"next\""));
+
+    // Filters: an act not asked matches nothing; the act asked matches all.
+    let none = console.get("/queue?act=office-space", Some(&clerk)).await;
+    assert!(none.body.contains("No request matches."));
+    let held = console
+        .get(
+            "/queue?act=hold&agency=NYC-DOC&from=2017-01-01",
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(held.body.matches("href=\"/requests/").count(), 25);
+
+    // A bad field is named on the page, the form kept.
+    for (query, field) in [
+        ("from=2017-02-30", "from"),
+        ("act=deport", "act"),
+        ("outcome=maybe", "outcome"),
+        ("before=x", "before"),
+    ] {
+        let bad = console.get(&format!("/queue?{query}"), Some(&clerk)).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert!(
+            alert(&bad.body).contains(&format!("<strong>{field}</strong>")),
+            "{query}: {}",
+            alert(&bad.body)
+        );
+        assert!(bad.body.contains("role=\"search\""));
+    }
+    console.finish().await;
+}
+
+/// A request whose decision permits telling ICE the release date, with the privacy
+/// officer's approval: a disclosure about `subject` waits in the outbox.
+fn release_notice(id: &str, subject: &str) -> Value {
+    let mut r: Value = serde_json::from_str(EXAMPLE).unwrap();
+    r["id"] = id.into();
+    r["subject"]["id"] = subject.into();
+    r["received_at"] = "2019-03-02T14:05:00-05:00".into();
+    r["warrant"] = serde_json::json!({ "kind": "judicial" });
+    r["acts"] = serde_json::json!(["notify-release"]);
+    r["subject"]["convictions"][0]["date"] = "2016-05-01".into();
+    r["subject"]["pending_charges"] = serde_json::json!([]);
+    r["custody"] = serde_json::json!({ "status": "in-custody", "arrested_at": "2019-02-28T22:10:00-05:00",
+                           "release_at": "2019-03-04T10:00:00-05:00" });
+    r
+}
+
+#[tokio::test]
+async fn counsel_sees_every_disclosure_about_its_clients_with_receipts_that_check_offline() {
+    let console = Console::start(TestDb::sqlite()).await;
+    let index = console
+        .submit_value(&release_notice("notice-a", "client-a"))
+        .await;
+    console
+        .submit_value(&release_notice("notice-b", "stranger-b"))
+        .await;
+    console
+        .store
+        .assign("aid-1", "client-a", "test")
+        .await
+        .unwrap();
+    let counsel = console.sign_in("aid-1").await;
+    assert_eq!(
+        console.get("/", Some(&counsel)).await.location.as_deref(),
+        Some("/counsel")
+    );
+    let page = console.get("/counsel", Some(&counsel)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("client-a"));
+    assert!(!page.body.contains("stranger-b"), "only its own clients");
+    assert!(page.body.contains("notify-release"));
+    let href = page
+        .body
+        .split("class=\"receipt\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a receipt link")
+        .replace("&amp;", "&");
+
+    // The receipt is a file, and it holds against the ledger's key.
+    let answer = console.get(&href, Some(&counsel)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(
+        answer.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"receipt-")
+    );
+    let receipt = Receipt::from_json(&answer.body).unwrap();
+    assert_eq!(receipt.entry.index, index);
+    assert_eq!(receipt.delivery.request, "notice-a");
+    let checked = receipt.check(&console.verifier).unwrap();
+    assert_eq!(checked.act, comity_model::Act::NotifyRelease);
+
+    // Edited anywhere, it is refused, naming what failed.
+    let mut forged = receipt.clone();
+    forged.entry.text = forged.entry.text.replace("\"permitted\"", "\"required\"");
+    assert!(matches!(
+        forged.check(&console.verifier),
+        Err(ReceiptError::Proof(_))
+    ));
+    let mut other_act = receipt.clone();
+    other_act.delivery.act = comity_model::Act::Transfer;
+    assert!(matches!(
+        other_act.check(&console.verifier),
+        Err(ReceiptError::Entry(_))
+    ));
+    let mut other_key = receipt.clone();
+    other_key.checkpoint = other_key
+        .checkpoint
+        .replace("comity.test/ledger", "comity.test/other");
+    assert!(matches!(
+        other_key.check(&console.verifier),
+        Err(ReceiptError::Checkpoint(_))
+    ));
+    let stranger_key = NoteSigner::generate("comity.test/ledger")
+        .unwrap()
+        .verifier();
+    assert!(matches!(
+        receipt.check(&stranger_key),
+        Err(ReceiptError::Checkpoint(_))
+    ));
+
+    // Another person's receipt, and an unknown one, are refused alike.
+    for id in ["notice-b/notify-release/DHS-ICE-ERO", "nobody/hold/x"] {
+        let path = format!("/counsel/receipt?delivery={}", id.replace('/', "%2F"));
+        let refused = console.get(&path, Some(&counsel)).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{id}");
+        assert!(
+            refused
+                .body
+                .contains("counsel-reads-only-assigned-subjects")
+        );
+    }
+    // Other roles have no counsel page.
+    let clerk = console.sign_in("clerk").await;
+    assert_eq!(
+        console.get("/counsel", Some(&clerk)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    console.finish().await;
+}
