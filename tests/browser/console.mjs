@@ -116,7 +116,7 @@ let queuePaths = [];
   await shot(page, "queue");
   await accessible(page, "the queue");
 
-  await page.getByLabel("From").fill("2018-02-30");
+  await page.getByLabel("From", { exact: true }).fill("2018-02-30");
   await page.getByRole("button", { name: "Filter" }).click();
   const alert = await text(page, "[role=alert]");
   check(alert.includes("from") && alert.includes("2018-02-30"), "a bad date in the filter is named on the page: " + alert.trim());
@@ -199,6 +199,28 @@ let queuePaths = [];
   await outcomeOf(page, "verify-result");
   check((await text(page, "#verify-result")).includes("FAILED: the checkpoint"), "a forged checkpoint fails in the browser: " + (await text(page, "#verify-result")));
   await page.unroute("**/console/checkpoint");
+  await context.close();
+}
+
+// ---- A supervisor: a statutory report with its charts, a bad date named --------------
+{
+  const { context, page } = await person();
+  await signIn(page, tokens.supervisor);
+  await page.getByRole("link", { name: "Reports" }).click();
+  await page.waitForLoadState("domcontentloaded");
+  await page.locator("select[name=kind]").selectOption("nyc-doc");
+  await page.getByLabel("From", { exact: true }).fill("2018-07-01");
+  await page.getByLabel("To", { exact: true }).fill("2018-09-31");
+  await page.getByRole("button", { name: "Compute" }).click();
+  await page.waitForLoadState("domcontentloaded");
+  check((await text(page, "[role=alert]")).includes("2018-09-31"), "a bad date in the report form is named: " + (await text(page, "[role=alert]")).trim());
+  await accessible(page, "the reports page");
+  await page.getByLabel("To", { exact: true }).fill("2018-09-30");
+  await page.getByRole("button", { name: "Compute" }).click();
+  await page.waitForLoadState("domcontentloaded");
+  const body = await page.content();
+  check(body.includes("9-131(f)") && (await page.locator("svg").count()) > 0, "the NYC DOC report shows its figures and charts");
+  await shot(page, "report");
   await context.close();
 }
 

@@ -1,8 +1,9 @@
 //! `comity serve`: the HTTP API, with a dispatcher and the checkpoints it publishes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use comity_report::Definition;
 use comity_server::auth::Access;
 use comity_server::checkpoints::{PublishError, publish_checkpoints};
 use comity_server::config::Config;
@@ -13,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::packs::{refused_releases, verifier_keys};
 use crate::store::{DbArgs, runtime, signer, store_error};
-use crate::{Failure, Leniency, PackArgs};
+use crate::{Failure, Leniency, PackArgs, project_dir};
 
 /// `comity serve` options.
 #[derive(Args)]
@@ -44,6 +45,10 @@ pub struct ServeArgs {
     /// naming the version and the file.
     #[arg(long = "require-signed-packs", env = "COMITY_REQUIRE_SIGNED_PACKS", value_delimiter = ',', num_args = 1..)]
     require_signed_packs: Vec<String>,
+    /// The statutory report definitions the console computes [default: the project's
+    /// reports/].
+    #[arg(long, env = "COMITY_REPORTS")]
+    reports: Option<PathBuf>,
     /// How often, in seconds, a checkpoint is signed and published while the ledger grows.
     #[arg(long, env = "COMITY_CHECKPOINT_EVERY", default_value_t = 60)]
     checkpoint_every: u64,
@@ -63,6 +68,7 @@ impl ServeArgs {
             checkpoint_file: None,
             require_signed_packs: Vec::new(),
             checkpoint_every: 60,
+            reports: None,
         }
     }
 }
@@ -98,6 +104,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     let options = ServerOptions {
         max_body: args.max_body,
         feeds: loaded.feeds.clone(),
+        reports: report_definitions(args.reports.as_deref())?,
         ..ServerOptions::default()
     };
     let config = (!args.no_dispatch).then_some(loaded);
@@ -136,6 +143,27 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         published?;
         dispatched
     })
+}
+
+/// Every report definition of `dir` (the project's `reports/` when not given); none when the
+/// default directory is not there (an installed binary), an error naming the file otherwise.
+fn report_definitions(dir: Option<&Path>) -> Result<Vec<Definition>, Failure> {
+    let dir = match dir {
+        Some(dir) => dir.to_owned(),
+        None => {
+            let dir = project_dir("reports");
+            if !dir.is_dir() {
+                return Ok(Vec::new());
+            }
+            dir
+        }
+    };
+    let fail = |e: comity_report::DefinitionError| Failure::Input(format!("--reports: {e}"));
+    comity_report::kinds(&dir)
+        .map_err(fail)?
+        .iter()
+        .map(|kind| Definition::load(&dir, kind).map_err(fail))
+        .collect()
 }
 
 /// A dispatcher beside the API. One that cannot run stops the server too: nothing would be

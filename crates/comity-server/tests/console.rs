@@ -57,12 +57,21 @@ impl Console {
         }
         let signer = NoteSigner::generate("comity.test/ledger").unwrap();
         let verifier = signer.verifier();
+        let reports_dir = root.join("reports");
+        let reports = comity_report::kinds(&reports_dir)
+            .unwrap()
+            .iter()
+            .map(|k| comity_report::Definition::load(&reports_dir, k).unwrap())
+            .collect();
         let state = AppState::new(
             store.clone(),
             engine,
             signer,
             Access::builtin().unwrap(),
-            ServerOptions::default(),
+            ServerOptions {
+                reports,
+                ..ServerOptions::default()
+            },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -382,6 +391,34 @@ async fn each_role_sees_what_the_access_pack_grants_and_refusals_name_the_rule()
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("personal-records-need-a-case-role"));
     assert!(!refused.body.contains("person-a"));
+
+    // The statutory reports, for those who read the ledger: computed, with their charts; a bad
+    // field named on the form.
+    let report = console
+        .get(
+            "/reports/view?kind=nyc-doc&from=2017-07-01&to=2018-06-30",
+            Some(&auditor),
+        )
+        .await;
+    assert_eq!(report.status, StatusCode::OK);
+    assert!(report.body.contains("9-131(f)") && report.body.contains("<svg"));
+    for (query, field) in [
+        ("kind=nyc-nowhere&from=2017-07-01&to=2018-06-30", "kind"),
+        ("kind=nyc-doc&from=2017-07-01&to=2018-06-31", "to"),
+    ] {
+        let bad = console
+            .get(&format!("/reports/view?{query}"), Some(&auditor))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert!(alert(&bad.body).contains(&format!("<strong>{field}</strong>")));
+    }
+    let refused = console.get("/reports", Some(&clerk)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused
+            .body
+            .contains("ledger-reads-need-supervisor-or-auditor")
+    );
 
     // Counsel reads only about the people assigned to it, and has no queue.
     let counsel = console.sign_in("aid-1").await;

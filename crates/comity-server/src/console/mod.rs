@@ -12,6 +12,7 @@
 //! | `/counsel` | counsel: the people assigned to it and every disclosure about them |
 //! | `/counsel/receipt?delivery=ID` | counsel (assigned subjects), clerk, supervisor: a receipt file |
 //! | `/audit` | supervisor, auditor: the latest checkpoint, the public key to pin |
+//! | `/reports`, `/reports/view` | supervisor, auditor: the statutory reports, with charts |
 //! | `/packs`, `/packs/{path}` | every role: the law in force, rule by rule with citations |
 //! | `/console/proof`, `/console/checkpoint` | what the browser checks (roles reading the ledger) |
 //!
@@ -24,6 +25,7 @@ mod counsel;
 mod ledger;
 mod packs;
 mod queue;
+mod reports;
 mod request;
 pub mod session;
 mod signin;
@@ -53,6 +55,8 @@ pub(crate) fn routes(max_body: usize) -> Router<AppState> {
         .route("/audit", get(audit::page))
         .route("/counsel", get(counsel::page))
         .route("/counsel/receipt", get(counsel::receipt))
+        .route("/reports", get(reports::page))
+        .route("/reports/view", get(reports::view))
         .route("/packs", get(packs::page))
         .route("/packs/{*path}", get(packs::version))
         .route("/console/proof", get(ledger::proof))
@@ -145,6 +149,11 @@ fn navigation(state: &AppState, signed: &Signed) -> Markup {
             state.allows(caller, ApiAction::ReadRequest, "/queue"),
         ),
         ("/counsel", "Counsel", caller.role == Role::Counsel),
+        (
+            "/reports",
+            "Reports",
+            state.allows(caller, ApiAction::ReadLedger, "/reports"),
+        ),
         (
             "/audit",
             "Audit",

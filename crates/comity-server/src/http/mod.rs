@@ -67,6 +67,8 @@ pub struct ServerOptions {
     pub feeds: Vec<crate::config::Feed>,
     /// The time feeds are judged by.
     pub clock: crate::feeds::Clock,
+    /// The statutory reports the console computes (`reports/*.toml`).
+    pub reports: Vec<comity_report::Definition>,
 }
 
 impl Default for ServerOptions {
@@ -76,6 +78,7 @@ impl Default for ServerOptions {
             max_batch: 256,
             feeds: Vec::new(),
             clock: crate::feeds::Clock::default(),
+            reports: Vec::new(),
         }
     }
 }
@@ -173,6 +176,11 @@ impl AppState {
             .tokens
             .authenticate(&self.inner.store, token)
             .await
+    }
+
+    /// The statutory reports the console computes.
+    pub(crate) fn reports(&self) -> &[comity_report::Definition] {
+        &self.inner.options.reports
     }
 
     /// The console's signed-in sessions.
