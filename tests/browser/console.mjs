@@ -272,6 +272,12 @@ let queuePaths = [];
   const { context, page } = await person();
   await signIn(page, tokens.auditor);
   check(page.url() === base + "/audit", "an auditor lands on the audit page");
+  await page.getByRole("button", { name: "Verify now" }).click();
+  await page.waitForFunction(() => {
+    const s = document.getElementById("verification-status");
+    return s && (s.dataset.state === "ok" || s.dataset.state === "failed");
+  }, null, { timeout: 60000 });
+  check((await text(page, "#verification-status")).includes("Verified: "), "a full verification runs from the audit page: " + (await text(page, "#verification-status")).trim());
   const refused = await page.goto(base + requestPath);
   check(refused.status() === 403, "an auditor is refused a person's request");
   check(!(await page.content()).includes("synth-person"), "and sees no one's id");

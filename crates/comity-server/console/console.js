@@ -155,7 +155,29 @@
     });
   }
 
+  // The Audit page: a verification running, followed until it ends (then the page shows
+  // its result).
+  function followVerification() {
+    const box = document.getElementById("verification-status");
+    if (!box || box.dataset.state !== "running") return;
+    const timer = setInterval(async function () {
+      const r = await fetch("/console/verification", { credentials: "same-origin" });
+      if (!r.ok) return;
+      const v = await r.json();
+      if (v.state !== "running") {
+        clearInterval(timer);
+        location.reload();
+        return;
+      }
+      const bar = document.getElementById("verification-progress");
+      bar.max = Math.max(v.total, 1);
+      bar.value = v.done;
+      document.getElementById("verification-count").textContent = v.done + " of " + v.total + " entries";
+    }, 500);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    followVerification();
     receiptCheck();
     tick();
     setInterval(tick, 30000);

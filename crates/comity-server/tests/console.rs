@@ -640,3 +640,83 @@ async fn counsel_sees_every_disclosure_about_its_clients_with_receipts_that_chec
     );
     console.finish().await;
 }
+
+/// Waits for the verification started from the Audit page to end: its JSON state.
+async fn verification_ended(console: &Console, session: &str) -> Value {
+    for _ in 0..200 {
+        let answer = console.get("/console/verification", Some(session)).await;
+        let v: Value = serde_json::from_str(&answer.body).unwrap();
+        if v["state"] == "ended" {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the verification did not end");
+}
+
+#[tokio::test]
+async fn a_full_verification_runs_from_the_audit_page_and_finds_tampering() {
+    let console = Console::start(TestDb::sqlite()).await;
+    for i in 0..3 {
+        console.submit(&format!("v-{i}"), &format!("p-{i}")).await;
+    }
+    let supervisor = console.sign_in("supervisor").await;
+    let audit = console.get("/audit", Some(&supervisor)).await;
+    assert!(audit.body.contains("Not run since the server started."));
+    let csrf = hidden_csrf(&audit.body[audit.body.find("/audit/verify").unwrap()..]);
+
+    // Only a form of the session starts it, and only for a role that reads the ledger.
+    let forged = console
+        .post_form(
+            "/audit/verify",
+            Some(&supervisor),
+            &[("csrf", &"0".repeat(64))],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let clerk = console.sign_in("clerk").await;
+    let clerk_csrf = hidden_csrf(&console.get("/queue", Some(&clerk)).await.body);
+    let refused = console
+        .post_form("/audit/verify", Some(&clerk), &[("csrf", &clerk_csrf)])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        console
+            .get("/console/verification", Some(&supervisor))
+            .await
+            .body,
+        r#"{"state":"never"}"#
+    );
+
+    let started = console
+        .post_form("/audit/verify", Some(&supervisor), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(started.location.as_deref(), Some("/audit#verification"));
+    let ended = verification_ended(&console, &supervisor).await;
+    assert_eq!(ended["ok"], true, "{ended}");
+    assert!(ended["summary"].as_str().unwrap().contains("3 decisions"));
+    let page = console.get("/audit", Some(&supervisor)).await;
+    assert!(page.body.contains("Verified: "));
+
+    // An entry changed in the database: the next run names it.
+    let pool = console.db.pool().await;
+    sqlx::query("UPDATE ledger_entries SET body = replace(body, 'forbidden', 'permitted') WHERE idx = (SELECT MIN(idx) FROM ledger_entries WHERE kind = 'decision')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    console
+        .post_form("/audit/verify", Some(&supervisor), &[("csrf", &csrf)])
+        .await;
+    let ended = verification_ended(&console, &supervisor).await;
+    assert_eq!(ended["ok"], false, "{ended}");
+    assert!(ended["summary"].as_str().unwrap().starts_with("TAMPERED"));
+    assert!(
+        console
+            .get("/audit", Some(&supervisor))
+            .await
+            .body
+            .contains("FAILED: TAMPERED")
+    );
+    console.finish().await;
+}

@@ -378,7 +378,7 @@ impl Store {
     pub async fn verify(
         &self,
         verifier: &NoteVerifier,
-        progress: &dyn Fn(u64, u64),
+        progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<Result<VerifyReport, Finding>, StoreError> {
         match self.verify_all(verifier, progress).await {
             Ok(report) => Ok(Ok(report)),
@@ -391,7 +391,7 @@ impl Store {
     async fn verify_all(
         &self,
         verifier: &NoteVerifier,
-        progress: &dyn Fn(u64, u64),
+        progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<VerifyReport, Stop> {
         let total = self.size().await?;
         let spans = spans(total);
@@ -534,7 +534,7 @@ async fn check_entry_pages(
     lanes: &mut [Receiver<Result<Checked, StoreError>>],
     pages: impl Iterator<Item = (usize, Span)>,
     total: u64,
-    progress: &dyn Fn(u64, u64),
+    progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<MemoryTree, Stop> {
     let mut tree = MemoryTree::new();
     for (lane, _) in pages {

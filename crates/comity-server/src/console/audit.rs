@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
 use super::session::Signed;
+use super::verification::section;
 use super::{PageError, layout};
 use crate::auth::ApiAction;
 use crate::http::AppState;
@@ -36,6 +37,7 @@ pub(crate) async fn page(State(state): State<AppState>, signed: Signed) -> Respo
             }
         }
         (pin_form())
+        (section(&state.verifications().now(), &signed.csrf))
     };
     layout(&state, "Audit", Some(&signed), content).into_response()
 }

@@ -11,7 +11,7 @@
 //! | `/requests/{id}` | clerk, supervisor, counsel (assigned subjects) |
 //! | `/counsel` | counsel: the people assigned to it and every disclosure about them |
 //! | `/counsel/receipt?delivery=ID` | counsel (assigned subjects), clerk, supervisor: a receipt file |
-//! | `/audit` | supervisor, auditor: the latest checkpoint, the public key to pin |
+//! | `/audit` | supervisor, auditor: the latest checkpoint, the public key to pin, a full verification with its progress (`POST /audit/verify`, `GET /console/verification`) |
 //! | `/reports`, `/reports/view` | supervisor, auditor: the statutory reports, with charts |
 //! | `/packs`, `/packs/{path}` | every role: the law in force, rule by rule with citations |
 //! | `/console/proof`, `/console/checkpoint` | what the browser checks (roles reading the ledger) |
@@ -29,6 +29,7 @@ mod reports;
 mod request;
 pub mod session;
 mod signin;
+pub mod verification;
 mod words;
 
 use axum::Router;
@@ -53,6 +54,8 @@ pub(crate) fn routes(max_body: usize) -> Router<AppState> {
         .route("/queue", get(queue::page))
         .route("/requests/{id}", get(request::page))
         .route("/audit", get(audit::page))
+        .route("/audit/verify", post(verification::start))
+        .route("/console/verification", get(verification::status))
         .route("/counsel", get(counsel::page))
         .route("/counsel/receipt", get(counsel::receipt))
         .route("/reports", get(reports::page))

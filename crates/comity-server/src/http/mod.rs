@@ -52,6 +52,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::auth::{Access, ApiAction, AuthError, Caller, Role, TokenCache};
 use crate::console::session::Sessions;
+use crate::console::verification::Verifications;
 use crate::feeds::{FLUSH_EVERY, FeedHealth};
 use crate::metrics::Metrics;
 use errors::{ApiError, ErrorBody, ErrorDetail};
@@ -99,6 +100,7 @@ pub(crate) struct Inner {
     metrics: Metrics,
     tokens: TokenCache,
     sessions: Sessions,
+    verifications: Verifications,
     feeds: FeedHealth,
     options: ServerOptions,
     openapi: String,
@@ -130,6 +132,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 tokens: TokenCache::default(),
                 sessions: Sessions::default(),
+                verifications: Verifications::default(),
                 feeds,
                 options,
                 openapi,
@@ -181,6 +184,11 @@ impl AppState {
     /// The statutory reports the console computes.
     pub(crate) fn reports(&self) -> &[comity_report::Definition] {
         &self.inner.options.reports
+    }
+
+    /// The console's verification of the whole store.
+    pub(crate) fn verifications(&self) -> &Verifications {
+        &self.inner.verifications
     }
 
     /// The console's signed-in sessions.

@@ -1,0 +1,213 @@
+//! A full verification of the store run from the Audit page (`POST /audit/verify`), as
+//! `comity audit verify` runs it: every entry re-hashed, every stored node, decision row and
+//! checkpoint checked, the outbox and the events against the ledger. One runs at a time, in
+//! the background; `GET /console/verification` tells how far it is, the page shows it with a
+//! progress bar, and the last result stays until the next run.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use comity_ledger::{NoteVerifier, to_hex};
+use comity_store::Store;
+use maud::{Markup, html};
+use serde::{Deserialize, Serialize};
+
+use super::PageError;
+use super::session::{Signed, same_secret};
+use crate::auth::ApiAction;
+use crate::http::AppState;
+
+/// Where the last verification stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum Verification {
+    /// None has run since the server started.
+    #[default]
+    Never,
+    /// One is running: `done` of `total` entries read.
+    Running {
+        /// Entries re-hashed so far.
+        done: u64,
+        /// Entries in the ledger when it started.
+        total: u64,
+        /// Who started it.
+        by: String,
+    },
+    /// The last one ended: `ok`, and what it found or counted.
+    Ended {
+        /// Whether everything held.
+        ok: bool,
+        /// What was verified, or the first fault found.
+        summary: String,
+        /// Who started it.
+        by: String,
+    },
+}
+
+/// The verification shared by the server's pages.
+#[derive(Debug, Default, Clone)]
+pub struct Verifications(Arc<Mutex<Verification>>);
+
+impl Verifications {
+    /// Where it stands.
+    pub fn now(&self) -> Verification {
+        self.0.lock().expect("verification lock").clone()
+    }
+
+    fn set(&self, v: Verification) {
+        *self.0.lock().expect("verification lock") = v;
+    }
+
+    /// Starts a run by `by` unless one is running: whether it started.
+    fn start(&self, store: Store, verifier: NoteVerifier, by: String) -> bool {
+        {
+            let mut now = self.0.lock().expect("verification lock");
+            if matches!(*now, Verification::Running { .. }) {
+                return false;
+            }
+            *now = Verification::Running {
+                done: 0,
+                total: 0,
+                by: by.clone(),
+            };
+        }
+        let runs = self.clone();
+        tokio::spawn(async move {
+            let (ok, summary) = match verify_all(&store, &verifier, &runs, &by).await {
+                Ok(summary) => (true, summary),
+                Err(finding) => (false, finding),
+            };
+            runs.set(Verification::Ended { ok, summary, by });
+        });
+        true
+    }
+}
+
+/// Everything `comity audit verify` checks: a summary, or the first fault (or failure).
+async fn verify_all(
+    store: &Store,
+    verifier: &NoteVerifier,
+    runs: &Verifications,
+    by: &str,
+) -> Result<String, String> {
+    let progress = |done, total| {
+        runs.set(Verification::Running {
+            done,
+            total,
+            by: by.to_owned(),
+        })
+    };
+    let failed = |e: comity_store::StoreError| format!("could not read the store: {e}");
+    let tampered = |f: comity_store::Finding| format!("TAMPERED: {f}");
+    let r = store
+        .verify(verifier, &progress)
+        .await
+        .map_err(failed)?
+        .map_err(tampered)?;
+    let outbox = store
+        .verify_outbox(crate::plan::deliveries)
+        .await
+        .map_err(failed)?
+        .map_err(tampered)?;
+    let events = store
+        .verify_events()
+        .await
+        .map_err(failed)?
+        .map_err(tampered)?;
+    Ok(format!(
+        "{} entries, {} tree nodes, {} decisions, {} checkpoints, {outbox} outbox rows and {events} events verified; root {}",
+        r.entries,
+        r.nodes,
+        r.decisions,
+        r.checkpoints,
+        to_hex(&r.root)
+    ))
+}
+
+/// The verification form's field.
+#[derive(Debug, Deserialize)]
+pub(crate) struct StartForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /audit/verify`: starts a full verification (the form must carry the session's CSRF
+/// value), and returns to the Audit page.
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    signed: Signed,
+    form: Result<Form<StartForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    if let Err(e) = state.authorize(
+        &signed.caller,
+        ApiAction::ReadLedger,
+        "/audit/verify",
+        false,
+    ) {
+        return PageError::new(&state, &signed, e).into_response();
+    }
+    let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
+    if !same_secret(&signed.csrf, &csrf) {
+        return (StatusCode::FORBIDDEN, "refused: not a form of this session").into_response();
+    }
+    let by = format!("{} ({})", signed.caller.name, signed.caller.role);
+    state
+        .verifications()
+        .start(state.inner.store.clone(), state.inner.signer.verifier(), by);
+    Redirect::to("/audit#verification").into_response()
+}
+
+/// `GET /console/verification`: where the verification stands, as JSON.
+pub(crate) async fn status(State(state): State<AppState>, signed: Signed) -> Response {
+    if let Err(e) = state.authorize(
+        &signed.caller,
+        ApiAction::ReadLedger,
+        "/console/verification",
+        false,
+    ) {
+        return e.into_response();
+    }
+    axum::Json(state.verifications().now()).into_response()
+}
+
+/// The Audit page's section: the form, and where the last run stands.
+pub(crate) fn section(now: &Verification, csrf: &str) -> Markup {
+    html! {
+        section #verification aria-labelledby="verify-all" {
+            h2 #verify-all { "Verify the whole store" }
+            p { "Re-hash every ledger entry and check every stored node, decision, checkpoint, delivery and event against the ledger, as "
+                code { "comity audit verify" } " does." }
+            form method="post" action="/audit/verify" {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" #verify-start disabled[matches!(now, Verification::Running { .. })] { "Verify now" }
+            }
+            div #verification-status data-state=(state_word(now)) role="status" aria-live="polite" {
+                @match now {
+                    Verification::Never => p { "Not run since the server started." },
+                    Verification::Running { done, total, by } => {
+                        label for="verification-progress" { "Verifying, started by " (by) }
+                        progress #verification-progress max=(total.max(&1)) value=(done) { (done) " of " (total) }
+                        p #verification-count { (done) " of " (total) " entries" }
+                    },
+                    Verification::Ended { ok, summary, by } => {
+                        p class=(if *ok { "ok" } else { "failed" }) {
+                            @if *ok { "Verified: " } @else { "FAILED: " } (summary) " (started by " (by) ")"
+                        }
+                    },
+                }
+            }
+        }
+    }
+}
+
+fn state_word(v: &Verification) -> &'static str {
+    match v {
+        Verification::Never => "never",
+        Verification::Running { .. } => "running",
+        Verification::Ended { ok: true, .. } => "ok",
+        Verification::Ended { ok: false, .. } => "failed",
+    }
+}
