@@ -720,3 +720,144 @@ async fn a_full_verification_runs_from_the_audit_page_and_finds_tampering() {
     );
     console.finish().await;
 }
+
+/// A Texas county jail's detainer (synthetic): Texas law requires the hold.
+const TX_HOLD: &str = include_str!("../../../testdata/requests/tx-harris-hold.json");
+
+#[tokio::test]
+async fn the_desk_records_what_was_done_bad_input_stores_nothing_and_a_hold_counts_down() {
+    let console = Console::start(TestDb::sqlite()).await;
+    let request: Value = serde_json::from_str(TX_HOLD).unwrap();
+    console.submit_value(&request).await;
+    let clerk = console.sign_in("clerk").await;
+    let path = "/requests/console-tx-hold";
+    let page = console.get(path, Some(&clerk)).await;
+    assert!(page.body.contains("Record what was done"));
+    let csrf = hidden_csrf(&page.body[page.body.find("/events").unwrap()..]);
+    let post = |fields: Vec<(&'static str, String)>| {
+        let cookie = clerk.clone();
+        let console = &console;
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            console
+                .post_form(&format!("{path}/events"), Some(&cookie), &pairs)
+                .await
+        }
+    };
+
+    // Bad input is named on the page, and nothing is recorded.
+    for (kind, at, field) in [
+        ("held", "yesterday", "at"),
+        ("flown", "2018-07-04T10:52:00-05:00", "kind"),
+        ("held", "2018-06-01T10:00:00-05:00", "at"),
+    ] {
+        let answer = post(vec![
+            ("kind", kind.into()),
+            ("at", at.into()),
+            ("csrf", csrf.clone()),
+        ])
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{kind} {at}"
+        );
+        assert!(
+            alert(&answer.body).contains(&format!("<strong>{field}</strong>")),
+            "{kind} {at}: {}",
+            alert(&answer.body)
+        );
+        assert!(
+            answer.body.contains(&format!("value=\"{at}\"")),
+            "the form keeps what was typed"
+        );
+    }
+    assert!(
+        console
+            .store
+            .events("console-tx-hold")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let forged = post(vec![
+        ("kind", "held".into()),
+        ("at", "2018-07-04T10:52:00-05:00".into()),
+        ("csrf", "0".repeat(64)),
+    ])
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(
+        console
+            .store
+            .events("console-tx-hold")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Held: recorded, and the queue shows the hold's deadline counting down.
+    let held = post(vec![
+        ("kind", "held".into()),
+        ("at", "2018-07-04T10:52:00-05:00".into()),
+        ("csrf", csrf.clone()),
+    ])
+    .await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        held.location.as_deref(),
+        Some("/requests/console-tx-hold#done")
+    );
+    assert_eq!(
+        console.store.events("console-tx-hold").await.unwrap().len(),
+        1
+    );
+    let queue = console.get("/queue", Some(&clerk)).await;
+    assert!(
+        queue.body.contains("Held until <time class=\"countdown\""),
+        "{}",
+        queue.body
+    );
+    let page = console.get(path, Some(&clerk)).await;
+    assert!(
+        page.body
+            .contains("The person is held on this request until")
+    );
+
+    // Released: the hold no longer counts down.
+    let released = post(vec![
+        ("kind", "released".into()),
+        ("at", "2018-07-05T09:00:00-05:00".into()),
+        ("csrf", csrf.clone()),
+    ])
+    .await;
+    assert_eq!(released.status, StatusCode::SEE_OTHER);
+    assert!(
+        !console
+            .get("/queue", Some(&clerk))
+            .await
+            .body
+            .contains("Held until")
+    );
+
+    // An auditor records nothing, and is not offered the form.
+    let auditor = console.sign_in("auditor").await;
+    let auditor_csrf = hidden_csrf(&console.get("/audit", Some(&auditor)).await.body);
+    let refused = console
+        .post_form(
+            &format!("{path}/events"),
+            Some(&auditor),
+            &[
+                ("kind", "transferred"),
+                ("at", "2018-07-06T09:00:00-05:00"),
+                ("csrf", &auditor_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        console.store.events("console-tx-hold").await.unwrap().len(),
+        2
+    );
+    console.finish().await;
+}

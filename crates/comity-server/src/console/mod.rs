@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `/signin`, `/signout` | anyone with a token; sign-out by a form of the session |
 //! | `/queue` | clerk, supervisor: recent requests, filtered and paged |
-//! | `/requests/{id}` | clerk, supervisor, counsel (assigned subjects) |
+//! | `/requests/{id}` | clerk, supervisor, counsel (assigned subjects); clerk and supervisor record what was done there (`POST /requests/{id}/events`) |
 //! | `/counsel` | counsel: the people assigned to it and every disclosure about them |
 //! | `/counsel/receipt?delivery=ID` | counsel (assigned subjects), clerk, supervisor: a receipt file |
 //! | `/audit` | supervisor, auditor: the latest checkpoint, the public key to pin, a full verification with its progress (`POST /audit/verify`, `GET /console/verification`) |
@@ -53,6 +53,7 @@ pub(crate) fn routes(max_body: usize) -> Router<AppState> {
         .route("/signout", post(signin::signout))
         .route("/queue", get(queue::page))
         .route("/requests/{id}", get(request::page))
+        .route("/requests/{id}/events", post(request::record))
         .route("/audit", get(audit::page))
         .route("/audit/verify", post(verification::start))
         .route("/console/verification", get(verification::status))

@@ -3,19 +3,24 @@
 //! mattered; the limits; the deliveries and the actions recorded; and the ledger entry, which
 //! a role that reads the ledger checks in the browser against the key it pinned.
 
+use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
-use comity_model::{ActDecision, Decision, Limit, Reason, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use comity_model::{Act, ActDecision, Decision, Event, EventKind, Limit, Reason, Request};
 use comity_store::{DeliveryStatus, EventRecord};
 use maud::{Markup, html};
+use serde::Deserialize;
 
-use super::queue::{Listed, hold_deadline};
-use super::session::Signed;
+use super::queue::{Listed, hold_deadline, urlencode};
+use super::session::{Signed, same_secret};
 use super::words::{act_phrase, outcome_words};
 use super::{PageError, layout};
 use crate::auth::ApiAction;
 use crate::http::AppState;
 use crate::http::errors::ApiError;
+use crate::http::events::record_event;
 use crate::http::requests::readable_request;
 
 /// Everything the page shows.
@@ -26,6 +31,7 @@ struct Shown {
     deliveries: Vec<DeliveryStatus>,
     events: Vec<EventRecord>,
     verifiable: bool,
+    recordable: bool,
 }
 
 /// `GET /requests/{id}`.
@@ -34,14 +40,88 @@ pub(crate) async fn page(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Response {
-    match shown(&state, &signed, &id).await {
-        Ok(shown) => layout(
-            &state,
-            &format!("Request {id}"),
-            Some(&signed),
-            content(&shown),
-        )
-        .into_response(),
+    shown_page(&state, &signed, &id, &EventForm::default(), None).await
+}
+
+/// The page of request `id`, its event form filled with `form`, and `error` about it.
+async fn shown_page(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    form: &EventForm,
+    error: Option<&ApiError>,
+) -> Response {
+    match shown(state, signed, id).await {
+        Ok(shown) => {
+            let status = if error.is_some() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
+            let page = layout(
+                state,
+                &format!("Request {id}"),
+                Some(signed),
+                content(&shown, &signed.csrf, form, error),
+            );
+            (status, page).into_response()
+        }
+        Err(e) => PageError::new(state, signed, e).into_response(),
+    }
+}
+
+/// The event form's fields, as typed.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct EventForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    at: String,
+    #[serde(default)]
+    act: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /requests/{id}/events`: records what was done (the form must carry the session's
+/// CSRF value); a field at fault is named on the page and nothing is recorded.
+pub(crate) async fn record(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    form: Result<Form<EventForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        let e = ApiError::input(
+            "form",
+            "the form could not be read; submit it from the page",
+        );
+        return shown_page(&state, &signed, &id, &EventForm::default(), Some(&e)).await;
+    };
+    if !same_secret(&signed.csrf, &form.csrf) {
+        return (StatusCode::FORBIDDEN, "refused: not a form of this session").into_response();
+    }
+    let recorded = async {
+        state.authorize(
+            &signed.caller,
+            ApiAction::RecordEvent,
+            "/requests/{id}/events",
+            false,
+        )?;
+        readable_request(&state, &signed.caller, &id, "/requests/{id}").await?;
+        let mut fields = serde_json::json!({ "kind": form.kind.trim(), "at": form.at.trim() });
+        if !form.act.trim().is_empty() {
+            fields["act"] = form.act.trim().into();
+        }
+        let event = Event::from_json(&fields.to_string())?;
+        record_event(&state, &signed.caller, &id, &event).await
+    }
+    .await;
+    match recorded {
+        Ok(_) => Redirect::to(&format!("/requests/{}#done", urlencode(&id))).into_response(),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            shown_page(&state, &signed, &id, &form, Some(&e)).await
+        }
         Err(e) => PageError::new(&state, &signed, e).into_response(),
     }
 }
@@ -71,12 +151,17 @@ async fn shown(state: &AppState, signed: &Signed, id: &str) -> Result<Shown, Api
         deliveries: store.deliveries_of(id).await?,
         events: store.events(id).await?,
         verifiable: state.allows(&signed.caller, ApiAction::ReadLedger, "/console/proof"),
+        recordable: state.allows(
+            &signed.caller,
+            ApiAction::RecordEvent,
+            "/requests/{id}/events",
+        ),
         listed,
         entry,
     })
 }
 
-fn content(shown: &Shown) -> Markup {
+fn content(shown: &Shown, csrf: &str, form: &EventForm, error: Option<&ApiError>) -> Markup {
     let Listed {
         index,
         request,
@@ -112,6 +197,7 @@ fn content(shown: &Shown) -> Markup {
             h2 #done { "What was sent and done" }
             (deliveries(&shown.deliveries))
             (events(&shown.events))
+            @if shown.recordable { (event_form(&shown.listed.request.id, csrf, form, error)) }
         }
         section aria-labelledby="ledger" {
             h2 #ledger { "In the ledger" }
@@ -233,6 +319,39 @@ fn deliveries(list: &[DeliveryStatus]) -> Markup {
                     td { (d.attempts) } td { (d.last_error) }
                 } } }
             }
+        }
+    }
+}
+
+/// The form that records what was done on the request.
+fn event_form(id: &str, csrf: &str, form: &EventForm, error: Option<&ApiError>) -> Markup {
+    html! {
+        h3 #record { "Record what was done" }
+        @if let Some(e) = error {
+            p.error role="alert" #event-error { strong { (e.field) } ": " (e.message) }
+        }
+        form.filter method="post" action={ "/requests/" (urlencode(id)) "/events" } aria-labelledby="record" {
+            input type="hidden" name="csrf" value=(csrf);
+            label { "What was done "
+                select name="kind" {
+                    @for k in EventKind::ALL {
+                        option value=(k.as_str()) selected[form.kind == k.as_str()] { (k) }
+                    }
+                }
+            }
+            label { "When (RFC 3339) "
+                input name="at" value=(form.at) placeholder="2018-03-04T10:00:00-05:00" size="28"
+                    aria-invalid=[error.filter(|e| e.field == "at").map(|_| "true")];
+            }
+            label { "Act (for response-sent) "
+                select name="act" {
+                    option value="" { "none" }
+                    @for a in Act::ALL {
+                        option value=(a.as_str()) selected[form.act == a.as_str()] { (a) }
+                    }
+                }
+            }
+            button type="submit" { "Record" }
         }
     }
 }

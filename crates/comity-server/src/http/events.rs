@@ -103,13 +103,26 @@ pub async fn record(
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::from(InputError::new("", format!("not UTF-8: {e}"))))?;
     let event = Event::from_json(text)?;
+    let record = record_event(&state, &caller, &id, &event).await?;
+    Ok((StatusCode::CREATED, axum::Json(record.into())))
+}
+
+/// Records `event` on the request `id` by `caller` (whose role was checked), counting it in
+/// the metrics; refused naming the field when the request is unknown, has no decision to
+/// trust, or the event cannot follow those recorded.
+pub(crate) async fn record_event(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    event: &Event,
+) -> Result<EventRecord, ApiError> {
     let by = format!("{} ({})", caller.name, caller.role);
     let record = state
         .inner
         .store
         .record_event(NewEvent {
-            request: &id,
-            event: &event,
+            request: id,
+            event,
             by: &by,
         })
         .await
@@ -120,7 +133,7 @@ pub async fn record(
             EventError::Store(e) => e.into(),
         })?;
     state.inner.metrics.observe_event(&record);
-    Ok((StatusCode::CREATED, axum::Json(record.into())))
+    Ok(record)
 }
 
 /// The events recorded on a request, in order, each with its violations.
