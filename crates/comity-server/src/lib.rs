@@ -2,6 +2,7 @@
 //! deliveries their decisions permit, and a dispatcher delivers those, and only those.
 
 pub mod auth;
+pub mod check;
 pub mod checkpoints;
 pub mod config;
 pub mod console;

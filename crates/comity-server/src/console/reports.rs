@@ -35,8 +35,8 @@ pub(crate) async fn page(
     signed: Signed,
     Query(asked): Query<Asked>,
 ) -> Response {
-    if let Err(e) = state.authorize(&signed.caller, ApiAction::ReadLedger, "/reports", false) {
-        return PageError::new(&state, &signed, e).into_response();
+    if let Err(refused) = may_read(&state, &signed) {
+        return refused;
     }
     let content = form(state.reports(), &asked, None);
     layout(&state, "Reports", Some(&signed), content).into_response()
@@ -48,8 +48,8 @@ pub(crate) async fn view(
     signed: Signed,
     Query(asked): Query<Asked>,
 ) -> Response {
-    if let Err(e) = state.authorize(&signed.caller, ApiAction::ReadLedger, "/reports", false) {
-        return PageError::new(&state, &signed, e).into_response();
+    if let Err(refused) = may_read(&state, &signed) {
+        return refused;
     }
     let (definition, from, to) = match read(state.reports(), &asked) {
         Ok(read) => read,
@@ -75,6 +75,14 @@ pub(crate) async fn view(
         }
         Err(e) => PageError::new(&state, &signed, e).into_response(),
     }
+}
+
+/// Whether the signed-in role reads the ledger, which reports are computed from; else the
+/// page refusing it.
+fn may_read(state: &AppState, signed: &Signed) -> Result<(), Response> {
+    state
+        .authorize(&signed.caller, ApiAction::ReadLedger, "/reports", false)
+        .map_err(|e| PageError::new(state, signed, e).into_response())
 }
 
 /// The report's definition and period, each field checked.

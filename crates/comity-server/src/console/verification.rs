@@ -10,7 +10,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use comity_ledger::{NoteVerifier, to_hex};
+use comity_ledger::NoteVerifier;
 use comity_store::Store;
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::PageError;
 use super::session::{Signed, same_secret};
 use crate::auth::ApiAction;
+use crate::check::check_store;
 use crate::http::AppState;
 
 /// Where the last verification stands.
@@ -100,31 +101,11 @@ async fn verify_all(
             by: by.to_owned(),
         })
     };
-    let failed = |e: comity_store::StoreError| format!("could not read the store: {e}");
-    let tampered = |f: comity_store::Finding| format!("TAMPERED: {f}");
-    let r = store
-        .verify(verifier, &progress)
-        .await
-        .map_err(failed)?
-        .map_err(tampered)?;
-    let outbox = store
-        .verify_outbox(crate::plan::deliveries)
-        .await
-        .map_err(failed)?
-        .map_err(tampered)?;
-    let events = store
-        .verify_events()
-        .await
-        .map_err(failed)?
-        .map_err(tampered)?;
-    Ok(format!(
-        "{} entries, {} tree nodes, {} decisions, {} checkpoints, {outbox} outbox rows and {events} events verified; root {}",
-        r.entries,
-        r.nodes,
-        r.decisions,
-        r.checkpoints,
-        to_hex(&r.root)
-    ))
+    match check_store(store, verifier, &progress).await {
+        Ok(Ok(checked)) => Ok(checked.to_string()),
+        Ok(Err(finding)) => Err(format!("TAMPERED: {finding}")),
+        Err(e) => Err(format!("could not read the store: {e}")),
+    }
 }
 
 /// The verification form's field.
