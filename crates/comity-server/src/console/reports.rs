@@ -35,7 +35,7 @@ pub(crate) async fn page(
     signed: Signed,
     Query(asked): Query<Asked>,
 ) -> Response {
-    if let Err(refused) = may_read(&state, &signed) {
+    if let Some(refused) = refusal(&state, &signed) {
         return refused;
     }
     let content = form(state.reports(), &asked, None);
@@ -48,7 +48,7 @@ pub(crate) async fn view(
     signed: Signed,
     Query(asked): Query<Asked>,
 ) -> Response {
-    if let Err(refused) = may_read(&state, &signed) {
+    if let Some(refused) = refusal(&state, &signed) {
         return refused;
     }
     let (definition, from, to) = match read(state.reports(), &asked) {
@@ -77,12 +77,13 @@ pub(crate) async fn view(
     }
 }
 
-/// Whether the signed-in role reads the ledger, which reports are computed from; else the
-/// page refusing it.
-fn may_read(state: &AppState, signed: &Signed) -> Result<(), Response> {
+/// The page refusing the signed-in role when it does not read the ledger, which reports are
+/// computed from.
+fn refusal(state: &AppState, signed: &Signed) -> Option<Response> {
     state
         .authorize(&signed.caller, ApiAction::ReadLedger, "/reports", false)
-        .map_err(|e| PageError::new(state, signed, e).into_response())
+        .err()
+        .map(|e| PageError::new(state, signed, e).into_response())
 }
 
 /// The report's definition and period, each field checked.
