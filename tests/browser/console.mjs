@@ -291,6 +291,18 @@ let queuePaths = [];
   await context.close();
 }
 
+// ---- An administrator: the law in force, no one's records, no ledger -------------------
+{
+  const { context, page } = await person();
+  await signIn(page, tokens.admin);
+  check(page.url() === base + "/packs", "an administrator lands on the law in force");
+  const nav = await page.locator("nav").textContent();
+  check(!nav.includes("Queue") && !nav.includes("Audit"), "an administrator is offered neither the queue nor the ledger: " + nav.trim());
+  const refused = await page.goto(base + requestPath);
+  check(refused.status() === 403, "an administrator is refused a person's request");
+  await context.close();
+}
+
 // ---- A narrow screen ------------------------------------------------------------------
 {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
