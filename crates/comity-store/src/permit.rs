@@ -227,6 +227,18 @@ impl Store {
     }
 }
 
+/// Every member of a counsel notice's payload (`outbox::counsel_notice` writes them).
+const COUNSEL_NOTICE_KEYS: [&str; 8] = [
+    "act",
+    "disclosed",
+    "disclosed_at",
+    "disclosed_to",
+    "disclosure",
+    "notice_to",
+    "request",
+    "subject",
+];
+
 /// The counsel notice `d` is to, the planned disclosure it reports and that disclosure's
 /// id, when `d` carries exactly what the ledger determines of that disclosure; else why not.
 fn reported_disclosure<'d, 'p>(
@@ -245,6 +257,17 @@ fn reported_disclosure<'d, 'p>(
         .ok_or_else(not_planned)?;
     let payload = serde_json::from_str::<serde_json::Value>(&d.payload)
         .map_err(|_| "its payload is not JSON".to_owned())?;
+    // What a notice carries is law too: nothing beyond what it reports.
+    if let Some(extra) = payload
+        .as_object()
+        .ok_or_else(|| "its payload is not a JSON object".to_owned())?
+        .keys()
+        .find(|k| !COUNSEL_NOTICE_KEYS.contains(&k.as_str()))
+    {
+        return Err(format!(
+            "it carries `{extra}`, which a counsel notice does not"
+        ));
+    }
     let disclosure = payload["disclosure"].as_str().unwrap_or_default();
     let source = planned
         .iter()
@@ -504,5 +527,74 @@ fn approvals_for(
         _ => Err(format!(
             "the decision on request {request_id} (ledger entry {index}) decides `{act}` more than once"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbox::DeliveryKind;
+
+    fn disclosure() -> NewDelivery {
+        NewDelivery {
+            act: comity_model::Act::NotifyRelease,
+            kind: DeliveryKind::Disclosure,
+            recipient: "DHS-ICE-ERO".into(),
+            subject_id: "p-1".into(),
+            payload: serde_json::json!({ "release_at": "2019-03-04T10:00:00-05:00" }),
+            awaiting_approval: false,
+        }
+    }
+
+    fn notice(payload: serde_json::Value) -> Delivery {
+        Delivery {
+            id: "r-1/notify-release/counsel:aid".into(),
+            request_id: "r-1".into(),
+            act: "notify-release".into(),
+            kind: "notice".into(),
+            recipient: "counsel:aid".into(),
+            subject_id: "p-1".into(),
+            decision_index: 0,
+            payload: payload.to_string(),
+            attempts: 0,
+            claim: String::new(),
+        }
+    }
+
+    fn payload() -> serde_json::Value {
+        serde_json::json!({
+            "request": "r-1",
+            "act": "notify-release",
+            "notice_to": "counsel:aid",
+            "subject": "p-1",
+            "disclosure": "r-1/notify-release/DHS-ICE-ERO",
+            "disclosed_to": "DHS-ICE-ERO",
+            "disclosed_at": "2026-12-05T10:00:00Z",
+            "disclosed": { "release_at": "2019-03-04T10:00:00-05:00" },
+        })
+    }
+
+    #[test]
+    fn a_counsel_notice_carries_exactly_what_it_reports() {
+        let planned = [disclosure()];
+        let good = notice(payload());
+        let (counsel, _, reported) = reported_disclosure(&good, &planned).unwrap();
+        assert_eq!(
+            (counsel, reported.as_str()),
+            ("aid", "r-1/notify-release/DHS-ICE-ERO")
+        );
+
+        let mut extra = payload();
+        extra["address"] = "1 Synthetic Way".into();
+        let why = reported_disclosure(&notice(extra), &planned).unwrap_err();
+        assert!(why.contains("`address`"), "{why}");
+
+        let mut changed = payload();
+        changed["disclosed"]["release_at"] = "2019-03-05T10:00:00-05:00".into();
+        let why = reported_disclosure(&notice(changed), &planned).unwrap_err();
+        assert!(why.contains("`disclosed` differs"), "{why}");
+
+        let why = reported_disclosure(&notice(serde_json::json!([1])), &planned).unwrap_err();
+        assert!(why.contains("not a JSON object"), "{why}");
     }
 }
