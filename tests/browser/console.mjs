@@ -259,6 +259,13 @@ let queuePaths = [];
 
   const mine = await page.locator("section.client a[href^='/requests/']").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
   const strangerPath = queuePaths.find((p) => !mine.includes(p));
+  const padded = { ...receipt, note: "an extra member" };
+  const paddedPath = receiptPath.replace(/receipt\.json$/, "padded.json");
+  writeFileSync(paddedPath, JSON.stringify(padded));
+  await page.getByLabel("Receipt file").setInputFiles(paddedPath);
+  await outcomeOf(page, "receipt-result");
+  check((await text(page, "#receipt-result")).includes("`note`"), "a receipt with a member of its own is refused: " + (await text(page, "#receipt-result")));
+
   const refused = await page.goto(base + strangerPath);
   check(refused.status() === 403, "counsel is refused a request about someone else (" + refused.status() + ")");
   check((await page.content()).includes("counsel-reads-only-assigned-subjects"), "the refusal names the access rule");

@@ -123,6 +123,16 @@
     return null;
   }
 
+  // Throws unless `value` is an object with exactly the members `keys` (as comity's own
+  // reader of receipts, which refuses any other).
+  function exactly(value, keys, what) {
+    if (!value || typeof value !== "object" || Array.isArray(value)) throw new Error(what + " is not an object");
+    const extra = Object.keys(value).find(function (k) { return !keys.includes(k); });
+    if (extra) throw new Error(what + " has a member `" + extra + "` a receipt does not have");
+    const missing = keys.find(function (k) { return !(k in value); });
+    if (missing) throw new Error(what + " lacks `" + missing + "`");
+  }
+
   // Counsel's page: a receipt file checked in this browser against the pinned key.
   function receiptCheck() {
     const input = document.getElementById("receipt-file");
@@ -140,6 +150,9 @@
       try {
         const receipt = JSON.parse(await file.text());
         if (receipt.format !== "comity-receipt/1") throw new Error("not a comity receipt");
+        exactly(receipt, ["format", "delivery", "entry", "proof", "checkpoint"], "the receipt");
+        exactly(receipt.delivery, ["id", "request", "act", "kind", "recipient", "status", "planned_at"], "its delivery");
+        exactly(receipt.entry, ["index", "text"], "its entry");
         const r = await window.comityVerify.verifyEntry({
           entry: receipt.entry.text, index: receipt.entry.index,
           proof: receipt.proof, checkpoint: receipt.checkpoint, vkey: vkey });
