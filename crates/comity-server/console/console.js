@@ -96,7 +96,10 @@
         if (!pr.ok) throw new Error("the proof could not be fetched (" + pr.status + ")");
         const proof = await pr.json();
         const r = await window.comityVerify.verifyEntry({ entry, index, proof, checkpoint, vkey });
-        if (r.ok) {
+        const shown = JSON.parse(entry);
+        if (r.ok && (shown.kind !== "decision" || shown.request !== button.closest(".verify").dataset.request)) {
+          status(out, false, "FAILED: the entry is not the decision on this request");
+        } else if (r.ok) {
           status(out, true, "Verified in this browser: entry " + index + " is in the ledger of " + r.size +
             " entries, whose checkpoint is signed by the key you pinned.");
         } else {
@@ -119,8 +122,19 @@
     }
     const act = (entry.decision.acts || []).find(function (a) { return a.act === delivery.act; });
     if (!act) return "the decision does not decide " + delivery.act;
-    if (act.outcome === "forbidden") return "the decision forbids " + delivery.act;
+    const owed = delivery.kind === "notice" && (act.limits || []).some(function (l) {
+      return (l.notice || []).includes(delivery.recipient);
+    });
+    if (act.outcome === "forbidden" && !owed) {
+      return "the decision forbids " + delivery.act + ", and owes no notice of it to " + delivery.recipient;
+    }
     return null;
+  }
+
+  // A delivery's id, `<request>/<act>/<recipient>` with `%` and `/` escaped in the parts.
+  function deliveryId(d) {
+    const part = function (s) { return s.replace(/%/g, "%25").replace(/\//g, "%2F"); };
+    return part(d.request) + "/" + d.act + "/" + part(d.recipient);
   }
 
   // Throws unless `value` is an object with exactly the members `keys` (as comity's own
@@ -157,6 +171,12 @@
           entry: receipt.entry.text, index: receipt.entry.index,
           proof: receipt.proof, checkpoint: receipt.checkpoint, vkey: vkey });
         if (!r.ok) throw new Error(r.reason);
+        if (receipt.proof.leaf_hash !== r.leaf || receipt.proof.root !== r.root) {
+          throw new Error("its stated leaf hash or root is not the entry's or the checkpoint's");
+        }
+        if (receipt.delivery.id !== deliveryId(receipt.delivery)) {
+          throw new Error("the delivery's id is not that of its request, act and recipient");
+        }
         const wrong = decisionPermits(receipt.entry.text, receipt.delivery);
         if (wrong) throw new Error(wrong);
         status(out, true, "Receipt holds: entry " + receipt.entry.index + " of a ledger of " + r.size +
@@ -174,9 +194,15 @@
     const box = document.getElementById("verification-status");
     if (!box || box.dataset.state !== "running") return;
     const timer = setInterval(async function () {
-      const r = await fetch("/console/verification", { credentials: "same-origin" });
-      if (!r.ok) return;
-      const v = await r.json();
+      let v;
+      try {
+        const r = await fetch("/console/verification", { credentials: "same-origin" });
+        if (!r.ok || r.redirected) throw new Error("the session ended");
+        v = await r.json();
+      } catch (e) {
+        clearInterval(timer);
+        return;
+      }
       if (v.state !== "running") {
         clearInterval(timer);
         location.reload();
@@ -189,7 +215,17 @@
     }, 500);
   }
 
+  // A form that writes (an event) is sent once: its button is disabled once pressed.
+  function sendOnce() {
+    document.querySelectorAll("form[data-once]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    sendOnce();
     followVerification();
     receiptCheck();
     tick();

@@ -279,6 +279,11 @@
     try { verifier = await parseVerifierKey(vkey); } catch (e) { return fail("key", "the pinned key: " + e.message); }
     try { text = await openNote(String(checkpoint), verifier); } catch (e) { return fail("signature", "the checkpoint: " + e.message); }
     try { head = parseCheckpoint(text); } catch (e) { return fail("checkpoint", "the checkpoint: the signed text is not a checkpoint: " + e.message); }
+    // comity's key is named for its log: another log's checkpoint signed with the same key
+    // is not this log's.
+    if (head.origin !== verifier.name) {
+      return fail("checkpoint", "the checkpoint is of the log " + head.origin + ", not " + verifier.name);
+    }
     if (!proof || typeof proof !== "object" || Object.keys(proof).sort().join() !== PROOF_MEMBERS.join()) {
       return fail("proof", "the proof: not an inclusion proof {" + PROOF_MEMBERS.join(", ") + "}");
     }
@@ -303,7 +308,7 @@
       return fail("root", "the proof does not lead to the checkpoint's root: entry " + index +
         " (leaf hash " + toHex(leaf) + ") is not proven in it");
     }
-    return { ok: true, origin: head.origin, size: head.size, root: toHex(head.root) };
+    return { ok: true, origin: head.origin, size: head.size, root: toHex(head.root), leaf: toHex(leaf) };
   }
 
   global.comityVerify = {

@@ -79,7 +79,8 @@ pub struct Checked {
     pub request: String,
     /// The act, and its outcome in the decision.
     pub act: Act,
-    /// Permitted or required.
+    /// Its outcome in the decision: permitted or required, or forbidden for a notice the act
+    /// owes whatever its outcome.
     pub outcome: Outcome,
 }
 
@@ -181,6 +182,15 @@ impl Receipt {
     pub fn check(&self, verifier: &NoteVerifier) -> Result<Checked, ReceiptError> {
         let checkpoint = open_checkpoint(&self.checkpoint, verifier)
             .map_err(|e| ReceiptError::Checkpoint(e.to_string()))?;
+        // comity's key is named for its log: a checkpoint of another log signed with a key
+        // used for both is not this log's.
+        if checkpoint.origin != verifier.name() {
+            return Err(ReceiptError::Checkpoint(format!(
+                "it is of the log `{}`, not `{}`",
+                checkpoint.origin,
+                verifier.name()
+            )));
+        }
         let (proof, entry) = (&self.proof, &self.entry);
         if proof.tree_size != checkpoint.size {
             return Err(ReceiptError::Proof(format!(
@@ -215,6 +225,19 @@ impl Receipt {
                 to_hex(&leaf)
             ))
         })?;
+        // What the receipt states, it must state truly: the hashes it carries and its id.
+        if proof.leaf_hash != to_hex(&leaf) || proof.root != to_hex(&checkpoint.root) {
+            return Err(ReceiptError::Proof(
+                "its stated leaf hash or root is not the entry's or the checkpoint's".into(),
+            ));
+        }
+        let d = &self.delivery;
+        if d.id != comity_store::delivery_id(&d.request, d.act.as_str(), &d.recipient) {
+            return Err(ReceiptError::Format(format!(
+                "the delivery's id `{}` is not that of its request, act and recipient",
+                d.id
+            )));
+        }
         let outcome = self.permits()?;
         Ok(Checked {
             origin: checkpoint.origin,
@@ -240,14 +263,84 @@ impl Receipt {
         }
         match entry.decision.acts.iter().find(|a| a.act == d.act) {
             Some(a) if a.outcome != Outcome::Forbidden => Ok(a.outcome),
+            // A notice the act owes whatever its outcome (to the person, to counsel).
+            Some(a)
+                if d.kind == "notice"
+                    && a.limits.iter().any(|l| l.notice.contains(&d.recipient)) =>
+            {
+                Ok(a.outcome)
+            }
             Some(_) => Err(ReceiptError::Entry(format!(
-                "the decision forbids `{}`",
-                d.act
+                "the decision forbids `{}`, and owes no notice of it to `{}`",
+                d.act, d.recipient
             ))),
             None => Err(ReceiptError::Entry(format!(
                 "the decision does not decide `{}`",
                 d.act
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A receipt whose entry is a decision forbidding `notify-release` that owes notice of
+    /// it to the person (its proof and checkpoint are not read by `permits`).
+    fn receipt(kind: &str, recipient: &str) -> Receipt {
+        let decision = serde_json::json!({
+            "request": "r-1",
+            "at": "2019-03-02T14:05:00-05:00",
+            "packs": [],
+            "acts": [{
+                "act": "notify-release",
+                "outcome": "forbidden",
+                "reasons": [],
+                "limits": [{ "notice": ["subject"], "rule": "r", "pack": "p", "citation": "c" }],
+            }],
+        });
+        let entry = serde_json::json!({
+            "decision": decision, "kind": "decision", "recorded_at": "2019-03-02T19:05:00Z",
+            "request": "r-1", "request_sha256": "00",
+        });
+        Receipt {
+            format: RECEIPT_FORMAT.into(),
+            delivery: ReceiptDelivery {
+                id: comity_store::delivery_id("r-1", "notify-release", recipient),
+                request: "r-1".into(),
+                act: Act::NotifyRelease,
+                kind: kind.into(),
+                recipient: recipient.into(),
+                status: "pending".into(),
+                planned_at: String::new(),
+            },
+            entry: ReceiptEntry {
+                index: 0,
+                text: entry.to_string(),
+            },
+            proof: Proof {
+                leaf_index: 0,
+                tree_size: 1,
+                leaf_hash: String::new(),
+                hashes: Vec::new(),
+                root: String::new(),
+            },
+            checkpoint: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_notice_owed_on_a_forbidden_act_has_a_receipt_and_a_disclosure_has_none() {
+        assert_eq!(
+            receipt("notice", "subject").permits().unwrap(),
+            Outcome::Forbidden
+        );
+        let why = receipt("disclosure", "DHS-ICE-ERO").permits().unwrap_err();
+        assert!(
+            why.to_string().contains("forbids `notify-release`"),
+            "{why}"
+        );
+        assert!(receipt("notice", "counsel").permits().is_err());
     }
 }

@@ -149,11 +149,12 @@ impl Console {
     /// Shows the sign-in form and submits `token` from it: the answer.
     async fn sign_in_answer(&self, token: &str) -> Answer {
         let form = self.get("/signin", None).await;
-        let presession = cookie_named(&form.cookies, "comity_signin").expect("a pre-session");
+        let presession =
+            cookie_named(&form.cookies, "__Host-comity_signin").expect("a pre-session");
         let csrf = hidden_csrf(&form.body);
         self.post_form(
             "/signin",
-            Some(&format!("comity_signin={presession}")),
+            Some(&format!("__Host-comity_signin={presession}")),
             &[("token", token), ("csrf", &csrf)],
         )
         .await
@@ -163,8 +164,8 @@ impl Console {
     async fn sign_in(&self, holder: &str) -> String {
         let answer = self.sign_in_answer(self.token(holder)).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-        let session = cookie_named(&answer.cookies, "comity_session").expect("a session");
-        format!("comity_session={session}")
+        let session = cookie_named(&answer.cookies, "__Host-comity_session").expect("a session");
+        format!("__Host-comity_session={session}")
     }
 
     /// Records a request about `subject` through the API: its ledger index.
@@ -221,7 +222,9 @@ async fn signing_in_sets_a_strict_session_and_refuses_every_bad_token_alike() {
     let answer = console.get("/queue", None).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.location.as_deref(), Some("/signin"));
-    let answer = console.get("/queue", Some("comity_session=forged")).await;
+    let answer = console
+        .get("/queue", Some("__Host-comity_session=forged"))
+        .await;
     assert_eq!(answer.location.as_deref(), Some("/signin?ended=1"));
 
     // The form comes with a pre-session; a submission without it is refused, and no
@@ -235,7 +238,7 @@ async fn signing_in_sets_a_strict_session_and_refuses_every_bad_token_alike() {
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert!(alert(&answer.body).contains("csrf"));
-    assert!(cookie_named(&answer.cookies, "comity_session").is_none());
+    assert!(cookie_named(&answer.cookies, "__Host-comity_session").is_none());
 
     // An empty token is named; unknown, malformed and revoked tokens get one answer.
     let answer = console.sign_in_answer("  ").await;
@@ -257,7 +260,7 @@ async fn signing_in_sets_a_strict_session_and_refuses_every_bad_token_alike() {
     for answer in [&unknown, &malformed, &revoked] {
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
         assert_eq!(alert(&answer.body), alert(&unknown.body));
-        assert!(cookie_named(&answer.cookies, "comity_session").is_none());
+        assert!(cookie_named(&answer.cookies, "__Host-comity_session").is_none());
     }
 
     // A good token: a session cookie that is Secure, HttpOnly and SameSite=Strict, and the
@@ -267,14 +270,14 @@ async fn signing_in_sets_a_strict_session_and_refuses_every_bad_token_alike() {
     let set = answer
         .cookies
         .iter()
-        .find(|c| c.starts_with("comity_session="))
+        .find(|c| c.starts_with("__Host-comity_session="))
         .unwrap();
     for part in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(set.contains(part), "{set}");
     }
     let session = format!(
-        "comity_session={}",
-        cookie_named(&answer.cookies, "comity_session").unwrap()
+        "__Host-comity_session={}",
+        cookie_named(&answer.cookies, "__Host-comity_session").unwrap()
     );
     assert_eq!(
         console.get("/", Some(&session)).await.location.as_deref(),
@@ -312,8 +315,8 @@ async fn signing_in_sets_a_strict_session_and_refuses_every_bad_token_alike() {
         .unwrap();
     let answer = console.sign_in_answer(&temp.token).await;
     let session = format!(
-        "comity_session={}",
-        cookie_named(&answer.cookies, "comity_session").unwrap()
+        "__Host-comity_session={}",
+        cookie_named(&answer.cookies, "__Host-comity_session").unwrap()
     );
     assert_eq!(
         console.get("/queue", Some(&session)).await.status,
@@ -603,7 +606,22 @@ async fn counsel_sees_every_disclosure_about_its_clients_with_receipts_that_chec
     other_act.delivery.act = comity_model::Act::Transfer;
     assert!(matches!(
         other_act.check(&console.verifier),
+        Err(ReceiptError::Format(_))
+    ));
+    other_act.delivery.id = comity_store::delivery_id(
+        &other_act.delivery.request,
+        "transfer",
+        &other_act.delivery.recipient,
+    );
+    assert!(matches!(
+        other_act.check(&console.verifier),
         Err(ReceiptError::Entry(_))
+    ));
+    let mut stated = receipt.clone();
+    stated.proof.root = "00".repeat(32);
+    assert!(matches!(
+        stated.check(&console.verifier),
+        Err(ReceiptError::Proof(_))
     ));
     let mut other_key = receipt.clone();
     other_key.checkpoint = other_key
@@ -718,6 +736,16 @@ async fn a_full_verification_runs_from_the_audit_page_and_finds_tampering() {
             .body
             .contains("FAILED: TAMPERED")
     );
+    // An auditor, who reads no one's records, sees the fault by its ledger index only.
+    let auditor = console.sign_in("auditor").await;
+    let seen = verification_ended(&console, &auditor).await;
+    let summary = seen["summary"].as_str().unwrap();
+    assert!(summary.starts_with("TAMPERED: ledger entry "), "{summary}");
+    assert!(
+        !summary.contains("v-0") && !summary.contains("p-0"),
+        "{summary}"
+    );
+    assert_eq!(seen["index"], ended["index"]);
     console.finish().await;
 }
 
@@ -821,7 +849,7 @@ async fn the_desk_records_what_was_done_bad_input_stores_nothing_and_a_hold_coun
     let page = console.get(path, Some(&clerk)).await;
     assert!(
         page.body
-            .contains("The person is held on this request until")
+            .contains("The person is held on this request. Held until")
     );
 
     // Released: the hold no longer counts down.
@@ -838,6 +866,30 @@ async fn the_desk_records_what_was_done_bad_input_stores_nothing_and_a_hold_coun
             .await
             .body
             .contains("Held until")
+    );
+
+    // A hold the decision forbids (New York City, an administrative warrant), done anyway:
+    // recorded, and shown as held without authority.
+    console.submit("nyc-held", "nyc-person").await;
+    let nyc = console.get("/requests/nyc-held", Some(&clerk)).await;
+    let nyc_csrf = hidden_csrf(&nyc.body[nyc.body.find("/events").unwrap()..]);
+    let held = console
+        .post_form(
+            "/requests/nyc-held/events",
+            Some(&clerk),
+            &[
+                ("kind", "held"),
+                ("at", "2018-03-04T10:00:00-05:00"),
+                ("csrf", &nyc_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER);
+    let queue = console.get("/queue", Some(&clerk)).await;
+    assert!(
+        queue.body.contains("Held without authority"),
+        "{}",
+        queue.body
     );
 
     // An auditor records nothing, and is not offered the form.

@@ -37,7 +37,7 @@ pub(crate) async fn page(State(state): State<AppState>, signed: Signed) -> Respo
             }
         }
         (pin_form())
-        (section(&state.verifications().now(), &signed.csrf))
+        (section(&state.verifications().seen_by(&state, &signed), &signed.csrf))
     };
     layout(&state, "Audit", Some(&signed), content).into_response()
 }

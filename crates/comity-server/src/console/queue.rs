@@ -205,7 +205,7 @@ pub(crate) async fn page_of(
     }
     let mut held = Vec::with_capacity(shown.len());
     for listed in &shown {
-        held.push(hold_deadline(state, listed).await.map_err(internal)?);
+        held.push(self::held(state, listed).await.map_err(internal)?);
     }
     Ok(html! {
         (filter_form(filter))
@@ -219,7 +219,7 @@ pub(crate) async fn page_of(
                     th scope="col" { "Hold" } } }
                 tbody {
                     @for (listed, held) in shown.iter().zip(&held) {
-                        (queue_row(listed, held.as_deref()))
+                        (queue_row(listed, held.as_ref()))
                     }
                 }
             }
@@ -253,21 +253,20 @@ pub(crate) async fn page(
     }
 }
 
-/// The deadline of a hold still in force: the decision's binding `hold_until` when the
-/// person was held and no release, transfer or end of the hold is recorded since.
-pub(crate) async fn hold_deadline(
-    state: &AppState,
-    listed: &Listed,
-) -> Result<Option<String>, ApiError> {
-    let deadline = listed
-        .decision
-        .acts
-        .iter()
-        .filter(|a| a.act == Act::Hold && a.outcome != Outcome::Forbidden)
-        .flat_map(|a| &a.limits)
-        .find(|l| l.binding)
-        .and_then(|l| l.hold_until);
-    let Some(deadline) = deadline else {
+/// A person held on a request, as the desk must see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// Held, to be released by this instant (the decision's binding `hold_until`).
+    Until(String),
+    /// Held though the decision forbids the hold, or gives it no deadline: a violation.
+    WithoutAuthority,
+}
+
+/// Whether the person is held on the request now: a `held` event recorded and no release,
+/// transfer or end of the hold since; with the deadline the decision binds, or none where it
+/// forbids the hold.
+pub(crate) async fn held(state: &AppState, listed: &Listed) -> Result<Option<Held>, ApiError> {
+    let Some(hold) = listed.decision.acts.iter().find(|a| a.act == Act::Hold) else {
         return Ok(None);
     };
     let events = state.inner.store.events(&listed.request.id).await?;
@@ -279,10 +278,32 @@ pub(crate) async fn hold_deadline(
         | EventKind::CustodyDisavowed => false,
         EventKind::ResponseSent => held,
     });
-    Ok(held.then(|| deadline.to_string()))
+    if !held {
+        return Ok(None);
+    }
+    let deadline = hold
+        .limits
+        .iter()
+        .find(|l| l.binding)
+        .and_then(|l| l.hold_until);
+    Ok(Some(match deadline {
+        Some(until) if hold.outcome != Outcome::Forbidden => Held::Until(until.to_string()),
+        _ => Held::WithoutAuthority,
+    }))
 }
 
-fn queue_row(listed: &Listed, held: Option<&str>) -> Markup {
+/// The hold's words: its deadline counting down, or the violation.
+pub(crate) fn held_words(held: Option<&Held>) -> Markup {
+    html! {
+        @match held {
+            Some(Held::Until(deadline)) => { "Held until " time.countdown datetime=(deadline) { (deadline) } }
+            Some(Held::WithoutAuthority) => { strong.violation-mark { "Held without authority: the decision does not allow this hold" } }
+            None => {}
+        }
+    }
+}
+
+fn queue_row(listed: &Listed, held: Option<&Held>) -> Markup {
     let r = &listed.request;
     html! {
         tr {
@@ -300,11 +321,7 @@ fn queue_row(listed: &Listed, held: Option<&str>) -> Markup {
                     }
                 }
             }
-            td {
-                @if let Some(deadline) = held {
-                    "Held until " time.countdown datetime=(deadline) { (deadline) }
-                }
-            }
+            td { (held_words(held)) }
         }
     }
 }

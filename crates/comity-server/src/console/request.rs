@@ -13,7 +13,7 @@ use comity_store::{DeliveryStatus, EventRecord};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::queue::{Listed, hold_deadline, urlencode};
+use super::queue::{Held, Listed, held, held_words, urlencode};
 use super::session::{Signed, same_secret};
 use super::words::{act_phrase, outcome_words};
 use super::{PageError, layout};
@@ -27,7 +27,7 @@ use crate::http::requests::readable_request;
 struct Shown {
     listed: Listed,
     entry: String,
-    held_until: Option<String>,
+    held: Option<Held>,
     deliveries: Vec<DeliveryStatus>,
     events: Vec<EventRecord>,
     verifiable: bool,
@@ -147,7 +147,7 @@ async fn shown(state: &AppState, signed: &Signed, id: &str) -> Result<Shown, Api
         decision,
     };
     Ok(Shown {
-        held_until: hold_deadline(state, &listed).await?,
+        held: held(state, &listed).await?,
         deliveries: store.deliveries_of(id).await?,
         events: store.events(id).await?,
         verifiable: state.allows(&signed.caller, ApiAction::ReadLedger, "/console/proof"),
@@ -171,11 +171,8 @@ fn content(shown: &Shown, csrf: &str, form: &EventForm, error: Option<&ApiError>
         section aria-labelledby="asked" {
             h2 #asked { "What was asked" }
             (asked(request))
-            @if let Some(deadline) = &shown.held_until {
-                p.held role="status" {
-                    "The person is held on this request until "
-                    time.countdown datetime=(deadline) { (deadline) } "."
-                }
+            @if let Some(held) = &shown.held {
+                p.held role="status" { "The person is held on this request. " (held_words(Some(held))) "." }
             }
         }
         section aria-labelledby="answer" {
@@ -203,7 +200,7 @@ fn content(shown: &Shown, csrf: &str, form: &EventForm, error: Option<&ApiError>
             h2 #ledger { "In the ledger" }
             p { "Entry " strong { (index) } " of the ledger records this decision." }
             @if shown.verifiable {
-                div.verify data-index=(index) {
+                div.verify data-index=(index) data-request=(request.id) {
                     button type="button" #verify { "Verify in this browser" }
                     p #verify-result role="status" aria-live="polite" {
                         "Checks the entry's inclusion proof and the signed checkpoint here, "
@@ -330,7 +327,7 @@ fn event_form(id: &str, csrf: &str, form: &EventForm, error: Option<&ApiError>) 
         @if let Some(e) = error {
             p.error role="alert" #event-error { strong { (e.field) } ": " (e.message) }
         }
-        form.filter method="post" action={ "/requests/" (urlencode(id)) "/events" } aria-labelledby="record" {
+        form.filter method="post" action={ "/requests/" (urlencode(id)) "/events" } aria-labelledby="record" data-once {
             input type="hidden" name="csrf" value=(csrf);
             label { "What was done "
                 select name="kind" {

@@ -19,10 +19,11 @@ use comity_store::sha256_hex;
 use crate::auth::{AuthError, Caller};
 use crate::http::AppState;
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "comity_session";
+/// The session cookie's name. `__Host-`: the browser keeps it only as set by this host,
+/// `Secure`, for the whole site, so that no other host (a sibling subdomain) can plant one.
+pub const SESSION_COOKIE: &str = "__Host-comity_session";
 /// The sign-in form's CSRF cookie (a pre-session), set when the form is shown.
-pub const SIGNIN_COOKIE: &str = "comity_signin";
+pub const SIGNIN_COOKIE: &str = "__Host-comity_signin";
 /// How long a session lasts after sign-in.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 /// How long a sign-in form may be submitted after it was shown.
@@ -85,6 +86,11 @@ impl Sessions {
     pub fn matches_csrf(&self, id: &str, csrf: &str) -> bool {
         self.live(id)
             .is_some_and(|(_, expected)| same_secret(&expected, csrf))
+    }
+
+    /// Whether the session `id` is live.
+    pub fn is_live(&self, id: &str) -> bool {
+        self.live(id).is_some()
     }
 
     /// The token and CSRF value of a live session.

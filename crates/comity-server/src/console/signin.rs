@@ -140,6 +140,10 @@ pub(crate) async fn submit(
     }
     match state.authenticate(token).await {
         Ok(_) => {
+            // A session this browser had ends: one sign-in, one session.
+            if let Some(old) = jar.get(SESSION_COOKIE) {
+                state.sessions().close(old.value());
+            }
             let id = state.sessions().open(token);
             let jar = jar.remove(removal(SIGNIN_COOKIE)).add(cookie(
                 SESSION_COOKIE,
@@ -167,19 +171,22 @@ pub(crate) async fn signout(
 ) -> Response {
     let id = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
     let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
-    if let Some(id) = id
-        && state.sessions().matches_csrf(&id, &csrf)
-    {
-        state.sessions().close(&id);
-        return (
-            jar.remove(removal(SESSION_COOKIE)),
-            Redirect::to("/signin?ended=1"),
+    let signed_out = (
+        jar.clone().remove(removal(SESSION_COOKIE)),
+        Redirect::to("/signin?ended=1"),
+    );
+    match id {
+        Some(id) if state.sessions().matches_csrf(&id, &csrf) => {
+            state.sessions().close(&id);
+            signed_out.into_response()
+        }
+        // No session, or one already ended: nothing to forge; the cookie goes.
+        Some(id) if !state.sessions().is_live(&id) => signed_out.into_response(),
+        None => signed_out.into_response(),
+        Some(_) => (
+            StatusCode::FORBIDDEN,
+            "sign-out refused: not a form of this session",
         )
-            .into_response();
+            .into_response(),
     }
-    (
-        StatusCode::FORBIDDEN,
-        "sign-out refused: not a form of this session",
-    )
-        .into_response()
 }

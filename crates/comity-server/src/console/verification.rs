@@ -41,8 +41,12 @@ pub enum Verification {
     Ended {
         /// Whether everything held.
         ok: bool,
-        /// What was verified, or the first fault found.
+        /// What was verified, or the first fault found (which may name a request and what its
+        /// decision says: shown whole only to roles that read requests).
         summary: String,
+        /// The ledger index at fault, where there is one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        index: Option<u64>,
         /// Who started it.
         by: String,
     },
@@ -52,10 +56,46 @@ pub enum Verification {
 #[derive(Debug, Default, Clone)]
 pub struct Verifications(Arc<Mutex<Verification>>);
 
+impl Verification {
+    /// What a role that reads no one's records may see of it: a fault by its ledger index
+    /// only (a finding can name a request and what its decision says).
+    fn without_records(self) -> Verification {
+        match self {
+            Verification::Ended {
+                ok: false,
+                index,
+                by,
+                ..
+            } => Verification::Ended {
+                ok: false,
+                summary: match index {
+                    Some(i) => format!(
+                        "TAMPERED: ledger entry {i} (the details are for supervisors, and for comity audit verify)"
+                    ),
+                    None => "the check failed (the details are for supervisors, and for comity audit verify)".into(),
+                },
+                index,
+                by,
+            },
+            other => other,
+        }
+    }
+}
+
 impl Verifications {
     /// Where it stands.
     pub fn now(&self) -> Verification {
         self.0.lock().expect("verification lock").clone()
+    }
+
+    /// Where it stands, as `signed` may see it.
+    pub(crate) fn seen_by(&self, state: &AppState, signed: &Signed) -> Verification {
+        let now = self.now();
+        if state.allows(&signed.caller, ApiAction::ReadRequest, "/audit") {
+            now
+        } else {
+            now.without_records()
+        }
     }
 
     fn set(&self, v: Verification) {
@@ -77,23 +117,45 @@ impl Verifications {
         }
         let runs = self.clone();
         tokio::spawn(async move {
-            let (ok, summary) = match verify_all(&store, &verifier, &runs, &by).await {
-                Ok(summary) => (true, summary),
-                Err(finding) => (false, finding),
+            // The check on a task of its own, so that a panic in it still ends the run.
+            let checking = {
+                let (runs, by) = (runs.clone(), by.clone());
+                tokio::spawn(async move { verify_all(&store, &verifier, &runs, &by).await })
             };
-            runs.set(Verification::Ended { ok, summary, by });
+            let ended = match checking.await {
+                Ok(Ok(summary)) => Verification::Ended {
+                    ok: true,
+                    summary,
+                    index: None,
+                    by,
+                },
+                Ok(Err((summary, index))) => Verification::Ended {
+                    ok: false,
+                    summary,
+                    index,
+                    by,
+                },
+                Err(e) => Verification::Ended {
+                    ok: false,
+                    summary: format!("the check stopped: {e}"),
+                    index: None,
+                    by,
+                },
+            };
+            runs.set(ended);
         });
         true
     }
 }
 
-/// Everything `comity audit verify` checks: a summary, or the first fault (or failure).
+/// Everything `comity audit verify` checks: a summary, or the first fault (or failure) with
+/// the ledger index at fault.
 async fn verify_all(
     store: &Store,
     verifier: &NoteVerifier,
     runs: &Verifications,
     by: &str,
-) -> Result<String, String> {
+) -> Result<String, (String, Option<u64>)> {
     let progress = |done, total| {
         runs.set(Verification::Running {
             done,
@@ -103,8 +165,8 @@ async fn verify_all(
     };
     match check_store(store, verifier, &progress).await {
         Ok(Ok(checked)) => Ok(checked.to_string()),
-        Ok(Err(finding)) => Err(format!("TAMPERED: {finding}")),
-        Err(e) => Err(format!("could not read the store: {e}")),
+        Ok(Err(finding)) => Err((format!("TAMPERED: {finding}"), finding.index)),
+        Err(e) => Err((format!("could not read the store: {e}"), None)),
     }
 }
 
@@ -151,7 +213,7 @@ pub(crate) async fn status(State(state): State<AppState>, signed: Signed) -> Res
     ) {
         return e.into_response();
     }
-    axum::Json(state.verifications().now()).into_response()
+    axum::Json(state.verifications().seen_by(&state, &signed)).into_response()
 }
 
 /// The Audit page's section: the form, and where the last run stands.
@@ -173,7 +235,7 @@ pub(crate) fn section(now: &Verification, csrf: &str) -> Markup {
                         progress #verification-progress max=(total.max(&1)) value=(done) { (done) " of " (total) }
                         p #verification-count { (done) " of " (total) " entries" }
                     },
-                    Verification::Ended { ok, summary, by } => {
+                    Verification::Ended { ok, summary, by, .. } => {
                         p class=(if *ok { "ok" } else { "failed" }) {
                             @if *ok { "Verified: " } @else { "FAILED: " } (summary) " (started by " (by) ")"
                         }
