@@ -174,6 +174,15 @@ async fn set_up(
             .await
             .map_err(store_error)?;
     }
+    // The tokens of an earlier run of the demo end: only this run's work.
+    for old in store.tokens().await.map_err(store_error)? {
+        if old.revoked.is_none() && HOLDERS.iter().any(|(_, n)| *n == old.name) {
+            store
+                .revoke_token(&old.id, "comity demo (a new run)")
+                .await
+                .map_err(store_error)?;
+        }
+    }
     let mut tokens = Vec::new();
     for (role, name) in HOLDERS {
         let issued = create_token(store, role, name, 30)

@@ -8,6 +8,15 @@ use comity_server::receipt::Receipt;
 use comity_store::Store;
 use common::{comity, ok};
 
+/// The token the demo printed for `role`.
+fn token_of(out: &str, role: &str) -> String {
+    out.lines()
+        .find(|l| l.trim_start().starts_with(role) && l.contains("comity_"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("a token")
+        .to_owned()
+}
+
 #[tokio::test]
 async fn the_demo_records_a_synthetic_quarter_reports_it_and_hands_out_a_token_per_role() {
     let dir = tempfile::tempdir().unwrap();
@@ -42,8 +51,20 @@ async fn the_demo_records_a_synthetic_quarter_reports_it_and_hands_out_a_token_p
             "no token for {role}:\n{out}"
         );
     }
-    // Run again, it uses the ledger it made.
-    assert!(ok(&demo(&[])).contains("holds a ledger of"));
+    // Run again, it uses the ledger it made, and the first run's tokens end.
+    let first = token_of(&out, "clerk");
+    let again = ok(&demo(&[]));
+    assert!(again.contains("holds a ledger of"));
+    assert_ne!(token_of(&again, "clerk"), first);
+    let listed = ok(&comity(
+        dir.path(),
+        &["token", "list", "--db", "comity-demo.db"],
+    ));
+    let live = listed
+        .lines()
+        .filter(|l| l.contains("Demo desk clerk") && !l.contains("revoked"))
+        .count();
+    assert_eq!(live, 1, "{listed}");
 
     // A receipt of a disclosure about one of the demo counsel's clients.
     let db = dir.path().join("comity-demo.db");

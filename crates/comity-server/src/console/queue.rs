@@ -173,11 +173,12 @@ pub(crate) async fn page_of(
         .read()
         .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e))?;
     let internal = |e: ApiError| (e.status, e);
+    // One match beyond the page tells whether there is a next page.
     let mut shown = Vec::new();
-    let (mut before, mut scanned, mut more) = (wanted.before, 0usize, false);
-    'reading: while shown.len() < PAGE {
+    let (mut before, mut scanned, mut stopped) = (wanted.before, 0usize, false);
+    'reading: while shown.len() <= PAGE {
         if scanned >= SCAN {
-            more = true;
+            stopped = true;
             break;
         }
         let rows = state
@@ -193,8 +194,7 @@ pub(crate) async fn page_of(
             let listed = Listed::read(row).map_err(internal)?;
             if wanted.matches(&listed) {
                 shown.push(listed);
-                if shown.len() == PAGE {
-                    more = true;
+                if shown.len() > PAGE {
                     break 'reading;
                 }
             }
@@ -203,13 +203,26 @@ pub(crate) async fn page_of(
             break;
         }
     }
+    let more = shown.len() > PAGE;
+    shown.truncate(PAGE);
+    // The next page starts below the last row shown, or, where the scan stopped, below the
+    // last row read.
+    let next = if more {
+        shown.last().map(|l| l.index)
+    } else if stopped {
+        before
+    } else {
+        None
+    };
     let mut held = Vec::with_capacity(shown.len());
     for listed in &shown {
         held.push(self::held(state, listed).await.map_err(internal)?);
     }
     Ok(html! {
         (filter_form(filter))
-        @if shown.is_empty() {
+        @if shown.is_empty() && stopped {
+            p.empty { "None of the " (SCAN) " requests read matches; older ones may." }
+        } @else if shown.is_empty() {
             p.empty { "No request matches." }
         } @else {
             table.queue {
@@ -224,7 +237,7 @@ pub(crate) async fn page_of(
                 }
             }
         }
-        @if more && let Some(before) = before {
+        @if let Some(before) = next {
             p.paging { a href=(next_page(filter, before)) rel="next" { "Older requests →" } }
         }
     })
