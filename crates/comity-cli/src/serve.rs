@@ -49,6 +49,9 @@ pub struct ServeArgs {
     /// reports/].
     #[arg(long, env = "COMITY_REPORTS")]
     reports: Option<PathBuf>,
+    /// A directory of what-if results (`comity whatif --html FILE`) the console shows.
+    #[arg(long, env = "COMITY_WHATIF_DIR")]
+    whatif_dir: Option<PathBuf>,
     /// How often, in seconds, a checkpoint is signed and published while the ledger grows.
     #[arg(long, env = "COMITY_CHECKPOINT_EVERY", default_value_t = 60)]
     checkpoint_every: u64,
@@ -69,6 +72,7 @@ impl ServeArgs {
             require_signed_packs: Vec::new(),
             checkpoint_every: 60,
             reports: None,
+            whatif_dir: None,
         }
     }
 }
@@ -105,6 +109,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         max_body: args.max_body,
         feeds: loaded.feeds.clone(),
         reports: report_definitions(args.reports.as_deref())?,
+        whatif_dir: args.whatif_dir.clone(),
         ..ServerOptions::default()
     };
     let config = (!args.no_dispatch).then_some(loaded);

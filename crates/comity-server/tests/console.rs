@@ -26,6 +26,7 @@ struct Console {
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     db: TestDb,
+    _whatif: tempfile::TempDir,
 }
 
 /// What a page answered.
@@ -57,6 +58,14 @@ impl Console {
         }
         let signer = NoteSigner::generate("comity.test/ledger").unwrap();
         let verifier = signer.verifier();
+        // A what-if result kept for the console, and a file that is not one.
+        let whatif = tempfile::tempdir().unwrap();
+        std::fs::write(
+            whatif.path().join("nyc-2017-amendment.html"),
+            "<!DOCTYPE html><title>what-if</title><p>3 changed cases</p>",
+        )
+        .unwrap();
+        std::fs::write(whatif.path().join("notes.txt"), "not a result").unwrap();
         let reports_dir = root.join("reports");
         let reports = comity_report::kinds(&reports_dir)
             .unwrap()
@@ -70,6 +79,7 @@ impl Console {
             Access::builtin().unwrap(),
             ServerOptions {
                 reports,
+                whatif_dir: Some(whatif.path().to_owned()),
                 ..ServerOptions::default()
             },
         );
@@ -92,6 +102,7 @@ impl Console {
             stop,
             task,
             db,
+            _whatif: whatif,
         }
     }
 
@@ -414,6 +425,25 @@ async fn each_role_sees_what_the_access_pack_grants_and_refusals_name_the_rule()
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
         assert!(alert(&bad.body).contains(&format!("<strong>{field}</strong>")));
+    }
+    // What-if results kept on the server: listed, shown, and nothing else of the directory.
+    let reports = console.get("/reports", Some(&auditor)).await;
+    assert!(
+        reports
+            .body
+            .contains("href=\"/reports/whatif/nyc-2017-amendment.html\"")
+    );
+    assert!(!reports.body.contains("notes.txt"));
+    let shown = console
+        .get("/reports/whatif/nyc-2017-amendment.html", Some(&auditor))
+        .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains("3 changed cases"));
+    for path in ["notes.txt", "..%2Fnotes.txt", ".html", "nope.html"] {
+        let missing = console
+            .get(&format!("/reports/whatif/{path}"), Some(&auditor))
+            .await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{path}");
     }
     let refused = console.get("/reports", Some(&clerk)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);

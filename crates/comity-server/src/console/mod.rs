@@ -12,7 +12,7 @@
 //! | `/counsel` | counsel: the people assigned to it and every disclosure about them |
 //! | `/counsel/receipt?delivery=ID` | counsel (assigned subjects), clerk, supervisor: a receipt file |
 //! | `/audit` | supervisor, auditor: the latest checkpoint, the public key to pin, a full verification with its progress (`POST /audit/verify`, `GET /console/verification`) |
-//! | `/reports`, `/reports/view` | supervisor, auditor: the statutory reports, with charts |
+//! | `/reports`, `/reports/view`, `/reports/whatif/{file}` | supervisor, auditor: the statutory reports and what-if results, with charts |
 //! | `/packs`, `/packs/{path}` | every role: the law in force, rule by rule with citations |
 //! | `/console/proof`, `/console/checkpoint` | what the browser checks (roles reading the ledger) |
 //!
@@ -61,6 +61,7 @@ pub(crate) fn routes(max_body: usize) -> Router<AppState> {
         .route("/counsel/receipt", get(counsel::receipt))
         .route("/reports", get(reports::page))
         .route("/reports/view", get(reports::view))
+        .route("/reports/whatif/{file}", get(reports::whatif))
         .route("/packs", get(packs::page))
         .route("/packs/{*path}", get(packs::version))
         .route("/console/proof", get(ledger::proof))

@@ -2,6 +2,9 @@
 //! occasion (as `comity report` does), for the roles that read the ledger; and
 //! `/reports/view?kind=…&from=…&to=…`, one report as its own page, with its charts (the same
 //! page `comity report --format html` writes: its style inline, its charts SVG, no script).
+//! What-if results (`comity whatif --html FILE`, kept in `comity serve --whatif-dir`) are
+//! listed there too and shown at `/reports/whatif/{file}`: a draft law replayed over history,
+//! with its charts.
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -38,8 +41,82 @@ pub(crate) async fn page(
     if let Some(refused) = refusal(&state, &signed) {
         return refused;
     }
-    let content = form(state.reports(), &asked, None);
+    let content = html! {
+        (form(state.reports(), &asked, None))
+        (whatifs(state.whatif_dir()))
+    };
     layout(&state, "Reports", Some(&signed), content).into_response()
+}
+
+/// The what-if results kept in `dir`: their file names, in order.
+fn whatif_files(dir: Option<&std::path::Path>) -> Vec<String> {
+    let mut names: Vec<String> = dir
+        .and_then(|d| std::fs::read_dir(d).ok())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| is_result_name(n))
+        .collect();
+    names.sort();
+    names
+}
+
+/// A result's file name as the console serves it: letters, digits, `-`, `_` and `.`,
+/// ending `.html` (so that no name reaches outside the directory).
+fn is_result_name(name: &str) -> bool {
+    name.ends_with(".html")
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn whatifs(dir: Option<&std::path::Path>) -> Markup {
+    let names = whatif_files(dir);
+    html! {
+        h2 { "What-if results" }
+        @if names.is_empty() {
+            p { "None kept on this server. " code { "comity whatif --baseline PACKS --proposal PACKS --history … --html FILE" }
+                " writes one; put it in the directory " code { "comity serve --whatif-dir" } " names." }
+        } @else {
+            ul.whatifs { @for n in &names { li { a href={ "/reports/whatif/" (n) } { (n) } } } }
+        }
+    }
+}
+
+/// `GET /reports/whatif/{file}`: a what-if result, as `comity whatif --html` wrote it.
+pub(crate) async fn whatif(
+    State(state): State<AppState>,
+    signed: Signed,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    if let Some(refused) = refusal(&state, &signed) {
+        return refused;
+    }
+    let page = state
+        .whatif_dir()
+        .filter(|_| is_result_name(&name))
+        .and_then(|dir| std::fs::read_to_string(dir.join(&name)).ok());
+    match page {
+        Some(page) => standalone(page),
+        None => {
+            let e = ApiError::not_found("file", format!("no what-if result `{name}`"));
+            PageError::new(&state, &signed, e).into_response()
+        }
+    }
+}
+
+/// A page that stands alone (a report, a what-if result): its style inline, its charts SVG,
+/// no script, no form.
+fn standalone(page: String) -> Response {
+    let mut response = Html(page).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    response
 }
 
 /// `GET /reports/view`: the report, or the form again naming the field at fault.
@@ -63,16 +140,7 @@ pub(crate) async fn view(
         }
     };
     match computed(&state, definition, from, to).await {
-        Ok(page) => {
-            let mut response = Html(page).into_response();
-            response.headers_mut().insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
-                ),
-            );
-            response
-        }
+        Ok(page) => standalone(page),
         Err(e) => PageError::new(&state, &signed, e).into_response(),
     }
 }

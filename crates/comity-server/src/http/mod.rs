@@ -70,6 +70,8 @@ pub struct ServerOptions {
     pub clock: crate::feeds::Clock,
     /// The statutory reports the console computes (`reports/*.toml`).
     pub reports: Vec<comity_report::Definition>,
+    /// Where what-if results (`comity whatif --html FILE`) are kept for the console to show.
+    pub whatif_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerOptions {
@@ -80,6 +82,7 @@ impl Default for ServerOptions {
             feeds: Vec::new(),
             clock: crate::feeds::Clock::default(),
             reports: Vec::new(),
+            whatif_dir: None,
         }
     }
 }
@@ -184,6 +187,11 @@ impl AppState {
     /// The statutory reports the console computes.
     pub(crate) fn reports(&self) -> &[comity_report::Definition] {
         &self.inner.options.reports
+    }
+
+    /// Where the console finds what-if results.
+    pub(crate) fn whatif_dir(&self) -> Option<&std::path::Path> {
+        self.inner.options.whatif_dir.as_deref()
     }
 
     /// The console's verification of the whole store.
