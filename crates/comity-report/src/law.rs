@@ -50,15 +50,11 @@ pub fn render_all(
 ) -> std::io::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for pack in packs.packs().iter().filter(|p| chosen(p)) {
-        let before = packs
-            .versions(&pack.manifest.jurisdiction)
-            .take_while(|p| p.from < pack.from)
-            .last();
         let path = out.join(page_path(pack));
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(&path, version_page(pack, before))?;
+        std::fs::write(&path, version_page(packs, pack))?;
         written.push(path);
     }
     let index = out.join("index.html");
@@ -92,8 +88,12 @@ table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;paddin
 @media print{.pair{grid-template-columns:1fr 1fr}details{display:block}pre{white-space:pre-wrap}}
 ";
 
-/// The page of one version; `before` is the version before it, if any.
-pub fn version_page(pack: &Pack, before: Option<&Pack>) -> String {
+/// The page of one version of `packs`, marked against the version before it, if any.
+pub fn version_page(packs: &PackSet, pack: &Pack) -> String {
+    let before = packs
+        .versions(&pack.manifest.jurisdiction)
+        .take_while(|p| p.from < pack.from)
+        .last();
     let cases = case_summaries(pack);
     let m = &pack.manifest;
     let body = html! {

@@ -63,11 +63,7 @@ pub(crate) async fn version(
         let e = ApiError::not_found("path", format!("no pack version has the page `{path}`"));
         return PageError::new(&state, &signed, e).into_response();
     };
-    let before = packs
-        .versions(&pack.manifest.jurisdiction)
-        .take_while(|p| p.from < pack.from)
-        .last();
-    let mut response = Html(version_page(pack, before)).into_response();
+    let mut response = Html(version_page(packs, pack)).into_response();
     // Its own policy: the page's inline style, and nothing else.
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,

@@ -14,7 +14,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::queue::{Held, Listed, held, held_words, urlencode};
-use super::session::{Signed, same_secret};
+use super::session::Signed;
 use super::words::{act_phrase, outcome_words};
 use super::{PageError, layout};
 use crate::auth::ApiAction;
@@ -98,8 +98,8 @@ pub(crate) async fn record(
         );
         return shown_page(&state, &signed, &id, &EventForm::default(), Some(&e)).await;
     };
-    if !same_secret(&signed.csrf, &form.csrf) {
-        return (StatusCode::FORBIDDEN, "refused: not a form of this session").into_response();
+    if let Some(refused) = signed.forged(&form.csrf) {
+        return refused;
     }
     let recorded = async {
         state.authorize(

@@ -52,6 +52,20 @@ pub struct Signed {
     pub csrf: String,
 }
 
+impl Signed {
+    /// The refusal of a form that does not carry this session's CSRF value (`csrf`); none
+    /// when it does.
+    pub fn forged(&self, csrf: &str) -> Option<Response> {
+        (!same_secret(&self.csrf, csrf)).then(|| {
+            (
+                axum::http::StatusCode::FORBIDDEN,
+                "refused: not a form of this session",
+            )
+                .into_response()
+        })
+    }
+}
+
 /// 32 random bytes, hex.
 pub fn random_hex() -> String {
     let mut bytes = [0u8; 32];

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 
 use axum::Form;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use comity_ledger::NoteVerifier;
 use comity_store::Store;
@@ -16,7 +15,7 @@ use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 
 use super::PageError;
-use super::session::{Signed, same_secret};
+use super::session::Signed;
 use crate::auth::ApiAction;
 use crate::check::check_store;
 use crate::http::AppState;
@@ -193,8 +192,8 @@ pub(crate) async fn start(
         return PageError::new(&state, &signed, e).into_response();
     }
     let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
-    if !same_secret(&signed.csrf, &csrf) {
-        return (StatusCode::FORBIDDEN, "refused: not a form of this session").into_response();
+    if let Some(refused) = signed.forged(&csrf) {
+        return refused;
     }
     let by = format!("{} ({})", signed.caller.name, signed.caller.role);
     state
