@@ -417,8 +417,9 @@ impl Request {
         self.recipient.as_ref().unwrap_or(&self.from)
     }
 
-    /// Checks the rules of `docs/formats.md` that the types alone do not enforce.
-    fn check(&self) -> Result<(), InputError> {
+    /// Checks the rules of `docs/formats.md` that the types alone do not enforce (reading a
+    /// request checks them; a request built in code is checked by calling this).
+    pub fn check(&self) -> Result<(), InputError> {
         self.check_id()?;
         self.check_acts()?;
         self.check_names()?;

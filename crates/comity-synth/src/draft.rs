@@ -1,15 +1,22 @@
 //! One synthetic request: what it asks, on which form and warrant, about whom, in custody
 //! until when. The shares below are the mix the published figures and the law's edge cases
 //! suggest; each is a constant here, named for what it is.
+//!
+//! A request is drafted as the typed [`Request`] it is (a history of a million requests is
+//! drafted in seconds: building each as a JSON value and reading it back cost a third of
+//! the time), then checked as `comity ingest` checks what it reads ([`Request::check`]).
 
-use comity_model::OffenseClass;
+use comity_model::{
+    Act, Adjudication, Agency, AgencyKind, Basis, Conviction, CourtEvent, CourtSystem, Custody,
+    CustodyStatus, Date as RecordDate, Form, Instant, LocalAgency, OffenseClass, PendingCharge,
+    Purpose, RecordField, Request, Subject, Violation, Warrant, WarrantForm, WarrantKind,
+};
 use jiff::civil::{Date, Time};
-use jiff::{SignedDuration, tz::TimeZone};
+use jiff::{SignedDuration, ZonedDateTime};
 use rand::RngExt;
 use rand_pcg::Pcg64Mcg;
-use serde_json::{Value, json};
 
-use crate::{Pool, Profile};
+use crate::{Place, Pool};
 
 /// The day ICE Policy 10074.2 replaced the PEP forms with Form I-247A.
 const FORM_CHANGE: (i16, i8, i8) = (2017, 4, 2);
@@ -37,38 +44,39 @@ const PENDING_CHARGE: f64 = 0.3;
 /// Requests about a court date (New York City).
 const COURT_DATE: f64 = 0.3;
 
+/// The agency that asks for the holds and notices drawn.
+const ICE: &str = "DHS-ICE-ERO";
+
 /// A request being drawn.
 pub(crate) struct Draft<'r> {
     rng: &'r mut Pcg64Mcg,
-    profile: &'static Profile,
+    place: &'r Place,
     pool: &'r Pool,
     day: Date,
     index: u64,
-    tz: TimeZone,
 }
 
 impl<'r> Draft<'r> {
     pub(crate) fn new(
         rng: &'r mut Pcg64Mcg,
-        profile: &'static Profile,
+        place: &'r Place,
         pool: &'r Pool,
         day: Date,
         index: u64,
     ) -> Self {
-        let tz = TimeZone::get(profile.tz).expect("the profiles' time zones are known");
         Draft {
             rng,
-            profile,
+            place,
             pool,
             day,
             index,
-            tz,
         }
     }
 
-    /// The request, a subject with a qualifying conviction at the share `qualifying`.
-    pub(crate) fn request(&mut self, qualifying: f64) -> Value {
-        let p = self.profile;
+    /// The request, a subject with a qualifying conviction at the share `qualifying` (not
+    /// yet checked).
+    pub(crate) fn request(&mut self, qualifying: f64) -> Request {
+        let p = self.place.profile;
         let received = self.received();
         let id = format!(
             "synth-{}-{}-{:05}",
@@ -76,51 +84,70 @@ impl<'r> Draft<'r> {
             self.day.strftime("%Y%m%d"),
             self.index
         );
-        let mut r = json!({
-            "id": id,
-            "received_at": stamp(&received),
-            "jurisdiction": p.jurisdiction,
-            "from": { "agency": "DHS-ICE-ERO", "kind": "federal-immigration" },
-            "to": { "agency": p.agency, "kind": p.kind },
-            "purpose": "civil-immigration",
-            "subject": self.subject(&received, qualifying),
-            "custody": self.custody(&received),
-        });
+        let subject = self.subject(&received, qualifying);
+        let custody = self.custody(&received);
+        let mut r = Request {
+            id,
+            received_at: instant(&received),
+            jurisdiction: self.place.jurisdiction.clone(),
+            from: ice(),
+            to: LocalAgency {
+                agency: p.agency.to_owned(),
+                kind: p.kind,
+                state_agency: None,
+            },
+            form: None,
+            basis: Vec::new(),
+            purpose: Some(Purpose::CivilImmigration),
+            warrant: None,
+            acts: Vec::new(),
+            subject,
+            custody: Some(custody),
+            court_event: None,
+            arrest: None,
+            records: Vec::new(),
+            recipient: None,
+            public_records: Vec::new(),
+            form_issued_on: None,
+        };
         let what: f64 = self.rng.random();
         if p.warrant_checks && what < WARRANT_CHECKS {
             self.warrant_check(&mut r, &received);
         } else if what < WARRANT_CHECKS + BY_LETTER_OR_CALL {
             let form = if self.rng.random_bool(0.5) {
-                "letter"
+                Form::Letter
             } else {
-                "call"
+                Form::Call
             };
-            r["form"] = form.into();
-            r["acts"] = json!(["share-records"]);
-            r["records"] = json!(["identity", "release-date", "custody-status"]);
+            r.form = Some(form);
+            r.acts = vec![Act::ShareRecords];
+            r.records = vec![
+                RecordField::Identity,
+                RecordField::ReleaseDate,
+                RecordField::CustodyStatus,
+            ];
         } else {
             self.detainer(
                 &mut r,
                 what < WARRANT_CHECKS + BY_LETTER_OR_CALL + NOTIFICATION_ONLY,
             );
         }
-        if p.warrant_checks && self.rng.random_bool(COURT_DATE) && r.get("court_event").is_none() {
-            r["court_event"] = self.court_event(&received);
+        if p.warrant_checks && self.rng.random_bool(COURT_DATE) && r.court_event.is_none() {
+            r.court_event = Some(self.court_event(&received));
         }
         r
     }
 
     /// A detainer (or, `notify_only`, a request to be told of the release), on the form in
     /// use that day; now and then a PEP form after the change, issued before it or after.
-    fn detainer(&mut self, r: &mut Value, notify_only: bool) {
+    fn detainer(&mut self, r: &mut Request, notify_only: bool) {
         let change = Date::new(FORM_CHANGE.0, FORM_CHANGE.1, FORM_CHANGE.2).expect("a date");
         let after = self.day >= change;
-        let form = match (after, notify_only) {
-            (true, _) => "I-247A",
-            (false, true) => "I-247N",
-            (false, false) => "I-247D",
-        };
-        r["form"] = form.into();
+        r.form = Some(match (after, notify_only) {
+            (true, _) => Form::I247A,
+            (false, true) => Form::I247N,
+            (false, false) => Form::I247D,
+        });
         if after
             && self.day < change.saturating_add(jiff::ToSpan::days(90))
             && self.rng.random_bool(0.2)
@@ -129,61 +156,73 @@ impl<'r> Draft<'r> {
             let issued = self
                 .day
                 .saturating_sub(jiff::ToSpan::days(self.rng.random_range(1..60)));
-            r["form"] = "I-247D".into();
-            r["form_issued_on"] = issued.to_string().into();
+            r.form = Some(Form::I247D);
+            r.form_issued_on = Some(RecordDate(issued));
         }
-        let mut acts = vec!["notify-release"];
+        r.acts = vec![Act::NotifyRelease];
         if !notify_only {
-            acts.insert(0, "hold");
-            if self.profile.asks_transfer {
-                acts.push("transfer");
+            r.acts.insert(0, Act::Hold);
+            if self.place.profile.asks_transfer {
+                r.acts.push(Act::Transfer);
             }
         }
-        r["acts"] = json!(acts);
-        r["basis"] = json!([self.basis()]);
-        r["warrant"] = self.warrant();
+        r.basis = vec![self.basis()];
+        r.warrant = Some(self.warrant());
     }
 
     /// A warrant check the agency runs itself before a court date, telling immigration
     /// authorities what the check reveals.
-    fn warrant_check(&mut self, r: &mut Value, received: &jiff::ZonedDateTime) {
-        let p = self.profile;
-        r["from"] = json!({ "agency": p.agency, "kind": "local" });
-        r["recipient"] = json!({ "agency": "DHS-ICE-ERO", "kind": "federal-immigration" });
-        r["acts"] = json!(["warrant-check"]);
-        r["records"] = json!(["identity", "criminal-history", "court-date"]);
-        r["court_event"] = self.court_event(received);
-        r.as_object_mut().expect("an object").remove("purpose");
+    fn warrant_check(&mut self, r: &mut Request, received: &ZonedDateTime) {
+        r.from = Agency {
+            agency: self.place.profile.agency.to_owned(),
+            kind: AgencyKind::Local,
+        };
+        r.recipient = Some(ice());
+        r.acts = vec![Act::WarrantCheck];
+        r.records = vec![
+            RecordField::Identity,
+            RecordField::CriminalHistory,
+            RecordField::CourtDate,
+        ];
+        r.court_event = Some(self.court_event(received));
+        r.purpose = None;
     }
 
-    fn basis(&mut self) -> &'static str {
-        const BASES: [&str; 4] = [
-            "final-order-of-removal",
-            "pending-removal-proceedings",
-            "biometric-match",
-            "statements",
+    fn basis(&mut self) -> Basis {
+        const BASES: [Basis; 4] = [
+            Basis::FinalOrderOfRemoval,
+            Basis::PendingRemovalProceedings,
+            Basis::BiometricMatch,
+            Basis::Statements,
         ];
         BASES[self.rng.random_range(0..BASES.len())]
     }
 
     /// An administrative warrant, mostly; an immigration judge's order now and then; a
     /// judicial warrant almost never.
-    fn warrant(&mut self) -> Value {
+    fn warrant(&mut self) -> Warrant {
         let w: f64 = self.rng.random();
-        if w < JUDICIAL_WARRANT {
-            json!({ "kind": "judicial", "for": "criminal" })
+        let (kind, form, violation) = if w < JUDICIAL_WARRANT {
+            (WarrantKind::Judicial, None, Violation::Criminal)
         } else if w < JUDICIAL_WARRANT + IMMIGRATION_JUDGE {
-            json!({ "kind": "immigration-judge", "for": "civil" })
+            (WarrantKind::ImmigrationJudge, None, Violation::Civil)
         } else if w < 0.9 {
-            json!({ "kind": "administrative", "form": "I-200", "for": "civil" })
+            let form = Some(WarrantForm::I200);
+            (WarrantKind::Administrative, form, Violation::Civil)
         } else {
-            json!({ "kind": "administrative", "form": "I-205", "for": "civil" })
+            let form = Some(WarrantForm::I205);
+            (WarrantKind::Administrative, form, Violation::Civil)
+        };
+        Warrant {
+            kind,
+            form,
+            violation: Some(violation),
         }
     }
 
     /// The person: synthetic id, convictions and charges drawn from the catalogs, and what
     /// the request states of them.
-    fn subject(&mut self, received: &jiff::ZonedDateTime, qualifying: f64) -> Value {
+    fn subject(&mut self, received: &ZonedDateTime, qualifying: f64) -> Subject {
         let mut convictions = Vec::new();
         if !self.pool.qualifying.is_empty() && self.rng.random_bool(qualifying) {
             let pick = self.rng.random_range(0..self.pool.qualifying.len());
@@ -193,26 +232,43 @@ impl<'r> Draft<'r> {
             let pick = self.rng.random_range(0..self.pool.other.len());
             convictions.push(self.conviction(false, pick, received));
         }
-        let mut subject = json!({
-            "id": format!("synth-person-{}-{}-{:05}", self.profile.name, self.day.strftime("%Y%m%d"), self.index),
-            "convictions": convictions,
-            "watchlist_match": self.rng.random_bool(WATCHLIST),
-            "reentry_after_removal": self.rng.random_bool(REENTRY),
-            "status_proof_shown": false,
-        });
+        let id = format!(
+            "synth-person-{}-{}-{:05}",
+            self.place.profile.name,
+            self.day.strftime("%Y%m%d"),
+            self.index
+        );
+        let mut subject = Subject {
+            id,
+            convictions,
+            pending_charges: Vec::new(),
+            watchlist_match: self.rng.random_bool(WATCHLIST),
+            reentry_after_removal: self.rng.random_bool(REENTRY),
+            status_proof_shown: false,
+            citizenship_proof_shown: false,
+            sex_or_arson_registrant: false,
+            federal_aggravated_felony: false,
+            federal_felony_warrant: false,
+            outstanding_criminal_warrant: false,
+            gang_database_match: false,
+        };
         if self.rng.random_bool(PENDING_CHARGE) {
             let (offense, classes) =
                 &self.pool.other[self.rng.random_range(0..self.pool.other.len())];
             let since = received
                 .date()
                 .saturating_sub(jiff::ToSpan::days(self.rng.random_range(0..5)));
-            subject["pending_charges"] = json!([{ "offense": offense,
-                "class": classes[self.rng.random_range(0..classes.len())].as_str(), "since": since.to_string() }]);
+            subject.pending_charges.push(PendingCharge {
+                offense: offense.clone(),
+                class: classes[self.rng.random_range(0..classes.len())],
+                since: RecordDate(since),
+                probable_cause_finding: false,
+            });
         }
         if self.rng.random_bool(STATUS_PROOF) {
-            subject["status_proof_shown"] = true.into();
+            subject.status_proof_shown = true;
             if self.rng.random_bool(0.1) {
-                subject["citizenship_proof_shown"] = true.into();
+                subject.citizenship_proof_shown = true;
             }
         }
         subject
@@ -225,8 +281,8 @@ impl<'r> Draft<'r> {
         &mut self,
         qualifying: bool,
         pick: usize,
-        received: &jiff::ZonedDateTime,
-    ) -> Value {
+        received: &ZonedDateTime,
+    ) -> Conviction {
         let pool = if qualifying {
             &self.pool.qualifying
         } else {
@@ -242,58 +298,81 @@ impl<'r> Draft<'r> {
         let date = received
             .date()
             .saturating_sub(jiff::ToSpan::days(years_ago + 1));
-        let mut c =
-            json!({ "offense": offense, "class": class.as_str(), "date": date.to_string() });
+        let mut c = Conviction {
+            offense: offense.clone(),
+            class,
+            date: RecordDate(date),
+            adjudication: Adjudication::Conviction,
+            incarcerated_days: 0,
+            inchoate: None,
+            equivalent: None,
+            reduced: None,
+        };
         if class.is_felony() && self.rng.random_bool(0.5) {
-            c["incarcerated_days"] = self.rng.random_range(30..1500).into();
+            c.incarcerated_days = self.rng.random_range(30..1500);
         }
         if self.rng.random_bool(YOUTHFUL) {
-            let adjudication = if self.rng.random_bool(0.5) {
-                "youthful-offender"
+            c.adjudication = if self.rng.random_bool(0.5) {
+                Adjudication::YouthfulOffender
             } else {
-                "juvenile-delinquent"
+                Adjudication::JuvenileDelinquent
             };
-            c["adjudication"] = adjudication.into();
         }
         c
     }
 
     /// In custody: arrested up to three days before the request, to be released two hours to
     /// four days after it (weekends and holidays fall where they fall).
-    fn custody(&mut self, received: &jiff::ZonedDateTime) -> Value {
+    fn custody(&mut self, received: &ZonedDateTime) -> Custody {
         let arrested = received.saturating_sub(SignedDuration::from_mins(
             self.rng.random_range(60..72 * 60),
         ));
         let release = received.saturating_add(SignedDuration::from_mins(
             self.rng.random_range(120..96 * 60),
         ));
-        json!({ "status": "in-custody", "arrested_at": stamp(&arrested), "release_at": stamp(&release) })
+        Custody {
+            status: CustodyStatus::InCustody,
+            arrested_at: Some(instant(&arrested)),
+            release_at: Some(instant(&release)),
+        }
     }
 
-    fn court_event(&mut self, received: &jiff::ZonedDateTime) -> Value {
+    fn court_event(&mut self, received: &ZonedDateTime) -> CourtEvent {
         let at = received
             .date()
             .saturating_add(jiff::ToSpan::days(self.rng.random_range(1..30)))
             .to_datetime(Time::constant(9, 30, 0, 0))
-            .to_zoned_datetime(self.tz.clone())
+            .to_zoned_datetime(self.place.tz.clone())
             .expect("a court date in range");
-        json!({ "at": stamp(&at), "court": "Synthetic County Criminal Court", "system": "ny-ucs" })
+        CourtEvent {
+            at: instant(&at),
+            court: "Synthetic County Criminal Court".to_owned(),
+            system: CourtSystem::NyUcs,
+        }
     }
 
     /// The instant the request arrived: a random minute of the day, in the agency's zone.
-    fn received(&mut self) -> jiff::ZonedDateTime {
+    fn received(&mut self) -> ZonedDateTime {
         let minute = self.rng.random_range(0..24 * 60);
         let time = Time::new((minute / 60) as i8, (minute % 60) as i8, 0, 0).expect("a time");
         self.day
             .to_datetime(time)
-            .to_zoned_datetime(self.tz.clone())
+            .to_zoned_datetime(self.place.tz.clone())
             .expect("a day in range")
     }
 }
 
-/// RFC 3339 with the zone's offset, as requests write instants.
-pub(crate) fn stamp(at: &jiff::ZonedDateTime) -> String {
-    at.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+/// Immigration and Customs Enforcement, who asks.
+fn ice() -> Agency {
+    Agency {
+        agency: ICE.to_owned(),
+        kind: AgencyKind::FederalImmigration,
+    }
+}
+
+/// An instant as a request states it: the time with the offset of the agency's zone.
+fn instant(at: &ZonedDateTime) -> Instant {
+    Instant::new(at.timestamp(), at.offset())
 }
 
 /// A Poisson draw of mean `lambda`: Knuth's product of uniforms for small means, a normal

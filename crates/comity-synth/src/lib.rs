@@ -14,9 +14,10 @@ mod draft;
 mod events;
 mod profile;
 
-use comity_model::{Catalogs, OffenseClass, Request, UnknownOffenses};
+use comity_model::{Catalogs, Jurisdiction, OffenseClass, OffenseCode, Request, UnknownOffenses};
 use comity_policy::Engine;
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use serde_json::Value;
@@ -58,7 +59,8 @@ pub struct Drawn {
 /// Why a history could not be drawn.
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
-    /// An agency's catalog code or list holds no offense to draw.
+    /// An agency cannot be drawn: its division or time zone does not read, or its catalog
+    /// code or list holds no offense to draw.
     #[error("{profile}: {what}")]
     Catalog {
         /// The agency.
@@ -79,29 +81,36 @@ pub enum SynthError {
 /// The offenses an agency's subjects are drawn with: those its law turns on, and the rest of
 /// its code, each with the classes it can carry.
 struct Pool {
-    qualifying: Vec<(String, Vec<OffenseClass>)>,
-    other: Vec<(String, Vec<OffenseClass>)>,
+    qualifying: Vec<(OffenseCode, Vec<OffenseClass>)>,
+    other: Vec<(OffenseCode, Vec<OffenseClass>)>,
+}
+
+/// An agency, with its division and time zone read once.
+struct Place {
+    profile: &'static Profile,
+    jurisdiction: Jurisdiction,
+    tz: TimeZone,
 }
 
 /// Draws a history day by day.
 pub struct Generator<'e> {
     options: Options,
     engine: &'e Engine,
-    pools: Vec<Pool>,
+    places: Vec<(Place, Pool)>,
 }
 
 impl<'e> Generator<'e> {
     /// A generator for `options`, deciding with `engine` (its packs and catalogs).
     pub fn new(options: Options, engine: &'e Engine) -> Result<Self, SynthError> {
-        let pools = options
+        let places = options
             .profiles
             .iter()
-            .map(|p| pool(p, engine.catalogs()))
-            .collect::<Result<_, _>>()?;
+            .map(|p| Ok((place(p)?, pool(p, engine.catalogs())?)))
+            .collect::<Result<_, SynthError>>()?;
         Ok(Generator {
             options,
             engine,
-            pools,
+            places,
         })
     }
 
@@ -117,11 +126,12 @@ impl<'e> Generator<'e> {
     /// each request validated and decided.
     pub fn day(&self, day: Date) -> Result<Vec<Drawn>, SynthError> {
         let mut out = Vec::new();
-        for (profile, pool) in self.options.profiles.iter().zip(&self.pools) {
+        for (place, pool) in &self.places {
+            let profile = place.profile;
             let mut rng = Pcg64Mcg::seed_from_u64(stream(self.options.seed, day, profile.name));
             let lambda = profile.per_year * self.options.scale / 365.25;
             for index in 0..draft::poisson(&mut rng, lambda) {
-                let mut d = draft::Draft::new(&mut rng, profile, pool, day, index);
+                let mut d = draft::Draft::new(&mut rng, place, pool, day, index);
                 let request = d.request(self.options.qualifying);
                 let decided = self.decide(request)?;
                 let events = events::follow(&mut rng, &decided, self.options.violations);
@@ -136,13 +146,12 @@ impl<'e> Generator<'e> {
     }
 
     /// The request validated as `comity ingest` validates it, and decided.
-    fn decide(&self, value: Value) -> Result<events::Decided, SynthError> {
-        let id = value["id"].as_str().unwrap_or_default().to_owned();
+    fn decide(&self, request: Request) -> Result<events::Decided, SynthError> {
         let invalid = |why: String| SynthError::Invalid {
-            id: id.clone(),
+            id: request.id.clone(),
             why,
         };
-        let request = Request::from_value(value).map_err(|e| invalid(e.to_string()))?;
+        request.check().map_err(|e| invalid(e.to_string()))?;
         self.engine
             .catalogs()
             .check_request(&request, UnknownOffenses::Refuse)
@@ -169,6 +178,22 @@ fn stream(seed: u64, day: Date, agency: &str) -> u64 {
         ^ name.wrapping_mul(0x94D0_49BB_1331_11EB)
 }
 
+/// `profile`'s division and time zone.
+fn place(profile: &'static Profile) -> Result<Place, SynthError> {
+    let bad = |what: String| SynthError::Catalog {
+        profile: profile.name,
+        what,
+    };
+    Ok(Place {
+        profile,
+        jurisdiction: profile
+            .jurisdiction
+            .parse()
+            .map_err(|e| bad(format!("{e}")))?,
+        tz: TimeZone::get(profile.tz).map_err(|e| bad(format!("time zone: {e}")))?,
+    })
+}
+
 /// The offenses of `profile`'s lists and code, each with its classes.
 fn pool(profile: &'static Profile, catalogs: &Catalogs) -> Result<Pool, SynthError> {
     let missing = |what: String| SynthError::Catalog {
@@ -184,10 +209,11 @@ fn pool(profile: &'static Profile, catalogs: &Catalogs) -> Result<Pool, SynthErr
     let mut offenses: Vec<_> = code.offenses().collect();
     offenses.sort_by(|a, b| a.section.cmp(&b.section));
     for o in offenses {
-        let entry = (
-            format!("{} {}", code.code, o.section),
-            o.classes.iter().copied().collect(),
-        );
+        let name = format!("{} {}", code.code, o.section);
+        let offense: OffenseCode = name
+            .parse()
+            .map_err(|e| missing(format!("offense `{name}`: {e}")))?;
+        let entry = (offense, o.classes.iter().copied().collect());
         if profile.lists.iter().any(|l| o.lists.contains(*l)) {
             qualifying.push(entry);
         } else {

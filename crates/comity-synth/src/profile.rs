@@ -1,5 +1,7 @@
 //! The places and agencies a synthetic history is drawn for, with their yearly volumes.
 
+use comity_model::LocalKind;
+
 /// One local agency that receives requests, and how many a year.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Profile {
@@ -12,7 +14,7 @@ pub struct Profile {
     /// The agency, as requests name it.
     pub agency: &'static str,
     /// Its `LocalKind`.
-    pub kind: &'static str,
+    pub kind: LocalKind,
     /// Requests a year, before `--scale`.
     pub per_year: f64,
     /// Where the volume comes from, and how sure it is.
@@ -37,7 +39,7 @@ pub const PROFILES: &[Profile] = &[
         jurisdiction: "ocd-division/country:us/state:ny/place:new_york",
         tz: "America/New_York",
         agency: "NYC-DOC",
-        kind: "corrections",
+        kind: LocalKind::Corrections,
         per_year: 540.0,
         source: "DOC's § 9-131(f) report: about 540 detainers in FY2017",
         lists: &["nyc-vsc"],
@@ -50,7 +52,7 @@ pub const PROFILES: &[Profile] = &[
         jurisdiction: "ocd-division/country:us/state:ny/place:new_york",
         tz: "America/New_York",
         agency: "NYPD",
-        kind: "police",
+        kind: LocalKind::Police,
         per_year: 1_500.0,
         source: "NYPD's § 14-154(f) report: about 1,500 detainers in 2017 (2,916 in FY2019)",
         lists: &["nyc-vsc"],
@@ -63,7 +65,7 @@ pub const PROFILES: &[Profile] = &[
         jurisdiction: "ocd-division/country:us/state:ny/place:new_york",
         tz: "America/New_York",
         agency: "NYC-DOP",
-        kind: "probation",
+        kind: LocalKind::Probation,
         per_year: 40.0,
         source: "an estimate (no published figure): Probation holds few people",
         lists: &["nyc-vsc"],
@@ -76,7 +78,7 @@ pub const PROFILES: &[Profile] = &[
         jurisdiction: "ocd-division/country:us/state:ca/county:los_angeles",
         tz: "America/Los_Angeles",
         agency: "LA-COUNTY-SHERIFF",
-        kind: "sheriff",
+        kind: LocalKind::Sheriff,
         per_year: 3_000.0,
         source: "an estimate: a large county's share of about 14,000 detainers a month nationally (2017-18)",
         lists: &["ca-serious-felony", "ca-violent-felony", "ca-7282-5-a3"],
@@ -89,7 +91,7 @@ pub const PROFILES: &[Profile] = &[
         jurisdiction: "ocd-division/country:us/state:tx/county:harris",
         tz: "America/Chicago",
         agency: "HARRIS-COUNTY-SHERIFF",
-        kind: "sheriff",
+        kind: LocalKind::Sheriff,
         per_year: 6_000.0,
         source: "an estimate: a large Texas county's share of about 14,000 detainers a month nationally (2017-18)",
         lists: &[],
