@@ -158,7 +158,7 @@ impl Case {
         wanted: &BTreeSet<String>,
         in_scope: impl Fn(&Scope) -> bool,
     ) -> Result<Option<Case>, BadEntry> {
-        if out_of_scope(row, &in_scope) {
+        if out_of_scope(&row.entry, &row.request, &in_scope) {
             return Ok(None);
         }
         let case = Case::parse(row, activity, wanted)?;
@@ -265,15 +265,20 @@ impl Case {
 /// trusted only when it hashes to the SHA-256 its entry records, read from the entry's end:
 /// in canonical JSON (keys sorted, no space) `request_sha256` is a decision entry's last
 /// member, so a well-formed entry ends `,"request_sha256":"<64 hex digits>"}`. Any other
-/// ending, or another hash, takes the full parse, which names what is wrong.
-fn out_of_scope(row: &DecisionRow, in_scope: impl Fn(&Scope) -> bool) -> bool {
-    let Some(recorded) = recorded_sha256(&row.entry) else {
+/// ending, or another hash, takes the full parse, which names what is wrong. `entry_end` is
+/// the entry, or its end (at least its last [`comity_store::ENTRY_TAIL`] characters).
+pub(crate) fn out_of_scope(
+    entry_end: &str,
+    request: &str,
+    in_scope: impl Fn(&Scope) -> bool,
+) -> bool {
+    let Some(recorded) = recorded_sha256(entry_end) else {
         return false;
     };
-    if sha256_hex(row.request.as_bytes()) != recorded {
+    if sha256_hex(request.as_bytes()) != recorded {
         return false;
     }
-    serde_json::from_str::<ScopeView>(&row.request).is_ok_and(|v| {
+    serde_json::from_str::<ScopeView>(request).is_ok_and(|v| {
         !in_scope(&Scope {
             day: v.received_at.date(),
             jurisdiction: &v.jurisdiction,
@@ -374,20 +379,15 @@ mod tests {
         ] {
             assert_eq!(recorded_sha256(&entry(&tail)), None, "{tail}");
         }
-        let row = |entry: String, request: &str| DecisionRow {
-            index: 1,
-            entry,
-            request: request.to_owned(),
-        };
         let nowhere = |_: &Scope| false;
-        assert!(out_of_scope(&row(canonical.clone(), request), nowhere));
-        assert!(!out_of_scope(
-            &row(canonical.clone(), request),
-            |_: &Scope| true
-        ));
+        assert!(out_of_scope(&canonical, request, nowhere));
+        assert!(!out_of_scope(&canonical, request, |_: &Scope| true));
+        // The entry's end alone (as PostgreSQL sends it) is judged as the whole entry.
+        let end = &canonical[canonical.len() - comity_store::ENTRY_TAIL..];
+        assert!(out_of_scope(end, request, nowhere));
         // A request rewritten (here, moved to another agency) no longer hashes to its entry:
         // it is parsed in full, which refuses it.
         let moved = request.replace("NYC-DOC", "NYC-NYPD");
-        assert!(!out_of_scope(&row(canonical, &moved), nowhere));
+        assert!(!out_of_scope(&canonical, &moved, nowhere));
     }
 }

@@ -302,7 +302,13 @@ pub async fn compute(
     let mut tally = Tally::new(definition);
     let wanted = definition.fact_names();
     // The next page of the ledger is read while this one is counted on every core.
-    let mut pages = store.decision_pages(size, PAGE);
+    let pass_over: comity_store::PassOver = {
+        let definition = definition.clone();
+        std::sync::Arc::new(move |entry_end: &str, request: &str| {
+            crate::case::out_of_scope(entry_end, request, |s| definition.covers(s, from, to))
+        })
+    };
+    let mut pages = store.decision_pages_passing_over(size, PAGE, Some(pass_over));
     while let Some(page) = pages.recv().await {
         let page = page?;
         let counted: Vec<(Case, Vec<Hit>)> = page

@@ -45,7 +45,7 @@ pub use outbox::{
 };
 pub use permit::{Permit, Planner, RecipientKinds};
 pub use record::{Committed, NewDecision, NewDelivery, Recorded};
-pub use scan::{DecisionPages, DecisionRow, EntryRow};
+pub use scan::{DecisionPages, DecisionRow, ENTRY_TAIL, EntryRow, PassOver};
 pub use service::RecentDecision;
 pub use tokens::StoredToken;
 pub use verify::VerifyReport;

@@ -4,6 +4,7 @@
 //! its entry records.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use futures_util::StreamExt;
 use sqlx::Row;
@@ -44,6 +45,27 @@ const DECISIONS_IN: &str = "SELECT e.idx, e.body, r.body FROM ledger_entries e \
      WHERE e.kind = 'decision' AND e.idx >= $1 AND e.idx < $2 \
      ORDER BY e.idx";
 
+/// The same rows with only the last [`ENTRY_TAIL`] bytes of each entry (PostgreSQL). Taken
+/// as bytes: `right()` counts the characters of the whole entry first, which doubles the
+/// server's work on a ledger read (its decompressing each entry is the rest).
+const DECISION_TAILS_IN: &str = "SELECT e.idx, \
+     substr(convert_to(e.body, 'UTF8'), octet_length(e.body) - 95), r.body \
+     FROM ledger_entries e \
+     JOIN decisions d ON d.ledger_index = e.idx \
+     JOIN requests r ON r.id = d.request_id \
+     WHERE e.kind = 'decision' AND e.idx >= $1 AND e.idx < $2 \
+     ORDER BY e.idx";
+
+/// How many bytes of an entry's end a [`PassOver`] is shown, at least (`DECISION_TAILS_IN`
+/// takes the bytes from `octet_length - 95`: this number).
+pub const ENTRY_TAIL: usize = 96;
+
+/// Whether a decision row may be left out of the pages, judged from the end of its entry (at
+/// least its last [`ENTRY_TAIL`] bytes: the whole entry, or only that end, which may begin
+/// inside a character and is then not shown: the row is kept) and its request. A reader that counts a few rows of a million (a report of one agency and year)
+/// need not be sent the others' entries in full.
+pub type PassOver = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
+
 /// Pages of decision rows, read ahead of their reader; a failure ends them.
 pub type DecisionPages = mpsc::Receiver<Result<Vec<DecisionRow>, StoreError>>;
 
@@ -62,6 +84,21 @@ impl Store {
     /// the two threads take turns); PostgreSQL as [`read_postgres`] says. Must be called
     /// within a Tokio runtime.
     pub fn decision_pages(&self, size: u64, page: usize) -> DecisionPages {
+        self.decision_pages_passing_over(size, page, None)
+    }
+
+    /// As [`Store::decision_pages`], but rows for which `pass_over` holds may be left out
+    /// (pages hold at most `page` rows, and may hold fewer). PostgreSQL leaves them out: it
+    /// sends each entry's end, and the whole entry only of the rows kept (a million entries
+    /// of several kilobytes each are otherwise most of what a report reads through the
+    /// socket). A SQLite file keeps them, its reader being one thread: the reader of the
+    /// pages judges them again, on every core.
+    pub fn decision_pages_passing_over(
+        &self,
+        size: u64,
+        page: usize,
+        pass_over: Option<PassOver>,
+    ) -> DecisionPages {
         let (tx, rx) = mpsc::channel(READ_AHEAD);
         match self.direct.clone() {
             Direct::Sqlite(file) => {
@@ -73,7 +110,7 @@ impl Store {
             }
             Direct::Postgres(url) => {
                 tokio::spawn(async move {
-                    if let Err(e) = read_postgres(&url, size, page, &tx).await {
+                    if let Err(e) = read_postgres(&url, size, page, pass_over, &tx).await {
                         let _ = tx.send(Err(e)).await;
                     }
                 });
@@ -112,11 +149,13 @@ impl Store {
 /// Reads the decision entries below `size` from PostgreSQL into pages sent on `tx`, a range of
 /// `page` ledger indices at a time and two ranges at once on two connections of PostgreSQL's
 /// own driver: the server's work on each (reading and decompressing the entries) runs on both
-/// cores, and each row is copied once, from the wire.
+/// cores, and each row is copied once, from the wire. With `pass_over`, a range is read as
+/// each entry's end first, and only the entries of the rows kept are read whole.
 async fn read_postgres(
     url: &str,
     size: u64,
     page: usize,
+    pass_over: Option<PassOver>,
     tx: &mpsc::Sender<Result<Vec<DecisionRow>, StoreError>>,
 ) -> Result<(), StoreError> {
     let pool = PgPoolOptions::new()
@@ -125,34 +164,107 @@ async fn read_postgres(
         .await?;
     let ranges = (0..size).step_by(page).map(|start| {
         let end = start.saturating_add(page as u64).min(size);
-        let pool = &pool;
+        let (pool, pass_over) = (&pool, pass_over.clone());
         async move {
-            let rows = sqlx::query(DECISIONS_IN)
-                .bind(start as i64)
-                .bind(end as i64)
-                .fetch_all(pool)
-                .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(DecisionRow {
-                        index: r.try_get::<i64, _>(0)? as u64,
-                        entry: r.try_get::<&str, _>(1)?.to_owned(),
-                        request: r.try_get::<&str, _>(2)?.to_owned(),
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()
+            match pass_over {
+                None => postgres_range(pool, start, end).await,
+                Some(pass_over) => postgres_range_kept(pool, start, end, pass_over).await,
+            }
         }
     });
     let mut pages = futures_util::stream::iter(ranges).buffered(RANGES_IN_FLIGHT);
     while let Some(rows) = pages.next().await {
         let rows = rows?;
-        // A range of events alone is no page: an empty page would be the end.
+        // A range of events alone, or of rows all passed over, is no page: an empty page
+        // would be the end.
         if !rows.is_empty() && tx.send(Ok(rows)).await.is_err() {
             break;
         }
     }
     pool.close().await;
     Ok(())
+}
+
+/// The rows for indices `start..end`, whole.
+async fn postgres_range(
+    pool: &sqlx::PgPool,
+    start: u64,
+    end: u64,
+) -> Result<Vec<DecisionRow>, StoreError> {
+    let rows = sqlx::query(DECISIONS_IN)
+        .bind(start as i64)
+        .bind(end as i64)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DecisionRow {
+                index: r.try_get::<i64, _>(0)? as u64,
+                entry: r.try_get::<&str, _>(1)?.to_owned(),
+                request: r.try_get::<&str, _>(2)?.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The rows for indices `start..end` that `pass_over` keeps, each with its whole entry: the
+/// ends of the entries are read and judged (on a blocking thread: judging hashes each
+/// request), then the entries kept are read whole.
+async fn postgres_range_kept(
+    pool: &sqlx::PgPool,
+    start: u64,
+    end: u64,
+    pass_over: PassOver,
+) -> Result<Vec<DecisionRow>, StoreError> {
+    let rows = sqlx::query(DECISION_TAILS_IN)
+        .bind(start as i64)
+        .bind(end as i64)
+        .fetch_all(pool)
+        .await?;
+    let tails = rows
+        .iter()
+        .map(|r| {
+            let end = std::str::from_utf8(r.try_get::<&[u8], _>(1)?).unwrap_or("");
+            Ok(DecisionRow {
+                index: r.try_get::<i64, _>(0)? as u64,
+                entry: end.to_owned(),
+                request: r.try_get::<&str, _>(2)?.to_owned(),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut kept = tokio::task::spawn_blocking(move || {
+        tails
+            .into_iter()
+            .filter(|row| !pass_over(&row.entry, &row.request))
+            .collect::<Vec<_>>()
+    })
+    .await
+    // Not the end of the pages: a reader that stopped short would count a part as the whole.
+    .map_err(|e| StoreError::Corrupt(format!("reading the ledger stopped: {e}")))?;
+    if kept.is_empty() {
+        return Ok(kept);
+    }
+    let indices: Vec<i64> = kept.iter().map(|row| row.index as i64).collect();
+    let whole =
+        sqlx::query("SELECT idx, body FROM ledger_entries WHERE idx = ANY($1) ORDER BY idx")
+            .bind(&indices)
+            .fetch_all(pool)
+            .await?;
+    if whole.len() != kept.len() {
+        return Err(StoreError::Corrupt(format!(
+            "ledger entries {start} to {end} changed while they were read"
+        )));
+    }
+    for (row, entry) in kept.iter_mut().zip(&whole) {
+        if entry.try_get::<i64, _>(0)? as u64 != row.index {
+            return Err(StoreError::Corrupt(format!(
+                "ledger entry {} changed while it was read",
+                row.index
+            )));
+        }
+        row.entry = entry.try_get::<&str, _>(1)?.to_owned();
+    }
+    Ok(kept)
 }
 
 /// Reads the decision entries below `size` from a SQLite file into pages sent on `tx`, until

@@ -588,5 +588,34 @@ async fn decision_pages_hold_every_decision_once_in_order_with_its_request() {
             let expected: Vec<u64> = (1..6).chain(11..14).filter(|i| *i < below).collect();
             assert_eq!(seen, expected, "{} below {below}", fixture.url());
         }
+        // Passing over the requests of odd number, judged by the entry's end and the request:
+        // every row kept comes whole; PostgreSQL leaves the others out, SQLite may keep them.
+        let judged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let pass_over: comity_store::PassOver = {
+            let judged = judged.clone();
+            std::sync::Arc::new(move |end: &str, request: &str| {
+                assert!(end.ends_with("\"}") && end.len() >= comity_store::ENTRY_TAIL);
+                judged.lock().unwrap().push(end.to_owned());
+                let odd = ["1\"", "3\"", "5\"", "7\""];
+                odd.iter()
+                    .any(|n| request.contains(&format!("synthetic-0000{n}")))
+            })
+        };
+        let mut pages = store.decision_pages_passing_over(size, 3, Some(pass_over));
+        let mut kept = Vec::new();
+        while let Some(page) = pages.recv().await {
+            for row in page.unwrap() {
+                let entry: serde_json::Value = serde_json::from_str(&row.entry).unwrap();
+                assert_eq!(entry["kind"], "decision", "a whole entry");
+                kept.push(row.index);
+            }
+        }
+        let even: Vec<u64> = vec![1, 3, 5, 12];
+        if fixture.url().starts_with("postgres") {
+            assert_eq!(kept, even, "{}", fixture.url());
+            assert_eq!(judged.lock().unwrap().len(), 8, "every row judged once");
+        } else {
+            assert!(even.iter().all(|i| kept.contains(i)), "{kept:?}");
+        }
     }
 }
