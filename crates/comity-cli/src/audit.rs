@@ -113,7 +113,8 @@ async fn audit_with(store: &Store, db: &DbArgs, what: &Audit) -> Result<(), Fail
     }
 }
 
-/// `comity audit check-receipt`: a receipt checked offline against the key.
+/// `comity audit check-receipt`: a receipt (or a notice to counsel, with the receipt it
+/// carries) checked offline against the key.
 fn check_receipt(db: &DbArgs, public_key: Option<&str>, file: &PathBuf) -> Result<(), Failure> {
     let verifier = match public_key {
         Some(k) => NoteVerifier::from_verifier_key(k)
@@ -123,7 +124,7 @@ fn check_receipt(db: &DbArgs, public_key: Option<&str>, file: &PathBuf) -> Resul
     let text =
         fs::read_to_string(file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
     let refused = |e: ReceiptError| Failure::Finding(format!("REFUSED: {}: {e}", file.display()));
-    let receipt = Receipt::from_json(&text).map_err(refused)?;
+    let receipt = Receipt::read(&text).map_err(refused)?;
     let checked = receipt.check(&verifier).map_err(refused)?;
     outln!(
         "ok: entry {} of the ledger `{}` (checkpoint of {} entries, signed by {}) records the decision on request `{}`: {} {}",

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use comity_ledger::NoteSigner;
 use comity_report::Definition;
 use comity_server::auth::Access;
 use comity_server::checkpoints::{PublishError, publish_checkpoints};
@@ -104,7 +105,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     }
     let access = Access::builtin().map_err(|e| Failure::Finding(format!("error: {e}")))?;
     let loaded = Config::load(&args.config).map_err(|e| Failure::Input(e.to_string()))?;
-    let signer = signer(&args.db)?;
+    let key = signer(&args.db)?;
     let options = ServerOptions {
         max_body: args.max_body,
         feeds: loaded.feeds.clone(),
@@ -119,9 +120,12 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
             .await
             .map_err(|e| Failure::Input(format!("--listen {}: {e}", args.listen)))?;
         let stop = CancellationToken::new();
-        let dispatcher = config.map(|config| spawn_dispatcher(&store, config, &stop));
+        let dispatcher = match config {
+            Some(config) => Some(spawn_dispatcher(&store, config, signer(&args.db)?, &stop)),
+            None => None,
+        };
         let publisher = spawn_publisher(&args, &store, &stop)?;
-        let state = AppState::new(store.clone(), engine, signer, access, options);
+        let state = AppState::new(store.clone(), engine, key, access, options);
         match listener.local_addr() {
             Ok(addr) => eprintln!("comity: serving on http://{addr}"),
             Err(_) => eprintln!("comity: serving on {}", args.listen),
@@ -176,12 +180,13 @@ fn report_definitions(dir: Option<&Path>) -> Result<Vec<Definition>, Failure> {
 fn spawn_dispatcher(
     store: &Store,
     config: Config,
+    signer: NoteSigner,
     stop: &CancellationToken,
 ) -> JoinHandle<Result<(), DispatchError>> {
     let (store, stop) = (store.clone(), stop.clone());
     let name = format!("serve-{}", std::process::id());
     tokio::spawn(async move {
-        let result = run_dispatcher(store, config, name, stop.clone()).await;
+        let result = run_dispatcher(store, config, name, signer, stop.clone()).await;
         if result.is_err() {
             stop.cancel();
         }

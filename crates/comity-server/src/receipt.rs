@@ -178,6 +178,36 @@ impl Receipt {
         Ok(receipt)
     }
 
+    /// Reads a receipt from a receipt file, or from a notice to counsel as it arrived (the
+    /// envelope the dispatcher sends, whose `receipt` member is the receipt of what the
+    /// notice tells of: of the same request and act).
+    pub fn read(text: &str) -> Result<Receipt, ReceiptError> {
+        #[derive(Deserialize)]
+        struct Notice {
+            delivery: String,
+            request: String,
+            act: Act,
+            receipt: Option<Box<serde_json::value::RawValue>>,
+        }
+        let Ok(Notice {
+            delivery,
+            request,
+            act,
+            receipt: Some(receipt),
+        }) = serde_json::from_str::<Notice>(text)
+        else {
+            return Receipt::from_json(text);
+        };
+        let receipt = Receipt::from_json(receipt.get())?;
+        if receipt.delivery.request != request || receipt.delivery.act != act {
+            return Err(ReceiptError::Format(format!(
+                "the notice `{delivery}` carries the receipt of `{}`, another request or act",
+                receipt.delivery.id
+            )));
+        }
+        Ok(receipt)
+    }
+
     /// Checks the receipt against the ledger's public key, offline.
     pub fn check(&self, verifier: &NoteVerifier) -> Result<Checked, ReceiptError> {
         let checkpoint = open_checkpoint(&self.checkpoint, verifier)

@@ -6,6 +6,8 @@
 //!   `Idempotency-Key`; a delivery the ledger does not permit is refused, never sent, and the
 //!   refusal is in the ledger; a notice goes to an assigned counsel; the file channel writes
 //!   whole files; a recipient without a channel is dead-lettered at once;
+//! - a notice to counsel carries a receipt counsel can check offline, the same on every
+//!   attempt;
 //! - a failing receiver is tried again with growing delays, then dead-lettered;
 //! - two dispatchers on one database never deliver one delivery twice;
 //! - email goes out by SMTP;
@@ -78,8 +80,14 @@ async fn dispatch_entries(db: &TestDb) -> Vec<Value> {
         .collect()
 }
 
+/// The ledger's key in these tests: the dispatcher signs the checkpoints of counsel's
+/// receipts with it, and `verify` checks every checkpoint against it.
+fn key() -> NoteSigner {
+    NoteSigner::from_secret_bytes("comity.test/ledger", &[7; 32]).unwrap()
+}
+
 async fn verify_clean(store: &Store) {
-    let signer = NoteSigner::generate("comity.test/ledger").unwrap();
+    let signer = key();
     store.sign_checkpoint(&signer).await.unwrap();
     let report = store.verify(&signer.verifier(), &|_, _| {}).await.unwrap();
     assert!(report.is_ok(), "{report:?}");
@@ -384,7 +392,7 @@ async fn only_permitted_deliveries_are_sent_once_each_signed_and_refusals_are_in
             ],
             DispatchConfig::default(),
         );
-        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
         dispatch_all(&dispatcher, &store).await;
 
         // Exactly the permitted disclosures, and the notice to the assigned counsel, once
@@ -499,6 +507,92 @@ async fn only_permitted_deliveries_are_sent_once_each_signed_and_refusals_are_in
 }
 
 #[tokio::test]
+async fn a_notice_to_counsel_carries_a_receipt_counsel_can_check_the_same_on_every_attempt() {
+    use comity_model::Act;
+    use comity_server::receipt::Receipt;
+    for (store, fixture) in stores().await {
+        let (base, log) = webhook_sink().await;
+        let files = tempfile::tempdir().unwrap();
+        let batch = [
+            decided(&ohio("oh-5", &["notify-release"])),
+            decided(&california("ca-5")),
+        ];
+        store.record_decisions(&batch).await.unwrap();
+        assert!(
+            store
+                .assign("legal-aid-1", "synthetic-oh-5", "synthetic-admin (admin)")
+                .await
+                .unwrap()
+        );
+        // Counsel's receiver is down: the notice is tried twice, then dead-lettered.
+        let policy = DispatchConfig {
+            max_attempts: 2,
+            base_delay_ms: 20,
+            max_delay_ms: 100,
+        };
+        let config = config(
+            [
+                ("DHS-ICE-ERO", webhook(format!("{base}/ok"))),
+                ("counsel:legal-aid-1", webhook(format!("{base}/fail"))),
+                (
+                    "counsel",
+                    Channel::File {
+                        dir: files.path().to_owned(),
+                    },
+                ),
+            ],
+            policy,
+        );
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
+        dispatch_all(&dispatcher, &store).await;
+
+        let arrived = |key: &str| -> Vec<Value> {
+            let log = log.lock().unwrap();
+            log.iter()
+                .filter(|r| r.key == key)
+                .map(|r| r.body.clone())
+                .collect()
+        };
+        let notices = arrived("oh-5/notify-release/counsel:legal-aid-1");
+        assert_eq!(notices.len(), 2, "{}", fixture.url());
+        assert_eq!(
+            notices[0], notices[1],
+            "every attempt carries the same receipt"
+        );
+        // The receipt is the disclosure's, and holds against the ledger's key alone.
+        let receipt = Receipt::read(&notices[0].to_string()).unwrap();
+        assert_eq!(receipt.delivery.id, "oh-5/notify-release/DHS-ICE-ERO");
+        assert_eq!(receipt.delivery.status, "delivered");
+        let checked = receipt.check(&key().verifier()).unwrap();
+        assert_eq!(
+            (checked.request.as_str(), checked.act),
+            ("oh-5", Act::NotifyRelease)
+        );
+        assert_eq!(json!(checked.index), notices[0]["ledger_index"]);
+        let stranger = NoteSigner::from_secret_bytes("comity.test/ledger", &[8; 32]).unwrap();
+        assert!(receipt.check(&stranger.verifier()).is_err());
+        // A notice carrying the receipt of another request is refused.
+        let mut moved = notices[0].clone();
+        moved["request"] = "oh-6".into();
+        assert!(Receipt::read(&moved.to_string()).is_err());
+        // The disclosure carries none.
+        let disclosures = arrived("oh-5/notify-release/DHS-ICE-ERO");
+        assert!(disclosures[0].get("receipt").is_none());
+
+        // The notice California's law owes counsel carries the receipt of itself.
+        let owed =
+            std::fs::read_to_string(files.path().join("ca-5%2Fnotify-release%2Fcounsel.json"))
+                .unwrap();
+        let receipt = Receipt::read(&owed).unwrap();
+        assert_eq!(receipt.delivery.id, "ca-5/notify-release/counsel");
+        receipt.check(&key().verifier()).unwrap();
+        verify_clean(&store).await;
+        store.close().await;
+        fixture.drop_database().await;
+    }
+}
+
+#[tokio::test]
 async fn a_failing_receiver_is_retried_with_growing_delays_then_dead_lettered() {
     for (store, fixture) in stores().await {
         let (base, log) = webhook_sink().await;
@@ -512,7 +606,7 @@ async fn a_failing_receiver_is_retried_with_growing_delays_then_dead_lettered() 
             max_delay_ms: 10_000,
         };
         let config = config([("DHS-ICE-ERO", webhook(format!("{base}/fail")))], policy);
-        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
         dispatch_all(&dispatcher, &store).await;
 
         let got = log.lock().unwrap().clone();
@@ -588,7 +682,7 @@ async fn two_dispatchers_on_one_database_never_deliver_twice() {
         for name in ["d1", "d2"] {
             // Each on its own connections, as separate processes would be.
             let own = Store::open(fixture.url()).await.unwrap();
-            let dispatcher = Dispatcher::new(own.clone(), config.clone(), name.into())
+            let dispatcher = Dispatcher::new(own.clone(), config.clone(), name.into(), key())
                 .unwrap()
                 .batch(8)
                 .idle_poll(Duration::from_millis(10));
@@ -657,7 +751,7 @@ async fn email_goes_out_by_smtp_with_a_message_id_from_the_delivery() {
         smtp: format!("smtp://127.0.0.1:{port}"),
     };
     let config = config([("DHS-ICE-ERO", email)], DispatchConfig::default());
-    let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+    let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
     dispatch_all(&dispatcher, &store).await;
     let id = "oh-mail/notify-release/DHS-ICE-ERO";
     assert_eq!(outbox(&fixture).await[id].0, "delivered");
@@ -711,7 +805,7 @@ async fn a_disclosure_that_needs_approval_is_sent_only_after_it_and_once() {
             [("DHS-ICE-ERO", webhook(format!("{base}/ok")))],
             DispatchConfig::default(),
         );
-        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
         dispatch_all(&dispatcher, &store).await;
         assert!(
             log.lock().unwrap().is_empty(),
@@ -922,7 +1016,7 @@ async fn a_warrant_check_that_would_tell_ice_a_court_date_sends_nothing() {
             ],
             DispatchConfig::default(),
         );
-        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
         dispatch_all(&dispatcher, &store).await;
         let got = log.lock().unwrap().clone();
         let keys: BTreeSet<&str> = got.iter().map(|r| r.key.as_str()).collect();
@@ -1010,7 +1104,7 @@ async fn an_outbox_row_edited_after_planning_is_refused_and_verify_names_it() {
             ],
             DispatchConfig::default(),
         );
-        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
         dispatch_all(&dispatcher, &store).await;
         assert_eq!(
             arrivals(&log),

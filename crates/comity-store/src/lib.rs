@@ -17,6 +17,7 @@ mod integrator;
 mod ledger;
 mod outbox;
 mod permit;
+mod receipts;
 mod record;
 mod rows;
 mod scan;

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use comity_store::Delivery;
 use hmac::{Hmac, Mac};
-use serde_json::value::RawValue;
 use sha2::Sha256;
 
 use crate::config::Channel;
@@ -26,12 +25,18 @@ pub(crate) enum SendError {
 }
 
 /// What is sent: the delivery and the ledger entry that permits it, with the payload as stored
-/// (only the fields the permit names). The same bytes on every attempt, so a receiver sees
-/// a repeat as exactly that.
-pub(crate) fn envelope(d: &Delivery, permit: u64) -> Result<Vec<u8>, String> {
-    let payload = RawValue::from_string(d.payload.clone())
-        .map_err(|e| format!("the stored payload is not JSON: {e}"))?;
-    let body = serde_json::json!({
+/// (only the fields the permit names), and the receipt a notice to counsel carries. The same
+/// bytes on every attempt, so a receiver sees a repeat as exactly that.
+pub(crate) fn envelope(
+    d: &Delivery,
+    permit: u64,
+    receipt: Option<&str>,
+) -> Result<Vec<u8>, String> {
+    let parse = |text: &str, what: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .map_err(|e| format!("the stored {what} is not JSON: {e}"))
+    };
+    let mut body = serde_json::json!({
         "delivery": d.id,
         "kind": d.kind,
         "request": d.request_id,
@@ -39,8 +44,11 @@ pub(crate) fn envelope(d: &Delivery, permit: u64) -> Result<Vec<u8>, String> {
         "recipient": d.recipient,
         "subject": d.subject_id,
         "ledger_index": permit,
-        "payload": payload,
+        "payload": parse(&d.payload, "payload")?,
     });
+    if let Some(receipt) = receipt {
+        body["receipt"] = parse(receipt, "receipt")?;
+    }
     Ok(serde_json::to_vec(&body).expect("JSON values serialize"))
 }
 

@@ -25,7 +25,11 @@
 //!
 //! Notices are deliveries of their own: those a permitted act owes (to the person, to
 //! counsel) are planned with the decision; a notice to each counsel assigned to the subject
-//! is added when a disclosure is delivered (see [`Store::complete_deliveries`]).
+//! is added when a disclosure is delivered (see [`Store::complete_deliveries`]). A notice to
+//! counsel carries a [`Receipt`] counsel can take to court: of the disclosure it tells of
+//! (or, for a notice a decision owes counsel, of the notice itself), made with a checkpoint
+//! the dispatcher signs when the notice is first ready to send, and kept, so that every
+//! attempt sends the same bytes.
 
 mod channels;
 
@@ -33,12 +37,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use channels::{file_name, signature};
-use comity_store::{Completion, Delivery, Permit, Store, StoreError};
+use comity_ledger::NoteSigner;
+use comity_store::{Completion, Delivery, DeliveryKind, Permit, Store, StoreError};
 use tokio::task::JoinSet;
 /// The signal that stops a dispatcher (re-exported, so callers need not name `tokio-util`).
 pub use tokio_util::sync::CancellationToken;
 
 use crate::config::{Channel, Config, DispatchConfig};
+use crate::receipt::{MakeError, Receipt};
 use channels::{SendError, Sender};
 
 /// Deliveries claimed at once.
@@ -83,6 +89,7 @@ pub struct Done {
 /// the retry policy.
 pub struct Dispatcher {
     store: Store,
+    signer: Arc<NoteSigner>,
     config: Arc<Config>,
     name: String,
     sender: Arc<Sender>,
@@ -92,14 +99,22 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// A dispatcher named `name` over `store`, delivering by `config`'s channels.
-    pub fn new(store: Store, config: Config, name: String) -> Result<Dispatcher, DispatchError> {
+    /// A dispatcher named `name` over `store`, delivering by `config`'s channels, signing
+    /// with `signer` (the ledger's key) the checkpoints of the receipts notices to counsel
+    /// carry.
+    pub fn new(
+        store: Store,
+        config: Config,
+        name: String,
+        signer: NoteSigner,
+    ) -> Result<Dispatcher, DispatchError> {
         let chars = name.chars().count();
         if !(1..=100).contains(&chars) || name.chars().any(char::is_control) {
             return Err(DispatchError::Name(name));
         }
         Ok(Dispatcher {
             store,
+            signer: Arc::new(signer),
             config: Arc::new(config),
             name,
             sender: Arc::new(Sender::new()?),
@@ -192,7 +207,15 @@ impl Dispatcher {
                 settled.push((d, Completion::Dead { error }));
                 continue;
             };
-            match channels::envelope(d, permit) {
+            let receipt = match self.receipt(d).await {
+                Ok(receipt) => receipt,
+                Err(MakeError::Store(e)) => return Err(e.into()),
+                Err(MakeError::Inconsistent(error)) => {
+                    settled.push((d, Completion::Dead { error }));
+                    continue;
+                }
+            };
+            match channels::envelope(d, permit, receipt.as_deref()) {
                 Ok(body) => ready.push(Ready {
                     delivery: d,
                     permit,
@@ -203,6 +226,23 @@ impl Dispatcher {
             }
         }
         Ok((settled, ready))
+    }
+
+    /// The receipt `d` carries, as JSON text: a notice to counsel carries the receipt of the
+    /// disclosure it tells of, or, owed by a decision, its own; made once and kept.
+    async fn receipt(&self, d: &Delivery) -> Result<Option<String>, MakeError> {
+        let Some(of) = receipt_of(d)? else {
+            return Ok(None);
+        };
+        if let Some(kept) = self.store.kept_receipt(&d.id).await? {
+            return Ok(Some(kept));
+        }
+        let about = self.store.delivery_about(&of).await?.ok_or_else(|| {
+            MakeError::Inconsistent(format!("the delivery `{of}` it tells of is not planned"))
+        })?;
+        let receipt = Receipt::make(&self.store, &self.signer, about).await?;
+        let text = serde_json::to_string(&receipt).expect("receipts serialize");
+        Ok(Some(self.store.keep_receipt(&d.id, &text).await?))
     }
 
     /// Sends every ready delivery (with its attempt's number) at once; answers each with
@@ -309,9 +349,10 @@ pub async fn run_dispatcher(
     store: Store,
     config: Config,
     name: String,
+    signer: NoteSigner,
     stop: CancellationToken,
 ) -> Result<(), DispatchError> {
-    let dispatcher = Dispatcher::new(store, config, name)?;
+    let dispatcher = Dispatcher::new(store, config, name, signer)?;
     dispatcher
         .run(stop, |done| {
             if done.completion != Completion::Delivered {
@@ -328,7 +369,27 @@ pub async fn run_dispatcher(
     Ok(())
 }
 
-/// A random number for jitter.
+/// The delivery whose receipt `d` carries, if it carries one: a notice to an assigned counsel
+/// (`counsel:<name>`) tells of the disclosure its payload names (the payload is as the ledger
+/// determines it: the permit was checked first); a notice owed to `counsel` is its own.
+fn receipt_of(d: &Delivery) -> Result<Option<String>, MakeError> {
+    if d.kind != DeliveryKind::Notice.as_str() {
+        return Ok(None);
+    }
+    if d.recipient == "counsel" {
+        return Ok(Some(d.id.clone()));
+    }
+    if !d.recipient.starts_with("counsel:") {
+        return Ok(None);
+    }
+    let payload: serde_json::Value = serde_json::from_str(&d.payload)
+        .map_err(|e| MakeError::Inconsistent(format!("the payload is not JSON: {e}")))?;
+    payload["disclosure"]
+        .as_str()
+        .map(|id| Some(id.to_owned()))
+        .ok_or_else(|| MakeError::Inconsistent("the notice names no disclosure".to_owned()))
+}
+
 /// A claimed delivery the ledger permits, ready to send: by the decision at `permit`,
 /// through `channel`, as `body`.
 struct Ready<'d> {
@@ -338,6 +399,7 @@ struct Ready<'d> {
     body: Vec<u8>,
 }
 
+/// A random number for jitter.
 fn jitter() -> u64 {
     getrandom::u64().unwrap_or_default()
 }
