@@ -91,7 +91,8 @@ async fn audit_with(store: &Store, db: &DbArgs, what: &Audit) -> Result<(), Fail
             let note = store
                 .sign_checkpoint(&signer(db)?)
                 .await
-                .map_err(store_error)?;
+                .map_err(store_error)?
+                .note;
             write_out(format_args!("{note}"));
             Ok(())
         }

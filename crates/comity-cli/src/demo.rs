@@ -8,11 +8,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 use comity_model::{Act, Outcome};
-use comity_report::{CheckpointRef, Definition};
+use comity_report::Definition;
 use comity_server::auth::{Role, create_token};
-use comity_store::Store;
+use comity_store::{DecisionEntry, Store};
 use comity_synth::{Generator, Options, PROFILES};
-use serde::Deserialize;
 
 use crate::serve::ServeArgs;
 use crate::store::{DbArgs, KeyArgs, key_signer, runtime, store_error};
@@ -146,22 +145,13 @@ async fn set_up(
     args: &DemoArgs,
     signer: &comity_ledger::NoteSigner,
 ) -> Result<Vec<(Role, String)>, Failure> {
-    let note = store.sign_checkpoint(signer).await.map_err(store_error)?;
-    let size = comity_ledger::open_checkpoint(&note, &signer.verifier())
-        .map_err(|e| Failure::Finding(format!("error: the new checkpoint: {e}")))?
-        .size;
-    summary(store, size).await?;
+    let checkpoint = store.sign_checkpoint(signer).await.map_err(store_error)?;
+    summary(store, checkpoint.size).await?;
     let definition = Definition::load(&project_dir("reports"), "nyc-doc")
         .map_err(|e| Failure::Finding(format!("error: {e}")))?;
-    let report = comity_report::compute(
-        store,
-        &definition,
-        args.from,
-        args.to,
-        CheckpointRef { size, note },
-    )
-    .await
-    .map_err(|e| Failure::Finding(format!("error: the report: {e}")))?;
+    let report = comity_report::compute(store, &definition, args.from, args.to, checkpoint)
+        .await
+        .map_err(|e| Failure::Finding(format!("error: the report: {e}")))?;
     outln!("\n{}", comity_report::table(&report));
     let counsel = HOLDERS
         .iter()
@@ -193,23 +183,6 @@ async fn set_up(
     Ok(tokens)
 }
 
-/// A decision entry's acts and outcomes, all the summary reads.
-#[derive(Deserialize)]
-struct Entry {
-    decision: Acts,
-}
-
-#[derive(Deserialize)]
-struct Acts {
-    acts: Vec<ActOutcome>,
-}
-
-#[derive(Deserialize)]
-struct ActOutcome {
-    act: Act,
-    outcome: Outcome,
-}
-
 /// Prints the requests recorded below `size` and their outcomes by act, read from the ledger.
 async fn summary(store: &Store, size: u64) -> Result<(), Failure> {
     let mut pages = store.decision_pages(size, 2_000);
@@ -217,7 +190,7 @@ async fn summary(store: &Store, size: u64) -> Result<(), Failure> {
     let mut by_act: BTreeMap<Act, [u64; 3]> = BTreeMap::new();
     while let Some(page) = pages.recv().await {
         for row in page.map_err(store_error)? {
-            let entry: Entry = serde_json::from_str(&row.entry)
+            let entry = DecisionEntry::read(&row.entry)
                 .map_err(|e| Failure::Finding(format!("error: ledger entry {}: {e}", row.index)))?;
             requests += 1;
             for a in entry.decision.acts {
@@ -253,7 +226,7 @@ async fn clients(store: &Store) -> Result<Vec<String>, Failure> {
         .map_err(store_error)?;
     let mut subjects: Vec<String> = Vec::new();
     for row in recent {
-        let entry: Entry = serde_json::from_str(&row.entry).map_err(|e| {
+        let entry = DecisionEntry::read(&row.entry).map_err(|e| {
             Failure::Finding(format!("error: ledger entry {}: {e}", row.ledger_index))
         })?;
         let tells = entry

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 use comity_ledger::NoteVerifier;
-use comity_report::{
-    CheckpointRef, ComputeError, Definition, DefinitionError, Report, VerifyError,
-};
+use comity_report::{ComputeError, Definition, DefinitionError, Report, VerifyError};
 use jiff::civil::Date;
 
 use crate::store::{DbArgs, on_existing, runtime, signer, store_error};
@@ -114,11 +112,7 @@ fn compute(args: &ReportArgs, dir: &Path) -> Result<(), Failure> {
     let signer = signer(&args.db)?;
     let report = runtime()?.block_on(async {
         on_existing(&args.db, async |store| {
-            let note = store.sign_checkpoint(&signer).await.map_err(store_error)?;
-            let size = comity_ledger::open_checkpoint(&note, &signer.verifier())
-                .map_err(|e| Failure::Finding(format!("error: the new checkpoint: {e}")))?
-                .size;
-            let checkpoint = CheckpointRef { size, note };
+            let checkpoint = store.sign_checkpoint(&signer).await.map_err(store_error)?;
             comity_report::compute(store, &definition, from, to, checkpoint)
                 .await
                 .map_err(|e| match e {

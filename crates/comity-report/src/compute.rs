@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use comity_model::{Act, Outcome};
-use comity_store::{Store, StoreError};
+use comity_store::{SignedCheckpoint, Store, StoreError};
 use jiff::civil::Date;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,7 @@ pub struct Report {
     /// The last day counted.
     pub to: Date,
     /// The signed checkpoint whose entries it counts.
-    pub checkpoint: CheckpointRef,
+    pub checkpoint: SignedCheckpoint,
     /// Decided requests in the report's scope and period.
     pub requests: u64,
     /// The figures, in the definition's order.
@@ -45,16 +45,6 @@ pub struct Report {
     pub reasons: Vec<ReasonCount>,
     /// What a reader should know (a period other than the statute's, …).
     pub warnings: Vec<String>,
-}
-
-/// The checkpoint a report was computed at: the first `size` entries of the ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CheckpointRef {
-    /// The number of entries it commits to.
-    pub size: u64,
-    /// The signed note (C2SP tlog-checkpoint).
-    pub note: String,
 }
 
 /// One figure: its count and the decision entries counted, or why it is not derived.
@@ -293,7 +283,7 @@ pub async fn compute(
     definition: &Definition,
     from: Date,
     to: Date,
-    checkpoint: CheckpointRef,
+    checkpoint: SignedCheckpoint,
 ) -> Result<Report, ComputeError> {
     let size = checkpoint.size;
     let entries = store.activity_entries(size).await?;
@@ -335,7 +325,7 @@ fn finish(
     definition: &Definition,
     from: Date,
     to: Date,
-    checkpoint: CheckpointRef,
+    checkpoint: SignedCheckpoint,
     tally: Tally,
 ) -> Report {
     let figures = definition

@@ -17,8 +17,7 @@ mod verify;
 
 pub use case::{ActOutcome, Activity, BadEntry, Case};
 pub use compute::{
-    Breakdown, Cell, CheckpointRef, ComputeError, FORMAT, Figure, OutcomeCount, ReasonCount,
-    Report, compute,
+    Breakdown, Cell, ComputeError, FORMAT, Figure, OutcomeCount, ReasonCount, Report, compute,
 };
 pub use definition::{
     Bucket, Definition, DefinitionError, Dimension, Field, FigureSpec, Period, Selection, kinds,

@@ -34,18 +34,17 @@ pub async fn publish_checkpoint(
     signer: &NoteSigner,
     path: &Path,
 ) -> Result<u64, PublishError> {
-    let note = store.sign_checkpoint(signer).await?;
-    let size = store.latest_checkpoint().await?.map_or(0, |(size, _)| size);
+    let checkpoint = store.sign_checkpoint(signer).await?;
     let write = |source| PublishError::Write {
         path: path.to_owned(),
         source,
     };
     let temporary = path.with_extension("tmp");
-    tokio::fs::write(&temporary, note.as_bytes())
+    tokio::fs::write(&temporary, checkpoint.note.as_bytes())
         .await
         .map_err(write)?;
     tokio::fs::rename(&temporary, path).await.map_err(write)?;
-    Ok(size)
+    Ok(checkpoint.size)
 }
 
 /// Publishes a checkpoint at once, then every `every` in which the ledger grew, and once more

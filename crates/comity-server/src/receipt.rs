@@ -11,8 +11,8 @@
 use comity_ledger::{
     NoteSigner, NoteVerifier, from_hex, leaf_hash, open_checkpoint, to_hex, verify_inclusion,
 };
-use comity_model::{Act, Decision, Outcome};
-use comity_store::{DeliveryAbout, Store, StoreError};
+use comity_model::{Act, Outcome};
+use comity_store::{DecisionEntry, DeliveryAbout, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::http::audit::Proof;
@@ -112,14 +112,6 @@ pub enum MakeError {
     Inconsistent(String),
 }
 
-/// The members of a decision entry a receipt reads.
-#[derive(Deserialize)]
-struct DecisionEntry {
-    kind: String,
-    request: String,
-    decision: Decision,
-}
-
 impl Receipt {
     /// The receipt of `delivery`: the entry of the decision that permits it, proven in the
     /// tree of a checkpoint signed now (or the latest, if it covers the ledger).
@@ -134,10 +126,7 @@ impl Receipt {
             .await?
             .ok_or_else(|| MakeError::Inconsistent(format!("ledger entry {index} is missing")))?;
         let checkpoint = store.sign_checkpoint(signer).await?;
-        let size = open_checkpoint(&checkpoint, &signer.verifier())
-            .map_err(|e| MakeError::Inconsistent(format!("the checkpoint just signed: {e}")))?
-            .size;
-        let p = store.inclusion_proof(index, Some(size)).await?;
+        let p = store.inclusion_proof(index, Some(checkpoint.size)).await?;
         let d = delivery.status;
         let act = d.act.parse().map_err(|e| {
             MakeError::Inconsistent(format!("delivery `{}` names no act: {e}", d.id))
@@ -161,7 +150,7 @@ impl Receipt {
                 hashes: p.hashes.iter().map(to_hex).collect(),
                 root: to_hex(&p.root),
             },
-            checkpoint,
+            checkpoint: checkpoint.note,
         })
     }
 
@@ -283,12 +272,12 @@ impl Receipt {
     /// requires it.
     fn permits(&self) -> Result<Outcome, ReceiptError> {
         let d = &self.delivery;
-        let entry: DecisionEntry = serde_json::from_str(&self.entry.text)
+        let entry = DecisionEntry::read(&self.entry.text)
             .map_err(|e| ReceiptError::Entry(format!("not a decision entry: {e}")))?;
-        if entry.kind != "decision" || entry.request != d.request {
+        if entry.request != d.request {
             return Err(ReceiptError::Entry(format!(
-                "it records a {} on request `{}`, not the decision on `{}`",
-                entry.kind, entry.request, d.request
+                "it records the decision on request `{}`, not on `{}`",
+                entry.request, d.request
             )));
         }
         match entry.decision.acts.iter().find(|a| a.act == d.act) {

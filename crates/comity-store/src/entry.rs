@@ -104,6 +104,39 @@ pub fn decision_in_entry<'e>(
         .strip_suffix(decision_closing(recorded_at, request, request_sha256).as_str())
 }
 
+/// A decision entry read back: the decision, and the members its rows also hold (which
+/// `audit verify` checks against them). A report, which reads a million entries, reads only
+/// what it counts, borrowed; every other reader reads this.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionEntry {
+    /// The decision.
+    pub decision: Decision,
+    /// `decision`.
+    pub kind: EntryKind,
+    /// When it was recorded.
+    pub recorded_at: String,
+    /// The request's id.
+    pub request: String,
+    /// The SHA-256 of the request's body as received.
+    pub request_sha256: String,
+}
+
+impl DecisionEntry {
+    /// Reads a decision entry; an entry of another kind, or with a member missing or
+    /// unknown, is refused.
+    pub fn read(text: &str) -> Result<DecisionEntry, serde_json::Error> {
+        let entry: DecisionEntry = serde_json::from_str(text)?;
+        if entry.kind != EntryKind::Decision {
+            return Err(serde::de::Error::custom(format!(
+                "a `{}` entry, not a decision",
+                entry.kind
+            )));
+        }
+        Ok(entry)
+    }
+}
+
 /// The entry recording that a pack version was first used: `{"kind":"pack-loaded",
 /// "pack":…,"recorded_at":…,"sha256":…,"signature":…}`, keys in JCS order; `signature`, its
 /// signed release, only when it has one (`signature` is empty when not).
@@ -168,6 +201,26 @@ pub fn result_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decision_entry_reads_back_and_nothing_else_does() {
+        let decision =
+            r#"{"acts":[],"at":"2018-03-02T14:05:00-05:00","packs":[],"request":"r\"1"}"#;
+        let entry = decision_entry(decision, "2026-11-29T04:00:00Z", "r\"1", "ab");
+        let read = DecisionEntry::read(&entry).unwrap();
+        assert_eq!(
+            (read.request.as_str(), read.request_sha256.as_str()),
+            ("r\"1", "ab")
+        );
+        assert_eq!(canonical_decision(&read.decision), decision);
+        let pack = pack_entry("p", "ab", "2026-11-29T04:00:00Z", "");
+        assert!(DecisionEntry::read(&pack).is_err(), "another kind");
+        let disguised = entry.replace("\"kind\":\"decision\"", "\"kind\":\"event\"");
+        let e = DecisionEntry::read(&disguised).unwrap_err();
+        assert!(e.to_string().contains("not a decision"), "{e}");
+        let extra = entry.replacen('{', "{\"address\":\"x\",", 1);
+        assert!(DecisionEntry::read(&extra).is_err(), "a member unknown");
+    }
 
     #[test]
     fn decision_entries_are_canonical() {

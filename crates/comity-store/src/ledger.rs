@@ -486,12 +486,15 @@ impl Store {
 
     /// Signs a checkpoint of the ledger as it stands (unless the latest already covers it)
     /// and returns the latest signed note.
-    pub async fn sign_checkpoint(&self, signer: &NoteSigner) -> Result<String, StoreError> {
+    pub async fn sign_checkpoint(
+        &self,
+        signer: &NoteSigner,
+    ) -> Result<SignedCheckpoint, StoreError> {
         let size = self.size().await?;
-        if let Some((latest, note)) = self.latest_checkpoint().await?
-            && latest == size
+        if let Some(latest) = self.latest_checkpoint().await?
+            && latest.size == size
         {
-            return Ok(note);
+            return Ok(latest);
         }
         let root = self.root(size).await?;
         let checkpoint = Checkpoint {
@@ -506,11 +509,11 @@ impl Store {
             .bind(note.clone())
             .execute(&self.pool)
             .await?;
+        // Another signer may have stored a later one meanwhile: the latest is answered.
         Ok(self
             .latest_checkpoint()
             .await?
-            .map(|(_, n)| n)
-            .unwrap_or(note))
+            .unwrap_or(SignedCheckpoint { size, note }))
     }
 
     /// Whether the ledger still extends a checkpoint published earlier (already opened with
@@ -543,11 +546,26 @@ impl Store {
         Ok(Ok(()))
     }
 
-    /// The latest stored checkpoint: its size and signed note.
-    pub async fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, StoreError> {
+    /// The latest stored checkpoint.
+    pub async fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, StoreError> {
         let row = sqlx::query("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| (r.get::<i64, _>(0) as u64, r.get::<String, _>(1))))
+        Ok(row.map(|r| SignedCheckpoint {
+            size: r.get::<i64, _>(0) as u64,
+            note: r.get(1),
+        }))
     }
+}
+
+/// A checkpoint the store signed and keeps: the number of entries it commits to, and the
+/// signed note (C2SP tlog-checkpoint) that states them with the root. A report names the one
+/// it was computed at.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedCheckpoint {
+    /// The number of entries it commits to.
+    pub size: u64,
+    /// The signed note.
+    pub note: String,
 }

@@ -35,12 +35,12 @@ pub use approval::{ApprovalError, ApprovalRecord, NewApproval, Verdict, approval
 pub use assignments::Assignment;
 pub use backend::Backend;
 pub use entry::{
-    EntryKind, attempt_entry, canonical_decision, decision_entry, decision_in_entry, result_entry,
-    sha256_hex,
+    DecisionEntry, EntryKind, attempt_entry, canonical_decision, decision_entry, decision_in_entry,
+    result_entry, sha256_hex,
 };
 pub use events::{EventError, EventRecord, NewEvent, event_entry};
 pub use integrator::{Integrator, Receipt};
-pub use ledger::{ConsistencyProof, InclusionProof, TreeHead};
+pub use ledger::{ConsistencyProof, InclusionProof, SignedCheckpoint, TreeHead};
 pub use outbox::{
     Completion, Delivery, DeliveryAbout, DeliveryKind, DeliveryStatus, OutboxCounts, delivery_id,
 };

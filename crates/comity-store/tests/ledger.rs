@@ -111,9 +111,13 @@ async fn records_idempotently_and_proves_every_entry() {
         assert!(store.inclusion_proof(0, Some(42)).await.is_err());
         assert!(store.root(42).await.is_err());
         let signer = NoteSigner::generate("comity.test/ledger").unwrap();
-        let note = store.sign_checkpoint(&signer).await.unwrap();
-        let cp = open_checkpoint(&note, &signer.verifier()).unwrap();
+        let signed = store.sign_checkpoint(&signer).await.unwrap();
+        let cp = open_checkpoint(&signed.note, &signer.verifier()).unwrap();
         assert_eq!((cp.size, cp.root), (41, store.root(41).await.unwrap()));
+        assert_eq!(
+            signed.size, cp.size,
+            "the size the store states is the note's"
+        );
         let report = store
             .verify(&signer.verifier(), &|_, _| {})
             .await

@@ -19,7 +19,7 @@ pub(crate) async fn page(State(state): State<AppState>, signed: Signed) -> Respo
         return PageError::new(&state, &signed, e).into_response();
     }
     let note = match state.inner.store.sign_checkpoint(&state.inner.signer).await {
-        Ok(note) => note,
+        Ok(checkpoint) => checkpoint.note,
         Err(e) => return PageError::new(&state, &signed, ApiError::from(e)).into_response(),
     };
     let stated = state.inner.signer.verifier_key();

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use comity_model::{Act, Decision, EventKind, Outcome, Request};
-use comity_store::RecentDecision;
+use comity_store::{DecisionEntry, RecentDecision};
 use jiff::civil::Date;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -115,12 +115,6 @@ pub(crate) struct Listed {
     pub decision: Decision,
 }
 
-/// A decision entry's decision (the entry's other members are checked by `audit verify`).
-#[derive(Deserialize)]
-struct EntryView {
-    decision: Decision,
-}
-
 impl Listed {
     /// The row read back; a row that does not read is an internal error naming it.
     pub(crate) fn read(row: &RecentDecision) -> Result<Listed, ApiError> {
@@ -130,7 +124,7 @@ impl Listed {
                 row.request_id
             ))
         })?;
-        let entry: EntryView = serde_json::from_str(&row.entry).map_err(|e| {
+        let entry = DecisionEntry::read(&row.entry).map_err(|e| {
             ApiError::internal(format!(
                 "ledger entry {} does not read back: {e}",
                 row.ledger_index

@@ -9,8 +9,7 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use comity_ledger::open_checkpoint;
-use comity_report::{CheckpointRef, ComputeError, Definition};
+use comity_report::{ComputeError, Definition};
 use jiff::civil::Date;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -199,12 +198,8 @@ async fn computed(
     to: Date,
 ) -> Result<String, ApiError> {
     let store = &state.inner.store;
-    let signer = &state.inner.signer;
-    let note = store.sign_checkpoint(signer).await?;
-    let size = open_checkpoint(&note, &signer.verifier())
-        .map_err(|e| ApiError::internal(format!("the checkpoint just signed: {e}")))?
-        .size;
-    let report = comity_report::compute(store, definition, from, to, CheckpointRef { size, note })
+    let checkpoint = store.sign_checkpoint(&state.inner.signer).await?;
+    let report = comity_report::compute(store, definition, from, to, checkpoint)
         .await
         .map_err(|e| match e {
             ComputeError::Store(e) => e.into(),

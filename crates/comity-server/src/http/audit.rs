@@ -68,7 +68,8 @@ pub(crate) async fn signed_checkpoint(
         .inner
         .store
         .sign_checkpoint(&state.inner.signer)
-        .await?;
+        .await?
+        .note;
     Ok(with_type(
         note.into_response(),
         "text/plain; charset=utf-8",
