@@ -457,13 +457,23 @@ impl TokenCache {
     /// The caller `token` identifies, if the token is in force: issued, not revoked, not
     /// expired.
     pub async fn authenticate(&self, store: &Store, token: &str) -> Result<Caller, AuthError> {
-        let digest = sha256_hex(token.as_bytes());
+        self.authenticate_digest(store, &sha256_hex(token.as_bytes()))
+            .await
+    }
+
+    /// The caller of the token whose SHA-256 (hex) is `digest`, as [`Self::authenticate`]
+    /// (what a console session keeps instead of the token).
+    pub async fn authenticate_digest(
+        &self,
+        store: &Store,
+        digest: &str,
+    ) -> Result<Caller, AuthError> {
         let now = jiff::Timestamp::now();
         let remembered = self
             .map
             .read()
             .expect("token cache lock")
-            .get(&digest)
+            .get(digest)
             .filter(|(_, _, at)| at.elapsed() < TOKEN_TTL)
             .cloned();
         if let Some((caller, expires_at, _)) = remembered {
@@ -472,7 +482,7 @@ impl TokenCache {
                 _ => Ok(caller),
             };
         }
-        let stored = store.token(&digest).await?.ok_or(AuthError::UnknownToken)?;
+        let stored = store.token(digest).await?.ok_or(AuthError::UnknownToken)?;
         if stored.revoked.is_some() {
             return Err(AuthError::Revoked);
         }
@@ -488,7 +498,10 @@ impl TokenCache {
         if map.len() >= TOKEN_CACHE_LIMIT {
             map.clear();
         }
-        map.insert(digest, (caller.clone(), stored.expires_at, Instant::now()));
+        map.insert(
+            digest.to_owned(),
+            (caller.clone(), stored.expires_at, Instant::now()),
+        );
         Ok(caller)
     }
 

@@ -47,7 +47,7 @@ pub fn canonical_decision(decision: &Decision) -> String {
 }
 
 /// What a decision entry holds before its decision.
-const DECISION_OPENING: &str = "{\"decision\":";
+pub(crate) const DECISION_OPENING: &str = "{\"decision\":";
 
 /// What a decision entry holds after its decision: the fields its `decisions` and `requests`
 /// rows also hold.

@@ -45,7 +45,7 @@ pub use outbox::{
     Completion, Delivery, DeliveryAbout, DeliveryKind, DeliveryStatus, OutboxCounts, delivery_id,
 };
 pub use permit::{Permit, Planner, RecipientKinds};
-pub use record::{Committed, NewDecision, NewDelivery, Recorded};
+pub use record::{Committed, NewDecision, NewDelivery, Recorded, RecordedDecision};
 pub use scan::{DecisionPages, DecisionRow, ENTRY_TAIL, EntryRow, PassOver};
 pub use service::RecentDecision;
 pub use tokens::StoredToken;

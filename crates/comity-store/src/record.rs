@@ -313,9 +313,9 @@ impl Store {
             .collect())
     }
 
-    /// The decision recorded for a request, as its ledger entry holds it (canonical JSON),
-    /// with its index.
-    pub async fn decision(&self, request_id: &str) -> Result<Option<(String, u64)>, StoreError> {
+    /// The decision recorded for a request: its ledger entry, checked against the rows that
+    /// point at it.
+    pub async fn decision(&self, request_id: &str) -> Result<Option<RecordedDecision>, StoreError> {
         let row = sqlx::query(
             "SELECT e.body, d.ledger_index, d.recorded_at, r.sha256 \
              FROM decisions d JOIN requests r ON r.id = d.request_id \
@@ -338,7 +338,31 @@ impl Store {
                 "the decision row of request {request_id} differs from its ledger entry {index}"
             ))
         })?;
-        Ok(Some((decision.to_owned(), index)))
+        let start = crate::entry::DECISION_OPENING.len();
+        let decision = start..start + decision.len();
+        Ok(Some(RecordedDecision {
+            index,
+            entry,
+            decision,
+        }))
+    }
+}
+
+/// A decision as recorded: its ledger entry and index.
+#[derive(Debug, Clone)]
+pub struct RecordedDecision {
+    /// The entry's ledger index.
+    pub index: u64,
+    /// The entry's bytes.
+    pub entry: String,
+    /// Where the decision lies in the entry.
+    decision: std::ops::Range<usize>,
+}
+
+impl RecordedDecision {
+    /// The decision, as the entry holds it (canonical JSON).
+    pub fn decision(&self) -> &str {
+        &self.entry[self.decision.clone()]
     }
 }
 

@@ -40,22 +40,31 @@ pub(crate) async fn page(
     if let Some(refused) = refusal(&state, &signed) {
         return refused;
     }
+    let names = whatif_files(state.whatif_dir()).await;
     let content = html! {
         (form(state.reports(), &asked, None))
-        (whatifs(state.whatif_dir()))
+        (whatifs(&names))
     };
     layout(&state, "Reports", Some(&signed), content).into_response()
 }
 
-/// The what-if results kept in `dir`: their file names, in order.
-fn whatif_files(dir: Option<&std::path::Path>) -> Vec<String> {
-    let mut names: Vec<String> = dir
-        .and_then(|d| std::fs::read_dir(d).ok())
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| is_result_name(n))
-        .collect();
+/// The what-if results kept in `dir`: their file names, in order (none when the directory
+/// cannot be read).
+async fn whatif_files(dir: Option<&std::path::Path>) -> Vec<String> {
+    let mut names = Vec::new();
+    let Some(mut entries) = (match dir {
+        Some(dir) => tokio::fs::read_dir(dir).await.ok(),
+        None => None,
+    }) else {
+        return names;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        if let Ok(name) = entry.file_name().into_string()
+            && is_result_name(&name)
+        {
+            names.push(name);
+        }
+    }
     names.sort();
     names
 }
@@ -70,15 +79,14 @@ fn is_result_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-fn whatifs(dir: Option<&std::path::Path>) -> Markup {
-    let names = whatif_files(dir);
+fn whatifs(names: &[String]) -> Markup {
     html! {
         h2 { "What-if results" }
         @if names.is_empty() {
             p { "None kept on this server. " code { "comity whatif --baseline PACKS --proposal PACKS --history … --html FILE" }
                 " writes one; put it in the directory " code { "comity serve --whatif-dir" } " names." }
         } @else {
-            ul.whatifs { @for n in &names { li { a href={ "/reports/whatif/" (n) } { (n) } } } }
+            ul.whatifs { @for n in names { li { a href={ "/reports/whatif/" (n) } { (n) } } } }
         }
     }
 }
@@ -92,10 +100,10 @@ pub(crate) async fn whatif(
     if let Some(refused) = refusal(&state, &signed) {
         return refused;
     }
-    let page = state
-        .whatif_dir()
-        .filter(|_| is_result_name(&name))
-        .and_then(|dir| std::fs::read_to_string(dir.join(&name)).ok());
+    let page = match state.whatif_dir().filter(|_| is_result_name(&name)) {
+        Some(dir) => tokio::fs::read_to_string(dir.join(&name)).await.ok(),
+        None => None,
+    };
     match page {
         Some(page) => standalone(page),
         None => {

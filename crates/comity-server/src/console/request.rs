@@ -129,20 +129,16 @@ pub(crate) async fn record(
 async fn shown(state: &AppState, signed: &Signed, id: &str) -> Result<Shown, ApiError> {
     let body = readable_request(state, &signed.caller, id, "/requests/{id}").await?;
     let store = &state.inner.store;
-    let (decision, index) = store
+    let stored = store
         .decision(id)
         .await?
         .ok_or_else(|| ApiError::not_found("id", format!("no decision for request `{id}`")))?;
-    let entry = store
-        .entry(index)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("ledger entry {index} is missing")))?;
     let request: Request = serde_json::from_str(&body)
         .map_err(|e| ApiError::internal(format!("request `{id}` does not read back: {e}")))?;
-    let decision: Decision = serde_json::from_str(&decision)
+    let decision: Decision = serde_json::from_str(stored.decision())
         .map_err(|e| ApiError::internal(format!("decision of `{id}` does not read back: {e}")))?;
     let listed = Listed {
-        index,
+        index: stored.index,
         request,
         decision,
     };
@@ -157,7 +153,7 @@ async fn shown(state: &AppState, signed: &Signed, id: &str) -> Result<Shown, Api
             "/requests/{id}/events",
         ),
         listed,
-        entry,
+        entry: stored.entry,
     })
 }
 

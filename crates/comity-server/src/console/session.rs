@@ -35,9 +35,10 @@ pub struct Sessions {
     by_digest: Mutex<HashMap<String, Stored>>,
 }
 
-/// What a session holds.
+/// What a session holds: the SHA-256 of its token, not the token (which a copy of the
+/// server's memory would give away).
 struct Stored {
-    token: String,
+    token_sha256: String,
     csrf: String,
     ends: Instant,
 }
@@ -78,7 +79,7 @@ impl Sessions {
     pub fn open(&self, token: &str) -> String {
         let id = random_hex();
         let stored = Stored {
-            token: token.to_owned(),
+            token_sha256: sha256_hex(token.as_bytes()),
             csrf: random_hex(),
             ends: Instant::now() + SESSION_LIFETIME,
         };
@@ -107,12 +108,12 @@ impl Sessions {
         self.live(id).is_some()
     }
 
-    /// The token and CSRF value of a live session.
+    /// The token's SHA-256 and the CSRF value of a live session.
     fn live(&self, id: &str) -> Option<(String, String)> {
         let mut map = self.by_digest.lock().expect("sessions lock");
         let digest = sha256_hex(id.as_bytes());
         match map.get(&digest) {
-            Some(s) if s.ends > Instant::now() => Some((s.token.clone(), s.csrf.clone())),
+            Some(s) if s.ends > Instant::now() => Some((s.token_sha256.clone(), s.csrf.clone())),
             Some(_) => {
                 map.remove(&digest);
                 None
@@ -171,10 +172,10 @@ impl FromRequestParts<AppState> for Signed {
             return Err(Redirect::to("/signin").into_response());
         };
         let sessions = state.sessions();
-        let Some((token, csrf)) = sessions.live(&id) else {
+        let Some((token_sha256, csrf)) = sessions.live(&id) else {
             return Err(to_signin());
         };
-        match state.authenticate(&token).await {
+        match state.authenticate_digest(&token_sha256).await {
             Ok(caller) => Ok(Signed { caller, csrf }),
             Err(AuthError::Store(e)) => Err(crate::http::errors::ApiError::from(e).into_response()),
             Err(_) => {
@@ -193,8 +194,12 @@ mod tests {
     fn sessions_open_close_and_keep_no_id() {
         let sessions = Sessions::default();
         let id = sessions.open("comity_abc");
-        let (token, csrf) = sessions.live(&id).expect("live");
-        assert_eq!(token, "comity_abc");
+        let (token_sha256, csrf) = sessions.live(&id).expect("live");
+        assert_eq!(
+            token_sha256,
+            sha256_hex(b"comity_abc"),
+            "the token's digest, not the token"
+        );
         assert_eq!(csrf.len(), 64);
         // Only the id's digest is kept.
         assert!(!sessions.by_digest.lock().unwrap().contains_key(&id));

@@ -184,6 +184,14 @@ impl AppState {
             .await
     }
 
+    /// The caller of the token whose SHA-256 is `digest` (a console session's).
+    pub(crate) async fn authenticate_digest(&self, digest: &str) -> Result<Caller, AuthError> {
+        self.inner
+            .tokens
+            .authenticate_digest(&self.inner.store, digest)
+            .await
+    }
+
     /// The statutory reports the console computes.
     pub(crate) fn reports(&self) -> &[comity_report::Definition] {
         &self.inner.options.reports

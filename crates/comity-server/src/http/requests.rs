@@ -158,7 +158,7 @@ async fn answers(
                 decisions.push(decision);
             }
             Recorded::Existing(index) => {
-                let (stored, _) = state
+                let stored = state
                     .inner
                     .store
                     .decision(&decision.request)
@@ -170,7 +170,7 @@ async fn answers(
                         ))
                     })?;
                 indices.push(*index);
-                decisions.push(stored_decision(&stored)?);
+                decisions.push(stored_decision(stored.decision())?);
             }
             // A body of one request is checked here, by the integrator, in the transaction
             // itself; in a longer body, another server recorded the id with another body
@@ -439,15 +439,15 @@ pub async fn decision(
         "/v1/decisions/{id}",
         assigned,
     )?;
-    let (stored, index) = state
+    let stored = state
         .inner
         .store
         .decision(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("id", format!("no decision for request `{id}`")))?;
-    let decision = stored_decision(&stored)?;
+    let decision = stored_decision(stored.decision())?;
     let size = state.inner.store.size().await?;
-    let refs = state.ledger_refs(&[index], size).await?;
+    let refs = state.ledger_refs(&[stored.index], size).await?;
     let ledger = refs.into_iter().next().expect("one index, one reference");
     Ok(json_response(
         StatusCode::OK,
