@@ -593,6 +593,36 @@ async fn a_notice_to_counsel_carries_a_receipt_counsel_can_check_the_same_on_eve
 }
 
 #[tokio::test]
+async fn verify_checks_every_outbox_row_a_page_at_a_time() {
+    for (store, fixture) in stores().await {
+        // 2,001 disclosures: more than a page of the check (2,000 rows).
+        let batch: Vec<NewDecision> = (0..2001)
+            .map(|i| decided(&ohio(&format!("oh-p{i:04}"), &["notify-release"])))
+            .collect();
+        for chunk in batch.chunks(500) {
+            store.record_decisions(chunk).await.unwrap();
+        }
+        let plan = comity_server::plan::deliveries;
+        assert_eq!(
+            store.verify_outbox(plan).await.unwrap().unwrap(),
+            2001,
+            "{}",
+            fixture.url()
+        );
+        // The last row, on the second page, edited: found.
+        fixture
+            .exec(
+                "UPDATE outbox SET payload = '{}' WHERE id = 'oh-p2000/notify-release/DHS-ICE-ERO'",
+            )
+            .await;
+        let finding = store.verify_outbox(plan).await.unwrap().unwrap_err();
+        assert!(finding.what.contains("oh-p2000"), "{finding}");
+        store.close().await;
+        fixture.drop_database().await;
+    }
+}
+
+#[tokio::test]
 async fn a_failing_receiver_is_retried_with_growing_delays_then_dead_lettered() {
     for (store, fixture) in stores().await {
         let (base, log) = webhook_sink().await;

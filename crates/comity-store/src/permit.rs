@@ -309,13 +309,40 @@ impl Store {
         if let Err(finding) = self.verify_approvals().await? {
             return Ok(Err(finding));
         }
-        let rows = sqlx::query(
-            "SELECT id, request_id, act, kind, recipient, subject_id, decision_index, payload,                 attempts, status FROM outbox WHERE status <> 'refused' ORDER BY request_id, id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
         let mut checked = 0;
-        for row in &rows {
+        // A page at a time, by key (memory stays that of a page, however long the outbox).
+        let mut after = (String::new(), String::new());
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, request_id, act, kind, recipient, subject_id, decision_index, payload, \
+                    attempts, status FROM outbox WHERE status <> 'refused' \
+                    AND (request_id > $1 OR (request_id = $1 AND id > $2)) \
+                 ORDER BY request_id, id LIMIT $3",
+            )
+            .bind(after.0.as_str())
+            .bind(after.1.as_str())
+            .bind(OUTBOX_PAGE)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some(last) = rows.last() else {
+                return Ok(Ok(checked));
+            };
+            after = (last.get(1), last.get(0));
+            match self.verify_outbox_rows(&rows, plan).await? {
+                Ok(n) => checked += n,
+                Err(finding) => return Ok(Err(finding)),
+            }
+        }
+    }
+
+    /// Checks a page of outbox rows as [`Store::verify_outbox`] says; answers how many.
+    async fn verify_outbox_rows(
+        &self,
+        rows: &[sqlx::any::AnyRow],
+        plan: Planner,
+    ) -> Result<Result<u64, Finding>, StoreError> {
+        let mut checked = 0;
+        for row in rows {
             let d = delivery(row, "");
             let status: String = row.get(9);
             let fault = |what: String| {
@@ -363,6 +390,9 @@ impl Store {
         Ok(Ok(checked))
     }
 }
+
+/// Outbox rows `verify` reads at once.
+const OUTBOX_PAGE: i64 = 2000;
 
 /// The request as recorded, and the deliveries the permitting decision determines for it.
 pub(crate) fn planned(

@@ -267,14 +267,10 @@ async fn postgres_range_kept(
     Ok(kept)
 }
 
-/// Reads the decision entries below `size` from a SQLite file into pages sent on `tx`, until
-/// the end or the reader hangs up.
-fn read_sqlite(
-    file: &Path,
-    size: u64,
-    page: usize,
-    tx: &mpsc::Sender<Result<Vec<DecisionRow>, StoreError>>,
-) -> Result<(), StoreError> {
+/// A connection of SQLite's own library to `file`, for a long read on a thread of its own
+/// (through the pool, every value crossing to another thread is copied and freed under
+/// SQLite's global locks).
+pub(crate) fn sqlite_reader(file: &Path) -> Result<rusqlite::Connection, StoreError> {
     use rusqlite::OpenFlags;
     // Read and write as the store's own connections are (a read-only connection to a
     // database in WAL mode needs its shared-memory file to exist); this one only reads.
@@ -286,6 +282,18 @@ fn read_sqlite(
     for pragma in Backend::Sqlite.session_setup() {
         conn.prepare(pragma)?.query([])?.next()?;
     }
+    Ok(conn)
+}
+
+/// Reads the decision entries below `size` from a SQLite file into pages sent on `tx`, until
+/// the end or the reader hangs up.
+fn read_sqlite(
+    file: &Path,
+    size: u64,
+    page: usize,
+    tx: &mpsc::Sender<Result<Vec<DecisionRow>, StoreError>>,
+) -> Result<(), StoreError> {
+    let conn = sqlite_reader(file)?;
     let mut statement = conn.prepare(DECISIONS_IN)?;
     let mut rows = statement.query([0, size as i64])?;
     let mut pending = Vec::with_capacity(page);

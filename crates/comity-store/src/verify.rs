@@ -9,7 +9,10 @@ use crate::entry::{EntryKind, decision_in_entry, pack_entry, sha256_hex};
 use crate::ledger::{node_id, node_of};
 use crate::rows::{hash, parse_id, records};
 use crate::{Finding, Store, StoreError};
-use tokio::sync::mpsc::Receiver;
+use std::path::Path;
+use tokio::sync::mpsc::{Receiver, Sender};
+
+use crate::backend::Direct;
 
 /// What a clean verification covered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,47 +120,55 @@ const ENTRY_FROM: &str = "ledger_entries e \
 /// entry is the only record of its attempt or result: it must name the delivery its row
 /// names, and that delivery must be in the outbox.
 fn check_entries(page: &crate::rows::Page) -> Result<Vec<CheckedEntry>, StoreError> {
-    let mut out = Vec::new();
-    for record in page.rows() {
-        let [
-            index,
-            kind,
-            id,
-            recorded_at,
-            sha,
-            pack,
-            pack_sha,
-            loaded_at,
-            signature,
-            delivery,
-            outbox,
-            request,
-            body,
-        ] = record[..]
-        else {
-            return Err(StoreError::Corrupt("an entry read back malformed".into()));
-        };
-        let row = EntryRow {
-            kind,
-            id,
-            recorded_at,
-            sha,
-            pack,
-            pack_sha,
-            loaded_at,
-            signature,
-            delivery,
-            outbox,
-            request,
-            body,
-        };
-        out.push(CheckedEntry {
-            index: parse_id(index)? as u64,
-            leaf: comity_ledger::leaf_hash(body.as_bytes()),
-            fault: row.fault(),
-        });
-    }
-    Ok(out)
+    page.rows()
+        .map(|record| {
+            let index = parse_id(record.first().copied().unwrap_or_default())? as u64;
+            check_entry(index, &record[1..])
+        })
+        .collect()
+}
+
+/// Hashes one entry (`fields`: [`ENTRY_FIELDS`] after the index) and checks the rows that
+/// point at it, as [`check_entries`] says.
+fn check_entry(index: u64, fields: &[&str]) -> Result<CheckedEntry, StoreError> {
+    let [
+        kind,
+        id,
+        recorded_at,
+        sha,
+        pack,
+        pack_sha,
+        loaded_at,
+        signature,
+        delivery,
+        outbox,
+        request,
+        body,
+    ] = *fields
+    else {
+        return Err(StoreError::Corrupt(format!(
+            "entry {index} read back malformed"
+        )));
+    };
+    let row = EntryRow {
+        kind,
+        id,
+        recorded_at,
+        sha,
+        pack,
+        pack_sha,
+        loaded_at,
+        signature,
+        delivery,
+        outbox,
+        request,
+        body,
+    };
+    Ok(CheckedEntry {
+        index,
+        leaf: comity_ledger::leaf_hash(body.as_bytes()),
+        fault: row.fault(),
+    })
 }
 
 /// An entry as read back with the rows that point at it (empty where there is none): see
@@ -289,6 +300,64 @@ fn decode_nodes(page: &crate::rows::Page, level: u8) -> Result<Vec<(u64, Hash)>,
         .collect()
 }
 
+/// Reads and checks `spans` of a SQLite file with SQLite's own library, sending each page on
+/// `tx`: each row's values are hashed and checked where SQLite holds them, never copied.
+fn sqlite_lane(
+    file: &Path,
+    spans: &[Span],
+    tx: &Sender<Result<Checked, StoreError>>,
+) -> Result<(), StoreError> {
+    let conn = crate::scan::sqlite_reader(file)?;
+    let mut entries = conn.prepare(&format!(
+        "SELECT {} FROM {ENTRY_FROM} WHERE e.idx >= ?1 AND e.idx < ?2 ORDER BY e.idx",
+        ENTRY_FIELDS.join(", ")
+    ))?;
+    let mut nodes =
+        conn.prepare("SELECT id, hash FROM ledger_nodes WHERE id >= ?1 AND id < ?2 ORDER BY id")?;
+    for span in spans {
+        let checked = match *span {
+            Span::Entries { first, end } => {
+                let mut rows = entries.query([first as i64, end as i64])?;
+                let mut out = Vec::with_capacity((end - first) as usize);
+                while let Some(row) = rows.next()? {
+                    let index = row.get::<_, i64>(0)? as u64;
+                    let mut fields = [""; ENTRY_FIELDS.len() - 1];
+                    for (k, field) in fields.iter_mut().enumerate() {
+                        *field = text(row, k + 1, &|| format!("entry {index}"))?;
+                    }
+                    out.push(check_entry(index, &fields)?);
+                }
+                Checked::Entries(out)
+            }
+            Span::Nodes { level, first, end } => {
+                let mut rows = nodes.query([node_id(level, first), node_id(level, end)])?;
+                let mut out = Vec::with_capacity((end - first) as usize);
+                while let Some(row) = rows.next()? {
+                    let (_, index) = node_of(row.get(0)?);
+                    let what = || format!("node ({level}, {index})");
+                    out.push((index, hash(text(row, 1, &what)?, what)?));
+                }
+                Checked::Nodes(level, out)
+            }
+        };
+        if tx.blocking_send(Ok(checked)).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// The text of column `k` of `row`, where SQLite holds it; `what` names the row.
+fn text<'r>(
+    row: &'r rusqlite::Row<'_>,
+    k: usize,
+    what: &dyn Fn() -> String,
+) -> Result<&'r str, StoreError> {
+    row.get_ref(k)?
+        .as_str()
+        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", what())))
+}
+
 /// The next page of a lane.
 async fn recv(lane: &mut Receiver<Result<Checked, StoreError>>) -> Result<Checked, StoreError> {
     lane.recv()
@@ -312,6 +381,8 @@ impl Store {
     /// Reads and checks `spans` in `lanes` tasks on connections of their own (span `k` from
     /// lane `k % lanes`), so that reading, hashing and decoding run on every core while the
     /// caller checks the pages in order.
+    /// A SQLite file is read with SQLite's own library, on threads of their own
+    /// ([`sqlite_lane`]).
     fn read_spans(
         &self,
         spans: &[Span],
@@ -322,6 +393,14 @@ impl Store {
                 let (tx, rx) = tokio::sync::mpsc::channel(2);
                 let (pool, backend) = (self.pool.clone(), self.backend);
                 let mine: Vec<Span> = spans.iter().skip(lane).step_by(lanes).copied().collect();
+                if let Direct::Sqlite(file) = self.direct.clone() {
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(e) = sqlite_lane(&file, &mine, &tx) {
+                            let _ = tx.blocking_send(Err(e));
+                        }
+                    });
+                    return rx;
+                }
                 tokio::spawn(async move {
                     let mut conn = match pool.acquire().await {
                         Ok(c) => c,
