@@ -113,6 +113,8 @@ async fn main() {
     );
     let signer = NoteSigner::generate("bench.local/ledger").expect("key");
     store.sign_checkpoint(&signer).await.expect("checkpoint");
+    // For `comity audit verify --public-key` on the database COMITY_BENCH_DB keeps.
+    println!("the ledger's key: {}", signer.verifier_key());
 
     // Group commit of 100 per transaction, on top.
     let extra = 20_000;
