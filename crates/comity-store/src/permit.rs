@@ -3,6 +3,8 @@
 //! delivery is exactly what that decision and the request as recorded determine (its
 //! recipient, kind, subject and payload derived again, not read from the outbox row).
 
+use std::collections::HashMap;
+
 use comity_model::{ActDecision, AgencyKind, Decision, Outcome, Request};
 use sqlx::Row;
 
@@ -174,26 +176,46 @@ impl Store {
         &self,
         request_id: &str,
     ) -> Result<Option<StoredDecision>, StoreError> {
-        let row = sqlx::query(
-            "SELECT d.ledger_index, d.recorded_at, r.sha256, r.body, \
-                COALESCE(e.kind, ''), COALESCE(e.body, ''), COALESCE(n.hash, '') \
-             FROM decisions d JOIN requests r ON r.id = d.request_id \
-             LEFT JOIN ledger_entries e ON e.idx = d.ledger_index \
-             LEFT JOIN ledger_nodes n ON n.id = d.ledger_index \
-             WHERE d.request_id = $1",
-        )
-        .bind(request_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|row| StoredDecision {
-            index: row.get::<i64, _>(0) as u64,
-            recorded_at: row.get(1),
-            request_sha256: row.get(2),
-            request: row.get(3),
-            kind: row.get(4),
-            body: row.get(5),
-            leaf: row.get(6),
-        }))
+        Ok(self
+            .stored_decisions(&[request_id])
+            .await?
+            .remove(request_id))
+    }
+
+    /// [`Store::stored_decision`] of each of `request_ids` that has one, by request, in one
+    /// query.
+    async fn stored_decisions(
+        &self,
+        request_ids: &[&str],
+    ) -> Result<HashMap<String, StoredDecision>, StoreError> {
+        let rows = self
+            .backend
+            .query_in(
+                "SELECT d.request_id, d.ledger_index, d.recorded_at, r.sha256, r.body, \
+                    COALESCE(e.kind, ''), COALESCE(e.body, ''), COALESCE(n.hash, '') \
+                 FROM decisions d JOIN requests r ON r.id = d.request_id \
+                 LEFT JOIN ledger_entries e ON e.idx = d.ledger_index \
+                 LEFT JOIN ledger_nodes n ON n.id = d.ledger_index \
+                 WHERE d.request_id IN (…)",
+                request_ids.iter().copied(),
+            )
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let stored = StoredDecision {
+                    index: row.get::<i64, _>(1) as u64,
+                    recorded_at: row.get(2),
+                    request_sha256: row.get(3),
+                    request: row.get(4),
+                    kind: row.get(5),
+                    body: row.get(6),
+                    leaf: row.get(7),
+                };
+                (row.get(0), stored)
+            })
+            .collect())
     }
 
     /// Whether `d`, not a planned delivery, is the notice an assigned counsel is owed for a
@@ -335,27 +357,48 @@ impl Store {
         }
     }
 
-    /// Checks a page of outbox rows as [`Store::verify_outbox`] says; answers how many.
+    /// Checks a page of outbox rows as [`Store::verify_outbox`] says; answers how many. The
+    /// page's decisions are read in one query, and each request's decision is checked, read
+    /// and planned once for all its rows.
     async fn verify_outbox_rows(
         &self,
         rows: &[sqlx::any::AnyRow],
         plan: Planner,
     ) -> Result<Result<u64, Finding>, StoreError> {
+        let deliveries: Vec<(Delivery, String)> =
+            rows.iter().map(|r| (delivery(r, ""), r.get(9))).collect();
+        let mut ids: Vec<&str> = deliveries
+            .iter()
+            .map(|(d, _)| d.request_id.as_str())
+            .collect();
+        ids.dedup();
+        let mut stored = self.stored_decisions(&ids).await?;
+        let mut permits: HashMap<&str, Result<Permitted, String>> = HashMap::new();
+        let mut plans: HashMap<&str, Result<Vec<NewDelivery>, String>> = HashMap::new();
         let mut checked = 0;
-        for row in rows {
-            let d = delivery(row, "");
-            let status: String = row.get(9);
+        for (d, status) in &deliveries {
             let fault = |what: String| {
                 Ok(Err(Finding {
                     index: Some(d.decision_index),
                     what: format!("outbox row {}: {what}", d.id),
                 }))
             };
-            let permitted = match self.permitted_decision(&d.request_id, &d.act).await? {
-                Ok(p) => p,
+            let rid = d.request_id.as_str();
+            let permitted = permits
+                .entry(rid)
+                .or_insert_with(|| match stored.remove(rid) {
+                    Some(s) => s.permit(rid),
+                    None => Err(format!("no decision on request {rid} is in the ledger")),
+                });
+            let permitted = match permitted {
+                Ok(p) => &*p,
+                Err(why) => return fault(why.clone()),
+            };
+            let approvals = match approvals_for(&permitted.decision, rid, &d.act, permitted.index) {
+                Ok(a) => a,
                 Err(why) => return fault(why),
             };
-            if let Err(why) = owed_only(&permitted, &d.act, Some(&d)) {
+            if let Err(why) = owed_only(permitted, &d.act, Some(d)) {
                 return fault(why);
             }
             if permitted.index != d.decision_index {
@@ -365,22 +408,22 @@ impl Store {
                 ));
             }
             if status == "delivered" {
-                for approval in &permitted.approvals {
-                    if let Err(why) = self
-                        .approval_granted(&d.request_id, &d.act, approval)
-                        .await?
-                    {
+                for approval in &approvals {
+                    if let Err(why) = self.approval_granted(rid, &d.act, approval).await? {
                         return fault(format!("delivered, but {why}"));
                     }
                 }
             }
-            let planned = match planned(&permitted, plan) {
-                Ok((_, p)) => p,
-                Err(why) => return fault(why),
+            let planned = plans
+                .entry(rid)
+                .or_insert_with(|| planned(permitted, plan).map(|(_, p)| p));
+            let planned = match planned {
+                Ok(p) => &*p,
+                Err(why) => return fault(why.clone()),
             };
-            let bound = match planned.iter().find(|p| p.id(&d.request_id) == d.id) {
-                Some(p) => same(&d, p),
-                None => self.counsel_notice(&d, &planned).await?,
+            let bound = match planned.iter().find(|p| p.id(rid) == d.id) {
+                Some(p) => same(d, p),
+                None => self.counsel_notice(d, planned).await?,
             };
             if let Err(why) = bound {
                 return fault(why);
@@ -452,13 +495,20 @@ impl StoredDecision {
     /// say it is and the request hashes to what it records: the decision when it permits or
     /// requires the act; else why not.
     fn decides(self, request_id: &str, act: &str) -> Result<Permitted, String> {
+        let mut permitted = self.permit(request_id)?;
+        permitted.approvals = approvals_for(&permitted.decision, request_id, act, permitted.index)?;
+        Ok(permitted)
+    }
+
+    /// The authentic decision, with its request, naming no approvals yet (those are of an
+    /// act: [`approvals_for`]).
+    fn permit(self, request_id: &str) -> Result<Permitted, String> {
         let decision = self.authentic_decision(request_id)?;
-        let approvals = approvals_for(&decision, request_id, act, self.index)?;
         Ok(Permitted {
             index: self.index,
             decision,
             request: self.request,
-            approvals,
+            approvals: Vec::new(),
         })
     }
 
