@@ -185,17 +185,27 @@ async fn read_postgres(
     Ok(())
 }
 
+/// The rows `query` selects for indices `start..end`.
+async fn postgres_rows(
+    pool: &sqlx::PgPool,
+    query: &'static str,
+    start: u64,
+    end: u64,
+) -> Result<Vec<sqlx::postgres::PgRow>, StoreError> {
+    Ok(sqlx::query(query)
+        .bind(start as i64)
+        .bind(end as i64)
+        .fetch_all(pool)
+        .await?)
+}
+
 /// The rows for indices `start..end`, whole.
 async fn postgres_range(
     pool: &sqlx::PgPool,
     start: u64,
     end: u64,
 ) -> Result<Vec<DecisionRow>, StoreError> {
-    let rows = sqlx::query(DECISIONS_IN)
-        .bind(start as i64)
-        .bind(end as i64)
-        .fetch_all(pool)
-        .await?;
+    let rows = postgres_rows(pool, DECISIONS_IN, start, end).await?;
     rows.iter()
         .map(|r| {
             Ok(DecisionRow {
@@ -216,11 +226,7 @@ async fn postgres_range_kept(
     end: u64,
     pass_over: PassOver,
 ) -> Result<Vec<DecisionRow>, StoreError> {
-    let rows = sqlx::query(DECISION_TAILS_IN)
-        .bind(start as i64)
-        .bind(end as i64)
-        .fetch_all(pool)
-        .await?;
+    let rows = postgres_rows(pool, DECISION_TAILS_IN, start, end).await?;
     let tails = rows
         .iter()
         .map(|r| {

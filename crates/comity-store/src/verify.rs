@@ -131,42 +131,28 @@ fn check_entries(page: &crate::rows::Page) -> Result<Vec<CheckedEntry>, StoreErr
 /// Hashes one entry (`fields`: [`ENTRY_FIELDS`] after the index) and checks the rows that
 /// point at it, as [`check_entries`] says.
 fn check_entry(index: u64, fields: &[&str]) -> Result<CheckedEntry, StoreError> {
-    let [
-        kind,
-        id,
-        recorded_at,
-        sha,
-        pack,
-        pack_sha,
-        loaded_at,
-        signature,
-        delivery,
-        outbox,
-        request,
-        body,
-    ] = *fields
-    else {
+    if fields.len() != ENTRY_FIELDS.len() - 1 {
         return Err(StoreError::Corrupt(format!(
             "entry {index} read back malformed"
         )));
-    };
+    }
     let row = EntryRow {
-        kind,
-        id,
-        recorded_at,
-        sha,
-        pack,
-        pack_sha,
-        loaded_at,
-        signature,
-        delivery,
-        outbox,
-        request,
-        body,
+        kind: fields[0],
+        id: fields[1],
+        recorded_at: fields[2],
+        sha: fields[3],
+        pack: fields[4],
+        pack_sha: fields[5],
+        loaded_at: fields[6],
+        signature: fields[7],
+        delivery: fields[8],
+        outbox: fields[9],
+        request: fields[10],
+        body: fields[11],
     };
     Ok(CheckedEntry {
         index,
-        leaf: comity_ledger::leaf_hash(body.as_bytes()),
+        leaf: comity_ledger::leaf_hash(row.body.as_bytes()),
         fault: row.fault(),
     })
 }
