@@ -37,24 +37,30 @@ pub struct EntryRow {
     pub entry: String,
 }
 
-/// The decision entries at indices from `$1` up to `$2`, in ledger order, each with its
-/// request (SQL both databases accept).
-const DECISIONS_IN: &str = "SELECT e.idx, e.body, r.body FROM ledger_entries e \
-     JOIN decisions d ON d.ledger_index = e.idx \
-     JOIN requests r ON r.id = d.request_id \
-     WHERE e.kind = 'decision' AND e.idx >= $1 AND e.idx < $2 \
-     ORDER BY e.idx";
+/// `SELECT` of `$columns` (the index, the entry, the request) from the decision entries at
+/// indices from `$1` up to `$2`, in ledger order, each with its request.
+macro_rules! decisions_in {
+    ($columns:literal) => {
+        concat!(
+            "SELECT ",
+            $columns,
+            " FROM ledger_entries e \
+             JOIN decisions d ON d.ledger_index = e.idx \
+             JOIN requests r ON r.id = d.request_id \
+             WHERE e.kind = 'decision' AND e.idx >= $1 AND e.idx < $2 \
+             ORDER BY e.idx"
+        )
+    };
+}
+
+/// The decision entries with their requests (SQL both databases accept).
+const DECISIONS_IN: &str = decisions_in!("e.idx, e.body, r.body");
 
 /// The same rows with only the last [`ENTRY_TAIL`] bytes of each entry (PostgreSQL). Taken
 /// as bytes: `right()` counts the characters of the whole entry first, which doubles the
 /// server's work on a ledger read (its decompressing each entry is the rest).
-const DECISION_TAILS_IN: &str = "SELECT e.idx, \
-     substr(convert_to(e.body, 'UTF8'), octet_length(e.body) - 95), r.body \
-     FROM ledger_entries e \
-     JOIN decisions d ON d.ledger_index = e.idx \
-     JOIN requests r ON r.id = d.request_id \
-     WHERE e.kind = 'decision' AND e.idx >= $1 AND e.idx < $2 \
-     ORDER BY e.idx";
+const DECISION_TAILS_IN: &str =
+    decisions_in!("e.idx, substr(convert_to(e.body, 'UTF8'), octet_length(e.body) - 95), r.body");
 
 /// How many bytes of an entry's end a [`PassOver`] is shown, at least (`DECISION_TAILS_IN`
 /// takes the bytes from `octet_length - 95`: this number).
@@ -62,8 +68,9 @@ pub const ENTRY_TAIL: usize = 96;
 
 /// Whether a decision row may be left out of the pages, judged from the end of its entry (at
 /// least its last [`ENTRY_TAIL`] bytes: the whole entry, or only that end, which may begin
-/// inside a character and is then not shown: the row is kept) and its request. A reader that counts a few rows of a million (a report of one agency and year)
-/// need not be sent the others' entries in full.
+/// inside a character and is then not shown: the row is kept) and its request. A reader that
+/// counts a few rows of a million (a report of one agency and year) need not be sent the
+/// others' entries in full.
 pub type PassOver = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
 
 /// Pages of decision rows, read ahead of their reader; a failure ends them.
