@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use comity_store::Delivery;
 use hmac::{Hmac, Mac};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use sha2::Sha256;
 
 use crate::config::Channel;
@@ -32,24 +34,37 @@ pub(crate) fn envelope(
     permit: u64,
     receipt: Option<&str>,
 ) -> Result<Vec<u8>, String> {
-    let parse = |text: &str, what: &str| {
-        serde_json::from_str::<serde_json::Value>(text)
-            .map_err(|e| format!("the stored {what} is not JSON: {e}"))
-    };
-    let mut body = serde_json::json!({
-        "delivery": d.id,
-        "kind": d.kind,
-        "request": d.request_id,
-        "act": d.act,
-        "recipient": d.recipient,
-        "subject": d.subject_id,
-        "ledger_index": permit,
-        "payload": parse(&d.payload, "payload")?,
-    });
-    if let Some(receipt) = receipt {
-        body["receipt"] = parse(receipt, "receipt")?;
+    /// The envelope's members, in the order sent; the payload and receipt exactly as stored.
+    #[derive(Serialize)]
+    struct Envelope<'d> {
+        delivery: &'d str,
+        kind: &'d str,
+        request: &'d str,
+        act: &'d str,
+        recipient: &'d str,
+        subject: &'d str,
+        ledger_index: u64,
+        payload: &'d RawValue,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        receipt: Option<&'d RawValue>,
     }
-    Ok(serde_json::to_vec(&body).expect("JSON values serialize"))
+    let body = Envelope {
+        delivery: &d.id,
+        kind: &d.kind,
+        request: &d.request_id,
+        act: &d.act,
+        recipient: &d.recipient,
+        subject: &d.subject_id,
+        ledger_index: permit,
+        payload: stored_json(&d.payload, "payload")?,
+        receipt: receipt.map(|r| stored_json(r, "receipt")).transpose()?,
+    };
+    Ok(serde_json::to_vec(&body).expect("envelopes serialize"))
+}
+
+/// `text`, stored JSON, to be sent as it is; `what` names it.
+fn stored_json<'t>(text: &'t str, what: &str) -> Result<&'t RawValue, String> {
+    serde_json::from_str(text).map_err(|e| format!("the stored {what} is not JSON: {e}"))
 }
 
 /// `sha256=<hex HMAC-SHA256 of body under secret>`: the `Comity-Signature` header.
