@@ -593,6 +593,54 @@ async fn a_notice_to_counsel_carries_a_receipt_counsel_can_check_the_same_on_eve
 }
 
 #[tokio::test]
+async fn a_notice_whose_disclosure_row_names_another_entry_carries_no_receipt_of_it() {
+    for (store, fixture) in stores().await {
+        let (base, log) = webhook_sink().await;
+        let batch = [
+            decided(&ohio("oh-7", &["notify-release"])),
+            decided(&ohio("oh-8", &["notify-release"])),
+        ];
+        let recorded = store.record_decisions(&batch).await.unwrap();
+        let other = recorded[1].index().unwrap();
+        assert!(
+            store
+                .assign("legal-aid-1", "synthetic-oh-7", "synthetic-admin (admin)")
+                .await
+                .unwrap()
+        );
+        let config = config(
+            [
+                ("DHS-ICE-ERO", webhook(format!("{base}/ok"))),
+                ("counsel:legal-aid-1", webhook(format!("{base}/ok"))),
+            ],
+            DispatchConfig::default(),
+        );
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
+        // The disclosures go; the notice to counsel is planned, not yet sent.
+        dispatcher.dispatch_due().await.unwrap();
+        let notice = "oh-7/notify-release/counsel:legal-aid-1";
+        assert_eq!(outbox(&fixture).await[notice].0, "pending");
+        // The delivered disclosure's row is then made to name another request's decision.
+        fixture
+            .exec(&format!(
+                "UPDATE outbox SET decision_index = {other} WHERE id = 'oh-7/notify-release/DHS-ICE-ERO'"
+            ))
+            .await;
+        dispatch_all(&dispatcher, &store).await;
+        assert!(
+            !arrivals(&log).contains_key(notice),
+            "no notice goes with a receipt of another entry ({})",
+            fixture.url()
+        );
+        let (status, _, error) = outbox(&fixture).await[notice].clone();
+        assert_eq!(status, "dead", "{error}");
+        assert!(error.contains("not the permitting entry"), "{error}");
+        store.close().await;
+        fixture.drop_database().await;
+    }
+}
+
+#[tokio::test]
 async fn verify_checks_every_outbox_row_a_page_at_a_time() {
     for (store, fixture) in stores().await {
         // 2,001 disclosures: more than a page of the check (2,000 rows).

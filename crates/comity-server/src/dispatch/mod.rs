@@ -207,7 +207,7 @@ impl Dispatcher {
                 settled.push((d, Completion::Dead { error }));
                 continue;
             };
-            let receipt = match self.receipt(d).await {
+            let receipt = match self.receipt(d, permit).await {
                 Ok(receipt) => receipt,
                 Err(MakeError::Store(e)) => return Err(e.into()),
                 Err(MakeError::Inconsistent(error)) => {
@@ -229,8 +229,9 @@ impl Dispatcher {
     }
 
     /// The receipt `d` carries, as JSON text: a notice to counsel carries the receipt of the
-    /// disclosure it tells of, or, owed by a decision, its own; made once and kept.
-    async fn receipt(&self, d: &Delivery) -> Result<Option<String>, MakeError> {
+    /// disclosure it tells of, or, owed by a decision, its own; made once and kept. The
+    /// receipt proves `permit`, the decision the ledger was just found to permit `d` by.
+    async fn receipt(&self, d: &Delivery, permit: u64) -> Result<Option<String>, MakeError> {
         let Some(of) = receipt_of(d)? else {
             return Ok(None);
         };
@@ -240,6 +241,12 @@ impl Dispatcher {
         let about = self.store.delivery_about(&of).await?.ok_or_else(|| {
             MakeError::Inconsistent(format!("the delivery `{of}` it tells of is not planned"))
         })?;
+        if about.decision_index != permit {
+            return Err(MakeError::Inconsistent(format!(
+                "the delivery `{of}` it tells of names ledger entry {}, not the permitting entry {permit}",
+                about.decision_index
+            )));
+        }
         let receipt = Receipt::make(&self.store, &self.signer, about).await?;
         let text = serde_json::to_string(&receipt).expect("receipts serialize");
         Ok(Some(self.store.keep_receipt(&d.id, &text).await?))
