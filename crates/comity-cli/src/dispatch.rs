@@ -7,7 +7,7 @@ use clap::Args;
 use comity_server::config::Config;
 use comity_server::dispatch::{CancellationToken, DispatchError, Dispatcher, Done};
 
-use crate::store::{DbArgs, open_existing, runtime, signer, store_error};
+use crate::store::{DbArgs, open_existing, runtime, store_error};
 use crate::{Failure, outln};
 
 /// `comity dispatch` options.
@@ -58,11 +58,12 @@ pub fn run(args: DispatchArgs) -> Result<(), Failure> {
     let name = args
         .name
         .unwrap_or_else(|| format!("dispatch-{}", std::process::id()));
-    // The ledger's key signs the checkpoints of the receipts notices to counsel carry.
-    let signer = signer(&args.db)?;
+    // A dispatcher alone holds no key (a key of its own would sign checkpoints no auditor
+    // pinned): the receipts notices to counsel carry wait for the checkpoints the server
+    // publishes.
     runtime()?.block_on(async {
         let store = open_existing(&args.db).await?;
-        let dispatcher = Dispatcher::new(store.clone(), config, name, signer)
+        let dispatcher = Dispatcher::new(store.clone(), config, name)
             .map_err(dispatch_error)?
             .lease(std::time::Duration::from_secs(args.lease_seconds.max(1)));
         if args.once {

@@ -8,7 +8,7 @@ use comity_report::Definition;
 use comity_server::auth::Access;
 use comity_server::checkpoints::{PublishError, publish_checkpoints};
 use comity_server::config::Config;
-use comity_server::dispatch::{CancellationToken, DispatchError, run_dispatcher};
+use comity_server::dispatch::{CancellationToken, Dispatcher, run_dispatcher};
 use comity_server::http::{AppState, ServerOptions};
 use comity_store::Store;
 use tokio::task::JoinHandle;
@@ -121,7 +121,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Input(format!("--listen {}: {e}", args.listen)))?;
         let stop = CancellationToken::new();
         let dispatcher = match config {
-            Some(config) => Some(spawn_dispatcher(&store, config, signer(&args.db)?, &stop)),
+            Some(config) => Some(spawn_dispatcher(&store, config, signer(&args.db)?, &stop)?),
             None => None,
         };
         let publisher = spawn_publisher(&args, &store, &stop)?;
@@ -144,7 +144,9 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         stop.cancel();
         let published = finished("checkpoints", publisher.await);
         let dispatched = match dispatcher {
-            Some(task) => finished("dispatcher", task.await),
+            Some(task) => task
+                .await
+                .map_err(|e| Failure::Finding(format!("error: dispatcher: {e}"))),
             None => Ok(()),
         };
         store.close().await;
@@ -175,23 +177,20 @@ fn report_definitions(dir: Option<&Path>) -> Result<Vec<Definition>, Failure> {
         .collect()
 }
 
-/// A dispatcher beside the API. One that cannot run stops the server too: nothing would be
-/// delivered.
+/// A dispatcher beside the API, holding the ledger's key (so that a notice to counsel never
+/// waits for the publisher to sign a checkpoint its receipt needs). One that cannot start
+/// stops the server: nothing would be delivered.
 fn spawn_dispatcher(
     store: &Store,
     config: Config,
     signer: NoteSigner,
     stop: &CancellationToken,
-) -> JoinHandle<Result<(), DispatchError>> {
-    let (store, stop) = (store.clone(), stop.clone());
+) -> Result<JoinHandle<()>, Failure> {
     let name = format!("serve-{}", std::process::id());
-    tokio::spawn(async move {
-        let result = run_dispatcher(store, config, name, signer, stop.clone()).await;
-        if result.is_err() {
-            stop.cancel();
-        }
-        result
-    })
+    let dispatcher = Dispatcher::new(store.clone(), config, name)
+        .map_err(|e| Failure::Finding(format!("error: starting the dispatcher: {e}")))?
+        .signing(signer);
+    Ok(tokio::spawn(run_dispatcher(dispatcher, stop.clone())))
 }
 
 /// The task that signs and publishes checkpoints outside the database while the ledger

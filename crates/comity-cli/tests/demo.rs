@@ -81,7 +81,8 @@ async fn the_demo_records_a_synthetic_quarter_reports_it_and_hands_out_a_token_p
         .into_iter()
         .next()
         .expect("a disclosure about a client");
-    let receipt = Receipt::make(&store, &signer, delivery).await.unwrap();
+    let checkpoint = store.sign_checkpoint(&signer).await.unwrap();
+    let receipt = Receipt::make(&store, delivery, checkpoint).await.unwrap();
     store.close().await;
     let file = dir.path().join("receipt.json");
     std::fs::write(&file, serde_json::to_string_pretty(&receipt).unwrap()).unwrap();

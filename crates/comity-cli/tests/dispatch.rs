@@ -116,3 +116,47 @@ fn a_notice_owed_whatever_the_outcome_is_sent_on_a_refusal() {
     let verified = ok(&comity(d, &["audit", "verify"]));
     assert!(verified.starts_with("ok: "), "{verified}");
 }
+
+/// A dispatcher run apart from the ledger's key (its own data directory, as on another
+/// host) never makes a key of its own: the notice to an assigned counsel carries a receipt
+/// proven in the checkpoint `ingest` signed with the ledger's key, and checks against it.
+#[test]
+fn a_dispatcher_apart_from_the_key_signs_nothing_and_its_receipts_check_against_the_ledger_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&comity(d, &["ingest", requests(d).to_str().unwrap()]));
+    ok(&comity(
+        d,
+        &[
+            "counsel",
+            "assign",
+            "--by",
+            "synthetic-admin",
+            "legal-aid-1",
+            "synthetic-oh-cli-1",
+        ],
+    ));
+    std::fs::write(
+        d.join("comity.toml"),
+        "[agencies]\n\"DHS-ICE-ERO\" = \"federal-immigration\"\n\n[channels.\"DHS-ICE-ERO\"]\nfile = { dir = \"drop\" }\n\n[channels.\"counsel:legal-aid-1\"]\nfile = { dir = \"counsel\" }\n",
+    )
+    .unwrap();
+    let out = ok(&comity(
+        d,
+        &["dispatch", "--once", "--data-dir", "dispatch-host"],
+    ));
+    assert!(
+        out.contains("oh-cli-1/notify-release/counsel:legal-aid-1\tdelivered\t1"),
+        "{out}"
+    );
+    assert!(
+        !d.join("dispatch-host").exists(),
+        "the dispatcher made no key of its own"
+    );
+    let notice = d.join("counsel/oh-cli-1%2Fnotify-release%2Fcounsel%3Alegal-aid-1.json");
+    let held = ok(&comity(
+        d,
+        &["audit", "check-receipt", notice.to_str().unwrap()],
+    ));
+    assert!(held.starts_with("ok: entry "), "{held}");
+}

@@ -8,11 +8,9 @@
 //! receipt's request that permits (or requires) the receipt's act. Where the delivery stands
 //! (`status`) is as the server stated it when the receipt was made; it is not proven.
 
-use comity_ledger::{
-    NoteSigner, NoteVerifier, from_hex, leaf_hash, open_checkpoint, to_hex, verify_inclusion,
-};
+use comity_ledger::{NoteVerifier, from_hex, leaf_hash, open_checkpoint, to_hex, verify_inclusion};
 use comity_model::{Act, Outcome};
-use comity_store::{DecisionEntry, DeliveryAbout, Store, StoreError};
+use comity_store::{DecisionEntry, DeliveryAbout, SignedCheckpoint, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::http::audit::Proof;
@@ -110,22 +108,37 @@ pub enum MakeError {
     /// What the store holds does not make a receipt (an entry missing, a row that names no act).
     #[error("{0}")]
     Inconsistent(String),
+    /// No signed checkpoint covers the entry yet.
+    #[error(
+        "no signed checkpoint covers ledger entry {index} yet (the latest covers {size} entries)"
+    )]
+    NotYet {
+        /// The entry.
+        index: u64,
+        /// The size of the latest signed checkpoint (0: none).
+        size: u64,
+    },
 }
 
 impl Receipt {
     /// The receipt of `delivery`: the entry of the decision that permits it, proven in the
-    /// tree of a checkpoint signed now (or the latest, if it covers the ledger).
+    /// tree of `checkpoint`, which must cover it.
     pub async fn make(
         store: &Store,
-        signer: &NoteSigner,
         delivery: DeliveryAbout,
+        checkpoint: SignedCheckpoint,
     ) -> Result<Receipt, MakeError> {
         let index = delivery.decision_index;
+        if checkpoint.size <= index {
+            return Err(MakeError::NotYet {
+                index,
+                size: checkpoint.size,
+            });
+        }
         let text = store
             .entry(index)
             .await?
             .ok_or_else(|| MakeError::Inconsistent(format!("ledger entry {index} is missing")))?;
-        let checkpoint = store.sign_checkpoint(signer).await?;
         let p = store.inclusion_proof(index, Some(checkpoint.size)).await?;
         let d = delivery.status;
         let act = d.act.parse().map_err(|e| {

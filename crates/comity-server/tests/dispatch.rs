@@ -31,6 +31,7 @@ use comity_model::Request;
 use comity_policy::Engine;
 use comity_server::config::{Channel, Config, DispatchConfig};
 use comity_server::dispatch::{CancellationToken, Dispatcher};
+use comity_server::receipt::Receipt;
 use comity_store::{NewDecision, Store};
 use comity_testdb::TestDb;
 use hmac::{Hmac, Mac};
@@ -392,7 +393,9 @@ async fn only_permitted_deliveries_are_sent_once_each_signed_and_refusals_are_in
             ],
             DispatchConfig::default(),
         );
-        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into())
+            .unwrap()
+            .signing(key());
         dispatch_all(&dispatcher, &store).await;
 
         // Exactly the permitted disclosures, and the notice to the assigned counsel, once
@@ -509,7 +512,6 @@ async fn only_permitted_deliveries_are_sent_once_each_signed_and_refusals_are_in
 #[tokio::test]
 async fn a_notice_to_counsel_carries_a_receipt_counsel_can_check_the_same_on_every_attempt() {
     use comity_model::Act;
-    use comity_server::receipt::Receipt;
     for (store, fixture) in stores().await {
         let (base, log) = webhook_sink().await;
         let files = tempfile::tempdir().unwrap();
@@ -543,7 +545,11 @@ async fn a_notice_to_counsel_carries_a_receipt_counsel_can_check_the_same_on_eve
             ],
             policy,
         );
-        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
+        // Where the ledger's key is kept (the server), the dispatcher signs what a receipt
+        // needs.
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into())
+            .unwrap()
+            .signing(key());
         dispatch_all(&dispatcher, &store).await;
 
         let arrived = |key: &str| -> Vec<Value> {
@@ -593,6 +599,147 @@ async fn a_notice_to_counsel_carries_a_receipt_counsel_can_check_the_same_on_eve
 }
 
 #[tokio::test]
+async fn a_dispatcher_without_the_key_puts_a_notice_off_until_a_signed_checkpoint_covers_it() {
+    for (store, fixture) in stores().await {
+        let (base, log) = webhook_sink().await;
+        let recorded = store
+            .record_decisions(&[decided(&ohio("oh-9", &["notify-release"]))])
+            .await
+            .unwrap();
+        let permit = recorded[0].index().unwrap();
+        assert!(
+            store
+                .assign("legal-aid-1", "synthetic-oh-9", "synthetic-admin (admin)")
+                .await
+                .unwrap()
+        );
+        let policy = DispatchConfig {
+            max_attempts: 3,
+            base_delay_ms: 20,
+            max_delay_ms: 100,
+        };
+        let config = config(
+            [
+                ("DHS-ICE-ERO", webhook(format!("{base}/ok"))),
+                ("counsel:legal-aid-1", webhook(format!("{base}/ok"))),
+            ],
+            policy,
+        );
+        // As `comity dispatch` runs it: no key.
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
+        let notice = "oh-9/notify-release/counsel:legal-aid-1";
+        let mut passes = 0;
+        while passes < 5 {
+            if dispatcher.dispatch_due().await.unwrap().is_empty() {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            passes += 1;
+        }
+        assert!(
+            arrivals(&log).contains_key("oh-9/notify-release/DHS-ICE-ERO"),
+            "the disclosure goes ({})",
+            fixture.url()
+        );
+        assert!(!arrivals(&log).contains_key(notice), "the notice waits");
+        let (status, attempts, error) = outbox(&fixture).await[notice].clone();
+        assert_eq!((status.as_str(), attempts), ("pending", 0), "{error}");
+        assert!(
+            error.contains(&format!(
+                "no signed checkpoint covers ledger entry {permit} yet"
+            )),
+            "{error}"
+        );
+        assert!(
+            store.latest_checkpoint().await.unwrap().is_none(),
+            "the dispatcher signed nothing"
+        );
+        assert!(
+            !dispatch_entries(&fixture)
+                .await
+                .iter()
+                .any(|e| e["delivery"] == notice),
+            "no attempt on the notice is in the ledger"
+        );
+        // The server's publisher signs a checkpoint: the notice goes, with a receipt in it.
+        let published = store.sign_checkpoint(&key()).await.unwrap();
+        dispatch_all(&dispatcher, &store).await;
+        let got = log.lock().unwrap().clone();
+        let sent: Vec<&Received> = got.iter().filter(|r| r.key == notice).collect();
+        assert_eq!(sent.len(), 1);
+        let receipt = Receipt::read(&sent[0].body.to_string()).unwrap();
+        assert_eq!(receipt.checkpoint, published.note);
+        assert_eq!(receipt.check(&key().verifier()).unwrap().index, permit);
+        verify_clean(&store).await;
+        store.close().await;
+        fixture.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn a_receipt_the_store_fails_to_make_puts_that_notice_off_alone() {
+    for (store, fixture) in stores().await {
+        let (base, log) = webhook_sink().await;
+        let ids = ["oh-10", "oh-f1", "oh-f2", "oh-11"];
+        let mut index = BTreeMap::new();
+        for id in ids {
+            let recorded = store
+                .record_decisions(&[decided(&ohio(id, &["notify-release"]))])
+                .await
+                .unwrap();
+            index.insert(id, recorded[0].index().unwrap());
+        }
+        for id in ["oh-10", "oh-11"] {
+            let subject = format!("synthetic-{id}");
+            assert!(
+                store
+                    .assign("legal-aid-1", &subject, "synthetic-admin (admin)")
+                    .await
+                    .unwrap()
+            );
+        }
+        let config = config(
+            [
+                ("DHS-ICE-ERO", webhook(format!("{base}/ok"))),
+                ("counsel:legal-aid-1", webhook(format!("{base}/ok"))),
+            ],
+            DispatchConfig::default(),
+        );
+        // The disclosures go; the notices to counsel are planned.
+        let first = Dispatcher::new(store.clone(), config.clone(), "d1".into()).unwrap();
+        first.dispatch_due().await.unwrap();
+        store.sign_checkpoint(&key()).await.unwrap();
+        // The leaf beside oh-10's entry, on its inclusion proof's path (and on no other
+        // notice's), goes missing: the store cannot prove oh-10's entry.
+        let sibling = index["oh-10"] ^ 1;
+        assert_ne!(sibling, index["oh-11"]);
+        fixture
+            .exec(&format!("DELETE FROM ledger_nodes WHERE id = {sibling}"))
+            .await;
+        let own = Store::open(fixture.url()).await.unwrap();
+        let dispatcher = Dispatcher::new(own.clone(), config, "d2".into()).unwrap();
+        let done = dispatcher.dispatch_due().await.unwrap();
+        let delivered: Vec<&str> = done.iter().map(|d| d.delivery.as_str()).collect();
+        assert_eq!(
+            delivered,
+            ["oh-11/notify-release/counsel:legal-aid-1"],
+            "{}",
+            fixture.url()
+        );
+        assert!(arrivals(&log).contains_key("oh-11/notify-release/counsel:legal-aid-1"));
+        let (status, attempts, error) =
+            outbox(&fixture).await["oh-10/notify-release/counsel:legal-aid-1"].clone();
+        assert_eq!((status.as_str(), attempts), ("pending", 0), "{error}");
+        assert!(
+            error.contains(&format!("the ledger lacks node (level 0, index {sibling})")),
+            "{error}"
+        );
+        own.close().await;
+        store.close().await;
+        fixture.drop_database().await;
+    }
+}
+
+#[tokio::test]
 async fn a_notice_whose_disclosure_row_names_another_entry_carries_no_receipt_of_it() {
     for (store, fixture) in stores().await {
         let (base, log) = webhook_sink().await;
@@ -615,7 +762,7 @@ async fn a_notice_whose_disclosure_row_names_another_entry_carries_no_receipt_of
             ],
             DispatchConfig::default(),
         );
-        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
         // The disclosures go; the notice to counsel is planned, not yet sent.
         dispatcher.dispatch_due().await.unwrap();
         let notice = "oh-7/notify-release/counsel:legal-aid-1";
@@ -684,7 +831,7 @@ async fn a_failing_receiver_is_retried_with_growing_delays_then_dead_lettered() 
             max_delay_ms: 10_000,
         };
         let config = config([("DHS-ICE-ERO", webhook(format!("{base}/fail")))], policy);
-        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
         dispatch_all(&dispatcher, &store).await;
 
         let got = log.lock().unwrap().clone();
@@ -760,7 +907,7 @@ async fn two_dispatchers_on_one_database_never_deliver_twice() {
         for name in ["d1", "d2"] {
             // Each on its own connections, as separate processes would be.
             let own = Store::open(fixture.url()).await.unwrap();
-            let dispatcher = Dispatcher::new(own.clone(), config.clone(), name.into(), key())
+            let dispatcher = Dispatcher::new(own.clone(), config.clone(), name.into())
                 .unwrap()
                 .batch(8)
                 .idle_poll(Duration::from_millis(10));
@@ -829,7 +976,7 @@ async fn email_goes_out_by_smtp_with_a_message_id_from_the_delivery() {
         smtp: format!("smtp://127.0.0.1:{port}"),
     };
     let config = config([("DHS-ICE-ERO", email)], DispatchConfig::default());
-    let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
+    let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
     dispatch_all(&dispatcher, &store).await;
     let id = "oh-mail/notify-release/DHS-ICE-ERO";
     assert_eq!(outbox(&fixture).await[id].0, "delivered");
@@ -883,7 +1030,7 @@ async fn a_disclosure_that_needs_approval_is_sent_only_after_it_and_once() {
             [("DHS-ICE-ERO", webhook(format!("{base}/ok")))],
             DispatchConfig::default(),
         );
-        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
         dispatch_all(&dispatcher, &store).await;
         assert!(
             log.lock().unwrap().is_empty(),
@@ -1094,7 +1241,7 @@ async fn a_warrant_check_that_would_tell_ice_a_court_date_sends_nothing() {
             ],
             DispatchConfig::default(),
         );
-        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
         dispatch_all(&dispatcher, &store).await;
         let got = log.lock().unwrap().clone();
         let keys: BTreeSet<&str> = got.iter().map(|r| r.key.as_str()).collect();
@@ -1182,7 +1329,7 @@ async fn an_outbox_row_edited_after_planning_is_refused_and_verify_names_it() {
             ],
             DispatchConfig::default(),
         );
-        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into(), key()).unwrap();
+        let dispatcher = Dispatcher::new(store.clone(), config, "d1".into()).unwrap();
         dispatch_all(&dispatcher, &store).await;
         assert_eq!(
             arrivals(&log),

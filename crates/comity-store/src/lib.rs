@@ -44,7 +44,7 @@ pub use ledger::{ConsistencyProof, InclusionProof, SignedCheckpoint, TreeHead};
 pub use outbox::{
     Completion, Delivery, DeliveryAbout, DeliveryKind, DeliveryStatus, OutboxCounts, delivery_id,
 };
-pub use permit::{Permit, Planner, RecipientKinds};
+pub use permit::{DeliveryPermit, Permit, Planner, RecipientKinds};
 pub use record::{Committed, NewDecision, NewDelivery, Recorded, RecordedDecision};
 pub use scan::{DecisionPages, DecisionRow, ENTRY_TAIL, EntryRow, PassOver};
 pub use service::RecentDecision;

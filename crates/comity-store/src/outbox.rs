@@ -485,6 +485,34 @@ impl Store {
         Ok(out)
     }
 
+    /// Puts off deliveries this dispatcher claimed but cannot send yet (a notice whose
+    /// receipt waits for a signed checkpoint): each, if its claim is still held, is pending
+    /// again, due at its `retry_at` (unix milliseconds), with why in its last error. No
+    /// attempt was made and nothing was sent, so the ledger records nothing. Returns, for
+    /// each, whether its claim was still held.
+    pub async fn defer_deliveries(
+        &self,
+        deferred: &[(&Delivery, i64, &str)],
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(deferred.len());
+        for (d, retry_at, why) in deferred {
+            let done = sqlx::query(
+                "UPDATE outbox SET next_at = $1, claimed_until = 0, last_error = $2 \
+                 WHERE id = $3 AND claimed_by = $4 AND status = 'pending'",
+            )
+            .bind(*retry_at)
+            .bind(plain(why))
+            .bind(d.id.as_str())
+            .bind(d.claim.as_str())
+            .execute(&mut *tx)
+            .await?;
+            out.push(done.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// Begins recording dispatch entries about `deliveries`, under the ledger's lock.
     async fn begin_dispatch_log(
         &self,

@@ -32,6 +32,15 @@ pub enum Permit {
     Refused(String),
 }
 
+/// A claimed delivery the ledger permits ([`Store::permitted_delivery`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryPermit {
+    /// The ledger index of the decision that permits it.
+    pub index: u64,
+    /// For a notice to an assigned counsel, the id of the delivered disclosure it reports.
+    pub reports: Option<String>,
+}
+
 /// A decision the ledger holds that permits or requires an act, with the request as
 /// recorded (its SHA-256 checked against the entry).
 #[derive(Debug, Clone)]
@@ -91,37 +100,41 @@ impl Store {
     /// disclosure. A row edited after it was planned is refused, naming what differs. A
     /// disclosure goes only to an agency whose kind `kinds` (the configuration) vouches for,
     /// and only if that is the kind of recipient the decision was made for.
+    ///
+    /// Answers the permit, or why there is none.
     pub async fn permitted_delivery(
         &self,
         d: &Delivery,
         plan: Planner,
         kinds: RecipientKinds<'_>,
-    ) -> Result<Permit, StoreError> {
+    ) -> Result<Result<DeliveryPermit, String>, StoreError> {
         let permitted = match self.permitted(&d.request_id, &d.act).await? {
             Ok(p) => p,
-            Err(why) => return Ok(Permit::Refused(why)),
+            Err(why) => return Ok(Err(why)),
         };
         if let Err(why) = owed_only(&permitted, &d.act, Some(d)) {
-            return Ok(Permit::Refused(why));
+            return Ok(Err(why));
         }
         if permitted.index != d.decision_index {
-            return Ok(Permit::Refused(format!(
+            return Ok(Err(format!(
                 "the outbox row names ledger entry {} as its permit, but the decision on request {} is entry {}",
                 d.decision_index, d.request_id, permitted.index
             )));
         }
         let (request, planned) = match planned(&permitted, plan) {
             Ok(p) => p,
-            Err(why) => return Ok(Permit::Refused(why)),
+            Err(why) => return Ok(Err(why)),
         };
-        let bound = match planned.iter().find(|p| p.id(&d.request_id) == d.id) {
-            Some(p) => same(d, p).and_then(|()| vouched(d, &request, kinds)),
-            None => self.counsel_notice(d, &planned).await?,
+        let reports = match planned.iter().find(|p| p.id(&d.request_id) == d.id) {
+            Some(p) => same(d, p)
+                .and_then(|()| vouched(d, &request, kinds))
+                .map(|()| None),
+            None => self.counsel_notice(d, &planned).await?.map(Some),
         };
-        Ok(match bound {
-            Ok(()) => Permit::Granted(permitted.index),
-            Err(why) => Permit::Refused(why),
-        })
+        Ok(reports.map(|reports| DeliveryPermit {
+            index: permitted.index,
+            reports,
+        }))
     }
 
     /// The decision that permits `act` on `request_id`, with its request, every approval it
@@ -219,12 +232,13 @@ impl Store {
     }
 
     /// Whether `d`, not a planned delivery, is the notice an assigned counsel is owed for a
-    /// planned disclosure that was delivered, carrying exactly that disclosure.
+    /// planned disclosure that was delivered, carrying exactly that disclosure: answers that
+    /// disclosure's id.
     async fn counsel_notice(
         &self,
         d: &Delivery,
         planned: &[NewDelivery],
-    ) -> Result<Result<(), String>, StoreError> {
+    ) -> Result<Result<String, String>, StoreError> {
         let (counsel, source, disclosure) = match reported_disclosure(d, planned) {
             Ok(reported) => reported,
             Err(why) => return Ok(Err(why)),
@@ -240,7 +254,7 @@ impl Store {
             .await?
             .is_some_and(|r| r.get::<String, _>(0) == "delivered");
         Ok(if delivered {
-            Ok(())
+            Ok(disclosure)
         } else {
             Err(format!(
                 "the disclosure {disclosure} it reports was not delivered"
@@ -423,7 +437,7 @@ impl Store {
             };
             let bound = match planned.iter().find(|p| p.id(rid) == d.id) {
                 Some(p) => same(d, p),
-                None => self.counsel_notice(d, planned).await?,
+                None => self.counsel_notice(d, planned).await?.map(drop),
             };
             if let Err(why) = bound {
                 return fault(why);

@@ -146,12 +146,11 @@ pub(crate) async fn receipt(
 async fn made(state: &AppState, signed: &Signed, id: &str) -> Result<Receipt, ApiError> {
     let store = &state.inner.store;
     let about = store.delivery_about(id).await?;
-    let assigned = match (&about, signed.caller.role) {
-        (Some(a), Role::Counsel) => {
-            store
-                .is_assigned(&signed.caller.name, &a.subject_id)
-                .await?
-        }
+    // Asked whether or not the delivery exists, so that an unknown delivery and another
+    // person's cost counsel the same work and are refused alike.
+    let subject = about.as_ref().map_or("", |a| a.subject_id.as_str());
+    let assigned = match signed.caller.role {
+        Role::Counsel => store.is_assigned(&signed.caller.name, subject).await?,
         _ => false,
     };
     state.authorize(
@@ -162,10 +161,15 @@ async fn made(state: &AppState, signed: &Signed, id: &str) -> Result<Receipt, Ap
     )?;
     let about =
         about.ok_or_else(|| ApiError::not_found("delivery", format!("no delivery `{id}`")))?;
-    Receipt::make(store, &state.inner.signer, about)
+    // The server holds the ledger's key: it signs a checkpoint covering the entry if the
+    // latest does not.
+    let checkpoint = store.sign_checkpoint(&state.inner.signer).await?;
+    Receipt::make(store, about, checkpoint)
         .await
         .map_err(|e| match e {
             MakeError::Store(e) => e.into(),
-            MakeError::Inconsistent(m) => ApiError::internal(m),
+            e @ (MakeError::Inconsistent(_) | MakeError::NotYet { .. }) => {
+                ApiError::internal(e.to_string())
+            }
         })
 }

@@ -27,9 +27,12 @@
 //! counsel) are planned with the decision; a notice to each counsel assigned to the subject
 //! is added when a disclosure is delivered (see [`Store::complete_deliveries`]). A notice to
 //! counsel carries a [`Receipt`] counsel can take to court: of the disclosure it tells of
-//! (or, for a notice a decision owes counsel, of the notice itself), made with a checkpoint
-//! the dispatcher signs when the notice is first ready to send, and kept, so that every
-//! attempt sends the same bytes.
+//! (or, for a notice a decision owes counsel, of the notice itself), made when the notice is
+//! first ready to send, and kept, so that every attempt sends the same bytes. Its checkpoint
+//! is the latest signed one if that covers the permitting entry. A dispatcher that holds the
+//! ledger's key (the one `comity serve` runs) signs one if not; a dispatcher without the key
+//! (`comity dispatch`) never signs, and puts the notice off, without an attempt, until
+//! the server's publisher has signed a checkpoint that covers it.
 
 mod channels;
 
@@ -38,7 +41,9 @@ use std::time::Duration;
 
 pub use channels::{file_name, signature};
 use comity_ledger::NoteSigner;
-use comity_store::{Completion, Delivery, DeliveryKind, Permit, Store, StoreError};
+use comity_store::{
+    Completion, Delivery, DeliveryKind, DeliveryPermit, SignedCheckpoint, Store, StoreError,
+};
 use tokio::task::JoinSet;
 /// The signal that stops a dispatcher (re-exported, so callers need not name `tokio-util`).
 pub use tokio_util::sync::CancellationToken;
@@ -89,7 +94,7 @@ pub struct Done {
 /// the retry policy.
 pub struct Dispatcher {
     store: Store,
-    signer: Arc<NoteSigner>,
+    signer: Option<NoteSigner>,
     config: Arc<Config>,
     name: String,
     sender: Arc<Sender>,
@@ -99,22 +104,17 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// A dispatcher named `name` over `store`, delivering by `config`'s channels, signing
-    /// with `signer` (the ledger's key) the checkpoints of the receipts notices to counsel
-    /// carry.
-    pub fn new(
-        store: Store,
-        config: Config,
-        name: String,
-        signer: NoteSigner,
-    ) -> Result<Dispatcher, DispatchError> {
+    /// A dispatcher named `name` over `store`, delivering by `config`'s channels. It holds no
+    /// key: the receipts notices to counsel carry wait for a signed checkpoint that covers
+    /// them (see [`Dispatcher::signing`]).
+    pub fn new(store: Store, config: Config, name: String) -> Result<Dispatcher, DispatchError> {
         let chars = name.chars().count();
         if !(1..=100).contains(&chars) || name.chars().any(char::is_control) {
             return Err(DispatchError::Name(name));
         }
         Ok(Dispatcher {
             store,
-            signer: Arc::new(signer),
+            signer: None,
             config: Arc::new(config),
             name,
             sender: Arc::new(Sender::new()?),
@@ -122,6 +122,14 @@ impl Dispatcher {
             idle_poll: IDLE_POLL,
             lease: LEASE,
         })
+    }
+
+    /// Signs with `signer`, the ledger's key, a checkpoint for a receipt when the latest
+    /// does not cover its entry, so that no notice waits for one. Only where the key is kept
+    /// (the server): a key of its own would sign checkpoints no auditor pinned.
+    pub fn signing(mut self, signer: NoteSigner) -> Dispatcher {
+        self.signer = Some(signer);
+        self
     }
 
     /// Claims at most `n` deliveries per pass (default 64).
@@ -155,7 +163,12 @@ impl Dispatcher {
             return Ok(Vec::new());
         }
         // 1–2: the ledger's permit and the channel, before anything is sent.
-        let (settled, ready) = self.prepare(&claimed).await?;
+        let Prepared {
+            settled,
+            deferred,
+            ready,
+        } = self.prepare(&claimed).await;
+        self.defer(&deferred).await?;
         let mut done = self.complete(settled, None).await?;
         // 3: the attempts, in the ledger before anything leaves.
         let attempts: Vec<(&Delivery, u64)> =
@@ -168,9 +181,7 @@ impl Dispatcher {
             .filter_map(|(r, number)| Some((r, number?)))
             .collect();
         // 4: every send of the batch at once; 5: the results.
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = now_ms();
         let (finished, numbers): (Vec<(&Delivery, Completion)>, Vec<u64>) = self
             .send_all(ready)
             .await
@@ -181,75 +192,120 @@ impl Dispatcher {
         Ok(done)
     }
 
-    /// Each claimed delivery either settled now (refused: the ledger does not permit it;
-    /// dead: no channel, or a payload that cannot be sent) or ready to send.
-    async fn prepare<'d>(
-        &self,
-        claimed: &'d [Delivery],
-    ) -> Result<(Vec<(&'d Delivery, Completion)>, Vec<Ready<'d>>), DispatchError> {
-        let mut settled = Vec::new();
-        let mut ready = Vec::new();
-        let kinds = |agency: &str| self.config.agencies.get(agency).copied();
+    /// Takes each claimed delivery as far as it goes before sending: settled now (refused:
+    /// the ledger does not permit it; dead: no channel, or a payload that cannot be sent),
+    /// put off (its receipt cannot be made yet), or ready to send. A failure of the store on
+    /// one delivery puts that one off; it never fails the others.
+    async fn prepare<'d>(&self, claimed: &'d [Delivery]) -> Prepared<'d> {
+        let mut out = Prepared::default();
         for d in claimed {
-            let permit = match self
-                .store
-                .permitted_delivery(d, crate::plan::deliveries, &kinds)
-                .await?
-            {
-                Permit::Granted(index) => index,
-                Permit::Refused(reason) => {
-                    settled.push((d, Completion::Refused { reason }));
-                    continue;
-                }
-            };
-            let Some(channel) = self.config.channel(&d.recipient) else {
-                let error = format!("no channel is configured for recipient `{}`", d.recipient);
-                settled.push((d, Completion::Dead { error }));
-                continue;
-            };
-            let receipt = match self.receipt(d, permit).await {
-                Ok(receipt) => receipt,
-                Err(MakeError::Store(e)) => return Err(e.into()),
-                Err(MakeError::Inconsistent(error)) => {
-                    settled.push((d, Completion::Dead { error }));
-                    continue;
-                }
-            };
-            match channels::envelope(d, permit, receipt.as_deref()) {
-                Ok(body) => ready.push(Ready {
+            match self.prepare_one(d).await {
+                Ok(Prepare::Settled(completion)) => out.settled.push((d, completion)),
+                Ok(Prepare::Ready(ready)) => out.ready.push(ready),
+                Err(why) => out.deferred.push((d, why)),
+            }
+        }
+        out
+    }
+
+    /// What becomes of `d` before sending, or why it must wait.
+    async fn prepare_one<'d>(&self, d: &'d Delivery) -> Result<Prepare<'d>, String> {
+        let kinds = |agency: &str| self.config.agencies.get(agency).copied();
+        let wait = |e: &dyn std::fmt::Display| format!("checking its permit: {e}");
+        let permit = match self
+            .store
+            .permitted_delivery(d, crate::plan::deliveries, &kinds)
+            .await
+            .map_err(|e| wait(&e))?
+        {
+            Ok(permit) => permit,
+            Err(reason) => return Ok(Prepare::Settled(Completion::Refused { reason })),
+        };
+        let Some(channel) = self.config.channel(&d.recipient) else {
+            let error = format!("no channel is configured for recipient `{}`", d.recipient);
+            return Ok(Prepare::Settled(Completion::Dead { error }));
+        };
+        let receipt = match self.receipt(d, &permit).await {
+            Ok(receipt) => receipt,
+            Err(MakeError::Inconsistent(error)) => {
+                return Ok(Prepare::Settled(Completion::Dead { error }));
+            }
+            Err(e @ (MakeError::NotYet { .. } | MakeError::Store(_))) => {
+                return Err(format!("its receipt: {e}"));
+            }
+        };
+        Ok(
+            match channels::envelope(d, permit.index, receipt.as_deref()) {
+                Ok(body) => Prepare::Ready(Ready {
                     delivery: d,
-                    permit,
+                    permit: permit.index,
                     channel: channel.clone(),
                     body,
                 }),
-                Err(error) => settled.push((d, Completion::Dead { error })),
-            }
+                Err(error) => Prepare::Settled(Completion::Dead { error }),
+            },
+        )
+    }
+
+    /// Puts off each delivery that must wait, with why, to be tried again after the first
+    /// retry's delay: no attempt is made or counted.
+    async fn defer(&self, deferred: &[(&Delivery, String)]) -> Result<(), DispatchError> {
+        if deferred.is_empty() {
+            return Ok(());
         }
-        Ok((settled, ready))
+        let now = now_ms();
+        let deferred: Vec<(&Delivery, i64, &str)> = deferred
+            .iter()
+            .map(|(d, why)| {
+                let delay = retry_delay(&self.config.dispatch, 1, jitter());
+                (*d, now + delay as i64, why.as_str())
+            })
+            .collect();
+        self.store.defer_deliveries(&deferred).await?;
+        Ok(())
     }
 
     /// The receipt `d` carries, as JSON text: a notice to counsel carries the receipt of the
     /// disclosure it tells of, or, owed by a decision, its own; made once and kept. The
-    /// receipt proves `permit`, the decision the ledger was just found to permit `d` by.
-    async fn receipt(&self, d: &Delivery, permit: u64) -> Result<Option<String>, MakeError> {
-        let Some(of) = receipt_of(d)? else {
+    /// receipt proves `permit`, as the ledger was just found to grant it.
+    async fn receipt(
+        &self,
+        d: &Delivery,
+        permit: &DeliveryPermit,
+    ) -> Result<Option<String>, MakeError> {
+        let Some(of) = receipt_of(d, permit) else {
             return Ok(None);
         };
         if let Some(kept) = self.store.kept_receipt(&d.id).await? {
             return Ok(Some(kept));
         }
-        let about = self.store.delivery_about(&of).await?.ok_or_else(|| {
+        let about = self.store.delivery_about(of).await?.ok_or_else(|| {
             MakeError::Inconsistent(format!("the delivery `{of}` it tells of is not planned"))
         })?;
-        if about.decision_index != permit {
+        if about.decision_index != permit.index {
             return Err(MakeError::Inconsistent(format!(
-                "the delivery `{of}` it tells of names ledger entry {}, not the permitting entry {permit}",
-                about.decision_index
+                "the delivery `{of}` it tells of names ledger entry {}, not the permitting entry {}",
+                about.decision_index, permit.index
             )));
         }
-        let receipt = Receipt::make(&self.store, &self.signer, about).await?;
+        let checkpoint = self.checkpoint(permit.index).await?;
+        let receipt = Receipt::make(&self.store, about, checkpoint).await?;
         let text = serde_json::to_string(&receipt).expect("receipts serialize");
         Ok(Some(self.store.keep_receipt(&d.id, &text).await?))
+    }
+
+    /// A signed checkpoint that covers entry `index`: the latest, if it does; else, with
+    /// the ledger's key, one signed now.
+    async fn checkpoint(&self, index: u64) -> Result<SignedCheckpoint, MakeError> {
+        let latest = self.store.latest_checkpoint().await?;
+        match (latest, &self.signer) {
+            (Some(latest), _) if latest.size > index => Ok(latest),
+            (_, Some(signer)) => Ok(self.store.sign_checkpoint(signer).await?),
+            (latest, None) => Err(MakeError::NotYet {
+                index,
+                size: latest.map_or(0, |l| l.size),
+            }),
+        }
     }
 
     /// Sends every ready delivery (with its attempt's number) at once; answers each with
@@ -349,17 +405,9 @@ impl Dispatcher {
     }
 }
 
-/// Runs a dispatcher named `name` until `stop` is cancelled, as `comity serve` and
-/// `comity dispatch` do; writes each delivery that did not go through (failed, dead,
-/// refused) to standard error.
-pub async fn run_dispatcher(
-    store: Store,
-    config: Config,
-    name: String,
-    signer: NoteSigner,
-    stop: CancellationToken,
-) -> Result<(), DispatchError> {
-    let dispatcher = Dispatcher::new(store, config, name, signer)?;
+/// Runs `dispatcher` until `stop` is cancelled, as `comity serve` does; writes each delivery
+/// that did not go through (failed, dead, refused) to standard error.
+pub async fn run_dispatcher(dispatcher: Dispatcher, stop: CancellationToken) {
     dispatcher
         .run(stop, |done| {
             if done.completion != Completion::Delivered {
@@ -373,28 +421,35 @@ pub async fn run_dispatcher(
             }
         })
         .await;
-    Ok(())
 }
 
 /// The delivery whose receipt `d` carries, if it carries one: a notice to an assigned counsel
-/// (`counsel:<name>`) tells of the disclosure its payload names (the payload is as the ledger
-/// determines it: the permit was checked first); a notice owed to `counsel` is its own.
-fn receipt_of(d: &Delivery) -> Result<Option<String>, MakeError> {
+/// tells of the disclosure the ledger found it reports; a notice owed to `counsel` is its
+/// own.
+fn receipt_of<'a>(d: &'a Delivery, permit: &'a DeliveryPermit) -> Option<&'a str> {
     if d.kind != DeliveryKind::Notice.as_str() {
-        return Ok(None);
+        None
+    } else if d.recipient == "counsel" {
+        Some(&d.id)
+    } else {
+        permit.reports.as_deref()
     }
-    if d.recipient == "counsel" {
-        return Ok(Some(d.id.clone()));
-    }
-    if !d.recipient.starts_with("counsel:") {
-        return Ok(None);
-    }
-    let payload: serde_json::Value = serde_json::from_str(&d.payload)
-        .map_err(|e| MakeError::Inconsistent(format!("the payload is not JSON: {e}")))?;
-    payload["disclosure"]
-        .as_str()
-        .map(|id| Some(id.to_owned()))
-        .ok_or_else(|| MakeError::Inconsistent("the notice names no disclosure".to_owned()))
+}
+
+/// What a claimed delivery comes to before sending.
+enum Prepare<'d> {
+    /// Settled now, never sent.
+    Settled(Completion),
+    /// Ready to send.
+    Ready(Ready<'d>),
+}
+
+/// A batch of claimed deliveries, prepared: settled, put off (with why), or ready to send.
+#[derive(Default)]
+struct Prepared<'d> {
+    settled: Vec<(&'d Delivery, Completion)>,
+    deferred: Vec<(&'d Delivery, String)>,
+    ready: Vec<Ready<'d>>,
 }
 
 /// A claimed delivery the ledger permits, ready to send: by the decision at `permit`,
@@ -404,6 +459,13 @@ struct Ready<'d> {
     permit: u64,
     channel: Channel,
     body: Vec<u8>,
+}
+
+/// Now, in unix milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// A random number for jitter.
