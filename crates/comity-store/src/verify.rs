@@ -9,6 +9,7 @@ use crate::entry::{EntryKind, decision_in_entry, pack_entry, sha256_hex};
 use crate::ledger::{node_id, node_of};
 use crate::rows::{hash, parse_id, records};
 use crate::{Finding, Store, StoreError};
+use rusqlite::types::ValueRef;
 use std::path::Path;
 use tokio::sync::mpsc::{Receiver, Sender};
 
@@ -74,8 +75,9 @@ fn spans(size: u64) -> Vec<Span> {
 enum Checked {
     /// Entries, each with its leaf hash and what is wrong with the rows that record it.
     Entries(Vec<CheckedEntry>),
-    /// Stored nodes of one level: their index and hash.
-    Nodes(u8, Vec<(u64, Hash)>),
+    /// Stored nodes of one level: their index and hash (`None`: what is stored is not a
+    /// SHA-256 hash).
+    Nodes(u8, Vec<(u64, Option<Hash>)>),
 }
 
 /// One entry as a reader lane checked it: its leaf hash, and what is wrong with the rows that
@@ -273,15 +275,15 @@ impl EntryRow<'_> {
 }
 
 /// The stored nodes of `level` in a page, decoded.
-fn decode_nodes(page: &crate::rows::Page, level: u8) -> Result<Vec<(u64, Hash)>, StoreError> {
+fn decode_nodes(
+    page: &crate::rows::Page,
+    level: u8,
+) -> Result<Vec<(u64, Option<Hash>)>, StoreError> {
     page.rows()
         .map(|record| {
             let (at, index) = node_of(parse_id(record[0])?);
             debug_assert_eq!(at, level);
-            Ok((
-                index,
-                hash(record[1], || format!("node ({level}, {index})"))?,
-            ))
+            Ok((index, comity_ledger::from_hex(record[1]).ok()))
         })
         .collect()
 }
@@ -308,10 +310,30 @@ fn sqlite_lane(
                 while let Some(row) = rows.next()? {
                     let index = row.get::<_, i64>(0)? as u64;
                     let mut fields = [""; ENTRY_FIELDS.len() - 1];
+                    let mut not_text = None;
                     for (k, field) in fields.iter_mut().enumerate() {
-                        *field = text(row, k + 1, &|| format!("entry {index}"))?;
+                        match row.get_ref(k + 1)? {
+                            ValueRef::Text(bytes) => match std::str::from_utf8(bytes) {
+                                Ok(text) => *field = text,
+                                Err(_) => not_text = Some((k + 1, "text that is not UTF-8")),
+                            },
+                            ValueRef::Null => not_text = Some((k + 1, "nothing")),
+                            ValueRef::Integer(_) => not_text = Some((k + 1, "an integer")),
+                            ValueRef::Real(_) => not_text = Some((k + 1, "a real")),
+                            ValueRef::Blob(_) => not_text = Some((k + 1, "a blob")),
+                        }
                     }
-                    out.push(check_entry(index, &fields)?);
+                    out.push(match not_text {
+                        None => check_entry(index, &fields)?,
+                        Some((k, what)) => CheckedEntry {
+                            index,
+                            leaf: [0; 32],
+                            fault: Some(format!(
+                                "`{}`, read for it, holds {what}, not text",
+                                ENTRY_FIELDS[k]
+                            )),
+                        },
+                    });
                 }
                 Checked::Entries(out)
             }
@@ -320,8 +342,13 @@ fn sqlite_lane(
                 let mut out = Vec::with_capacity((end - first) as usize);
                 while let Some(row) = rows.next()? {
                     let (_, index) = node_of(row.get(0)?);
-                    let what = || format!("node ({level}, {index})");
-                    out.push((index, hash(text(row, 1, &what)?, what)?));
+                    let stored = match row.get_ref(1)? {
+                        ValueRef::Text(hex) => std::str::from_utf8(hex)
+                            .ok()
+                            .and_then(|hex| comity_ledger::from_hex(hex).ok()),
+                        _ => None,
+                    };
+                    out.push((index, stored));
                 }
                 Checked::Nodes(level, out)
             }
@@ -331,17 +358,6 @@ fn sqlite_lane(
         }
     }
     Ok(())
-}
-
-/// The text of column `k` of `row`, where SQLite holds it; `what` names the row.
-fn text<'r>(
-    row: &'r rusqlite::Row<'_>,
-    k: usize,
-    what: &dyn Fn() -> String,
-) -> Result<&'r str, StoreError> {
-    row.get_ref(k)?
-        .as_str()
-        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", what())))
 }
 
 /// The next page of a lane.
@@ -644,8 +660,10 @@ async fn check_node_pages(
                 return Err(Stop::Found(missing_node(level, expect)));
             }
             let rebuilt = tree.node(level, index).expect("a node below the size read");
-            if hash != rebuilt {
-                let what = if level == 0 {
+            if hash != Some(rebuilt) {
+                let what = if hash.is_none() {
+                    format!("the tree node at level {level} is stored as no SHA-256 hash")
+                } else if level == 0 {
                     "its stored bytes no longer hash to the leaf in the tree (the entry was changed)".to_owned()
                 } else {
                     format!("the tree node at level {level} does not match the entries under it")

@@ -295,6 +295,42 @@ async fn a_missing_or_extra_tree_node_is_named() {
     names(&[&extra], 21, "covers entries the ledger does not hold").await;
 }
 
+/// SQLite keeps whatever type a value is given: an entry, or a node, rewritten as a blob is
+/// a finding naming it, not a failure to read.
+#[tokio::test]
+async fn a_value_stored_as_a_blob_where_text_belongs_is_named() {
+    for (tamper, index, what) in [
+        (
+            "UPDATE ledger_entries SET body = CAST(body AS BLOB) WHERE idx = 7",
+            7,
+            "`e.body`, read for it, holds a blob, not text",
+        ),
+        (
+            "UPDATE ledger_nodes SET hash = CAST(hash AS BLOB) WHERE id = 5",
+            5,
+            "the tree node at level 0 is stored as no SHA-256 hash",
+        ),
+    ] {
+        let fixture = TestDb::sqlite();
+        let store = Store::open(fixture.url()).await.unwrap();
+        store.record_decisions(&batch(0, 20)).await.unwrap();
+        let signer = NoteSigner::generate("comity.test/ledger").unwrap();
+        store.sign_checkpoint(&signer).await.unwrap();
+        fixture.exec(tamper).await;
+        let finding = store
+            .verify(&signer.verifier(), &|_, _| {})
+            .await
+            .unwrap()
+            .expect_err("tampering must be found")
+            .to_string();
+        assert!(
+            finding.starts_with(&format!("entry {index}: ")) && finding.contains(what),
+            "{finding}"
+        );
+        store.close().await;
+    }
+}
+
 #[tokio::test]
 async fn a_changed_pack_row_is_named() {
     names(
