@@ -46,8 +46,8 @@ fn print(done: &Done) {
     outln!(
         "{}\t{}\t{attempt}\t{}",
         done.delivery,
-        done.completion.outcome(),
-        done.completion.error()
+        done.became.outcome(),
+        done.became.error()
     );
 }
 

@@ -81,8 +81,9 @@ async fn dispatch_entries(db: &TestDb) -> Vec<Value> {
         .collect()
 }
 
-/// The ledger's key in these tests: the dispatcher signs the checkpoints of counsel's
-/// receipts with it, and `verify` checks every checkpoint against it.
+/// The ledger's key in these tests: a dispatcher given it (`signing`, as the server's is)
+/// signs the checkpoints of counsel's receipts with it, and `verify` checks every checkpoint
+/// against it.
 fn key() -> NoteSigner {
     NoteSigner::from_secret_bytes("comity.test/ledger", &[7; 32]).unwrap()
 }
@@ -718,10 +719,16 @@ async fn a_receipt_the_store_fails_to_make_puts_that_notice_off_alone() {
         let own = Store::open(fixture.url()).await.unwrap();
         let dispatcher = Dispatcher::new(own.clone(), config, "d2".into()).unwrap();
         let done = dispatcher.dispatch_due().await.unwrap();
-        let delivered: Vec<&str> = done.iter().map(|d| d.delivery.as_str()).collect();
+        let became: Vec<(&str, &str)> = done
+            .iter()
+            .map(|d| (d.delivery.as_str(), d.became.outcome()))
+            .collect();
         assert_eq!(
-            delivered,
-            ["oh-11/notify-release/counsel:legal-aid-1"],
+            became,
+            [
+                ("oh-10/notify-release/counsel:legal-aid-1", "put-off"),
+                ("oh-11/notify-release/counsel:legal-aid-1", "delivered")
+            ],
             "{}",
             fixture.url()
         );

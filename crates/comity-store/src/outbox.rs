@@ -488,16 +488,15 @@ impl Store {
     /// Puts off deliveries this dispatcher claimed but cannot send yet (a notice whose
     /// receipt waits for a signed checkpoint): each, if its claim is still held, is pending
     /// again, due at its `retry_at` (unix milliseconds), with why in its last error. No
-    /// attempt was made and nothing was sent, so the ledger records nothing. Returns, for
-    /// each, whether its claim was still held.
+    /// attempt was made and nothing was sent, so the ledger records nothing. A delivery
+    /// whose claim another dispatcher now holds is left to it.
     pub async fn defer_deliveries(
         &self,
         deferred: &[(&Delivery, i64, &str)],
-    ) -> Result<Vec<bool>, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut out = Vec::with_capacity(deferred.len());
         for (d, retry_at, why) in deferred {
-            let done = sqlx::query(
+            sqlx::query(
                 "UPDATE outbox SET next_at = $1, claimed_until = 0, last_error = $2 \
                  WHERE id = $3 AND claimed_by = $4 AND status = 'pending'",
             )
@@ -507,10 +506,9 @@ impl Store {
             .bind(d.claim.as_str())
             .execute(&mut *tx)
             .await?;
-            out.push(done.rows_affected() == 1);
         }
         tx.commit().await?;
-        Ok(out)
+        Ok(())
     }
 
     /// Begins recording dispatch entries about `deliveries`, under the ledger's lock.

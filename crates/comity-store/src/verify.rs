@@ -312,6 +312,9 @@ fn sqlite_lane(
                     let mut fields = [""; ENTRY_FIELDS.len() - 1];
                     let mut not_text = None;
                     for (k, field) in fields.iter_mut().enumerate() {
+                        if not_text.is_some() {
+                            break;
+                        }
                         match row.get_ref(k + 1)? {
                             ValueRef::Text(bytes) => match std::str::from_utf8(bytes) {
                                 Ok(text) => *field = text,
@@ -330,7 +333,7 @@ fn sqlite_lane(
                             leaf: [0; 32],
                             fault: Some(format!(
                                 "`{}`, read for it, holds {what}, not text",
-                                ENTRY_FIELDS[k]
+                                column(ENTRY_FIELDS[k])
                             )),
                         },
                     });
@@ -358,6 +361,12 @@ fn sqlite_lane(
         }
     }
     Ok(())
+}
+
+/// The column an [`ENTRY_FIELDS`] expression reads: `r.body` of `COALESCE(r.body, '')`.
+fn column(field: &str) -> &str {
+    let inner = field.strip_prefix("COALESCE(").unwrap_or(field);
+    inner.split(',').next().unwrap_or(inner)
 }
 
 /// The next page of a lane.

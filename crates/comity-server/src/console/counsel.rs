@@ -150,7 +150,7 @@ async fn made(state: &AppState, signed: &Signed, id: &str) -> Result<Receipt, Ap
     // person's cost counsel the same work and are refused alike.
     let subject = about.as_ref().map_or("", |a| a.subject_id.as_str());
     let assigned = match signed.caller.role {
-        Role::Counsel => store.is_assigned(&signed.caller.name, subject).await?,
+        Role::Counsel => store.is_assigned(&signed.caller.name, subject).await? && about.is_some(),
         _ => false,
     };
     state.authorize(

@@ -84,11 +84,48 @@ pub enum DispatchError {
 pub struct Done {
     /// The delivery id.
     pub delivery: String,
-    /// The attempt's number, if one was made (none for a refusal or a missing channel).
+    /// The attempt's number, if one was made (none for a refusal, a missing channel, or a
+    /// delivery put off).
     pub attempt: Option<u64>,
-    /// The result recorded.
-    pub completion: Completion,
+    /// What became of it.
+    pub became: Became,
 }
+
+/// What became of a delivery: an end or an attempt's result, recorded in the ledger; or put
+/// off, nothing sent and nothing recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Became {
+    /// Recorded: delivered, failed (to be tried again), dead or refused.
+    Recorded(Completion),
+    /// Put off until a later pass: its receipt waits for a signed checkpoint, or what is
+    /// stored about it could not be read.
+    PutOff {
+        /// Why.
+        why: String,
+    },
+}
+
+impl Became {
+    /// `delivered`, `failed`, `dead`, `refused`, or `put-off`.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Became::Recorded(c) => c.outcome(),
+            Became::PutOff { .. } => "put-off",
+        }
+    }
+
+    /// The error, reason or cause (empty for a delivery).
+    pub fn error(&self) -> &str {
+        match self {
+            Became::Recorded(c) => c.error(),
+            Became::PutOff { why } => why,
+        }
+    }
+}
+
+/// How long a notice whose receipt waits for a signed checkpoint is put off (a random half
+/// of it taken off): the server's publisher signs one a minute by default.
+const CHECKPOINT_WAIT_MS: u64 = 5_000;
 
 /// A dispatcher: its name (recorded in every entry it writes), the store, the channels and
 /// the retry policy.
@@ -167,9 +204,9 @@ impl Dispatcher {
             settled,
             deferred,
             ready,
-        } = self.prepare(&claimed).await;
-        self.defer(&deferred).await?;
+        } = self.prepare(&claimed).await?;
         let mut done = self.complete(settled, None).await?;
+        done.extend(self.defer(deferred).await?);
         // 3: the attempts, in the ledger before anything leaves.
         let attempts: Vec<(&Delivery, u64)> =
             ready.iter().map(|r| (r.delivery, r.permit)).collect();
@@ -194,32 +231,40 @@ impl Dispatcher {
 
     /// Takes each claimed delivery as far as it goes before sending: settled now (refused:
     /// the ledger does not permit it; dead: no channel, or a payload that cannot be sent),
-    /// put off (its receipt cannot be made yet), or ready to send. A failure of the store on
-    /// one delivery puts that one off; it never fails the others.
-    async fn prepare<'d>(&self, claimed: &'d [Delivery]) -> Prepared<'d> {
+    /// put off (its receipt cannot be made yet, or what is stored about it cannot be read:
+    /// that one alone, never the others), or ready to send. A failure of the database itself
+    /// fails the pass: the claims run out and are taken again once it is back.
+    async fn prepare<'d>(&self, claimed: &'d [Delivery]) -> Result<Prepared<'d>, DispatchError> {
         let mut out = Prepared::default();
         for d in claimed {
-            match self.prepare_one(d).await {
-                Ok(Prepare::Settled(completion)) => out.settled.push((d, completion)),
-                Ok(Prepare::Ready(ready)) => out.ready.push(ready),
-                Err(why) => out.deferred.push((d, why)),
+            match self.prepare_one(d).await? {
+                Prepare::Settled(completion) => out.settled.push((d, completion)),
+                Prepare::Ready(ready) => out.ready.push(ready),
+                Prepare::Wait { why, wait_ms } => out.deferred.push((d, why, wait_ms)),
             }
         }
-        out
+        Ok(out)
     }
 
-    /// What becomes of `d` before sending, or why it must wait.
-    async fn prepare_one<'d>(&self, d: &'d Delivery) -> Result<Prepare<'d>, String> {
+    /// What becomes of `d` before sending.
+    async fn prepare_one<'d>(&self, d: &'d Delivery) -> Result<Prepare<'d>, StoreError> {
         let kinds = |agency: &str| self.config.agencies.get(agency).copied();
-        let wait = |e: &dyn std::fmt::Display| format!("checking its permit: {e}");
+        let unreadable = |e: StoreError, what: &str| match e {
+            // About this delivery alone: it waits the longest retry delay.
+            StoreError::Corrupt(_) | StoreError::NotFound(_) => Ok(Prepare::Wait {
+                why: format!("{what}: {e}"),
+                wait_ms: self.config.dispatch.max_delay_ms,
+            }),
+            e => Err(e),
+        };
         let permit = match self
             .store
             .permitted_delivery(d, crate::plan::deliveries, &kinds)
             .await
-            .map_err(|e| wait(&e))?
         {
-            Ok(permit) => permit,
-            Err(reason) => return Ok(Prepare::Settled(Completion::Refused { reason })),
+            Ok(Ok(permit)) => permit,
+            Ok(Err(reason)) => return Ok(Prepare::Settled(Completion::Refused { reason })),
+            Err(e) => return unreadable(e, "checking its permit"),
         };
         let Some(channel) = self.config.channel(&d.recipient) else {
             let error = format!("no channel is configured for recipient `{}`", d.recipient);
@@ -230,9 +275,13 @@ impl Dispatcher {
             Err(MakeError::Inconsistent(error)) => {
                 return Ok(Prepare::Settled(Completion::Dead { error }));
             }
-            Err(e @ (MakeError::NotYet { .. } | MakeError::Store(_))) => {
-                return Err(format!("its receipt: {e}"));
+            Err(e @ MakeError::NotYet { .. }) => {
+                return Ok(Prepare::Wait {
+                    why: format!("its receipt: {e}"),
+                    wait_ms: CHECKPOINT_WAIT_MS,
+                });
             }
+            Err(MakeError::Store(e)) => return unreadable(e, "making its receipt"),
         };
         Ok(
             match channels::envelope(d, permit.index, receipt.as_deref()) {
@@ -247,22 +296,33 @@ impl Dispatcher {
         )
     }
 
-    /// Puts off each delivery that must wait, with why, to be tried again after the first
-    /// retry's delay: no attempt is made or counted.
-    async fn defer(&self, deferred: &[(&Delivery, String)]) -> Result<(), DispatchError> {
+    /// Puts off each delivery that must wait, with why, for its wait (a random half of it
+    /// taken off, so that waiting notices do not come back at once): no attempt is made or
+    /// counted, nothing is recorded in the ledger.
+    async fn defer(
+        &self,
+        deferred: Vec<(&Delivery, String, u64)>,
+    ) -> Result<Vec<Done>, DispatchError> {
         if deferred.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let now = now_ms();
-        let deferred: Vec<(&Delivery, i64, &str)> = deferred
+        let put_off: Vec<(&Delivery, i64, &str)> = deferred
             .iter()
-            .map(|(d, why)| {
-                let delay = retry_delay(&self.config.dispatch, 1, jitter());
-                (*d, now + delay as i64, why.as_str())
+            .map(|(d, why, wait)| {
+                let wait = wait - (wait / 2).min(jitter() % (wait / 2 + 1));
+                (*d, now + wait as i64, why.as_str())
             })
             .collect();
-        self.store.defer_deliveries(&deferred).await?;
-        Ok(())
+        self.store.defer_deliveries(&put_off).await?;
+        Ok(deferred
+            .into_iter()
+            .map(|(d, why, _)| Done {
+                delivery: d.id.clone(),
+                attempt: None,
+                became: Became::PutOff { why },
+            })
+            .collect())
     }
 
     /// The receipt `d` carries, as JSON text: a notice to counsel carries the receipt of the
@@ -370,7 +430,7 @@ impl Dispatcher {
             .map(|(k, ((d, completion), _))| Done {
                 delivery: d.id.clone(),
                 attempt: numbers.map(|n| n[k]),
-                completion,
+                became: Became::Recorded(completion),
             })
             .collect())
     }
@@ -410,13 +470,13 @@ impl Dispatcher {
 pub async fn run_dispatcher(dispatcher: Dispatcher, stop: CancellationToken) {
     dispatcher
         .run(stop, |done| {
-            if done.completion != Completion::Delivered {
+            if done.became != Became::Recorded(Completion::Delivered) {
                 eprintln!(
                     "dispatcher {}: {}: {}: {}",
                     dispatcher.name,
                     done.delivery,
-                    done.completion.outcome(),
-                    done.completion.error()
+                    done.became.outcome(),
+                    done.became.error()
                 );
             }
         })
@@ -442,13 +502,16 @@ enum Prepare<'d> {
     Settled(Completion),
     /// Ready to send.
     Ready(Ready<'d>),
+    /// Put off, why, for how long (milliseconds).
+    Wait { why: String, wait_ms: u64 },
 }
 
-/// A batch of claimed deliveries, prepared: settled, put off (with why), or ready to send.
+/// A batch of claimed deliveries, prepared: settled, put off (with why and for how long), or
+/// ready to send.
 #[derive(Default)]
 struct Prepared<'d> {
     settled: Vec<(&'d Delivery, Completion)>,
-    deferred: Vec<(&'d Delivery, String)>,
+    deferred: Vec<(&'d Delivery, String, u64)>,
     ready: Vec<Ready<'d>>,
 }
 

@@ -354,15 +354,15 @@ pub(crate) async fn assigned(
             v.pointer("/subject/id")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    // Asked even for an unknown request (of no subject, which no counsel is assigned to), so
-    // that an unknown id and another person's cost the same work and are refused alike.
-    Ok(state
+        });
+    // Asked even for an unknown request (of no subject), so that an unknown id and another
+    // person's cost the same work and are refused alike.
+    let assigned = state
         .inner
         .store
-        .is_assigned(&caller.name, &subject)
-        .await?)
+        .is_assigned(&caller.name, subject.as_deref().unwrap_or_default())
+        .await?;
+    Ok(assigned && subject.is_some())
 }
 
 /// The request recorded under `id`, exactly as received, when `caller` may read it at `route`
