@@ -6,7 +6,10 @@
 //! - `loaded`: the same NYC decision with only the NYC pack loaded, with the packs a NYC
 //!   request needs (federal, state, city), and with every jurisdiction's packs loaded;
 //!   beside it Cedar alone on one unsliced set of every policy;
-//! - `rego`: the NYC DOC detainer rules in Rego on regorus's bytecode VM, against comity.
+//! - `rego`: the NYC DOC detainer rules in Rego on regorus's bytecode VM, against comity;
+//! - `cold`: 10,000 distinct NYC DOC detainers, every pack loaded, nothing remembered:
+//!   regorus's VM, comity's compiled packs, and comity on Cedar's evaluator, their outcomes
+//!   checked equal first.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -115,13 +118,12 @@ fn per_act(c: &mut Criterion) {
 
 fn loaded(c: &mut Criterion) {
     let nyc_only = root_with(&["country-us/state-ny/place-new_york"]);
+    // Every version of the federal, New York State and City law (an amendment needs the
+    // version it amends beside it).
     let nyc_stack = root_with(&[
         "country-us/1997-04-01",
         "country-us/2017-04-02",
-        "country-us/state-ny/2017-09-15",
-        "country-us/state-ny/2018-04-25",
-        "country-us/state-ny/2020-12-15",
-        "country-us/state-ny/place-new_york",
+        "country-us/state-ny",
     ]);
     let request = &requests()[1];
     let mut g = c.benchmark_group("loaded");
@@ -259,8 +261,9 @@ fn rego(c: &mut Criterion) {
 }
 
 /// `n` varied synthetic New York City requests (agencies, warrants, records, acts, dates),
-/// from a fixed seed.
-fn stream(n: usize) -> Vec<Request> {
+/// from a fixed seed; with `doc`, detainers to the Department of Correction only, asking to
+/// hold or tell the release date (what the Rego peer decides).
+fn stream(n: usize, doc: bool) -> Vec<Request> {
     let mut seed: u64 = 0x5eed;
     let mut next = move |k: usize| {
         seed = seed
@@ -287,13 +290,23 @@ fn stream(n: usize) -> Vec<Request> {
         .map(|i| {
             let year = 2018 + next(8);
             let (offense, class) = offenses[next(offenses.len())];
+            let acts = if doc { &acts[..2] } else { &acts[..] };
             let mut asked: Vec<&str> = acts.iter().copied().filter(|_| next(3) == 0).collect();
             if asked.is_empty() {
                 asked.push("hold");
             }
-            let to = ["corrections", "police", "probation"][next(3)];
-            let form = ["I-247A", "letter"][next(2)];
-            let purpose = ["civil-immigration", "criminal-investigation"][next(2)];
+            let to = if doc {
+                "corrections"
+            } else {
+                ["corrections", "police", "probation"][next(3)]
+            };
+            // The peer encodes § 9-131(b)(1), the civil detainer (ICE's form).
+            let form = if doc { "I-247A" } else { ["I-247A", "letter"][next(2)] };
+            let purpose = if doc {
+                "civil-immigration"
+            } else {
+                ["civil-immigration", "criminal-investigation"][next(2)]
+            };
             let warrant = ["administrative", "judicial", "none"][next(3)];
             let v = serde_json::json!({
                 "id": format!("stream-{i}"),
@@ -322,7 +335,7 @@ fn stream(n: usize) -> Vec<Request> {
 
 fn varied(c: &mut Criterion) {
     let engine = engine(&repo().join("packs"));
-    let requests = stream(2_000);
+    let requests = stream(2_000, false);
     let n = requests.len() as u32;
     let mut g = c.benchmark_group("stream");
     g.bench_function("engine_cold_cache_2000_varied", |b| {
@@ -342,5 +355,90 @@ fn varied(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, per_act, loaded, rego, varied);
+/// Regorus's outcome for each act of `input`'s request.
+fn rego_outcomes(vm: &mut regorus::rvm::vm::RegoVM, input: &regorus::Value) -> Vec<Outcome> {
+    vm.set_input(input.clone());
+    let answer = vm.execute().expect("rego decides");
+    let answer: serde_json::Value =
+        serde_json::from_str(&answer.to_json_str().expect("json")).expect("json");
+    answer
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|a| {
+            if a["outcome"] == "permitted" {
+                Outcome::Permitted
+            } else {
+                Outcome::Forbidden
+            }
+        })
+        .collect()
+}
+
+fn cold(c: &mut Criterion) {
+    let t = std::time::Instant::now();
+    let compiled = engine(&repo().join("packs")).with_cache(false);
+    eprintln!(
+        "cold: every pack loaded, checked and compiled in {:?}",
+        t.elapsed()
+    );
+    let cedar = engine(&repo().join("packs"))
+        .with_cache(false)
+        .with_compiled(false);
+    let requests = stream(10_000, true);
+    let inputs: Vec<regorus::Value> = requests
+        .iter()
+        .map(|r| {
+            regorus::Value::from_json_str(&serde_json::to_string(r).expect("json")).expect("value")
+        })
+        .collect();
+    let mut vm = rego_vm(&compiled);
+    // Every decision the same three ways before any is timed.
+    for (r, input) in requests.iter().zip(&inputs) {
+        let ours = compiled.decide(r).expect("decides");
+        assert_eq!(ours, cedar.decide(r).expect("decides"), "{}", r.id);
+        let outcomes: Vec<Outcome> = ours.acts.iter().map(|a| a.outcome).collect();
+        assert_eq!(
+            outcomes,
+            rego_outcomes(&mut vm, input),
+            "{}\n{}",
+            serde_json::to_string(r).expect("json"),
+            serde_json::to_string(&ours).expect("json")
+        );
+    }
+    let n = requests.len() as u32;
+    let mut g = c.benchmark_group("cold");
+    g.sample_size(10);
+    g.bench_function("regorus_vm_10000_distinct", |b| {
+        b.iter_custom(|iters| {
+            let t = std::time::Instant::now();
+            for _ in 0..iters {
+                for input in &inputs {
+                    vm.set_input(input.clone());
+                    black_box(vm.execute().expect("rego decides"));
+                }
+            }
+            t.elapsed() / n
+        })
+    });
+    for (name, e) in [
+        ("comity_compiled_10000_distinct", &compiled),
+        ("comity_cedar_10000_distinct", &cedar),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let t = std::time::Instant::now();
+                for _ in 0..iters {
+                    for r in &requests {
+                        black_box(e.decide(black_box(r)).expect("decides"));
+                    }
+                }
+                t.elapsed() / n
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, per_act, loaded, rego, varied, cold);
 criterion_main!(benches);

@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use crate::schema::{SlotType, enum_types, slot, slots};
+
 /// A set of words of one vocabulary, as a bit mask over its `ALL` order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct WordSet(u32);
@@ -16,13 +18,6 @@ impl WordSet {
     fn of<V: Vocabulary>(words: &[V]) -> Self {
         WordSet(words.iter().fold(0, |m, w| m | 1 << index(*w)))
     }
-
-    fn words<V: Vocabulary>(self) -> impl Iterator<Item = V> {
-        V::ALL
-            .iter()
-            .copied()
-            .filter(move |w| self.0 & 1 << index(*w) != 0)
-    }
 }
 
 fn index<V: Vocabulary>(word: V) -> u32 {
@@ -30,6 +25,51 @@ fn index<V: Vocabulary>(word: V) -> u32 {
         .iter()
         .position(|w| *w == word)
         .expect("word of its vocabulary") as u32
+}
+
+/// How many attributes a [`Frame`] holds: every context attribute but `facts`.
+pub(crate) const SLOTS: usize = crate::schema::CONTEXT_ATTRIBUTES.len() - 1;
+
+impl Frame {
+    /// The value of slot `k` as JSON (a word, a list of words, a boolean), as its
+    /// [`SlotType`] says; `None` when the attribute is absent.
+    fn decode(&self, k: usize) -> Option<Value> {
+        let v = self.slots[k]?;
+        let words = |vocabulary: usize| &enum_types()[vocabulary].words;
+        Some(match slots()[k].ty {
+            SlotType::Bool => Value::Bool(v == 1),
+            SlotType::Word(vocabulary) => Value::from(words(vocabulary)[v as usize]),
+            SlotType::Set(vocabulary) => Value::Array(
+                words(vocabulary)
+                    .iter()
+                    .enumerate()
+                    .filter(|(bit, _)| v & 1 << bit != 0)
+                    .map(|(_, w)| Value::from(*w))
+                    .collect(),
+            ),
+        })
+    }
+
+    /// The value of a context path a policy reads (`warrant_kind`, `facts.nyc_vsc_5y`), as
+    /// JSON; `null` for an absent optional attribute; `fact_names` names the fact bits.
+    pub(crate) fn value(&self, path: &str, fact_names: &[String]) -> Value {
+        if let Some(fact) = path.strip_prefix("facts.") {
+            let bit = fact_names.iter().position(|f| f == fact);
+            return bit.map_or(Value::Null, |i| Value::Bool(self.facts & 1 << i != 0));
+        }
+        slot(path)
+            .and_then(|(k, _)| self.decode(k))
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// A context as compiled rules read it ([`ContextKey::frame`]): each attribute's value as a
+/// number (a word's position in its vocabulary, a set of words as a bit mask, a boolean as 0
+/// or 1), `None` for an absent optional attribute; and the pack's fact bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Frame {
+    pub slots: [Option<u32>; SLOTS],
+    pub facts: u64,
 }
 
 /// Everything a pack's policies can read, for one request.
@@ -105,6 +145,55 @@ impl ContextKey {
         }
     }
 
+    /// A key of any values, each drawn by `draw(n)` (a number below `n`), with `facts` fact
+    /// bits: what the differential tests and the fuzzing of the compiled packs decide.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn drawn(draw: &mut dyn FnMut(u32) -> u32, facts: usize) -> ContextKey {
+        fn one<V: Vocabulary>(draw: &mut dyn FnMut(u32) -> u32) -> V {
+            V::ALL[draw(V::ALL.len() as u32) as usize]
+        }
+        fn some<V: Vocabulary>(draw: &mut dyn FnMut(u32) -> u32) -> Option<V> {
+            (draw(4) != 0).then(|| one(draw))
+        }
+        fn set<V: Vocabulary>(draw: &mut dyn FnMut(u32) -> u32) -> WordSet {
+            let words: Vec<V> = V::ALL.iter().copied().filter(|_| draw(3) == 0).collect();
+            WordSet::of(&words)
+        }
+        fn flag(draw: &mut dyn FnMut(u32) -> u32) -> bool {
+            draw(2) == 1
+        }
+        let facts = (0..facts.min(64)).fold(0u64, |m, i| m | u64::from(draw(2)) << i);
+        ContextKey {
+            from_kind: one(draw),
+            to_kind: one(draw),
+            recipient_kind: one(draw),
+            form: some(draw),
+            basis: set::<Basis>(draw),
+            purpose: some(draw),
+            warrant_kind: one(draw),
+            warrant_form: some(draw),
+            warrant_for: some(draw),
+            watchlist_match: flag(draw),
+            reentry_after_removal: flag(draw),
+            status_proof_shown: flag(draw),
+            citizenship_proof_shown: flag(draw),
+            sex_or_arson_registrant: flag(draw),
+            federal_aggravated_felony: flag(draw),
+            federal_felony_warrant: flag(draw),
+            outstanding_criminal_warrant: flag(draw),
+            gang_database_match: flag(draw),
+            to_state_agency: some(draw),
+            custody_status: some(draw),
+            arrested_known: flag(draw),
+            release_known: flag(draw),
+            court_system: some(draw),
+            arrest: (draw(4) != 0).then(|| (one(draw), one(draw), one(draw))),
+            records: set::<RecordField>(draw),
+            public_records: set::<RecordField>(draw),
+            facts,
+        }
+    }
+
     /// The same key with the pack's facts.
     pub fn with_facts(&self, facts: u64) -> Self {
         ContextKey {
@@ -113,59 +202,15 @@ impl ContextKey {
         }
     }
 
-    /// Every attribute with its value, as JSON; `fact_names` names the fact bits.
+    /// Every attribute with its value, as JSON (absent optional ones left out);
+    /// `fact_names` names the fact bits.
     fn attributes(&self, fact_names: &[String]) -> Vec<(&'static str, Value)> {
-        fn word<V: Vocabulary>(w: V) -> Value {
-            Value::from(w.as_str())
-        }
-        fn words<V: Vocabulary>(s: WordSet) -> Value {
-            Value::Array(s.words::<V>().map(word).collect())
-        }
-        let mut attrs = vec![
-            ("from_kind", word(self.from_kind)),
-            ("to_kind", word(self.to_kind)),
-            ("recipient_kind", word(self.recipient_kind)),
-            ("basis", words::<Basis>(self.basis)),
-            ("warrant_kind", word(self.warrant_kind)),
-            ("watchlist_match", self.watchlist_match.into()),
-            ("reentry_after_removal", self.reentry_after_removal.into()),
-            ("status_proof_shown", self.status_proof_shown.into()),
-            (
-                "citizenship_proof_shown",
-                self.citizenship_proof_shown.into(),
-            ),
-            (
-                "sex_or_arson_registrant",
-                self.sex_or_arson_registrant.into(),
-            ),
-            (
-                "federal_aggravated_felony",
-                self.federal_aggravated_felony.into(),
-            ),
-            ("federal_felony_warrant", self.federal_felony_warrant.into()),
-            (
-                "outstanding_criminal_warrant",
-                self.outstanding_criminal_warrant.into(),
-            ),
-            ("gang_database_match", self.gang_database_match.into()),
-            ("arrested_known", self.arrested_known.into()),
-            ("release_known", self.release_known.into()),
-            ("records", words::<RecordField>(self.records)),
-            ("public_records", words::<RecordField>(self.public_records)),
-        ];
-        let optional = [
-            ("form", self.form.map(word)),
-            ("to_state_agency", self.to_state_agency.map(word)),
-            ("purpose", self.purpose.map(word)),
-            ("warrant_form", self.warrant_form.map(word)),
-            ("warrant_for", self.warrant_for.map(word)),
-            ("custody_status", self.custody_status.map(word)),
-            ("court_system", self.court_system.map(word)),
-            ("arrest_type", self.arrest.map(|a| word(a.0))),
-            ("arrest_location", self.arrest.map(|a| word(a.1))),
-            ("arrest_role", self.arrest.map(|a| word(a.2))),
-        ];
-        attrs.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        let frame = self.frame();
+        let mut attrs: Vec<(&'static str, Value)> = slots()
+            .iter()
+            .enumerate()
+            .filter_map(|(k, slot)| Some((slot.name, frame.decode(k)?)))
+            .collect();
         let facts = fact_names
             .iter()
             .enumerate()
@@ -175,17 +220,53 @@ impl ContextKey {
         attrs
     }
 
+    /// The key as compiled rules read it: one slot per attribute, in the schema's order
+    /// ([`crate::schema::CONTEXT_ATTRIBUTES`], `facts` apart).
+    pub(crate) fn frame(&self) -> Frame {
+        fn word<V: Vocabulary>(w: V) -> Option<u32> {
+            Some(index(w))
+        }
+        let flag = |b: bool| Some(u32::from(b));
+        let arrest = self.arrest;
+        Frame {
+            slots: [
+                word(self.from_kind),
+                word(self.to_kind),
+                self.to_state_agency.map(index),
+                word(self.recipient_kind),
+                self.form.map(index),
+                Some(self.basis.0),
+                self.purpose.map(index),
+                word(self.warrant_kind),
+                self.warrant_form.map(index),
+                self.warrant_for.map(index),
+                flag(self.watchlist_match),
+                flag(self.reentry_after_removal),
+                flag(self.status_proof_shown),
+                flag(self.citizenship_proof_shown),
+                flag(self.sex_or_arson_registrant),
+                flag(self.federal_aggravated_felony),
+                flag(self.federal_felony_warrant),
+                flag(self.outstanding_criminal_warrant),
+                flag(self.gang_database_match),
+                self.custody_status.map(index),
+                flag(self.arrested_known),
+                flag(self.release_known),
+                self.court_system.map(index),
+                arrest.map(|a| index(a.0)),
+                arrest.map(|a| index(a.1)),
+                arrest.map(|a| index(a.2)),
+                Some(self.records.0),
+                Some(self.public_records.0),
+            ],
+            facts: self.facts,
+        }
+    }
+
     /// The value of a context path a policy reads (`warrant_kind`, `facts.nyc_vsc_5y`), as
     /// JSON; `null` for an absent optional attribute.
     pub fn value(&self, path: &str, fact_names: &[String]) -> Value {
-        if let Some(fact) = path.strip_prefix("facts.") {
-            let bit = fact_names.iter().position(|f| f == fact);
-            return bit.map_or(Value::Null, |i| Value::Bool(self.facts & 1 << i != 0));
-        }
-        self.attributes(&[])
-            .into_iter()
-            .find(|(k, _)| *k == path)
-            .map_or(Value::Null, |(_, v)| v)
+        self.frame().value(path, fact_names)
     }
 
     /// The Cedar context for this key.
@@ -236,4 +317,41 @@ fn word_uid(attr: &str, word: &str) -> EntityUid {
         .map(|(_, ty)| ty.clone())
         .expect("every word-valued attribute is in the schema");
     EntityUid::from_type_name_and_id(ty, EntityId::new(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The values reasons show are read back from the frame by the schema's types: words,
+    /// sets of words in their vocabulary's order, booleans, facts, and absent attributes.
+    #[test]
+    fn a_key_s_values_are_read_back_from_its_frame() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/nyc-doc-detainer.json"
+        );
+        let request = Request::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let key = ContextKey::of_request(&request).with_facts(0b10);
+        let facts = ["a".to_owned(), "b".to_owned()];
+        let value = |p: &str| key.value(p, &facts);
+        assert_eq!(value("from_kind"), "federal-immigration");
+        assert_eq!(value("form"), "I-247A");
+        assert_eq!(value("warrant_kind"), "administrative");
+        assert_eq!(value("watchlist_match"), false);
+        assert_eq!(value("to_state_agency"), Value::Null);
+        assert_eq!(value("facts.a"), false);
+        assert_eq!(value("facts.b"), true);
+        assert_eq!(value("no_such_attribute"), Value::Null);
+        let records: Vec<Value> = request.records.iter().map(|r| r.as_str().into()).collect();
+        assert_eq!(value("records"), Value::Array(records));
+        // Every attribute but the absent ones, and the facts, in the Cedar context.
+        let present = key.attributes(&facts);
+        assert!(present.iter().any(|(k, _)| *k == "form"));
+        assert!(!present.iter().any(|(k, _)| *k == "to_state_agency"));
+        assert_eq!(
+            present.last().unwrap().1,
+            serde_json::json!({ "a": false, "b": true })
+        );
+    }
 }

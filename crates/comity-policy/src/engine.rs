@@ -10,10 +10,10 @@ use std::sync::{Arc, RwLock};
 use cedar_policy::{Authorizer, Decision as CedarDecision, Entities, EntityUid};
 use comity_model::*;
 
-use crate::context::ContextKey;
+use crate::context::{ContextKey, Frame};
 use crate::error::{DecideError, PackError};
 use crate::facts::{self, FactValues};
-use crate::pack::{LimitSpec, Pack, Rule};
+use crate::pack::{LimitSpec, Pack, Rule, SliceKind};
 use crate::packset::{Gap, InForce, PackSet};
 use crate::preempt::{Preemptions, set_aside_reason};
 use crate::schema::DUTY_SUFFIX;
@@ -58,6 +58,8 @@ pub struct Engine {
     unknown: UnknownOffenses,
     places: UnknownPlaces,
     cached: bool,
+    /// Whether compiled slices decide where they can (else Cedar's evaluator always does).
+    compiled: bool,
     /// What it remembers of each pack, by the pack's position in `packs`.
     caches: Vec<VerdictCache>,
     authorizer: Authorizer,
@@ -95,6 +97,7 @@ impl Engine {
             unknown: UnknownOffenses::Refuse,
             places: UnknownPlaces::Refuse,
             cached: true,
+            compiled: true,
             caches,
             authorizer: Authorizer::new(),
             entities: Entities::empty(),
@@ -130,6 +133,13 @@ impl Engine {
     /// that cached and fresh answers agree).
     pub fn with_cache(mut self, cached: bool) -> Self {
         self.cached = cached;
+        self
+    }
+
+    /// Decide every slice with Cedar's evaluator instead of its compiled form (the
+    /// reference the compiled form is tested against, and measured beside).
+    pub fn with_compiled(mut self, compiled: bool) -> Self {
+        self.compiled = compiled;
         self
     }
 
@@ -204,9 +214,11 @@ impl Engine {
             .iter()
             .map(|&p| {
                 let values = facts::compute(&p.facts, request, &self.catalogs, tz);
+                let key = base.with_facts(values.bits);
                 Situation {
                     pack: p,
-                    key: base.with_facts(values.bits),
+                    frame: key.frame(),
+                    key,
                     values,
                     context: OnceCell::new(),
                 }
@@ -251,17 +263,10 @@ impl Engine {
     /// The permits of a pack's slice for `act` that hold in the situation, its forbids
     /// left out.
     fn permits_alone(&self, s: &Situation, act: Act) -> Result<Vec<Hit>, DecideError> {
-        let permits = s
-            .pack
-            .slice(act, false)
-            .policies()
-            .filter(|p| p.effect() == cedar_policy::Effect::Permit)
-            .cloned();
-        let permits = cedar_policy::PolicySet::from_policies(permits).expect("ids are unique");
-        let (_, fired) = self.ask(s, act, false, &permits)?;
+        let (_, fired) = self.ask(s, act, false, SliceKind::Rules, true)?;
         Ok(fired
             .iter()
-            .map(|id| hit(s.pack, &s.pack.rules[id.as_str()], &s.key))
+            .map(|id| hit(s.pack, &s.pack.rules[id.as_str()], &s.frame))
             .collect())
     }
 
@@ -297,23 +302,21 @@ impl Engine {
     fn evaluate(&self, s: &Situation, act: Act) -> Result<PackVerdict, DecideError> {
         let pack = s.pack;
         let mut verdict = PackVerdict::default();
-        let owed = pack.owed_slice(act);
-        if !owed.is_empty() {
-            let (_, fired) = self.ask(s, act, false, owed)?;
+        if !pack.owed_slice(act).is_empty() {
+            let (_, fired) = self.ask(s, act, false, SliceKind::Owed, false)?;
             verdict.owed = fired
                 .iter()
-                .map(|id| hit(pack, &pack.rules[id.as_str()], &s.key))
+                .map(|id| hit(pack, &pack.rules[id.as_str()], &s.frame))
                 .collect();
         }
         for duty in [false, true] {
-            let slice = pack.slice(act, duty);
-            if slice.is_empty() {
+            if pack.slice(act, duty).is_empty() {
                 continue;
             }
-            let (decision, fired) = self.ask(s, act, duty, slice)?;
+            let (decision, fired) = self.ask(s, act, duty, SliceKind::Rules, false)?;
             let hits = fired
                 .iter()
-                .map(|id| hit(pack, &pack.rules[id.as_str()], &s.key))
+                .map(|id| hit(pack, &pack.rules[id.as_str()], &s.frame))
                 .collect();
             match (decision, duty) {
                 (CedarDecision::Allow, false) => verdict.permits = hits,
@@ -321,27 +324,51 @@ impl Engine {
                 (CedarDecision::Allow, true) => verdict.duties = hits,
                 (CedarDecision::Deny, true) => verdict.duty_forbids = hits,
             }
-            let met = pack.met_slice(act, duty);
-            if !met.is_empty() {
-                let (_, excused) = self.ask(s, act, duty, met)?;
+            if !pack.met_slice(act, duty).is_empty() {
+                let (_, excused) = self.ask(s, act, duty, SliceKind::Met, false)?;
                 verdict
                     .met
-                    .extend(excused.iter().filter_map(|id| met_hit(pack, id, &s.key)));
+                    .extend(excused.iter().filter_map(|id| met_hit(pack, id, &s.frame)));
             }
         }
         Ok(verdict)
     }
 
-    /// Evaluates one policy set for `act` (or its duty) in the situation: Cedar's decision
-    /// and the ids of the policies that determined it, in the pack's rule order.
+    /// Evaluates one slice of the pack (`kind`) for `act` (or its duty) in the situation, or
+    /// with `permits_only` its permits alone: Cedar's decision and the ids of the policies
+    /// that determined it, in the pack's rule order. The compiled slice answers where it
+    /// can; else Cedar's evaluator, the reference.
     fn ask(
         &self,
         s: &Situation,
         act: Act,
         duty: bool,
-        policies: &cedar_policy::PolicySet,
+        kind: SliceKind,
+        permits_only: bool,
     ) -> Result<(CedarDecision, Vec<String>), DecideError> {
         let pack = s.pack;
+        if self.compiled
+            && let Ok(compiled) = pack.compiled(kind, act, duty)
+            && let Some((decision, fired)) = compiled.decide(&s.frame, permits_only)
+        {
+            return Ok((decision, fired.into_iter().map(str::to_owned).collect()));
+        }
+        let slice = match kind {
+            SliceKind::Rules => pack.slice(act, duty),
+            SliceKind::Met => pack.met_slice(act, duty),
+            SliceKind::Owed => pack.owed_slice(act),
+        };
+        let permits;
+        let policies = if permits_only {
+            let only = slice
+                .policies()
+                .filter(|p| p.effect() == cedar_policy::Effect::Permit)
+                .cloned();
+            permits = cedar_policy::PolicySet::from_policies(only).expect("ids are unique");
+            &permits
+        } else {
+            slice
+        };
         let action = &self.actions[crate::pack::slice_index(act, duty)];
         // Built once per pack and request, and only if some act is not cached.
         let context = s
@@ -390,18 +417,20 @@ impl Engine {
 struct Situation<'a> {
     pack: &'a Pack,
     key: ContextKey,
+    /// The key as compiled slices read it.
+    frame: Frame,
     values: FactValues,
     context: OnceCell<cedar_policy::Context>,
 }
 
-fn hit(pack: &Pack, rule: &Rule, key: &ContextKey) -> Hit {
+fn hit(pack: &Pack, rule: &Rule, frame: &Frame) -> Hit {
     Hit {
         reason: Arc::new(Reason {
             rule: rule.id.clone(),
             pack: pack.id.clone(),
             citation: rule.citation.clone(),
             summary: rule.summary.clone(),
-            facts: facts_read(pack, rule, key),
+            facts: facts_read(pack, rule, frame),
             caution: rule.caution.clone(),
         }),
         limits: rule.limits.clone().into(),
@@ -411,7 +440,7 @@ fn hit(pack: &Pack, rule: &Rule, key: &ContextKey) -> Hit {
 
 /// The requirement met by the exception `<rule>#<n>` names: the restricting rule, with the
 /// exception's own words (its `@exception`, else the rule's summary) as the summary.
-fn met_hit(pack: &Pack, id: &str, key: &ContextKey) -> Option<Hit> {
+fn met_hit(pack: &Pack, id: &str, frame: &Frame) -> Option<Hit> {
     let (rule, n) = crate::pack::met_id(id)?;
     let rule = &pack.rules[rule];
     let summary = rule.exceptions.get(n).unwrap_or(&rule.summary).to_owned();
@@ -421,7 +450,7 @@ fn met_hit(pack: &Pack, id: &str, key: &ContextKey) -> Option<Hit> {
             pack: pack.id.clone(),
             citation: rule.citation.clone(),
             summary,
-            facts: facts_read(pack, rule, key),
+            facts: facts_read(pack, rule, frame),
             caution: None,
         }),
         limits: Arc::new([]),
@@ -433,11 +462,11 @@ fn met_hit(pack: &Pack, id: &str, key: &ContextKey) -> Option<Hit> {
 fn facts_read(
     pack: &Pack,
     rule: &Rule,
-    key: &ContextKey,
+    frame: &Frame,
 ) -> std::collections::BTreeMap<String, serde_json::Value> {
     rule.reads
         .iter()
-        .map(|path| (path.clone(), key.value(path, &pack.fact_names)))
+        .map(|path| (path.clone(), frame.value(path, &pack.fact_names)))
         .collect()
 }
 

@@ -48,3 +48,13 @@ pub fn rules(text: &str) -> Result<usize, PackError> {
 pub fn cases(engine: &Engine, pack: &Pack, text: &str) -> usize {
     run_text(engine, pack, text).failures.len()
 }
+
+/// Draws rules and contexts from `data` (a byte a draw, zero once it runs out), compiles the
+/// rules and checks the compiled answers against Cedar's evaluator on each context; panics
+/// where they differ (the fuzz target `compiled`).
+pub fn compiled_agrees(data: &[u8]) {
+    let mut bytes = data.iter().copied();
+    let mut draw = |n: u32| u32::from(bytes.next().unwrap_or(0)) % n.max(1);
+    let rules = crate::compiled::reference::drawn_rules(&mut draw);
+    crate::compiled::reference::check_drawn(&rules, &mut draw, 8);
+}

@@ -8,6 +8,7 @@
 mod amend;
 mod annotated;
 mod cases;
+mod compiled;
 mod context;
 mod deadline;
 mod engine;

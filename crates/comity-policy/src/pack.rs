@@ -15,6 +15,7 @@ use jiff::tz::TimeZone;
 
 use crate::amend::{Base, consolidate};
 use crate::annotated::{AnnotatedRule, Annotations, located, read_annotated};
+use crate::compiled::{CompiledSet, Unsupported};
 use crate::error::PackError;
 use crate::facts::FactSpec;
 use crate::files::{PackFile, PackFiles, RuleFile};
@@ -136,11 +137,53 @@ pub struct Pack {
     /// For each act, the rules that owe a notice whatever its outcome (`@owes_notice`),
     /// which are in no other slice.
     owed_slices: Vec<PolicySet>,
+    /// Every slice compiled (see [`crate::compiled`]), or why the compiler left it to
+    /// Cedar, in the order of `slices`, `met_slices` and `owed_slices`.
+    compiled: CompiledSlices,
     /// Every rule, unsliced.
     policies: PolicySet,
     /// Where the pack stands in its [`crate::PackSet`] (set when the set is made): the key
     /// of what an engine remembers about it.
     pub(crate) position: usize,
+}
+
+/// A pack's slices compiled: for each of its slices, met slices and owed slices (in that
+/// order, each in slice order), the compiled set or why the compiler left it to Cedar.
+#[derive(Debug, Clone)]
+struct CompiledSlices([Vec<Result<CompiledSet, Unsupported>>; 3]);
+
+/// Which of a pack's slices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SliceKind {
+    /// The rules that can apply ([`Pack::slice`]).
+    Rules = 0,
+    /// The restrictions they can excuse ([`Pack::met_slice`]).
+    Met = 1,
+    /// The rules that owe a notice whatever the outcome ([`Pack::owed_slice`]).
+    Owed = 2,
+}
+
+impl CompiledSlices {
+    /// Compiles every slice of `sets` (rules, met, owed) for its action, ranking rules by
+    /// `rules`' order as the engine reports them.
+    fn compile(
+        sets: [&Vec<PolicySet>; 3],
+        fact_names: &[String],
+        rules: &BTreeMap<String, Rule>,
+    ) -> CompiledSlices {
+        let order = |id: &str| {
+            let rule = met_id(id).map_or(id, |(rule, _)| rule);
+            rules.get(rule).map_or(usize::MAX, |r| r.order)
+        };
+        let actions = action_names();
+        CompiledSlices(sets.map(|slices| {
+            slices
+                .iter()
+                .zip(&actions)
+                .map(|(set, action)| CompiledSet::compile(set, action, fact_names, order))
+                .collect()
+        }))
+    }
 }
 
 /// The index of an action in [`Pack`]'s slices.
@@ -247,6 +290,11 @@ impl Pack {
             met: met_slices,
             owed: owed_slices,
         } = slice_rules(&read).map_err(err)?;
+        let compiled = CompiledSlices::compile(
+            [&slices, &met_slices, &owed_slices],
+            &checked.fact_names,
+            &read.rules,
+        );
         let statutes = read_statutes(&law.statutes, &read.rules)?;
         Ok(Pack {
             id: format!(
@@ -271,6 +319,7 @@ impl Pack {
             slices,
             met_slices,
             owed_slices,
+            compiled,
             policies: read.policies,
             position: 0,
         })
@@ -292,6 +341,17 @@ impl Pack {
     /// reads the same slices).
     pub fn slice(&self, act: Act, duty: bool) -> &PolicySet {
         &self.slices[slice_index(act, duty)]
+    }
+
+    /// The compiled form of one of the pack's slices for `act` (or its duty), or why the
+    /// compiler left it to Cedar.
+    pub(crate) fn compiled(
+        &self,
+        kind: SliceKind,
+        act: Act,
+        duty: bool,
+    ) -> Result<&CompiledSet, &Unsupported> {
+        self.compiled.0[kind as usize][slice_index(act, duty)].as_ref()
     }
 
     /// The excused restrictions of `act`'s slice (or its duty's): a permit `<rule>#<n>` for

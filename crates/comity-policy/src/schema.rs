@@ -3,6 +3,7 @@
 //! each duty (`hold!required`) as an action of its own, and the pack's declared facts.
 
 use std::fmt::Write;
+use std::sync::OnceLock;
 
 use comity_model::*;
 
@@ -42,30 +43,111 @@ pub(crate) const CONTEXT_ATTRIBUTES: &[(&str, &str)] = &[
     ("facts", "Facts"),
 ];
 
-fn vocabulary<V: Vocabulary>(out: &mut String) {
-    let words: Vec<String> = V::names().iter().map(|w| format!("{w:?}")).collect();
-    writeln!(out, "entity {} enum [{}];", V::NAME, words.join(", ")).expect("write to String");
+/// A closed vocabulary as the schema declares it: its entity type's name and its words, in
+/// the vocabulary's order (a word's position is its bit in a [`crate::ContextKey`]).
+pub(crate) struct EnumType {
+    pub name: &'static str,
+    pub words: Vec<&'static str>,
+}
+
+fn enum_type<V: Vocabulary>() -> EnumType {
+    EnumType {
+        name: V::NAME,
+        words: V::names(),
+    }
+}
+
+/// Every closed vocabulary the context holds words of, as an enumerated entity type.
+pub(crate) fn enum_types() -> &'static [EnumType] {
+    static TYPES: OnceLock<Vec<EnumType>> = OnceLock::new();
+    TYPES.get_or_init(|| {
+        vec![
+            enum_type::<AgencyKind>(),
+            enum_type::<LocalKind>(),
+            enum_type::<StateAgency>(),
+            enum_type::<Form>(),
+            enum_type::<Basis>(),
+            enum_type::<Purpose>(),
+            enum_type::<WarrantKind>(),
+            enum_type::<WarrantForm>(),
+            enum_type::<Violation>(),
+            enum_type::<CustodyStatus>(),
+            enum_type::<CourtSystem>(),
+            enum_type::<ArrestType>(),
+            enum_type::<ArrestLocation>(),
+            enum_type::<ArrestRole>(),
+            enum_type::<RecordField>(),
+        ]
+    })
+}
+
+/// What a context attribute holds, as a [`crate::context::Frame`] slot encodes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SlotType {
+    /// A boolean: 0 or 1.
+    Bool,
+    /// A word of the vocabulary at this position of [`enum_types`]: its position in it.
+    Word(usize),
+    /// A set of words of that vocabulary: a bit per word.
+    Set(usize),
+}
+
+/// A context attribute (but `facts`), as a frame holds it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    /// Its name.
+    pub name: &'static str,
+    /// What it holds.
+    pub ty: SlotType,
+    /// Whether a request may leave it out.
+    pub optional: bool,
+}
+
+/// Every context attribute but `facts`, in the order of [`CONTEXT_ATTRIBUTES`]: a frame's
+/// slots.
+pub(crate) fn slots() -> &'static [Slot] {
+    static SLOTS: OnceLock<Vec<Slot>> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let vocabulary = |name: &str| {
+            enum_types()
+                .iter()
+                .position(|t| t.name == name)
+                .expect("every attribute's vocabulary is an enumerated type")
+        };
+        CONTEXT_ATTRIBUTES
+            .iter()
+            .filter(|(name, _)| *name != "facts")
+            .map(|(name, ty)| Slot {
+                name: name.trim_end_matches('?'),
+                ty: match ty.strip_prefix("Set<").and_then(|t| t.strip_suffix('>')) {
+                    _ if *ty == "Bool" => SlotType::Bool,
+                    Some(words) => SlotType::Set(vocabulary(words)),
+                    None => SlotType::Word(vocabulary(ty)),
+                },
+                optional: name.ends_with('?'),
+            })
+            .collect()
+    })
+}
+
+/// The slot of the attribute `name`, and its position; `None` for `facts` and for a name
+/// the schema does not have.
+pub(crate) fn slot(name: &str) -> Option<(usize, Slot)> {
+    slots()
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.name == name)
+        .map(|(k, s)| (k, *s))
 }
 
 /// The schema, in Cedar's schema syntax, for a pack whose declared boolean facts are
 /// `facts`.
 pub fn schema_text<'a>(facts: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::from("entity Requester;\nentity Subject;\n");
-    vocabulary::<AgencyKind>(&mut out);
-    vocabulary::<LocalKind>(&mut out);
-    vocabulary::<StateAgency>(&mut out);
-    vocabulary::<Form>(&mut out);
-    vocabulary::<Basis>(&mut out);
-    vocabulary::<Purpose>(&mut out);
-    vocabulary::<WarrantKind>(&mut out);
-    vocabulary::<WarrantForm>(&mut out);
-    vocabulary::<Violation>(&mut out);
-    vocabulary::<CustodyStatus>(&mut out);
-    vocabulary::<CourtSystem>(&mut out);
-    vocabulary::<ArrestType>(&mut out);
-    vocabulary::<ArrestLocation>(&mut out);
-    vocabulary::<ArrestRole>(&mut out);
-    vocabulary::<RecordField>(&mut out);
+    for ty in enum_types() {
+        let words: Vec<String> = ty.words.iter().map(|w| format!("{w:?}")).collect();
+        writeln!(out, "entity {} enum [{}];", ty.name, words.join(", ")).expect("write to String");
+    }
     let facts: Vec<String> = facts
         .into_iter()
         .map(|f| format!("  {f}: Bool,\n"))
