@@ -58,6 +58,28 @@ fn skipped(day: Date, skip: &[SkipDay]) -> bool {
 /// Whether `day` is a legal public holiday under 5 U.S.C. § 6103, as observed: a holiday
 /// on a Saturday is observed the Friday before, on a Sunday the Monday after.
 pub fn is_federal_holiday(day: Date) -> bool {
+    // Every deadline asks of several days: the observed holidays of the years requests
+    // fall in are listed once, and looked up.
+    static OBSERVED: std::sync::OnceLock<std::collections::HashSet<Date>> =
+        std::sync::OnceLock::new();
+    if (TABLE_FROM..=TABLE_TO).contains(&day.year()) {
+        let table = OBSERVED.get_or_init(|| {
+            (TABLE_FROM..=TABLE_TO + 1)
+                .flat_map(holidays)
+                .map(observed)
+                .collect()
+        });
+        return table.contains(&day);
+    }
+    computed_holiday(day)
+}
+
+/// The years whose observed holidays [`is_federal_holiday`] keeps listed.
+const TABLE_FROM: i16 = 1950;
+const TABLE_TO: i16 = 2100;
+
+/// [`is_federal_holiday`], computed from the rules for `day`'s year and the next.
+fn computed_holiday(day: Date) -> bool {
     let year = day.year();
     // The observed day of a holiday of this year or of next New Year's Day, which may be
     // observed on December 31.
@@ -109,6 +131,19 @@ pub fn flat_deadline(from: Timestamp, hours: i64) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_listed_holidays_are_the_rules_every_day_of_the_table_and_past_it() {
+        let mut day = Date::new(TABLE_FROM - 1, 12, 1).unwrap();
+        let end = Date::new(TABLE_TO + 1, 2, 1).unwrap();
+        let mut holidays = 0;
+        while day <= end {
+            assert_eq!(is_federal_holiday(day), computed_holiday(day), "{day}");
+            holidays += usize::from(is_federal_holiday(day));
+            day = day.tomorrow().unwrap();
+        }
+        assert!(holidays > 150 * 10, "{holidays}");
+    }
 
     #[test]
     fn a_deadline_past_the_calendar_is_none_not_a_panic() {
