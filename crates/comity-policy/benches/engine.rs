@@ -206,54 +206,63 @@ fn rego(c: &mut Criterion) {
     let root = root_with(&["country-us/state-ny/place-new_york"]);
     let fresh = engine(root.path()).with_cache(false);
     let cached = engine(root.path());
-    let requests = requests();
+    let engines = [("comity_fresh", &fresh), ("comity_cached", &cached)];
+    against_rego(c, "rego", &requests(), &engines);
+}
+
+/// Checks that every engine of `engines` decides each of `requests` alike, with the
+/// outcomes the Rego peer gives, then times each per decision beside the peer.
+fn against_rego(c: &mut Criterion, group: &str, requests: &[Request], engines: &[(&str, &Engine)]) {
     let inputs: Vec<regorus::Value> = requests
         .iter()
         .map(|r| {
             regorus::Value::from_json_str(&serde_json::to_string(r).expect("json")).expect("value")
         })
         .collect();
-    let mut vm = rego_vm(&cached);
+    let mut vm = rego_vm(engines[0].1);
     // Both must answer alike before their speed means anything.
     for (r, input) in requests.iter().zip(&inputs) {
-        vm.set_input(input.clone());
-        let answer = vm.execute().expect("rego decides");
-        let rego: serde_json::Value =
-            serde_json::from_str(&answer.to_json_str().expect("json")).expect("json");
-        let ours = cached.decide(r).expect("decides");
-        for (mine, theirs) in ours.acts.iter().zip(rego.as_array().expect("array")) {
-            let outcome = if theirs["outcome"] == "permitted" {
-                Outcome::Permitted
-            } else {
-                Outcome::Forbidden
-            };
-            assert_eq!(mine.outcome, outcome, "{}: {} vs {theirs}", r.id, mine.act);
+        let ours = engines[0].1.decide(r).expect("decides");
+        for (name, e) in &engines[1..] {
+            assert_eq!(ours, e.decide(r).expect("decides"), "{name}: {}", r.id);
         }
+        let outcomes: Vec<Outcome> = ours.acts.iter().map(|a| a.outcome).collect();
+        assert_eq!(
+            outcomes,
+            rego_outcomes(&mut vm, input),
+            "{}\n{}",
+            serde_json::to_string(r).expect("json"),
+            serde_json::to_string(&ours).expect("json")
+        );
     }
     let n = requests.len() as u32;
-    let mut g = c.benchmark_group("rego");
+    let per_decision = |iters: u64, once: &mut dyn FnMut()| {
+        let t = std::time::Instant::now();
+        for _ in 0..iters {
+            once();
+        }
+        t.elapsed() / n
+    };
+    let mut g = c.benchmark_group(group);
+    g.sample_size(10);
     g.bench_function("regorus_vm", |b| {
         b.iter_custom(|iters| {
-            let t = std::time::Instant::now();
-            for _ in 0..iters {
+            per_decision(iters, &mut || {
                 for input in &inputs {
                     vm.set_input(input.clone());
                     black_box(vm.execute().expect("rego decides"));
                 }
-            }
-            t.elapsed() / n
+            })
         })
     });
-    for (name, e) in [("comity_fresh", &fresh), ("comity_cached", &cached)] {
-        g.bench_function(name, |b| {
+    for (name, e) in engines {
+        g.bench_function(*name, |b| {
             b.iter_custom(|iters| {
-                let t = std::time::Instant::now();
-                for _ in 0..iters {
-                    for r in &requests {
+                per_decision(iters, &mut || {
+                    for r in requests {
                         black_box(e.decide(black_box(r)).expect("decides"));
                     }
-                }
-                t.elapsed() / n
+                })
             })
         });
     }
@@ -385,59 +394,8 @@ fn cold(c: &mut Criterion) {
     let cedar = engine(&repo().join("packs"))
         .with_cache(false)
         .with_compiled(false);
-    let requests = stream(10_000, true);
-    let inputs: Vec<regorus::Value> = requests
-        .iter()
-        .map(|r| {
-            regorus::Value::from_json_str(&serde_json::to_string(r).expect("json")).expect("value")
-        })
-        .collect();
-    let mut vm = rego_vm(&compiled);
-    // Every decision the same three ways before any is timed.
-    for (r, input) in requests.iter().zip(&inputs) {
-        let ours = compiled.decide(r).expect("decides");
-        assert_eq!(ours, cedar.decide(r).expect("decides"), "{}", r.id);
-        let outcomes: Vec<Outcome> = ours.acts.iter().map(|a| a.outcome).collect();
-        assert_eq!(
-            outcomes,
-            rego_outcomes(&mut vm, input),
-            "{}\n{}",
-            serde_json::to_string(r).expect("json"),
-            serde_json::to_string(&ours).expect("json")
-        );
-    }
-    let n = requests.len() as u32;
-    let mut g = c.benchmark_group("cold");
-    g.sample_size(10);
-    g.bench_function("regorus_vm_10000_distinct", |b| {
-        b.iter_custom(|iters| {
-            let t = std::time::Instant::now();
-            for _ in 0..iters {
-                for input in &inputs {
-                    vm.set_input(input.clone());
-                    black_box(vm.execute().expect("rego decides"));
-                }
-            }
-            t.elapsed() / n
-        })
-    });
-    for (name, e) in [
-        ("comity_compiled_10000_distinct", &compiled),
-        ("comity_cedar_10000_distinct", &cedar),
-    ] {
-        g.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                let t = std::time::Instant::now();
-                for _ in 0..iters {
-                    for r in &requests {
-                        black_box(e.decide(black_box(r)).expect("decides"));
-                    }
-                }
-                t.elapsed() / n
-            })
-        });
-    }
-    g.finish();
+    let engines = [("comity_compiled", &compiled), ("comity_cedar", &cedar)];
+    against_rego(c, "cold", &stream(10_000, true), &engines);
 }
 
 criterion_group!(benches, per_act, loaded, rego, varied, cold);

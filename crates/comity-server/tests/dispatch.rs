@@ -95,6 +95,18 @@ async fn verify_clean(store: &Store) {
     assert!(report.is_ok(), "{report:?}");
 }
 
+/// Assigns counsel `legal-aid-1` to the person of request `id` (`synthetic-<id>`), as an
+/// administrator does.
+async fn assign_counsel(store: &Store, id: &str) {
+    let subject = format!("synthetic-{id}");
+    assert!(
+        store
+            .assign("legal-aid-1", &subject, "synthetic-admin (admin)")
+            .await
+            .unwrap()
+    );
+}
+
 // ---- decisions, made by the engine from the repository's packs ----
 
 fn engine() -> &'static Engine {
@@ -344,12 +356,7 @@ async fn only_permitted_deliveries_are_sent_once_each_signed_and_refusals_are_in
             batch[2].deliveries.is_empty(),
             "nothing is permitted in New York"
         );
-        assert!(
-            store
-                .assign("legal-aid-1", "synthetic-oh-1", "synthetic-admin (admin)")
-                .await
-                .unwrap()
-        );
+        assign_counsel(&store, "oh-1").await;
         // Rows the ledger does not back: a disclosure of a forbidden act, inserted by hand;
         // a row whose act was rewritten to one never decided; a row that names another
         // request's decision as its permit.
@@ -521,12 +528,7 @@ async fn a_notice_to_counsel_carries_a_receipt_counsel_can_check_the_same_on_eve
             decided(&california("ca-5")),
         ];
         store.record_decisions(&batch).await.unwrap();
-        assert!(
-            store
-                .assign("legal-aid-1", "synthetic-oh-5", "synthetic-admin (admin)")
-                .await
-                .unwrap()
-        );
+        assign_counsel(&store, "oh-5").await;
         // Counsel's receiver is down: the notice is tried twice, then dead-lettered.
         let policy = DispatchConfig {
             max_attempts: 2,
@@ -608,12 +610,7 @@ async fn a_dispatcher_without_the_key_puts_a_notice_off_until_a_signed_checkpoin
             .await
             .unwrap();
         let permit = recorded[0].index().unwrap();
-        assert!(
-            store
-                .assign("legal-aid-1", "synthetic-oh-9", "synthetic-admin (admin)")
-                .await
-                .unwrap()
-        );
+        assign_counsel(&store, "oh-9").await;
         let policy = DispatchConfig {
             max_attempts: 3,
             base_delay_ms: 20,
@@ -690,13 +687,7 @@ async fn a_receipt_the_store_fails_to_make_puts_that_notice_off_alone() {
             index.insert(id, recorded[0].index().unwrap());
         }
         for id in ["oh-10", "oh-11"] {
-            let subject = format!("synthetic-{id}");
-            assert!(
-                store
-                    .assign("legal-aid-1", &subject, "synthetic-admin (admin)")
-                    .await
-                    .unwrap()
-            );
+            assign_counsel(&store, id).await;
         }
         let config = config(
             [
@@ -756,12 +747,7 @@ async fn a_notice_whose_disclosure_row_names_another_entry_carries_no_receipt_of
         ];
         let recorded = store.record_decisions(&batch).await.unwrap();
         let other = recorded[1].index().unwrap();
-        assert!(
-            store
-                .assign("legal-aid-1", "synthetic-oh-7", "synthetic-admin (admin)")
-                .await
-                .unwrap()
-        );
+        assign_counsel(&store, "oh-7").await;
         let config = config(
             [
                 ("DHS-ICE-ERO", webhook(format!("{base}/ok"))),
