@@ -202,14 +202,73 @@ impl ContextKey {
         }
     }
 
-    /// Every attribute with its value, as JSON (absent optional ones left out);
-    /// `fact_names` names the fact bits.
+    /// Every attribute with its value, as JSON (absent optional ones left out), read from
+    /// the key's fields by name; `fact_names` names the fact bits. This is what Cedar sees:
+    /// written apart from [`ContextKey::frame`], what compiled rules see, so that the tests
+    /// holding the compiled rules to Cedar's answers also hold the frame to the fields.
     fn attributes(&self, fact_names: &[String]) -> Vec<(&'static str, Value)> {
-        let frame = self.frame();
-        let mut attrs: Vec<(&'static str, Value)> = slots()
-            .iter()
-            .enumerate()
-            .filter_map(|(k, slot)| Some((slot.name, frame.decode(k)?)))
+        fn word<V: Vocabulary>(w: V) -> Value {
+            Value::from(w.as_str())
+        }
+        fn words<V: Vocabulary>(s: WordSet) -> Value {
+            let held = V::ALL.iter().filter(|w| s.0 & 1 << index(**w) != 0);
+            Value::Array(held.map(|w| word(*w)).collect())
+        }
+        let arrest = self.arrest;
+        let attrs = [
+            ("from_kind", Some(word(self.from_kind))),
+            ("to_kind", Some(word(self.to_kind))),
+            ("to_state_agency", self.to_state_agency.map(word)),
+            ("recipient_kind", Some(word(self.recipient_kind))),
+            ("form", self.form.map(word)),
+            ("basis", Some(words::<Basis>(self.basis))),
+            ("purpose", self.purpose.map(word)),
+            ("warrant_kind", Some(word(self.warrant_kind))),
+            ("warrant_form", self.warrant_form.map(word)),
+            ("warrant_for", self.warrant_for.map(word)),
+            ("watchlist_match", Some(self.watchlist_match.into())),
+            (
+                "reentry_after_removal",
+                Some(self.reentry_after_removal.into()),
+            ),
+            ("status_proof_shown", Some(self.status_proof_shown.into())),
+            (
+                "citizenship_proof_shown",
+                Some(self.citizenship_proof_shown.into()),
+            ),
+            (
+                "sex_or_arson_registrant",
+                Some(self.sex_or_arson_registrant.into()),
+            ),
+            (
+                "federal_aggravated_felony",
+                Some(self.federal_aggravated_felony.into()),
+            ),
+            (
+                "federal_felony_warrant",
+                Some(self.federal_felony_warrant.into()),
+            ),
+            (
+                "outstanding_criminal_warrant",
+                Some(self.outstanding_criminal_warrant.into()),
+            ),
+            ("gang_database_match", Some(self.gang_database_match.into())),
+            ("custody_status", self.custody_status.map(word)),
+            ("arrested_known", Some(self.arrested_known.into())),
+            ("release_known", Some(self.release_known.into())),
+            ("court_system", self.court_system.map(word)),
+            ("arrest_type", arrest.map(|a| word(a.0))),
+            ("arrest_location", arrest.map(|a| word(a.1))),
+            ("arrest_role", arrest.map(|a| word(a.2))),
+            ("records", Some(words::<RecordField>(self.records))),
+            (
+                "public_records",
+                Some(words::<RecordField>(self.public_records)),
+            ),
+        ];
+        let mut attrs: Vec<(&'static str, Value)> = attrs
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
             .collect();
         let facts = fact_names
             .iter()
@@ -353,5 +412,29 @@ mod tests {
             present.last().unwrap().1,
             serde_json::json!({ "a": false, "b": true })
         );
+    }
+
+    /// The frame compiled rules read holds what Cedar is given, attribute by attribute, on
+    /// keys of every value.
+    #[test]
+    fn the_frame_holds_what_cedar_is_given() {
+        let mut seed = 7u64;
+        let mut draw = |n: u32| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            ((seed >> 33) % u64::from(n.max(1))) as u32
+        };
+        for _ in 0..2_000 {
+            let key = ContextKey::drawn(&mut draw, 0);
+            let given: std::collections::HashMap<&str, Value> =
+                key.attributes(&[]).into_iter().collect();
+            let frame = key.frame();
+            let mut present = 1; // `facts`
+            for (k, slot) in slots().iter().enumerate() {
+                let held = frame.decode(k);
+                assert_eq!(held.as_ref(), given.get(slot.name), "{}", slot.name);
+                present += usize::from(held.is_some());
+            }
+            assert_eq!(given.len(), present);
+        }
     }
 }

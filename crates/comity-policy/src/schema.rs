@@ -126,6 +126,19 @@ pub(crate) fn slots() -> &'static [Slot] {
                 },
                 optional: name.ends_with('?'),
             })
+            .inspect(|slot| {
+                // A frame holds a word as a bit of a 64-bit mask, a set of words in 32 bits.
+                let fits = match slot.ty {
+                    SlotType::Bool => true,
+                    SlotType::Word(v) => enum_types()[v].words.len() <= 64,
+                    SlotType::Set(v) => enum_types()[v].words.len() <= 32,
+                };
+                assert!(
+                    fits,
+                    "the vocabulary of `{}` is too large for a frame",
+                    slot.name
+                );
+            })
             .collect()
     })
 }

@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use super::expr::Expr;
-use crate::schema::{SlotType, enum_types, slot};
+use crate::schema::{SlotType, enum_types, slot, slots};
 
 /// What the compiler does not take, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,36 +103,26 @@ impl Compiler<'_> {
         }
     }
 
-    /// `left == right`, or `left in right` (with no entity hierarchy, `in` is equality with
-    /// the entity, or with one of a set's).
+    /// `left == right`, or `left in right`.
     fn equals(&self, left: &Value, right: &Value, is_in: bool) -> Result<Expr, Unsupported> {
         let (left, right) = (self.operand(left)?, self.operand(right)?);
-        let (slot, ty, literal) = match (left, right) {
+        if is_in {
+            return member(left, right);
+        }
+        match (left, right) {
             // Two words (the action among them): decided here.
             (Operand::Word(ty, id), Operand::Word(other_ty, other_id)) => {
-                return Ok(Expr::Const(ty == other_ty && id == other_id));
+                Ok(Expr::Const(ty == other_ty && id == other_id))
             }
-            (Operand::Word(ty, id), Operand::Set(items)) if is_in => {
-                let word = Operand::Word(ty, id);
-                return Ok(Expr::Const(items.contains(&word)));
+            (Operand::Slot(slot, ty), literal @ (Operand::Bool(_) | Operand::Word(..)))
+            | (literal @ (Operand::Bool(_) | Operand::Word(..)), Operand::Slot(slot, ty)) => {
+                one_of(slot, ty, &[literal])
             }
-            (Operand::Slot(slot, ty), literal) | (literal, Operand::Slot(slot, ty))
-                if !is_in || matches!(ty, SlotType::Word(_)) =>
-            {
-                (slot, ty, literal)
-            }
-            (Operand::Fact(bit), Operand::Bool(b)) | (Operand::Bool(b), Operand::Fact(bit))
-                if !is_in =>
-            {
+            (Operand::Fact(bit), Operand::Bool(b)) | (Operand::Bool(b), Operand::Fact(bit)) => {
                 let fact = Expr::Fact(bit);
-                return Ok(if b { fact } else { Expr::Not(Box::new(fact)) });
+                Ok(if b { fact } else { Expr::Not(Box::new(fact)) })
             }
-            (left, right) => return unsupported(format!("comparing {left:?} with {right:?}")),
-        };
-        match (is_in, literal) {
-            (true, Operand::Set(items)) => one_of(slot, ty, &items),
-            (_, Operand::Set(_)) => unsupported("a set compared with `==`"),
-            (_, literal) => one_of(slot, ty, &[literal]),
+            (left, right) => unsupported(format!("comparing {left:?} with {right:?}")),
         }
     }
 
@@ -169,6 +159,11 @@ impl Compiler<'_> {
         let Operand::Slot(slot, SlotType::Set(vocabulary)) = left else {
             return unsupported(format!("`{op}` on something not a set of words"));
         };
+        // What follows answers some tests without reading the set (`containsAll` of a word
+        // it cannot hold): sound only for a set the context always has.
+        if slots()[slot].optional {
+            return unsupported(format!("`{op}` on an optional set"));
+        }
         // Two sets of words of one vocabulary, both the context's.
         if let Operand::Slot(other, SlotType::Set(of)) = right
             && of == vocabulary
@@ -259,6 +254,22 @@ impl Compiler<'_> {
     fn is_facts(&self, e: &Value) -> bool {
         e.get(".")
             .is_some_and(|a| is_context(&a["left"]) && a["attr"] == "facts")
+    }
+}
+
+/// `left in right`: a word in a word or in a set of words, which with no entity hierarchy is
+/// equality with it or with one of them. Cedar errs on anything else (a boolean, a set on
+/// the left, an attribute in the set), so anything else stays with Cedar.
+fn member(left: Operand, right: Operand) -> Result<Expr, Unsupported> {
+    let items = match right {
+        word @ Operand::Word(..) => vec![word],
+        Operand::Set(items) if items.iter().all(|i| matches!(i, Operand::Word(..))) => items,
+        other => return unsupported(format!("`in` {other:?}")),
+    };
+    match left {
+        word @ Operand::Word(..) => Ok(Expr::Const(items.contains(&word))),
+        Operand::Slot(slot, ty @ SlotType::Word(_)) => one_of(slot, ty, &items),
+        other => unsupported(format!("{other:?} `in` a set of words")),
     }
 }
 

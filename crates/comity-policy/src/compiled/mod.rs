@@ -12,7 +12,8 @@
 //! Cedar stays the reference: a slice holding anything the compiler does not take stays
 //! with Cedar's evaluator, and so does any request on which a compiled rule would err (an
 //! absent attribute read), so that the error is Cedar's own. The differential tests
-//! (`tests/compiled.rs`) and the fuzz target `compiled` hold the two to the same answers.
+//! (`compiled/tests.rs`, and `tests/engine.rs` on whole decisions) and the fuzz target
+//! `compiled` hold the two to the same answers.
 //!
 //! The compile is linear in the size of the rules: each rule once per slice it is in, each
 //! node of its conditions once. No table over the context is built, so a pack that reads

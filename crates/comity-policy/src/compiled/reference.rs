@@ -43,7 +43,8 @@ fn cedar(
     ))
 }
 
-/// Whether `compiled` (compiled from `set` for `action`) answers on `key` as Cedar does;
+/// Whether `compiled` (compiled from `set` for `action`) answers on `key` as Cedar does, on
+/// the whole set and on its permits alone (as the engine asks when a forbid is set aside);
 /// if not, what differs.
 pub(crate) fn agrees(
     compiled: &CompiledSet,
@@ -53,31 +54,45 @@ pub(crate) fn agrees(
     fact_names: &[String],
     order: &dyn Fn(&str) -> usize,
 ) -> Result<(), String> {
-    let fast = compiled
-        .decide(&key.frame(), false)
-        .map(|(d, fired)| (d, fired.into_iter().map(str::to_owned).collect::<Vec<_>>()));
-    match (fast, cedar(set, action, key, fact_names, order)) {
-        (Some(fast), Ok(cedar)) if fast == cedar => Ok(()),
-        (None, Err(_)) => Ok(()),
-        (fast, cedar) => Err(format!(
-            "on {key:?} for `{action}`: compiled {fast:?}, Cedar {cedar:?}"
-        )),
+    let permits = set
+        .policies()
+        .filter(|p| p.effect() == cedar_policy::Effect::Permit)
+        .cloned();
+    let permits = PolicySet::from_policies(permits).expect("ids are unique");
+    for (permits_only, set) in [(false, set), (true, &permits)] {
+        let fast = compiled
+            .decide(&key.frame(), permits_only)
+            .map(|(d, fired)| (d, fired.into_iter().map(str::to_owned).collect::<Vec<_>>()));
+        match (fast, cedar(set, action, key, fact_names, order)) {
+            (Some(fast), Ok(cedar)) if fast == cedar => {}
+            (None, Err(_)) => {}
+            (fast, cedar) => {
+                return Err(format!(
+                    "on {key:?} for `{action}` (permits alone: {permits_only}): compiled {fast:?}, Cedar {cedar:?}"
+                ));
+            }
+        }
     }
+    Ok(())
 }
 
 /// Rules as a pack writes them, drawn by `draw(n)` (a number below `n`), for the action
 /// `hold` in a pack whose facts are `f0` and `f1`: one to four permits and forbids, each
-/// with a `when` or `unless` clause over the whole schema (words of every vocabulary, words
-/// of another type or none, sets, optional attributes read with and without `has`, the
-/// action, facts), nested up to three deep. What the compiler must take, and answer on as
-/// Cedar does, errors included.
+/// with one or two `when` or `unless` clauses over the schema's kinds of attribute (words of
+/// several vocabularies, words of another type or none, sets, optional attributes read with
+/// and without `has`, the action, facts), nested up to three deep. What the compiler must
+/// take, and answer on as Cedar does, errors included.
 pub(crate) fn drawn_rules(draw: &mut dyn FnMut(u32) -> u32) -> String {
     (0..=draw(4))
         .map(|_| {
             let effect = if draw(2) == 0 { "permit" } else { "forbid" };
-            let clause = if draw(2) == 0 { "when" } else { "unless" };
-            let body = condition(draw, 3);
-            format!("{effect} (principal, action == Action::\"hold\", resource) {clause} {{ {body} }};\n")
+            let clauses: String = (0..=draw(2))
+                .map(|_| {
+                    let clause = if draw(2) == 0 { "when" } else { "unless" };
+                    format!(" {clause} {{ {} }}", condition(draw, 3))
+                })
+                .collect();
+            format!("{effect} (principal, action == Action::\"hold\", resource){clauses};\n")
         })
         .collect()
 }
@@ -117,7 +132,7 @@ fn word(draw: &mut dyn FnMut(u32) -> u32, ty: &str) -> String {
 
 /// A test of one attribute, the action, a fact or a literal.
 fn leaf(draw: &mut dyn FnMut(u32) -> u32) -> String {
-    match draw(16) {
+    match draw(18) {
         0 => format!("context.from_kind == {}", word(draw, "AgencyKind")),
         1 => format!("context has form && context.form == {}", word(draw, "Form")),
         2 => format!("context.form != {}", word(draw, "Form")),
@@ -152,6 +167,12 @@ fn leaf(draw: &mut dyn FnMut(u32) -> u32) -> String {
             word(draw, "RecordField")
         ),
         10 => format!("context.warrant_kind == {}", word(draw, "WarrantKind")),
+        11 => format!("{} == context.purpose", word(draw, "Purpose")),
+        12 => format!("context.to_kind in {}", word(draw, "LocalKind")),
+        13 => format!(
+            "[{}, true].contains(context.court_system)",
+            word(draw, "CourtSystem")
+        ),
         _ => [
             "action == Action::\"hold\"",
             "action in [Action::\"transfer\", Action::\"hold\"]",
@@ -164,8 +185,11 @@ fn leaf(draw: &mut dyn FnMut(u32) -> u32) -> String {
             "context.facts.f0",
             "context.facts.f1 == true",
             "context.basis.isEmpty()",
+            "context has from_kind",
+            "context.facts has f1",
+            "context.gang_database_match != true",
             "true",
-        ][draw(12) as usize]
+        ][draw(15) as usize]
             .to_owned(),
     }
 }

@@ -127,3 +127,23 @@ proptest! {
         check_drawn(&rules, &mut |n| draw.below(n), 64);
     }
 }
+
+/// Shapes on which Cedar errs, or whose answer the compiler cannot fold, stay with Cedar.
+#[test]
+fn what_cedar_would_err_on_is_left_to_cedar() {
+    for body in [
+        "context has form && Form::\"I-247A\" in [context.form]",
+        "context.from_kind in true",
+        "context.from_kind in [true]",
+        "[AgencyKind::\"state\"] in context.from_kind",
+        "true in context.from_kind",
+        "context.from_kind == context.recipient_kind",
+    ] {
+        let set: cedar_policy::PolicySet =
+            format!("permit (principal, action == Action::\"hold\", resource) when {{ {body} }};")
+                .parse()
+                .unwrap();
+        let compiled = super::CompiledSet::compile(&set, "hold", &[], |_| 0);
+        assert!(compiled.is_err(), "{body} compiled");
+    }
+}
