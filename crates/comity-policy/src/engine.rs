@@ -13,7 +13,7 @@ use comity_model::*;
 use crate::context::{ContextKey, Frame};
 use crate::error::{DecideError, PackError};
 use crate::facts::{self, FactValues};
-use crate::pack::{LimitSpec, Pack, Rule, SliceKind};
+use crate::pack::{LimitSpec, Pack, Rule, SliceKind, permits_of, rule_rank};
 use crate::packset::{Gap, InForce, PackSet};
 use crate::preempt::{Preemptions, set_aside_reason};
 use crate::schema::DUTY_SUFFIX;
@@ -353,18 +353,10 @@ impl Engine {
         {
             return Ok((decision, fired.into_iter().map(str::to_owned).collect()));
         }
-        let slice = match kind {
-            SliceKind::Rules => pack.slice(act, duty),
-            SliceKind::Met => pack.met_slice(act, duty),
-            SliceKind::Owed => pack.owed_slice(act),
-        };
+        let slice = pack.slice_of(kind, act, duty);
         let permits;
         let policies = if permits_only {
-            let only = slice
-                .policies()
-                .filter(|p| p.effect() == cedar_policy::Effect::Permit)
-                .cloned();
-            permits = cedar_policy::PolicySet::from_policies(only).expect("ids are unique");
+            permits = permits_of(slice);
             &permits
         } else {
             slice
@@ -395,14 +387,10 @@ impl Engine {
                 message: e.inner().to_string(),
             });
         }
-        let order = |id: &str| {
-            let rule = crate::pack::met_id(id).map_or(id, |(rule, _)| rule);
-            (pack.rules[rule].order, id.to_owned())
-        };
         let mut fired: Vec<(usize, String)> = response
             .diagnostics()
             .reason()
-            .map(|id| order(id.as_ref()))
+            .map(|id| (rule_rank(&pack.rules, id.as_ref()), id.to_string()))
             .collect();
         fired.sort();
         Ok((

@@ -171,10 +171,7 @@ impl CompiledSlices {
         fact_names: &[String],
         rules: &BTreeMap<String, Rule>,
     ) -> CompiledSlices {
-        let order = |id: &str| {
-            let rule = met_id(id).map_or(id, |(rule, _)| rule);
-            rules.get(rule).map_or(usize::MAX, |r| r.order)
-        };
+        let order = |id: &str| rule_rank(rules, id);
         let actions = action_names();
         CompiledSlices(sets.map(|slices| {
             slices
@@ -363,6 +360,15 @@ impl Pack {
     /// The rules that owe a notice on `act` whatever its outcome.
     pub(crate) fn owed_slice(&self, act: Act) -> &PolicySet {
         &self.owed_slices[slice_index(act, false)]
+    }
+
+    /// One of the pack's slices for `act` (or its duty; the notices owed are the act's).
+    pub(crate) fn slice_of(&self, kind: SliceKind, act: Act, duty: bool) -> &PolicySet {
+        match kind {
+            SliceKind::Rules => self.slice(act, duty),
+            SliceKind::Met => self.met_slice(act, duty),
+            SliceKind::Owed => self.owed_slice(act),
+        }
     }
 
     /// Every rule of the pack as one Cedar policy set, re-keyed by `@id` (what Cedar alone
@@ -657,6 +663,23 @@ fn exceptions_of(policy: &Policy, json: &serde_json::Value) -> Result<Vec<String
 pub(crate) fn met_id(id: &str) -> Option<(&str, usize)> {
     let (rule, n) = id.rsplit_once('#')?;
     Some((rule, n.parse().ok()?))
+}
+
+/// Where the policy `id` (a rule, or a met-policy `<rule>#<n>`) ranks among `rules` as the
+/// engine reports them: its rule's place in the pack's files (ties broken by id).
+pub(crate) fn rule_rank(rules: &BTreeMap<String, Rule>, id: &str) -> usize {
+    let rule = met_id(id).map_or(id, |(rule, _)| rule);
+    rules.get(rule).map_or(usize::MAX, |r| r.order)
+}
+
+/// The permits of `set`, its forbids left out (what the engine asks when a law above sets
+/// the forbids aside).
+pub(crate) fn permits_of(set: &PolicySet) -> PolicySet {
+    let permits = set
+        .policies()
+        .filter(|p| p.effect() == Effect::Permit)
+        .cloned();
+    PolicySet::from_policies(permits).expect("ids are unique")
 }
 
 /// The restrictions a slice can excuse, as permits Cedar evaluates: for a forbid

@@ -54,11 +54,7 @@ pub(crate) fn agrees(
     fact_names: &[String],
     order: &dyn Fn(&str) -> usize,
 ) -> Result<(), String> {
-    let permits = set
-        .policies()
-        .filter(|p| p.effect() == cedar_policy::Effect::Permit)
-        .cloned();
-    let permits = PolicySet::from_policies(permits).expect("ids are unique");
+    let permits = crate::pack::permits_of(set);
     for (permits_only, set) in [(false, set), (true, &permits)] {
         let fast = compiled
             .decide(&key.frame(), permits_only)

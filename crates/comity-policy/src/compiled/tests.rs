@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use super::reference::{agrees, check_drawn, drawn_rules};
 use crate::PackSet;
 use crate::context::ContextKey;
-use crate::pack::{Pack, SliceKind, met_id};
+use crate::pack::{Pack, SliceKind, rule_rank};
 use crate::schema::DUTY_SUFFIX;
 
 fn packs() -> &'static PackSet {
@@ -50,14 +50,12 @@ fn slices(pack: &Pack) -> Vec<(SliceKind, Act, bool, &cedar_policy::PolicySet, S
             } else {
                 act.to_string()
             };
-            let mut kinds = vec![
-                (SliceKind::Rules, pack.slice(act, duty)),
-                (SliceKind::Met, pack.met_slice(act, duty)),
-            ];
+            let mut kinds = vec![SliceKind::Rules, SliceKind::Met];
             if !duty {
-                kinds.push((SliceKind::Owed, pack.owed_slice(act)));
+                kinds.push(SliceKind::Owed);
             }
-            for (kind, set) in kinds {
+            for kind in kinds {
+                let set = pack.slice_of(kind, act, duty);
                 if !set.is_empty() {
                     out.push((kind, act, duty, set, action.clone()));
                 }
@@ -65,14 +63,6 @@ fn slices(pack: &Pack) -> Vec<(SliceKind, Act, bool, &cedar_policy::PolicySet, S
         }
     }
     out
-}
-
-/// The rank the engine reports `pack`'s rules by.
-fn order(pack: &Pack) -> impl Fn(&str) -> usize + '_ {
-    |id: &str| {
-        let rule = met_id(id).map_or(id, |(rule, _)| rule);
-        pack.rules.get(rule).map_or(usize::MAX, |r| r.order)
-    }
 }
 
 #[test]
@@ -97,7 +87,7 @@ fn compiled_slices_answer_as_cedar_on_drawn_contexts() {
         .unwrap_or(200);
     let (mut checked, mut slices_seen) = (0u64, 0u64);
     for (p, pack) in packs().packs().iter().enumerate() {
-        let order = order(pack);
+        let order = |id: &str| rule_rank(&pack.rules, id);
         for (s, (kind, act, duty, set, action)) in slices(pack).into_iter().enumerate() {
             let compiled = pack.compiled(kind, act, duty).expect("compiled");
             let mut draw = Draw((p as u64) << 32 | s as u64);
