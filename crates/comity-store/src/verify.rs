@@ -312,29 +312,23 @@ fn sqlite_lane(
                     let mut fields = [""; ENTRY_FIELDS.len() - 1];
                     let mut not_text = None;
                     for (k, field) in fields.iter_mut().enumerate() {
-                        if not_text.is_some() {
-                            break;
-                        }
-                        match row.get_ref(k + 1)? {
-                            ValueRef::Text(bytes) => match std::str::from_utf8(bytes) {
-                                Ok(text) => *field = text,
-                                Err(_) => not_text = Some((k + 1, "text that is not UTF-8")),
-                            },
-                            ValueRef::Null => not_text = Some((k + 1, "nothing")),
-                            ValueRef::Integer(_) => not_text = Some((k + 1, "an integer")),
-                            ValueRef::Real(_) => not_text = Some((k + 1, "a real")),
-                            ValueRef::Blob(_) => not_text = Some((k + 1, "a blob")),
+                        match text(row.get_ref(k + 1)?) {
+                            Ok(text) => *field = text,
+                            Err(what) => {
+                                not_text = Some(format!(
+                                    "`{}`, read for it, holds {what}, not text",
+                                    column(ENTRY_FIELDS[k + 1])
+                                ));
+                                break;
+                            }
                         }
                     }
                     out.push(match not_text {
                         None => check_entry(index, &fields)?,
-                        Some((k, what)) => CheckedEntry {
+                        fault => CheckedEntry {
                             index,
                             leaf: [0; 32],
-                            fault: Some(format!(
-                                "`{}`, read for it, holds {what}, not text",
-                                column(ENTRY_FIELDS[k])
-                            )),
+                            fault,
                         },
                     });
                 }
@@ -345,13 +339,11 @@ fn sqlite_lane(
                 let mut out = Vec::with_capacity((end - first) as usize);
                 while let Some(row) = rows.next()? {
                     let (_, index) = node_of(row.get(0)?);
-                    let stored = match row.get_ref(1)? {
-                        ValueRef::Text(hex) => std::str::from_utf8(hex)
-                            .ok()
-                            .and_then(|hex| comity_ledger::from_hex(hex).ok()),
-                        _ => None,
-                    };
-                    out.push((index, stored));
+                    let stored = text(row.get_ref(1)?).ok();
+                    out.push((
+                        index,
+                        stored.and_then(|hex| comity_ledger::from_hex(hex).ok()),
+                    ));
                 }
                 Checked::Nodes(level, out)
             }
@@ -361,6 +353,17 @@ fn sqlite_lane(
         }
     }
     Ok(())
+}
+
+/// The text SQLite holds in a value, or what it holds instead.
+fn text(value: ValueRef<'_>) -> Result<&str, &'static str> {
+    match value {
+        ValueRef::Text(bytes) => std::str::from_utf8(bytes).map_err(|_| "text that is not UTF-8"),
+        ValueRef::Null => Err("nothing"),
+        ValueRef::Integer(_) => Err("an integer"),
+        ValueRef::Real(_) => Err("a real"),
+        ValueRef::Blob(_) => Err("a blob"),
+    }
 }
 
 /// The column an [`ENTRY_FIELDS`] expression reads: `r.body` of `COALESCE(r.body, '')`.

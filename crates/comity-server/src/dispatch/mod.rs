@@ -309,10 +309,7 @@ impl Dispatcher {
         let now = now_ms();
         let put_off: Vec<(&Delivery, i64, &str)> = deferred
             .iter()
-            .map(|(d, why, wait)| {
-                let wait = wait - (wait / 2).min(jitter() % (wait / 2 + 1));
-                (*d, now + wait as i64, why.as_str())
-            })
+            .map(|(d, why, wait)| (*d, now + equal_jitter(*wait, jitter()) as i64, why.as_str()))
             .collect();
         self.store.defer_deliveries(&put_off).await?;
         Ok(deferred
@@ -546,6 +543,12 @@ pub fn retry_delay(policy: &DispatchConfig, attempt: u64, random: u64) -> u64 {
         .base_delay_ms
         .saturating_mul(1u64 << doublings)
         .min(policy.max_delay_ms);
+    equal_jitter(delay, random)
+}
+
+/// `delay` with a random half of it (from `random`) taken off: at least half the delay, and
+/// spread so that waits begun together do not end together.
+fn equal_jitter(delay: u64, random: u64) -> u64 {
     let half = delay / 2;
     delay - half + random % (half + 1)
 }
